@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+  name: "driftwatch",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "driftwatch", targets: ["driftwatch"]),
+    .library(name: "DriftwatchCore", targets: ["DriftwatchCore"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+    .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+  ],
+  targets: [
+    // Pure model and logic: schema model, drift engine, lineage, selectors. No I/O.
+    .target(name: "DriftwatchCore"),
+    // Renderers (text, JSON, markdown, mermaid, dot) over Core's report values. No I/O.
+    .target(name: "DriftwatchReports", dependencies: ["DriftwatchCore"]),
+    // dbt project reader: files, manifest.json, catalog.json, profiles.yml.
+    .target(
+      name: "DriftwatchDbt",
+      dependencies: ["DriftwatchCore", .product(name: "Yams", package: "Yams")]
+    ),
+    // Warehouse adapters.
+    .target(
+      name: "DriftwatchSQLite",
+      dependencies: ["DriftwatchCore", .product(name: "SQLiteNIO", package: "sqlite-nio")]
+    ),
+    .target(
+      name: "DriftwatchPostgres",
+      dependencies: [
+        "DriftwatchCore",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    // The commands, as a library; the executable is a few lines over it.
+    .target(
+      name: "DriftwatchCommands",
+      dependencies: [
+        "DriftwatchCore", "DriftwatchReports", "DriftwatchDbt", "DriftwatchSQLite", "DriftwatchPostgres",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(name: "driftwatch", dependencies: ["DriftwatchCommands"]),
+    // Shared by the test targets: throwaway PostgreSQL databases and SQLite files loaded from SQL.
+    .target(
+      name: "DriftwatchTestSupport",
+      dependencies: ["DriftwatchCore", "DriftwatchSQLite", "DriftwatchPostgres"],
+      path: "Tests/DriftwatchTestSupport"
+    ),
+    .testTarget(name: "DriftwatchCoreTests", dependencies: ["DriftwatchCore", "DriftwatchReports"]),
+    .testTarget(name: "DriftwatchDbtTests", dependencies: ["DriftwatchDbt"]),
+    .testTarget(
+      name: "DriftwatchWarehouseTests",
+      dependencies: ["DriftwatchSQLite", "DriftwatchPostgres", "DriftwatchDbt", "DriftwatchTestSupport"]
+    ),
+    .testTarget(
+      name: "DriftwatchCommandsTests", dependencies: ["DriftwatchCommands", "DriftwatchTestSupport"],
+      resources: [.copy("Golden")]
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)

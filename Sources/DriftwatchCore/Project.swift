@@ -1,0 +1,141 @@
+/// The declared side: a dbt project as a graph of unique ids, with what driftwatch needs of each node.
+
+public enum ResourceType: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
+  case source
+  case model
+  case seed
+  case snapshot
+  case test
+  case exposure
+  case analysis
+  case metric
+  case semanticModel = "semantic_model"
+  case savedQuery = "saved_query"
+  case unitTest = "unit_test"
+
+  private var order: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+  public static func < (lhs: ResourceType, rhs: ResourceType) -> Bool { lhs.order < rhs.order }
+}
+
+/// A column as a source yml declares it.
+public struct DeclaredColumn: Sendable, Hashable, Codable {
+  public var name: String
+  public var dataType: String?
+
+  public init(name: String, dataType: String? = nil) {
+    self.name = name
+    self.dataType = dataType
+  }
+}
+
+/// A source table (`source('acme', 'raw_customers')`), resolved to where it lives.
+public struct SourceTable: Sendable, Hashable, Codable {
+  /// `source.<package>.<source_name>.<table_name>`
+  public var uniqueID: String
+  public var packageName: String
+  public var sourceName: String
+  public var name: String
+  public var database: String?
+  public var schema: String
+  /// The relation name in the warehouse (`identifier:` or the table name).
+  public var identifier: String
+  /// Declared columns, in declaration order. Empty when the yml declares none.
+  public var columns: [DeclaredColumn]
+  /// The file that declares it, relative to the project root (e.g. `models/staging/src_acme.yml`).
+  public var filePath: String?
+
+  public init(
+    uniqueID: String, packageName: String, sourceName: String, name: String, database: String? = nil,
+    schema: String, identifier: String? = nil, columns: [DeclaredColumn] = [], filePath: String? = nil
+  ) {
+    self.uniqueID = uniqueID
+    self.packageName = packageName
+    self.sourceName = sourceName
+    self.name = name
+    self.database = database
+    self.schema = schema
+    self.identifier = identifier ?? name
+    self.columns = columns
+    self.filePath = filePath
+  }
+
+  /// `acme.raw_customers`
+  public var displayName: String { "\(sourceName).\(name)" }
+  public var schemaRef: SchemaRef { SchemaRef(database: database, schema: schema) }
+}
+
+/// What a data test checks, when driftwatch can tell.
+public struct TestInfo: Sendable, Hashable, Codable {
+  /// `unique`, `not_null`, `accepted_values`, `relationships`, another generic test's name, or `singular`.
+  public var testName: String
+  /// The column a generic test is attached to, if any.
+  public var columnName: String?
+  /// The node a generic test is attached to (unique id), if any.
+  public var attachedNode: String?
+  /// `accepted_values` values, as strings.
+  public var acceptedValues: [String]?
+
+  public init(
+    testName: String, columnName: String? = nil, attachedNode: String? = nil, acceptedValues: [String]? = nil
+  ) {
+    self.testName = testName
+    self.columnName = columnName
+    self.attachedNode = attachedNode
+    self.acceptedValues = acceptedValues
+  }
+}
+
+/// Any node of the graph other than a source: model, seed, snapshot, test, exposure, …
+public struct GraphNode: Sendable, Hashable, Codable {
+  public var uniqueID: String
+  public var resourceType: ResourceType
+  public var name: String
+  public var packageName: String
+  /// Unique ids of the nodes and sources this node reads (dbt's `depends_on.nodes`).
+  public var dependsOn: [String]
+  /// Path relative to the project root, when known.
+  public var filePath: String?
+  public var tags: [String]
+  /// Model/test SQL as written (Jinja unrendered), when known. Used to tell which columns a model reads.
+  public var rawCode: String?
+  public var test: TestInfo?
+  /// Exposure type (`dashboard`, `notebook`, …) and label.
+  public var exposureType: String?
+  public var label: String?
+
+  public init(
+    uniqueID: String, resourceType: ResourceType, name: String, packageName: String, dependsOn: [String] = [],
+    filePath: String? = nil, tags: [String] = [], rawCode: String? = nil, test: TestInfo? = nil,
+    exposureType: String? = nil, label: String? = nil
+  ) {
+    self.uniqueID = uniqueID
+    self.resourceType = resourceType
+    self.name = name
+    self.packageName = packageName
+    self.dependsOn = dependsOn
+    self.filePath = filePath
+    self.tags = tags
+    self.rawCode = rawCode
+    self.test = test
+    self.exposureType = exposureType
+    self.label = label
+  }
+}
+
+/// A whole dbt project: sources and every other node, keyed by unique id.
+public struct ProjectGraph: Sendable, Codable {
+  public var projectName: String
+  public var sources: [String: SourceTable]
+  public var nodes: [String: GraphNode]
+
+  public init(projectName: String, sources: [SourceTable], nodes: [GraphNode]) {
+    self.projectName = projectName
+    self.sources = Dictionary(sources.map { ($0.uniqueID, $0) }, uniquingKeysWith: { first, _ in first })
+    self.nodes = Dictionary(nodes.map { ($0.uniqueID, $0) }, uniquingKeysWith: { first, _ in first })
+  }
+
+  /// The schemas the sources live in: what a warehouse must introspect, and nothing more.
+  public var sourceSchemas: [SchemaRef] {
+    Array(Set(sources.values.map(\.schemaRef))).sorted()
+  }
+}
