@@ -11,10 +11,9 @@
 --   street || ', ' || city || ', ' || state_code || ' ' || postal_code  =  old address.
 --
 -- Table names are unqualified: run with search_path set to the raw schema, e.g.
---   PGOPTIONS='-c search_path=raw' psql -v ON_ERROR_STOP=1 -d acme -f 0001_users_to_accounts.postgres.sql
--- The whole migration is one transaction.
-
-BEGIN;
+--   PGOPTIONS='-c search_path=raw' psql -v ON_ERROR_STOP=1 --single-transaction -d acme -f 0001_users_to_accounts.postgres.sql
+-- No BEGIN/COMMIT inside: the runner wraps the file in one transaction
+-- (psql --single-transaction, driftwatch's pre-deploy check, a migration tool).
 
 CREATE TABLE raw_accounts (
     account_id integer primary key,
@@ -56,5 +55,3 @@ ORDER BY customer_id;
 -- CASCADE also drops whatever else was built on top of the table in this
 -- database (the analytics team's views, which nobody on the backend knew about).
 DROP TABLE raw_customers CASCADE;
-
-COMMIT;

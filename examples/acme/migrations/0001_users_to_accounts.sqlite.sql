@@ -16,8 +16,6 @@
 --   python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(open(sys.argv[2]).read())" \
 --       warehouse.db 0001_users_to_accounts.sqlite.sql
 
-BEGIN;
-
 CREATE TABLE raw_accounts (
     account_id integer primary key,
     name text,
@@ -67,5 +65,3 @@ ORDER BY customer_id;
 
 -- The app reads raw_accounts now; the old table goes.
 DROP TABLE raw_customers;
-
-COMMIT;

@@ -218,7 +218,6 @@ def render(customers, orders, payments) -> str:
         "-- Portable: loads unchanged into SQLite and into PostgreSQL (set search_path to raw).\n",
         f"-- raw_customers: {len(customers)} rows, raw_orders: {len(orders)} rows, raw_payments: {len(payments)} rows.\n",
         "\n",
-        "BEGIN;\n\n",
         "CREATE TABLE raw_customers (\n"
         "    customer_id integer primary key,\n"
         "    name text,\n"
@@ -285,7 +284,6 @@ def render(customers, orders, payments) -> str:
     for table, columns, rows in tables:
         out.extend(insert_batches(table, columns, rows))
         out.append("\n")
-    out.append("COMMIT;\n")
     return "".join(out)
 
 

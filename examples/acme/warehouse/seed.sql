@@ -3,8 +3,6 @@
 -- Portable: loads unchanged into SQLite and into PostgreSQL (set search_path to raw).
 -- raw_customers: 1250 rows, raw_orders: 3000 rows, raw_payments: 3479 rows.
 
-BEGIN;
-
 CREATE TABLE raw_customers (
     customer_id integer primary key,
     name text,
@@ -7780,4 +7778,3 @@ INSERT INTO raw_payments (payment_id, order_id, payment_method, amount, paid_at)
 (3478, 2997, 'paypal', 12.08, '2026-02-16 20:13:51'),
 (3479, 2999, 'credit_card', 305.79, '2026-02-16 22:00:51');
 
-COMMIT;
