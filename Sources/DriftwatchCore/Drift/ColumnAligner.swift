@@ -1,0 +1,330 @@
+/// Aligns the columns a source declares with the columns a live table has, inferring renames and splits.
+///
+/// Exact name matches are anchors (the longest run of them in the same order). Between two anchors is a
+/// *slot*; the declared columns of a slot are aligned with the live columns of the same slot by dynamic
+/// programming over their order, where each declared column is kept missing, renamed to one live column,
+/// or split into a contiguous run of live columns. A pairing is taken only when its score beats a threshold.
+/// Declared columns left over may still pair with a live column elsewhere when the names say so clearly.
+struct ColumnAligner {
+  struct Declared {
+    var name: String
+    var type: NormalizedType?
+    var isKey: Bool
+  }
+
+  struct Live {
+    var name: String
+    var type: NormalizedType
+    var isKey: Bool
+  }
+
+  enum Match: Equatable {
+    case same(declared: Int, live: Int)
+    case renamed(declared: Int, live: Int, confidence: Double, evidence: [String])
+    case split(declared: Int, live: [Int], confidence: Double, evidence: [String])
+  }
+
+  struct Alignment: Equatable {
+    var matches: [Match]
+    var missing: [Int]
+    var added: [Int]
+    /// 0…1: how much of the declared side the live side accounts for.
+    var coverage: Double
+  }
+
+  var declared: [Declared]
+  var live: [Live]
+  var entities: EntityMap
+
+  /// Gain below which a pairing is not taken.
+  static let threshold = 0.5
+  static let maxSplitParts = 8
+
+  func align() -> Alignment {
+    var liveByName: [String: Int] = [:]
+    for (index, column) in live.enumerated() where liveByName[column.name.lowercased()] == nil {
+      liveByName[column.name.lowercased()] = index
+    }
+    var exact: [(declared: Int, live: Int)] = []
+    for (index, column) in declared.enumerated() {
+      if let liveIndex = liveByName[column.name.lowercased()] { exact.append((index, liveIndex)) }
+    }
+    let anchors = Self.longestIncreasing(exact)
+    var matches: [Match] = exact.map { .same(declared: $0.declared, live: $0.live) }
+    var usedDeclared = Set(exact.map(\.declared))
+    var usedLive = Set(exact.map(\.live))
+
+    // Slots between anchors.
+    let anchorDeclared = anchors.map(\.declared)
+    let anchorLive = anchors.map(\.live)
+    func slot(of index: Int, in anchorIndices: [Int]) -> Int {
+      var low = 0
+      var high = anchorIndices.count
+      while low < high {
+        let mid = (low + high) / 2
+        if anchorIndices[mid] < index { low = mid + 1 } else { high = mid }
+      }
+      return low
+    }
+    var declaredSlots = [[Int]](repeating: [], count: anchors.count + 1)
+    var liveSlots = [[Int]](repeating: [], count: anchors.count + 1)
+    for index in declared.indices where !usedDeclared.contains(index) {
+      declaredSlots[slot(of: index, in: anchorDeclared)].append(index)
+    }
+    for index in live.indices where !usedLive.contains(index) {
+      liveSlots[slot(of: index, in: anchorLive)].append(index)
+    }
+    for slotIndex in 0...anchors.count {
+      let slotDeclared = declaredSlots[slotIndex]
+      let slotLive = liveSlots[slotIndex]
+      guard !slotDeclared.isEmpty, !slotLive.isEmpty else { continue }
+      let neighbours = describeSlot(slotIndex, anchors: anchors)
+      let lone = slotDeclared.count == 1 && slotLive.count == 1
+      for match in alignSlot(slotDeclared, slotLive, place: neighbours, lone: lone) {
+        matches.append(match)
+        switch match {
+        case .same(let d, let l), .renamed(let d, let l, _, _):
+          usedDeclared.insert(d)
+          usedLive.insert(l)
+        case .split(let d, let parts, _, _):
+          usedDeclared.insert(d)
+          usedLive.formUnion(parts)
+        }
+      }
+    }
+
+    // Out-of-place renames: the names must say it on their own.
+    var candidates: [(score: Double, declared: Int, live: Int, evidence: [String])] = []
+    for d in declared.indices where !usedDeclared.contains(d) {
+      for l in live.indices where !usedLive.contains(l) {
+        let (score, evidence) = renameScore(d, l, place: nil, lone: false)
+        let name = NameRelation.between(old: declared[d].name, new: live[l].name, entities: entities)
+        if name.score >= 0.75, score >= 0.6 { candidates.append((score, d, l, evidence)) }
+      }
+    }
+    for candidate in candidates.sorted(by: { $0.score > $1.score })
+    where !usedDeclared.contains(candidate.declared) && !usedLive.contains(candidate.live) {
+      matches.append(
+        .renamed(
+          declared: candidate.declared, live: candidate.live, confidence: candidate.score,
+          evidence: candidate.evidence))
+      usedDeclared.insert(candidate.declared)
+      usedLive.insert(candidate.live)
+    }
+
+    let missing = declared.indices.filter { !usedDeclared.contains($0) }
+    let added = live.indices.filter { !usedLive.contains($0) }
+    var accounted = 0.0
+    for match in matches {
+      switch match {
+      case .same: accounted += 1
+      case .renamed(_, _, let confidence, _), .split(_, _, let confidence, _): accounted += confidence
+      }
+    }
+    let coverage = declared.isEmpty ? 0 : accounted / Double(declared.count)
+    matches.sort { Self.declaredIndex($0) < Self.declaredIndex($1) }
+    return Alignment(matches: matches, missing: missing, added: added, coverage: coverage)
+  }
+
+  private static func declaredIndex(_ match: Match) -> Int {
+    switch match {
+    case .same(let d, _), .renamed(let d, _, _, _), .split(let d, _, _, _): d
+    }
+  }
+
+  private func describeSlot(_ slot: Int, anchors: [(declared: Int, live: Int)]) -> String {
+    let before = slot > 0 ? live[anchors[slot - 1].live].name : nil
+    let after = slot < anchors.count ? live[anchors[slot].live].name : nil
+    switch (before, after) {
+    case (let before?, let after?): return "between \(before) and \(after)"
+    case (let before?, nil): return "after \(before)"
+    case (nil, let after?): return "before \(after)"
+    case (nil, nil): return "in the same place"
+    }
+  }
+
+  /// Order-preserving alignment of one slot, maximizing the summed gain (score − threshold).
+  private func alignSlot(_ ds: [Int], _ ls: [Int], place: String, lone: Bool) -> [Match] {
+    let rows = ds.count
+    let cols = ls.count
+    enum Step { case none, skipDeclared, skipLive, rename, split(Int) }
+    var best = [[Double]](repeating: [Double](repeating: -1, count: cols + 1), count: rows + 1)
+    var step = [[Step]](repeating: [Step](repeating: .none, count: cols + 1), count: rows + 1)
+    var payload: [Int: Match] = [:]
+    best[0][0] = 0
+    for i in 0...rows {
+      for j in 0...cols {
+        let here = best[i][j]
+        guard here >= 0 else { continue }
+        if i < rows, here > best[i + 1][j] {
+          best[i + 1][j] = here
+          step[i + 1][j] = .skipDeclared
+        }
+        if j < cols, here > best[i][j + 1] {
+          best[i][j + 1] = here
+          step[i][j + 1] = .skipLive
+        }
+        guard i < rows, j < cols else { continue }
+        let (score, evidence) = renameScore(ds[i], ls[j], place: place, lone: lone)
+        let gain = score - Self.threshold
+        if gain > 0, here + gain > best[i + 1][j + 1] {
+          best[i + 1][j + 1] = here + gain
+          step[i + 1][j + 1] = .rename
+          payload[(i + 1) * (cols + 1) + (j + 1)] = .renamed(
+            declared: ds[i], live: ls[j], confidence: score, evidence: evidence)
+        }
+        var parts = 2
+        while parts <= Self.maxSplitParts, j + parts <= cols {
+          let run = Array(ls[j..<(j + parts)])
+          if let (score, evidence) = splitScore(ds[i], run, place: place) {
+            let gain = score - Self.threshold
+            if gain > 0, here + gain > best[i + 1][j + parts] {
+              best[i + 1][j + parts] = here + gain
+              step[i + 1][j + parts] = .split(parts)
+              payload[(i + 1) * (cols + 1) + (j + parts)] = .split(
+                declared: ds[i], live: run, confidence: min(score, 0.9), evidence: evidence)
+            }
+          }
+          parts += 1
+        }
+      }
+    }
+    var result: [Match] = []
+    var i = rows
+    var j = cols
+    while i > 0 || j > 0 {
+      switch step[i][j] {
+      case .skipDeclared: i -= 1
+      case .skipLive: j -= 1
+      case .rename:
+        if let match = payload[i * (cols + 1) + j] { result.append(match) }
+        i -= 1
+        j -= 1
+      case .split(let parts):
+        if let match = payload[i * (cols + 1) + j] { result.append(match) }
+        i -= 1
+        j -= parts
+      case .none:
+        i = 0
+        j = 0
+      }
+    }
+    return result.reversed()
+  }
+
+  func renameScore(_ d: Int, _ l: Int, place: String?, lone: Bool) -> (Double, [String]) {
+    let old = declared[d]
+    let new = live[l]
+    var evidence: [String] = []
+    let name = NameRelation.between(old: old.name, new: new.name, entities: entities)
+    if let reason = name.reason { evidence.append(reason) }
+    var typeScore = 0.6
+    if let oldType = old.type {
+      if oldType.matches(new.type) {
+        typeScore = 1
+        evidence.append("same type (\(new.type))")
+      } else if oldType.family == new.type.family, oldType.family != .other {
+        typeScore = 0.7
+        evidence.append("type changed within \(oldType.family.rawValue)s (\(oldType) → \(new.type))")
+      } else {
+        typeScore = 0
+        evidence.append("type changed from \(oldType) to \(new.type)")
+      }
+    }
+    var keyScore = 0.7
+    if old.isKey && new.isKey {
+      keyScore = 1
+      evidence.append("both are keys (\(old.name) is tested unique, \(new.name) is a primary or unique key)")
+    } else if old.isKey != new.isKey {
+      keyScore = 0.4
+    }
+    var placeScore = 0.0
+    if let place {
+      placeScore = 1
+      evidence.append(lone ? "the only column gone and the only one new \(place)" : "same place in the table (\(place))")
+    }
+    var score = 0.5 * name.score + 0.2 * typeScore + 0.2 * placeScore + 0.1 * keyScore
+    if lone, name.score < 0.3 { score += 0.1 }
+    return (min(score, 0.95), evidence)
+  }
+
+  /// Words that name the parts of a compound value: `address` splits into `street`, `city`, …
+  static let components: [String: Set<String>] = [
+    "address": [
+      "street", "city", "town", "state", "province", "region", "postal", "postcode", "country", "line", "line1",
+      "line2", "address1", "address2", "house", "unit", "apartment", "suite", "county", "district",
+      "building", "locality", "neighborhood",
+    ],
+    "location": ["lat", "latitude", "lng", "lon", "long", "longitude", "city", "country", "region"],
+    "coordinate": ["lat", "latitude", "lng", "lon", "long", "longitude"],
+    "geo": ["lat", "latitude", "lng", "lon", "long", "longitude"],
+    "name": ["first", "last", "middle", "given", "family", "surname", "forename", "title", "suffix"],
+    "phone": ["country", "area", "code", "number", "extension", "ext"],
+    "timestamp": ["date", "time", "hour", "minute", "timezone", "tz", "zone"],
+    "datetime": ["date", "time", "timezone", "tz", "zone"],
+    "period": ["start", "end", "from", "to"],
+    "range": ["start", "end", "from", "to", "min", "max", "low", "high"],
+    "price": ["amount", "currency", "value", "cent"],
+    "money": ["amount", "currency", "value", "cent"],
+  ]
+
+  func splitScore(_ d: Int, _ parts: [Int], place: String) -> (Double, [String])? {
+    let old = declared[d]
+    let oldTokens = Set(entities.apply(NameTokens.tokens(old.name).map(NameTokens.canonical)).tokens)
+    let lexicon = oldTokens.reduce(into: Set<String>()) { $0.formUnion(Self.components[$1] ?? []) }
+    var related: [String] = []
+    for part in parts {
+      let tokens = Set(NameTokens.tokens(live[part].name).map(NameTokens.canonical))
+      if !tokens.isDisjoint(with: oldTokens) || !tokens.isDisjoint(with: lexicon) {
+        related.append(live[part].name)
+      }
+    }
+    guard related.count >= 2 else { return nil }
+    let fraction = Double(related.count) / Double(parts.count)
+    guard fraction >= 0.5 else { return nil }
+    let names = parts.map { live[$0].name }
+    var evidence: [String] = []
+    if related.count == parts.count {
+      evidence.append("every new column names a part of '\(old.name)' (\(names.joined(separator: ", ")))")
+    } else {
+      evidence.append(
+        "\(related.count) of \(parts.count) new columns name a part of '\(old.name)' (\(related.joined(separator: ", ")))")
+    }
+    var typeScore = 0.6
+    if let oldType = old.type {
+      let sameFamily = parts.filter { live[$0].type.family == oldType.family }.count
+      typeScore = Double(sameFamily) / Double(parts.count)
+      if sameFamily == parts.count {
+        evidence.append("all parts are \(oldType.family.rawValue)s like '\(old.name)'")
+      }
+    }
+    evidence.append("\(parts.count) adjacent columns stand where '\(old.name)' stood (\(place))")
+    evidence.append("inferred from names and positions; a data sample would prove the template")
+    let score = 0.55 * fraction + 0.2 * typeScore + 0.25
+    return (score, evidence)
+  }
+
+  /// The longest subsequence of pairs (ordered by declared index) whose live indices increase.
+  static func longestIncreasing(_ pairs: [(declared: Int, live: Int)]) -> [(declared: Int, live: Int)] {
+    guard !pairs.isEmpty else { return [] }
+    var tails: [Int] = []  // index into pairs
+    var previous = [Int](repeating: -1, count: pairs.count)
+    for (index, pair) in pairs.enumerated() {
+      var low = 0
+      var high = tails.count
+      while low < high {
+        let mid = (low + high) / 2
+        if pairs[tails[mid]].live < pair.live { low = mid + 1 } else { high = mid }
+      }
+      if low > 0 { previous[index] = tails[low - 1] }
+      if low == tails.count { tails.append(index) } else { tails[low] = index }
+    }
+    var result: [(declared: Int, live: Int)] = []
+    var cursor = tails.last ?? -1
+    while cursor >= 0 {
+      result.append(pairs[cursor])
+      cursor = previous[cursor]
+    }
+    return result.reversed()
+  }
+}

@@ -1,0 +1,353 @@
+/// Compares the sources a dbt project declares with what a warehouse has, and says what changed,
+/// how sure it is, and what each change breaks. Pure: give it values, get values.
+public struct DriftEngine: Sendable {
+  public var project: ProjectGraph
+  public var lineage: LineageGraph
+
+  public init(project: ProjectGraph, lineage: LineageGraph? = nil) {
+    self.project = project
+    self.lineage = lineage ?? LineageGraph(project: project)
+  }
+
+  /// Below this a table is reported missing rather than renamed.
+  static let tableRenameThreshold = 0.5
+
+  public func report(live: LiveSchema, warehouse: String, timings: DriftReport.Timings? = nil) -> DriftReport {
+    let changes = diff(live: live)
+    var radius = BlastRadius()
+    for change in changes where change.breaking { radius = radius.union(change.blastRadius) }
+    var labels: [String: NodeLabel] = [:]
+    let changedSources = Set(changes.filter(\.breaking).compactMap(\.sourceID))
+    let shown = Set(radius.models + radius.tests + radius.exposures).union(changedSources)
+    for id in shown {
+      if let node = project.nodes[id] {
+        labels[id] = NodeLabel(
+          uniqueID: id, name: node.name, resourceType: node.resourceType, label: node.label,
+          exposureType: node.exposureType, parents: node.dependsOn.filter(shown.contains).sorted())
+      } else if let source = project.sources[id] {
+        labels[id] = NodeLabel(
+          uniqueID: id, name: source.displayName, resourceType: .source, label: nil, exposureType: nil)
+      }
+    }
+    return DriftReport(
+      project: project.projectName, warehouse: warehouse, schemas: project.sourceSchemas.map(\.description),
+      sourcesChecked: project.sources.count, changes: changes, blastRadius: radius, nodes: labels,
+      timings: timings)
+  }
+
+  public func diff(live: LiveSchema) -> [DriftChange] {
+    let context = Context(project: project, lineage: lineage)
+    var tablesByKey: [String: [LiveTable]] = [:]
+    for table in live.tables { tablesByKey[Self.key(table.schema.schema, table.name), default: []].append(table) }
+    let sources = project.sources.values.sorted { $0.uniqueID < $1.uniqueID }
+
+    var claimed = Set<String>()  // live tables accounted for, by qualified name
+    var missing: [SourceTable] = []
+    var changes: [DriftChange] = []
+    for source in sources {
+      let candidates = tablesByKey[Self.key(source.schema, source.identifier)] ?? []
+      let table =
+        candidates.first { $0.name == source.identifier && $0.schema.schema == source.schema }
+        ?? candidates.first
+      guard let table else {
+        missing.append(source)
+        continue
+      }
+      claimed.insert(table.qualifiedName)
+      changes += context.columnChanges(source: source, table: table, entities: .empty, parent: nil)
+    }
+
+    // Tables no source declares, in the schemas the sources live in: rename candidates, else additions.
+    let watched = Set(sources.map { $0.schema.lowercased() })
+    let unclaimed = live.tables.filter {
+      watched.contains($0.schema.schema.lowercased()) && !claimed.contains($0.qualifiedName)
+    }
+    var scored: [(score: Double, source: SourceTable, table: LiveTable, alignment: ColumnAligner.Alignment)] = []
+    for source in missing {
+      for table in unclaimed {
+        let entities = EntityMap.from(oldTable: source.identifier, newTable: table.name)
+        let alignment = context.aligner(source: source, table: table, entities: entities).align()
+        let nameScore = NameRelation.between(old: source.identifier, new: table.name, entities: .empty).score
+        let sameSchema = table.schema.schema.lowercased() == source.schema.lowercased() ? 1.0 : 0.0
+        let score =
+          source.columns.isEmpty
+          ? 0.5 * nameScore + 0.1 * sameSchema
+          : 0.75 * alignment.coverage + 0.15 * nameScore + 0.1 * sameSchema
+        scored.append((score, source, table, alignment))
+      }
+    }
+    var renamedSources = Set<String>()
+    for candidate in scored.sorted(by: { ($0.score, $1.source.uniqueID) > ($1.score, $0.source.uniqueID) })
+    where candidate.score >= Self.tableRenameThreshold
+      && !renamedSources.contains(candidate.source.uniqueID)
+      && !claimed.contains(candidate.table.qualifiedName)
+    {
+      let rivals = scored.filter {
+        $0.source.uniqueID == candidate.source.uniqueID && $0.table.qualifiedName != candidate.table.qualifiedName
+          && !claimed.contains($0.table.qualifiedName)
+      }
+      changes += context.tableRenamed(
+        source: candidate.source, table: candidate.table, score: candidate.score,
+        alignment: candidate.alignment, rivals: rivals.map { ($0.table, $0.score) },
+        unclaimedCount: unclaimed.count)
+      renamedSources.insert(candidate.source.uniqueID)
+      claimed.insert(candidate.table.qualifiedName)
+    }
+    for source in missing where !renamedSources.contains(source.uniqueID) {
+      let near = scored.filter { $0.source.uniqueID == source.uniqueID }.max { $0.score < $1.score }
+      changes.append(context.tableMissing(source: source, live: live, nearest: near.map { ($0.table, $0.score) }))
+    }
+    for table in unclaimed where !claimed.contains(table.qualifiedName) {
+      let owners = sources.filter { $0.schema.lowercased() == table.schema.schema.lowercased() }
+      let sourceNames = Array(Set(owners.map(\.sourceName))).sorted()
+      changes.append(
+        DriftChange(
+          kind: .tableAdded, source: sourceNames.joined(separator: ","), sourceID: nil,
+          relation: table.qualifiedName, from: nil, to: .one(table.name), confidence: 1,
+          evidence: [
+            "\(table.qualifiedName) (\(table.columns.count) columns) is in a watched schema and no source declares it"
+          ]))
+    }
+    return changes.sorted(by: Self.order)
+  }
+
+  static func key(_ schema: String, _ name: String) -> String { schema.lowercased() + "\u{1}" + name.lowercased() }
+
+  static func order(_ lhs: DriftChange, _ rhs: DriftChange) -> Bool {
+    let l = (lhs.source, lhs.parent == nil ? 0 : 1, lhs.kind, lhs.from ?? "", lhs.to?.description ?? "")
+    let r = (rhs.source, rhs.parent == nil ? 0 : 1, rhs.kind, rhs.from ?? "", rhs.to?.description ?? "")
+    if l.0 != r.0 { return l.0 < r.0 }
+    if l.1 != r.1 { return l.1 < r.1 }
+    if l.2 != r.2 { return l.2 < r.2 }
+    if l.3 != r.3 { return l.3 < r.3 }
+    return l.4 < r.4
+  }
+}
+
+/// What the engine needs to know about the declared side, computed once per diff.
+private struct Context {
+  let project: ProjectGraph
+  let lineage: LineageGraph
+  /// Direct readers of each source: models and other non-test nodes.
+  let readers: [String: [GraphNode]]
+  /// Tests attached to each source, by column (lowercased); table-level tests under "".
+  let sourceTests: [String: [String: [String]]]
+  /// Source columns tested unique: declared keys.
+  let keys: [String: Set<String>]
+
+  init(project: ProjectGraph, lineage: LineageGraph) {
+    self.project = project
+    self.lineage = lineage
+    var readers: [String: [GraphNode]] = [:]
+    var sourceTests: [String: [String: [String]]] = [:]
+    var keys: [String: Set<String>] = [:]
+    for node in project.nodes.values {
+      for parent in node.dependsOn where project.sources[parent] != nil {
+        if node.resourceType == .test {
+          let column = node.test?.attachedNode == parent ? (node.test?.columnName ?? "").lowercased() : ""
+          sourceTests[parent, default: [:]][column, default: []].append(node.uniqueID)
+          if let test = node.test, test.attachedNode == parent, let column = test.columnName,
+            ["unique", "primary_key", "unique_key"].contains(test.testName.lowercased())
+          {
+            keys[parent, default: []].insert(column.lowercased())
+          }
+        } else {
+          readers[parent, default: []].append(node)
+        }
+      }
+    }
+    self.readers = readers.mapValues { $0.sorted { $0.uniqueID < $1.uniqueID } }
+    self.sourceTests = sourceTests
+    self.keys = keys
+  }
+
+  func aligner(source: SourceTable, table: LiveTable, entities: EntityMap) -> ColumnAligner {
+    let keys = self.keys[source.uniqueID] ?? []
+    return ColumnAligner(
+      declared: source.columns.map {
+        .init(name: $0.name, type: $0.dataType.map(NormalizedType.init), isKey: keys.contains($0.name.lowercased()))
+      },
+      live: table.columns.map { .init(name: $0.name, type: NormalizedType($0.dataType), isKey: $0.isKey) },
+      entities: entities)
+  }
+
+  // MARK: Blast radius
+
+  func tableRadius(_ source: SourceTable) -> BlastRadius {
+    radius(lineage.impact(from: [source.uniqueID]))
+  }
+
+  /// What breaks when `column` of `source` stops being there as it was.
+  func columnRadius(_ source: SourceTable, column: String) -> (BlastRadius, readers: [String]) {
+    let readingNodes = (readers[source.uniqueID] ?? []).filter { node in
+      guard let sql = node.rawCode else { return true }  // unknown SQL: assume it reads the column
+      return ColumnUsage(sql: sql).reads(column: column)
+    }
+    let tests = sourceTests[source.uniqueID]?[column.lowercased()] ?? []
+    var start = Set(readingNodes.map(\.uniqueID))
+    start.formUnion(tests)
+    guard !start.isEmpty else { return (BlastRadius(), []) }
+    var impact = radius(lineage.impact(from: start))
+    impact.tests = Array(Set(impact.tests).union(tests)).sorted()
+    return (impact, readingNodes.map(\.uniqueID))
+  }
+
+  func radius(_ impact: Impact) -> BlastRadius {
+    BlastRadius(models: impact.models, tests: impact.tests, exposures: impact.exposures)
+  }
+
+  // MARK: Changes
+
+  func tableMissing(source: SourceTable, live: LiveSchema, nearest: (LiveTable, Double)?) -> DriftChange {
+    var evidence = ["\(source.schema).\(source.identifier) is not in the warehouse"]
+    let schemaHasTables = live.tables.contains { $0.schema.schema.lowercased() == source.schema.lowercased() }
+    if !schemaHasTables {
+      evidence.append(
+        "schema \(source.schema) has no tables visible to this connection (does it exist? may this role read it?)")
+    }
+    if let (table, score) = nearest {
+      evidence.append(
+        source.columns.isEmpty
+          ? "\(table.qualifiedName) might be its new name, but the source declares no columns to compare"
+          : "closest undeclared table is \(table.qualifiedName), too different to call a rename (score \(Self.format(score)))"
+      )
+    }
+    let radius = tableRadius(source)
+    return DriftChange(
+      kind: .tableMissing, source: source.displayName, sourceID: source.uniqueID, relation: nil,
+      from: source.identifier, to: nil, confidence: 1, breaking: !radius.isEmpty || hasReaders(source),
+      evidence: evidence, blastRadius: radius)
+  }
+
+  func hasReaders(_ source: SourceTable) -> Bool {
+    !(readers[source.uniqueID] ?? []).isEmpty || !(sourceTests[source.uniqueID] ?? [:]).isEmpty
+  }
+
+  func tableRenamed(
+    source: SourceTable, table: LiveTable, score: Double, alignment: ColumnAligner.Alignment,
+    rivals: [(LiveTable, Double)], unclaimedCount: Int
+  ) -> [DriftChange] {
+    var evidence = [
+      "\(source.schema).\(source.identifier) is gone and \(table.qualifiedName), which no source declares, is there instead"
+    ]
+    var same = 0
+    var renamed = 0
+    var split = 0
+    for match in alignment.matches {
+      switch match {
+      case .same: same += 1
+      case .renamed: renamed += 1
+      case .split: split += 1
+      }
+    }
+    let accounted = same + renamed + split
+    if !source.columns.isEmpty {
+      var parts = ["\(same) by name"]
+      if renamed > 0 { parts.append("\(renamed) renamed") }
+      if split > 0 { parts.append("\(split) split") }
+      evidence.append(
+        "\(accounted) of \(source.columns.count) declared columns are found in \(table.name) (\(parts.joined(separator: ", ")))"
+      )
+    }
+    let entities = EntityMap.from(oldTable: source.identifier, newTable: table.name)
+    if !entities.substitutions.isEmpty {
+      let words = entities.substitutions.sorted { $0.key < $1.key }.map { "\($0.key) → \($0.value)" }
+      evidence.append("table name changed its words: \(words.joined(separator: ", "))")
+    }
+    var confidence = score
+    let closeRivals = rivals.filter { $0.1 >= score - 0.1 }
+    if closeRivals.isEmpty {
+      if unclaimedCount == 1 {
+        evidence.append("it is the only undeclared table in \(table.schema)")
+        confidence = min(1, confidence + 0.05)
+      }
+    } else {
+      confidence *= 0.8
+      let names = closeRivals.map { "\($0.0.qualifiedName) (\(Self.format($0.1)))" }
+      evidence.append("nearly as good a match: \(names.joined(separator: ", "))")
+    }
+    let radius = tableRadius(source)
+    let tableChange = DriftChange(
+      kind: .tableRenamed, source: source.displayName, sourceID: source.uniqueID, relation: table.qualifiedName,
+      from: source.identifier, to: .one(table.name), confidence: min(confidence, 0.95),
+      breaking: !radius.isEmpty || hasReaders(source), evidence: evidence, blastRadius: radius)
+    return [tableChange]
+      + columnChanges(
+        source: source, table: table, entities: entities, parent: tableChange.id, alignment: alignment)
+  }
+
+  func columnChanges(
+    source: SourceTable, table: LiveTable, entities: EntityMap, parent: String?,
+    alignment given: ColumnAligner.Alignment? = nil
+  ) -> [DriftChange] {
+    guard !source.columns.isEmpty else { return [] }
+    let alignment = given ?? aligner(source: source, table: table, entities: entities).align()
+    var changes: [DriftChange] = []
+    func make(
+      _ kind: ChangeKind, from: String?, to: ChangeTarget?, column: String? = nil, confidence: Double,
+      evidence: [String], radiusColumn: String?, breakingIf: Bool = true
+    ) {
+      var evidence = evidence
+      var radius = BlastRadius()
+      if let radiusColumn {
+        let (columnRadius, readerIDs) = columnRadius(source, column: radiusColumn)
+        radius = columnRadius
+        if !readerIDs.isEmpty {
+          evidence.append("read by \(readerIDs.map(Self.shortName).joined(separator: ", "))")
+        }
+      }
+      changes.append(
+        DriftChange(
+          kind: kind, source: source.displayName, sourceID: source.uniqueID, relation: table.qualifiedName,
+          from: from, to: to, column: column, confidence: confidence, breaking: breakingIf && !radius.isEmpty,
+          evidence: evidence, parent: parent, blastRadius: radius))
+    }
+    for match in alignment.matches {
+      switch match {
+      case .same(let d, let l):
+        let declared = source.columns[d]
+        let live = table.columns[l]
+        guard let declaredType = declared.dataType else { continue }
+        let old = NormalizedType(declaredType)
+        let new = NormalizedType(live.dataType)
+        guard !old.matches(new) else { continue }
+        let crossFamily = old.family != new.family || old.family == .other
+        make(
+          .columnTypeChanged, from: declaredType, to: .one(live.dataType), column: live.name, confidence: 1,
+          evidence: [
+            "declared \(declaredType), the warehouse says \(live.dataType)"
+              + (crossFamily ? "" : " (same family: \(old.family.rawValue); usually safe)")
+          ], radiusColumn: declared.name, breakingIf: crossFamily)
+      case .renamed(let d, let l, let confidence, let evidence):
+        make(
+          .columnRenamed, from: source.columns[d].name, to: .one(table.columns[l].name),
+          confidence: confidence, evidence: evidence, radiusColumn: source.columns[d].name)
+      case .split(let d, let parts, let confidence, let evidence):
+        make(
+          .columnSplit, from: source.columns[d].name, to: .many(parts.map { table.columns[$0].name }),
+          confidence: confidence, evidence: evidence, radiusColumn: source.columns[d].name)
+      }
+    }
+    for d in alignment.missing {
+      make(
+        .columnMissing, from: source.columns[d].name, to: nil, confidence: 1,
+        evidence: ["\(table.qualifiedName) has no column \(source.columns[d].name) and none takes its place"],
+        radiusColumn: source.columns[d].name)
+    }
+    for l in alignment.added {
+      let column = table.columns[l]
+      make(
+        .columnAdded, from: nil, to: .one(column.name), confidence: 1,
+        evidence: ["\(table.qualifiedName).\(column.name) (\(column.dataType)) is not declared"],
+        radiusColumn: nil, breakingIf: false)
+    }
+    return changes
+  }
+
+  static func shortName(_ uniqueID: String) -> String {
+    let parts = uniqueID.split(separator: ".")
+    return parts.count >= 3 ? String(parts[2...].joined(separator: ".")) : uniqueID
+  }
+
+  static func format(_ value: Double) -> String { Decimal2.format(value) }
+}

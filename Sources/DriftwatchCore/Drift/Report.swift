@@ -1,0 +1,206 @@
+/// The values a check produces. Renderers (text, JSON, markdown) turn these into output.
+
+public enum ChangeKind: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
+  case tableMissing = "table_missing"
+  case tableRenamed = "table_renamed"
+  case tableAdded = "table_added"
+  case columnMissing = "column_missing"
+  case columnRenamed = "column_renamed"
+  case columnSplit = "column_split"
+  case columnTypeChanged = "column_type_changed"
+  case columnAdded = "column_added"
+
+  private var order: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+  public static func < (lhs: ChangeKind, rhs: ChangeKind) -> Bool { lhs.order < rhs.order }
+
+  public var isTableLevel: Bool { self == .tableMissing || self == .tableRenamed || self == .tableAdded }
+}
+
+/// `to` is one name, or several for a split.
+public enum ChangeTarget: Sendable, Hashable, Codable, CustomStringConvertible {
+  case one(String)
+  case many([String])
+
+  public var names: [String] {
+    switch self {
+    case .one(let name): [name]
+    case .many(let names): names
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .one(let name): name
+    case .many(let names): "[" + names.joined(separator: ", ") + "]"
+    }
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    if let many = try? container.decode([String].self) {
+      self = .many(many)
+    } else {
+      self = .one(try container.decode(String.self))
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    switch self {
+    case .one(let name): try container.encode(name)
+    case .many(let names): try container.encode(names)
+    }
+  }
+}
+
+/// What is downstream of a change: dbt unique ids, sorted.
+public struct BlastRadius: Sendable, Hashable, Codable {
+  public var models: [String]
+  public var tests: [String]
+  public var exposures: [String]
+
+  public init(models: [String] = [], tests: [String] = [], exposures: [String] = []) {
+    self.models = models
+    self.tests = tests
+    self.exposures = exposures
+  }
+
+  public var isEmpty: Bool { models.isEmpty && tests.isEmpty && exposures.isEmpty }
+
+  public func union(_ other: BlastRadius) -> BlastRadius {
+    BlastRadius(
+      models: Array(Set(models).union(other.models)).sorted(),
+      tests: Array(Set(tests).union(other.tests)).sorted(),
+      exposures: Array(Set(exposures).union(other.exposures)).sorted())
+  }
+}
+
+/// One inferred change between the declared sources and the live warehouse.
+public struct DriftChange: Sendable, Hashable, Codable {
+  /// Stable across runs for the same change: a hash of kind, source, from and to.
+  public var id: String
+  public var kind: ChangeKind
+  /// The declared source it concerns (`acme.raw_customers`); for `table_added`, the source whose schema it is in.
+  public var source: String
+  /// The source's unique id, when the change concerns a declared source table.
+  public var sourceID: String?
+  /// The live relation the change was found in (`raw.raw_accounts`), when there is one.
+  public var relation: String?
+  /// Old name (table or column), or for `column_type_changed` the old type.
+  public var from: String?
+  /// New name(s), or for `column_type_changed` the new type.
+  public var to: ChangeTarget?
+  /// For `column_type_changed`: the column.
+  public var column: String?
+  /// 0…1: how sure the inference is. Exact observations (a missing table, a type change) are 1.
+  public var confidence: Double
+  /// Something downstream reads what changed.
+  public var breaking: Bool
+  /// Why driftwatch believes it, in words.
+  public var evidence: [String]
+  /// For column changes found inside a renamed table: the id of that `table_renamed` change.
+  public var parent: String?
+  /// What this change alone breaks.
+  public var blastRadius: BlastRadius
+
+  public init(
+    kind: ChangeKind, source: String, sourceID: String?, relation: String?, from: String?, to: ChangeTarget?,
+    column: String? = nil, confidence: Double, breaking: Bool = false, evidence: [String],
+    parent: String? = nil, blastRadius: BlastRadius = BlastRadius()
+  ) {
+    self.id = StableID.make(kind.rawValue, sourceID ?? source, column ?? "", from ?? "", to?.description ?? "")
+    self.kind = kind
+    self.source = source
+    self.sourceID = sourceID
+    self.relation = relation
+    self.from = from
+    self.to = to
+    self.column = column
+    self.confidence = (confidence * 100).rounded() / 100
+    self.breaking = breaking
+    self.evidence = evidence
+    self.parent = parent
+    self.blastRadius = blastRadius
+  }
+}
+
+/// Human-facing names of the nodes a report mentions, so renderers need not carry the graph.
+public struct NodeLabel: Sendable, Hashable, Codable {
+  public var uniqueID: String
+  public var name: String
+  public var resourceType: ResourceType
+  public var label: String?
+  public var exposureType: String?
+  /// Parents within the report (other radius nodes and changed sources), for graphs.
+  public var parents: [String]
+
+  public init(
+    uniqueID: String, name: String, resourceType: ResourceType, label: String?, exposureType: String?,
+    parents: [String] = []
+  ) {
+    self.uniqueID = uniqueID
+    self.name = name
+    self.resourceType = resourceType
+    self.label = label
+    self.exposureType = exposureType
+    self.parents = parents
+  }
+}
+
+/// The outcome of one check.
+public struct DriftReport: Sendable, Hashable, Codable {
+  public static let schemaVersion = 1
+
+  public var project: String
+  public var warehouse: String
+  /// The schemas that were compared.
+  public var schemas: [String]
+  public var sourcesChecked: Int
+  public var changes: [DriftChange]
+  public var blastRadius: BlastRadius
+  /// Names and labels of every node in the blast radius.
+  public var nodes: [String: NodeLabel]
+  /// Milliseconds spent introspecting and diffing, when measured.
+  public var timings: Timings?
+
+  public struct Timings: Sendable, Hashable, Codable {
+    public var readProjectMs: Double
+    public var introspectMs: Double
+    public var diffMs: Double
+    public init(readProjectMs: Double, introspectMs: Double, diffMs: Double) {
+      self.readProjectMs = readProjectMs
+      self.introspectMs = introspectMs
+      self.diffMs = diffMs
+    }
+  }
+
+  public init(
+    project: String, warehouse: String, schemas: [String], sourcesChecked: Int, changes: [DriftChange],
+    blastRadius: BlastRadius, nodes: [String: NodeLabel], timings: Timings? = nil
+  ) {
+    self.project = project
+    self.warehouse = warehouse
+    self.schemas = schemas
+    self.sourcesChecked = sourcesChecked
+    self.changes = changes
+    self.blastRadius = blastRadius
+    self.nodes = nodes
+    self.timings = timings
+  }
+
+  public var breaking: Bool { changes.contains { $0.breaking } }
+}
+
+/// Short deterministic ids (FNV-1a, 64 bit): the same inputs give the same id on every machine and run.
+public enum StableID {
+  public static func make(_ parts: String...) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for (index, part) in parts.enumerated() {
+      if index > 0 { hash = (hash ^ 0x1f) &* 0x0000_0100_0000_01b3 }
+      for byte in part.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+    }
+    let hex = String(hash, radix: 16)
+    let padded = String(repeating: "0", count: max(0, 16 - hex.count)) + hex
+    return "c" + padded.prefix(10)
+  }
+}
