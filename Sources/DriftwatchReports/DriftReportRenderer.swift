@@ -1,0 +1,333 @@
+import DriftwatchCore
+
+/// Output formats of a drift report.
+public enum ReportFormat: String, Sendable, CaseIterable {
+  case text
+  case json
+  case markdown
+}
+
+/// Turns a `DriftReport` into text for a terminal, JSON for machines, or markdown for a PR comment.
+public struct DriftReportRenderer: Sendable {
+  public var color: Bool
+  public var toolVersion: String
+
+  public init(color: Bool = false, toolVersion: String) {
+    self.color = color
+    self.toolVersion = toolVersion
+  }
+
+  public func render(_ report: DriftReport, as format: ReportFormat) -> String {
+    switch format {
+    case .text: text(report)
+    case .json: json(report).rendered()
+    case .markdown: markdown(report)
+    }
+  }
+
+  // MARK: JSON (schema documented in docs/report-schema.md)
+
+  public func json(_ report: DriftReport) -> JSONValue {
+    var members: [(String, JSONValue)] = [
+      ("schema_version", .integer(DriftReport.schemaVersion)),
+      ("tool", .object([("name", .string("driftwatch")), ("version", .string(toolVersion))])),
+      ("project", .string(report.project)),
+      ("warehouse", .string(report.warehouse)),
+      ("schemas", .strings(report.schemas)),
+      ("sources_checked", .integer(report.sourcesChecked)),
+      ("breaking", .bool(report.breaking)),
+      (
+        "summary",
+        .object([
+          ("changes", .integer(report.changes.count)),
+          ("breaking_changes", .integer(report.changes.filter(\.breaking).count)),
+          ("models", .integer(report.blastRadius.models.count)),
+          ("tests", .integer(report.blastRadius.tests.count)),
+          ("exposures", .integer(report.blastRadius.exposures.count)),
+        ])
+      ),
+      ("changes", .array(report.changes.map(change))),
+      ("blast_radius", radius(report.blastRadius)),
+    ]
+    if let timings = report.timings {
+      members.append(
+        (
+          "timings_ms",
+          .object([
+            ("read_project", .number(rounded(timings.readProjectMs))),
+            ("introspect", .number(rounded(timings.introspectMs))),
+            ("diff", .number(rounded(timings.diffMs))),
+          ])
+        ))
+    }
+    return .object(members)
+  }
+
+  private func rounded(_ value: Double) -> Double { (value * 10).rounded() / 10 }
+
+  private func change(_ change: DriftChange) -> JSONValue {
+    var members: [(String, JSONValue)] = [
+      ("id", .string(change.id)),
+      ("kind", .string(change.kind.rawValue)),
+      ("source", .string(change.source)),
+      ("source_id", .optional(change.sourceID)),
+      ("relation", .optional(change.relation)),
+      ("from", .optional(change.from)),
+    ]
+    switch change.to {
+    case .one(let name): members.append(("to", .string(name)))
+    case .many(let names): members.append(("to", .strings(names)))
+    case nil: members.append(("to", .null))
+    }
+    if let column = change.column { members.append(("column", .string(column))) }
+    members += [
+      ("confidence", .number(change.confidence)),
+      ("breaking", .bool(change.breaking)),
+      ("evidence", .strings(change.evidence)),
+      ("parent", .optional(change.parent)),
+      ("blast_radius", radius(change.blastRadius)),
+    ]
+    return .object(members)
+  }
+
+  private func radius(_ radius: BlastRadius) -> JSONValue {
+    .object([
+      ("models", .strings(radius.models)),
+      ("tests", .strings(radius.tests)),
+      ("exposures", .strings(radius.exposures)),
+    ])
+  }
+
+  // MARK: Text
+
+  private enum Style: String {
+    case bold = "1"
+    case red = "31"
+    case green = "32"
+    case yellow = "33"
+    case dim = "2"
+  }
+
+  private func styled(_ text: String, _ style: Style) -> String {
+    color ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
+  }
+
+  public func text(_ report: DriftReport) -> String {
+    var lines: [String] = []
+    let sources = report.sourcesChecked == 1 ? "1 source" : "\(report.sourcesChecked) sources"
+    lines.append(
+      styled("driftwatch", .bold)
+        + " · \(report.project) · \(report.warehouse) · \(sources) in \(report.schemas.joined(separator: ", "))")
+    lines.append("")
+    if report.changes.isEmpty {
+      lines.append(styled("✓ no drift", .green) + ": every declared source matches the warehouse")
+      appendTimings(report, into: &lines)
+      return lines.joined(separator: "\n") + "\n"
+    }
+    let topLevel = report.changes.filter { $0.parent == nil }
+    for change in topLevel where change.breaking || change.kind != .tableAdded && change.kind != .columnAdded {
+      lines += block(change, children: report.changes.filter { $0.parent == change.id })
+    }
+    let additions = topLevel.filter { !$0.breaking && ($0.kind == .tableAdded || $0.kind == .columnAdded) }
+    if !additions.isEmpty {
+      lines.append(styled("not breaking", .dim) + " (nothing reads them yet):")
+      for change in additions {
+        let what = change.kind == .tableAdded ? "new table" : "new column"
+        let name = change.kind == .tableAdded ? change.relation ?? "" : "\(change.relation ?? change.source).\(change.to?.description ?? "")"
+        lines.append("  + \(what) \(name)  [\(change.id)]")
+      }
+      lines.append("")
+    }
+    let radius = report.blastRadius
+    if report.breaking {
+      let dashboards = radius.exposures.filter { report.nodes[$0]?.exposureType == "dashboard" }.count
+      var exposures = "\(radius.exposures.count) exposure\(radius.exposures.count == 1 ? "" : "s")"
+      if dashboards == radius.exposures.count, dashboards > 0 {
+        exposures = "\(dashboards) dashboard\(dashboards == 1 ? "" : "s")"
+      } else if dashboards > 0 {
+        exposures += " (\(dashboards) dashboards)"
+      }
+      lines.append(
+        styled("blast radius", .bold)
+          + ": \(radius.models.count) model\(radius.models.count == 1 ? "" : "s"), \(radius.tests.count) test\(radius.tests.count == 1 ? "" : "s"), \(exposures)"
+      )
+      lines.append("  models:    " + radius.models.map { name($0, report) }.joined(separator: ", "))
+      if !radius.exposures.isEmpty {
+        lines.append("  exposures: " + radius.exposures.map { exposureName($0, report) }.joined(separator: ", "))
+      }
+      lines.append("  tests:     " + radius.tests.map { name($0, report) }.joined(separator: ", "))
+      lines.append("")
+      lines.append(
+        styled("✗ breaking drift", .red)
+          + ": \(report.changes.filter(\.breaking).count) breaking change(s); see the JSON report for every id")
+    } else {
+      lines.append(styled("✓ no breaking drift", .green) + ": nothing downstream reads what changed")
+    }
+    appendTimings(report, into: &lines)
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  private func appendTimings(_ report: DriftReport, into lines: inout [String]) {
+    guard let timings = report.timings else { return }
+    lines.append(
+      styled(
+        "checked in \(Decimal2.format(timings.readProjectMs + timings.introspectMs + timings.diffMs, places: 0)) ms "
+          + "(project \(Decimal2.format(timings.readProjectMs, places: 0)) ms, warehouse \(Decimal2.format(timings.introspectMs, places: 0)) ms, diff \(Decimal2.format(timings.diffMs, places: 0)) ms)",
+        .dim))
+  }
+
+  private func name(_ id: String, _ report: DriftReport) -> String { report.nodes[id]?.name ?? id }
+
+  private func exposureName(_ id: String, _ report: DriftReport) -> String {
+    guard let node = report.nodes[id] else { return id }
+    return node.label ?? node.name
+  }
+
+  private func headline(_ change: DriftChange) -> String {
+    let to = change.to?.names.joined(separator: ", ") ?? ""
+    switch change.kind {
+    case .tableMissing: return "\(change.source) is missing"
+    case .tableRenamed: return "\(change.source) was renamed to \(to)"
+    case .tableAdded: return "new table \(change.relation ?? to)"
+    case .columnMissing: return "column \(change.from ?? "") is missing"
+    case .columnRenamed: return "\(change.from ?? "") → \(to)"
+    case .columnSplit: return "\(change.from ?? "") split into \(to)"
+    case .columnTypeChanged: return "\(change.column ?? "") changed type \(change.from ?? "") → \(to)"
+    case .columnAdded: return "new column \(to)"
+    }
+  }
+
+  private func tag(_ change: DriftChange) -> String {
+    change.breaking ? styled("BREAKING", .red) : styled("changed ", .yellow)
+  }
+
+  private func block(_ change: DriftChange, children: [DriftChange]) -> [String] {
+    var lines: [String] = []
+    let where_ = change.kind.isTableLevel ? "" : "\(change.source): "
+    lines.append(
+      "\(tag(change))  \(where_)\(headline(change))   "
+        + styled("\(change.kind.rawValue), confidence \(Decimal2.format(change.confidence)) [\(change.id)]", .dim))
+    for line in change.evidence { lines.append("    · \(line)") }
+    let shownChildren = children.filter { $0.kind != .columnAdded }
+    if !shownChildren.isEmpty {
+      lines.append("    columns:")
+      let width = shownChildren.map { headline($0).count }.max() ?? 0
+      for child in shownChildren {
+        let text = headline(child)
+        let padding = String(repeating: " ", count: max(0, width - text.count))
+        lines.append(
+          "      \(text)\(padding)  \(child.kind.rawValue) \(Decimal2.format(child.confidence))"
+            + styled("  [\(child.id)]", .dim))
+        for line in child.evidence { lines.append(styled("          · \(line)", .dim)) }
+      }
+    }
+    let added = children.filter { $0.kind == .columnAdded }
+    if !added.isEmpty {
+      lines.append("    also new: " + added.compactMap { $0.to?.description }.joined(separator: ", "))
+    }
+    lines.append("")
+    return lines
+  }
+
+  // MARK: Markdown (a PR comment)
+
+  public func markdown(_ report: DriftReport) -> String {
+    var out: [String] = []
+    let radius = report.blastRadius
+    if report.changes.isEmpty {
+      out.append("### ✅ driftwatch: no drift in `\(report.project)`")
+      out.append("")
+      out.append("Every declared source matches `\(report.warehouse)`.")
+      return out.joined(separator: "\n") + "\n"
+    }
+    if report.breaking {
+      out.append(
+        "### ❌ driftwatch: breaking drift in `\(report.project)` — \(radius.models.count) models, \(radius.tests.count) tests, \(radius.exposures.count) exposures affected"
+      )
+    } else {
+      out.append("### ⚠️ driftwatch: non-breaking drift in `\(report.project)`")
+    }
+    out.append("")
+    out.append("| | change | source | from | to | confidence | id |")
+    out.append("|---|---|---|---|---|---|---|")
+    for change in report.changes {
+      let mark = change.breaking ? "❌" : "➕"
+      let to = change.to?.names.map { "`\(cell($0))`" }.joined(separator: ", ") ?? ""
+      let from = change.from.map { "`\(cell($0))`" } ?? ""
+      out.append(
+        "| \(mark) | \(change.kind.rawValue) | `\(cell(change.source))` | \(from) | \(to) | \(Decimal2.format(change.confidence)) | `\(change.id)` |"
+      )
+    }
+    out.append("")
+    if report.breaking {
+      out.append("```mermaid")
+      out.append("flowchart LR")
+      let ids = report.nodes.keys.filter { report.nodes[$0]?.resourceType != .test }.sorted()
+      var index: [String: String] = [:]
+      for (offset, id) in ids.enumerated() { index[id] = "n\(offset)" }
+      for id in ids {
+        guard let node = report.nodes[id], let key = index[id] else { continue }
+        let label = mermaidLabel(node.label ?? node.name)
+        switch node.resourceType {
+        case .source: out.append("  \(key)[(\"\(label)\")]:::source")
+        case .exposure: out.append("  \(key){{\"\(label)\"}}:::exposure")
+        default: out.append("  \(key)[\"\(label)\"]:::model")
+        }
+      }
+      for id in ids {
+        guard let node = report.nodes[id], let key = index[id] else { continue }
+        for parent in node.parents { if let from = index[parent] { out.append("  \(from) --> \(key)") } }
+      }
+      out.append("  classDef source fill:#fde2e2,stroke:#c0392b")
+      out.append("  classDef model fill:#fff4d6,stroke:#b7950b")
+      out.append("  classDef exposure fill:#e8f0fe,stroke:#1f4e9c")
+      out.append("```")
+      out.append("")
+      out.append("<details><summary>\(radius.exposures.count) exposures</summary>")
+      out.append("")
+      for id in radius.exposures { out.append("- \(cell(exposureName(id, report))) (`\(id)`)") }
+      out.append("")
+      out.append("</details>")
+      out.append("")
+      out.append("<details><summary>\(radius.models.count) models</summary>")
+      out.append("")
+      for id in radius.models { out.append("- `\(id)`") }
+      out.append("")
+      out.append("</details>")
+      out.append("")
+      out.append("<details><summary>\(radius.tests.count) tests</summary>")
+      out.append("")
+      for id in radius.tests { out.append("- `\(id)`") }
+      out.append("")
+      out.append("</details>")
+      out.append("")
+    }
+    out.append("<details><summary>evidence</summary>")
+    out.append("")
+    for change in report.changes {
+      out.append("- **\(change.kind.rawValue)** `\(cell(headline(change)))`")
+      for line in change.evidence { out.append("  - \(cell(line))") }
+    }
+    out.append("")
+    out.append("</details>")
+    return out.joined(separator: "\n") + "\n"
+  }
+
+  private func cell(_ text: String) -> String {
+    text.replacingAll("|", with: "\\|").replacingAll("`", with: "'").replacingAll("\n", with: " ")
+  }
+
+  private func mermaidLabel(_ text: String) -> String {
+    text.replacingAll("\"", with: "#quot;").replacingAll("<", with: "#lt;").replacingAll(">", with: "#gt;")
+  }
+}
+
+extension String {
+  func replacingAll(_ target: Character, with replacement: String) -> String {
+    var out = ""
+    for character in self {
+      if character == target { out += replacement } else { out.append(character) }
+    }
+    return out
+  }
+}

@@ -1,0 +1,86 @@
+/// A JSON value with ordered keys, so reports keep their documented key order and golden files stay stable.
+public indirect enum JSONValue: Sendable, Hashable {
+  case object([(String, JSONValue)])
+  case array([JSONValue])
+  case string(String)
+  case number(Double)
+  case integer(Int)
+  case bool(Bool)
+  case null
+
+  public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.rendered() == rhs.rendered() }
+  public func hash(into hasher: inout Hasher) { hasher.combine(rendered()) }
+
+  public static func strings(_ values: [String]) -> JSONValue { .array(values.map(JSONValue.string)) }
+  public static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+
+  /// Pretty-printed with two-space indentation and a trailing newline.
+  public func rendered() -> String {
+    var out = ""
+    write(into: &out, indent: 0)
+    out += "\n"
+    return out
+  }
+
+  private func write(into out: inout String, indent: Int) {
+    let pad = String(repeating: "  ", count: indent)
+    let inner = String(repeating: "  ", count: indent + 1)
+    switch self {
+    case .object(let members):
+      if members.isEmpty {
+        out += "{}"
+        return
+      }
+      out += "{\n"
+      for (index, (key, value)) in members.enumerated() {
+        out += inner + Self.quote(key) + ": "
+        value.write(into: &out, indent: indent + 1)
+        out += index == members.count - 1 ? "\n" : ",\n"
+      }
+      out += pad + "}"
+    case .array(let values):
+      if values.isEmpty {
+        out += "[]"
+        return
+      }
+      out += "[\n"
+      for (index, value) in values.enumerated() {
+        out += inner
+        value.write(into: &out, indent: indent + 1)
+        out += index == values.count - 1 ? "\n" : ",\n"
+      }
+      out += pad + "]"
+    case .string(let text): out += Self.quote(text)
+    case .number(let value):
+      if value.isFinite {
+        out += value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+      } else {
+        out += "null"
+      }
+    case .integer(let value): out += String(value)
+    case .bool(let value): out += value ? "true" : "false"
+    case .null: out += "null"
+    }
+  }
+
+  static func quote(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if scalar.value < 0x20 {
+          let hex = String(scalar.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        } else {
+          out.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    return out + "\""
+  }
+}
