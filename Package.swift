@@ -54,14 +54,14 @@ let package = Package(
       path: "Tests/DriftwatchTestSupport"
     ),
     .testTarget(name: "DriftwatchCoreTests", dependencies: ["DriftwatchCore", "DriftwatchReports"]),
-    .testTarget(name: "DriftwatchDbtTests", dependencies: ["DriftwatchDbt"]),
+    .testTarget(name: "DriftwatchDbtTests", dependencies: ["DriftwatchDbt"], exclude: ["Fixtures"]),
     .testTarget(
       name: "DriftwatchWarehouseTests",
       dependencies: ["DriftwatchSQLite", "DriftwatchPostgres", "DriftwatchDbt", "DriftwatchTestSupport"]
     ),
     .testTarget(
       name: "DriftwatchCommandsTests", dependencies: ["DriftwatchCommands", "DriftwatchTestSupport"],
-      resources: [.copy("Golden")]
+      exclude: ["Golden"]
     ),
   ],
   swiftLanguageModes: [.v6]
