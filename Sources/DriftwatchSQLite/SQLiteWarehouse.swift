@@ -1,8 +1,9 @@
 import DriftwatchCore
 import SQLiteNIO
 
-/// A SQLite file as a monitored warehouse. Opened read-only: driftwatch never writes to it and never
-/// creates it (a missing file is an error).
+/// A SQLite file as a monitored warehouse. Opened read-only (`mode=ro`): driftwatch never writes to it and
+/// never creates it (a missing file is an error). On a WAL-mode file SQLite itself may create the `-wal` and
+/// `-shm` side files, as it does for every reader; the database file is not changed.
 ///
 /// Schema mapping: a SQLite file has databases, not schemas. A requested schema whose name is one of
 /// `attachments` (compared case-insensitively, as SQLite does) is read from that attached file; every other
