@@ -43,10 +43,13 @@ public struct SourceTable: Sendable, Hashable, Codable {
   public var columns: [DeclaredColumn]
   /// The file that declares it, relative to the project root (e.g. `models/staging/src_acme.yml`).
   public var filePath: String?
+  /// The source's and the table's tags together, as dbt's manifest lists them (for `tag:` selection).
+  public var tags: [String]
 
   public init(
     uniqueID: String, packageName: String, sourceName: String, name: String, database: String? = nil,
-    schema: String, identifier: String? = nil, columns: [DeclaredColumn] = [], filePath: String? = nil
+    schema: String, identifier: String? = nil, columns: [DeclaredColumn] = [], filePath: String? = nil,
+    tags: [String] = []
   ) {
     self.uniqueID = uniqueID
     self.packageName = packageName
@@ -57,6 +60,7 @@ public struct SourceTable: Sendable, Hashable, Codable {
     self.identifier = identifier ?? name
     self.columns = columns
     self.filePath = filePath
+    self.tags = tags
   }
 
   /// `acme.raw_customers`

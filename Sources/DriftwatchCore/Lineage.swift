@@ -1,0 +1,250 @@
+/// The lineage of a dbt project: who reads whom, as integer-indexed adjacency over sources and nodes.
+///
+/// Built once per project in O(nodes + edges); every walk is iterative (a 100,000-model chain is fine) and
+/// linear in what it visits. Unique ids a node lists in `dependsOn` that the project does not define are kept
+/// out of the graph and reported in `danglingReferences`.
+public struct LineageGraph: Sendable {
+  /// The project the graph was built from.
+  public let project: ProjectGraph
+  /// What `dependsOn` names but the project does not define, sorted.
+  public let danglingReferences: [DanglingReference]
+
+  /// Unique id of each vertex; sources first, then the other nodes.
+  let ids: [String]
+  let index: [String: Int]
+  let types: [ResourceType]
+  /// Where each vertex lives in `project`, so walks and selectors reach it without hashing its id.
+  let slots: [Slot]
+  /// Compressed adjacency: the parents of vertex `v` are `parentList[parentStart[v]..<parentStart[v + 1]]`.
+  let parentStart: [Int]
+  let parentList: [Int32]
+  let childStart: [Int]
+  let childList: [Int32]
+
+  enum Slot: Sendable {
+    case source(Dictionary<String, SourceTable>.Index)
+    case node(Dictionary<String, GraphNode>.Index)
+  }
+
+  public init(project: ProjectGraph) {
+    self.project = project
+    let capacity = project.sources.count + project.nodes.count
+    var ids: [String] = []
+    ids.reserveCapacity(capacity)
+    var types: [ResourceType] = []
+    types.reserveCapacity(capacity)
+    var slots: [Slot] = []
+    slots.reserveCapacity(capacity)
+    var index: [String: Int] = [:]
+    index.reserveCapacity(capacity)
+    for position in project.sources.indices {
+      let id = project.sources[position].key
+      index[id] = ids.count
+      ids.append(id)
+      types.append(.source)
+      slots.append(.source(position))
+    }
+    var nodeSlots: [(vertex: Int, position: Dictionary<String, GraphNode>.Index)] = []
+    nodeSlots.reserveCapacity(project.nodes.count)
+    for position in project.nodes.indices {
+      let id = project.nodes[position].key
+      guard index[id] == nil else { continue }
+      index[id] = ids.count
+      ids.append(id)
+      types.append(project.nodes[position].value.resourceType)
+      slots.append(.node(position))
+      nodeSlots.append((ids.count - 1, position))
+    }
+
+    // Edges parent -> child, de-duplicated per child with a "last child that used this parent" mark.
+    let count = ids.count
+    var lastChild = [Int](repeating: -1, count: count)
+    var edgeParent: [Int32] = []
+    var edgeChild: [Int32] = []
+    var dangling: [DanglingReference] = []
+    for (child, position) in nodeSlots {
+      let node = project.nodes[position].value
+      for dependency in node.dependsOn {
+        guard let parent = index[dependency] else {
+          dangling.append(DanglingReference(nodeID: node.uniqueID, missingID: dependency))
+          continue
+        }
+        if parent == child || lastChild[parent] == child { continue }
+        lastChild[parent] = child
+        edgeParent.append(Int32(parent))
+        edgeChild.append(Int32(child))
+      }
+    }
+    (parentStart, parentList) = Self.compress(count: count, from: edgeChild, to: edgeParent)
+    (childStart, childList) = Self.compress(count: count, from: edgeParent, to: edgeChild)
+    self.ids = ids
+    self.index = index
+    self.types = types
+    self.slots = slots
+    self.danglingReferences = Array(Set(dangling)).sorted()
+  }
+
+  /// Counting sort of edges by their `from` end: offsets plus a flat list of `to` ends.
+  private static func compress(count: Int, from: [Int32], to: [Int32]) -> ([Int], [Int32]) {
+    var start = [Int](repeating: 0, count: count + 1)
+    for vertex in from { start[Int(vertex) + 1] += 1 }
+    for position in 0..<count { start[position + 1] += start[position] }
+    var fill = start
+    var list = [Int32](repeating: 0, count: from.count)
+    for edge in 0..<from.count {
+      let vertex = Int(from[edge])
+      list[fill[vertex]] = to[edge]
+      fill[vertex] += 1
+    }
+    return (start, list)
+  }
+
+  // MARK: Looking things up
+
+  /// How many sources and nodes the graph holds.
+  public var count: Int { ids.count }
+
+  public func contains(_ id: String) -> Bool { index[id] != nil }
+
+  public func resourceType(of id: String) -> ResourceType? { index[id].map { types[$0] } }
+
+  /// The direct parents of `id` that the project defines, sorted.
+  public func parents(of id: String) -> [String] {
+    guard let vertex = index[id] else { return [] }
+    return parentList[parentStart[vertex]..<parentStart[vertex + 1]].map { ids[Int($0)] }.sorted()
+  }
+
+  /// The direct children of `id`, sorted.
+  public func children(of id: String) -> [String] {
+    guard let vertex = index[id] else { return [] }
+    return childList[childStart[vertex]..<childStart[vertex + 1]].map { ids[Int($0)] }.sorted()
+  }
+
+  // MARK: Walks
+
+  /// Everything reachable downstream of `id` within `depth` hops (`nil`: no limit). Excludes `id` itself.
+  public func descendants(of id: String, depth: Int? = nil) -> Set<String> {
+    descendants(of: [id], depth: depth)
+  }
+
+  /// Everything reachable downstream of `ids` within `depth` hops (`nil`: no limit). A start id is included
+  /// only when it is downstream of another start id (as dbt's `select_children` does).
+  public func descendants(of ids: Set<String>, depth: Int? = nil) -> Set<String> {
+    names(walk(from: vertices(ids), depth: depth, downstream: true))
+  }
+
+  /// Everything upstream of `id` within `depth` hops (`nil`: no limit). Excludes `id` itself.
+  public func ancestors(of id: String, depth: Int? = nil) -> Set<String> {
+    ancestors(of: [id], depth: depth)
+  }
+
+  /// Everything upstream of `ids` within `depth` hops (`nil`: no limit). A start id is included only when it
+  /// is upstream of another start id.
+  public func ancestors(of ids: Set<String>, depth: Int? = nil) -> Set<String> {
+    names(walk(from: vertices(ids), depth: depth, downstream: false))
+  }
+
+  func vertices(_ ids: Set<String>) -> [Int] { ids.compactMap { index[$0] } }
+
+  func names(_ vertices: some Sequence<Int>) -> Set<String> { Set(vertices.map { ids[$0] }) }
+
+  /// Breadth-first, layer by layer, iterative. Returns the vertices found at 1...depth hops from `start`.
+  func walk(from start: [Int], depth: Int?, downstream: Bool) -> [Int] {
+    if let depth, depth <= 0 { return [] }
+    let offsets = downstream ? childStart : parentStart
+    let list = downstream ? childList : parentList
+    var found = [Bool](repeating: false, count: ids.count)
+    var result: [Int] = []
+    var frontier = start
+    var layer = 0
+    while !frontier.isEmpty {
+      if let depth, layer >= depth { break }
+      var next: [Int] = []
+      for vertex in frontier {
+        for position in offsets[vertex]..<offsets[vertex + 1] {
+          let neighbour = Int(list[position])
+          if !found[neighbour] {
+            found[neighbour] = true
+            next.append(neighbour)
+          }
+        }
+      }
+      result.append(contentsOf: next)
+      frontier = next
+      layer += 1
+    }
+    return result
+  }
+
+  // MARK: Blast radius
+
+  /// What breaks downstream of `startIDs`: every node downstream of them, the tests on any of those (or on a
+  /// start id), and the exposures that read them. Start ids that are nodes count themselves; sources do not.
+  /// Ids the graph does not hold are ignored.
+  public func impact(from startIDs: Set<String>) -> Impact {
+    // Every child of a start id or of a descendant is itself a descendant, so the walk already holds the
+    // eagerly selected tests and the exposures.
+    let start = vertices(startIDs)
+    var hit = walk(from: start, depth: nil, downstream: true)
+    var ownStart = Set(start.filter { types[$0] != .source })
+    if !ownStart.isEmpty {
+      for vertex in hit where ownStart.contains(vertex) { ownStart.remove(vertex) }
+      hit.append(contentsOf: ownStart)
+    }
+    var impact = Impact()
+    for vertex in hit {
+      let id = ids[vertex]
+      switch types[vertex] {
+      case .source: continue
+      case .model: impact.models.append(id)
+      case .test, .unitTest: impact.tests.append(id)
+      case .exposure: impact.exposures.append(id)
+      default: impact.others.append(id)
+      }
+    }
+    impact.models.sort()
+    impact.tests.sort()
+    impact.exposures.sort()
+    impact.others.sort()
+    return impact
+  }
+}
+
+/// A `dependsOn` entry naming a unique id the project does not define (a disabled or deleted model, a
+/// source from a package that is not installed, …).
+public struct DanglingReference: Sendable, Hashable, Codable, Comparable {
+  /// The node whose `dependsOn` names the missing id.
+  public var nodeID: String
+  public var missingID: String
+
+  public init(nodeID: String, missingID: String) {
+    self.nodeID = nodeID
+    self.missingID = missingID
+  }
+
+  public static func < (lhs: DanglingReference, rhs: DanglingReference) -> Bool {
+    (lhs.nodeID, lhs.missingID) < (rhs.nodeID, rhs.missingID)
+  }
+}
+
+/// The blast radius of a change: dbt unique ids, sorted and unique, by kind.
+public struct Impact: Sendable, Hashable, Codable {
+  public var models: [String]
+  /// Data tests and unit tests.
+  public var tests: [String]
+  public var exposures: [String]
+  /// Seeds, snapshots, analyses, metrics, semantic models, saved queries.
+  public var others: [String]
+
+  public init(models: [String] = [], tests: [String] = [], exposures: [String] = [], others: [String] = []) {
+    self.models = models
+    self.tests = tests
+    self.exposures = exposures
+    self.others = others
+  }
+
+  public var isEmpty: Bool { models.isEmpty && tests.isEmpty && exposures.isEmpty && others.isEmpty }
+
+  /// Every id, sorted.
+  public var all: [String] { (models + tests + exposures + others).sorted() }
+}

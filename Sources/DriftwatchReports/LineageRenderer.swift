@@ -1,0 +1,244 @@
+import DriftwatchCore
+
+/// Output formats of `driftwatch lineage`.
+public enum LineageFormat: String, Sendable, CaseIterable {
+  case text
+  case json
+  case mermaid
+  case dot
+}
+
+/// Turns a selection of a lineage graph into text, JSON, Mermaid or Graphviz dot. Deterministic: nodes are
+/// sorted by unique id, edges by (parent, child); the same selection always renders the same bytes.
+public enum LineageRenderer {
+  /// Version of the JSON shape (see `json`).
+  public static let schemaVersion = 1
+
+  public static func render(_ selection: Selection, graph: LineageGraph, format: LineageFormat) -> String {
+    let nodes = rows(selection.ids, graph: graph)
+    switch format {
+    case .text: return text(nodes, selector: selection.selector)
+    case .json: return json(nodes, selector: selection.selector).rendered()
+    case .mermaid: return mermaid(nodes)
+    case .dot: return dot(nodes)
+    }
+  }
+
+  /// What a renderer needs of one selected node.
+  struct Row {
+    var id: String
+    var type: ResourceType
+    /// dbt's `name` (a source's table name).
+    var name: String
+    /// What to show: `source_name.table_name` for a source, the label of an exposure, else the name.
+    var display: String
+    /// Every unique id the node depends on, sorted and unique (dbt's `depends_on.nodes`).
+    var dependsOn: [String]
+  }
+
+  static func rows(_ ids: Set<String>, graph: LineageGraph) -> [Row] {
+    ids.sorted().compactMap { id in
+      if let source = graph.project.sources[id] {
+        return Row(id: id, type: .source, name: source.name, display: source.displayName, dependsOn: [])
+      }
+      guard let node = graph.project.nodes[id] else { return nil }
+      let display = node.resourceType == .exposure ? (node.label ?? node.name) : node.name
+      return Row(
+        id: id, type: node.resourceType, name: node.name, display: display,
+        dependsOn: sortedUnique(node.dependsOn))
+    }
+  }
+
+  static func sortedUnique(_ values: [String]) -> [String] {
+    var out: [String] = []
+    for value in values.sorted() where out.last != value { out.append(value) }
+    return out
+  }
+
+  /// Parent → child edges between selected nodes, as positions in `rows`, sorted by parent then child.
+  static func edges(_ rows: [Row]) -> [(parent: Int, child: Int)] {
+    var position: [String: Int] = [:]
+    position.reserveCapacity(rows.count)
+    for (index, row) in rows.enumerated() { position[row.id] = index }
+    var edges: [(parent: Int, child: Int)] = []
+    for (child, row) in rows.enumerated() {
+      for parent in row.dependsOn {
+        if let parent = position[parent], parent != child { edges.append((parent, child)) }
+      }
+    }
+    return edges.sorted { ($0.parent, $0.child) < ($1.parent, $1.child) }
+  }
+
+  static func groups(_ rows: [Row]) -> [(ResourceType, [Row])] {
+    Dictionary(grouping: rows, by: \.type).sorted { $0.key < $1.key }
+  }
+
+  static func plural(_ type: ResourceType, _ count: Int) -> String {
+    let singular =
+      switch type {
+      case .semanticModel: "semantic model"
+      case .savedQuery: "saved query"
+      case .unitTest: "unit test"
+      default: type.rawValue
+      }
+    if count == 1 { return singular }
+    switch type {
+    case .analysis: return "analyses"
+    case .savedQuery: return "saved queries"
+    default: return singular + "s"
+    }
+  }
+
+  // MARK: Text
+
+  /// ```
+  /// source:acme.raw_customers+: 4 nodes (1 source, 2 models, 1 test)
+  ///
+  /// sources (1)
+  ///   acme.raw_customers  source.acme.acme.raw_customers
+  /// ```
+  static func text(_ rows: [Row], selector: String?) -> String {
+    let groups = groups(rows)
+    let counts = groups.map { "\($0.1.count) \(plural($0.0, $0.1.count))" }.joined(separator: ", ")
+    var out = selector.map { "\($0): " } ?? ""
+    out += "\(rows.count) \(rows.count == 1 ? "node" : "nodes")"
+    out += counts.isEmpty ? "\n" : " (\(counts))\n"
+    for (type, members) in groups {
+      out += "\n\(plural(type, 2)) (\(members.count))\n"
+      let width = min(members.map(\.display.count).max() ?? 0, 48)
+      for row in members {
+        let pad = String(repeating: " ", count: max(0, width - row.display.count))
+        out += "  \(row.display)\(pad)  \(row.id)\n"
+      }
+    }
+    return out
+  }
+
+  // MARK: JSON
+
+  /// ```json
+  /// {
+  ///   "schema_version": 1,
+  ///   "selector": "source:acme+",
+  ///   "nodes": [
+  ///     { "unique_id": "…", "resource_type": "model", "name": "stg_customers", "depends_on": ["…"] }
+  ///   ]
+  /// }
+  /// ```
+  /// `selector` is null when the selection did not come from one; `nodes` are sorted by `unique_id`;
+  /// `depends_on` lists every id the node reads (sorted), selected or not; a source's `name` is its table name.
+  static func json(_ rows: [Row], selector: String?) -> JSONValue {
+    .object([
+      ("schema_version", .integer(schemaVersion)),
+      ("selector", .optional(selector)),
+      (
+        "nodes",
+        .array(
+          rows.map { row in
+            .object([
+              ("unique_id", .string(row.id)),
+              ("resource_type", .string(row.type.rawValue)),
+              ("name", .string(row.name)),
+              ("depends_on", .strings(row.dependsOn)),
+            ])
+          })
+      ),
+    ])
+  }
+
+  // MARK: Mermaid
+
+  static let palette: [ResourceType: (fill: String, stroke: String)] = [
+    .source: ("#e8f5e9", "#2e7d32"),
+    .model: ("#e3f2fd", "#1565c0"),
+    .seed: ("#f3e5f5", "#6a1b9a"),
+    .snapshot: ("#fff3e0", "#ef6c00"),
+    .test: ("#fffde7", "#f9a825"),
+    .unitTest: ("#fffde7", "#f9a825"),
+    .exposure: ("#fce4ec", "#ad1457"),
+  ]
+  static let otherColors = (fill: "#eeeeee", stroke: "#616161")
+
+  /// `flowchart LR`, node ids `n0`, `n1`, … in unique-id order, labels in quotes with Mermaid's entity codes
+  /// for characters that would end or break them, one `classDef` per resource type present.
+  static func mermaid(_ rows: [Row]) -> String {
+    var out = "flowchart LR\n"
+    for (position, row) in rows.enumerated() {
+      let id = "n\(position)"
+      let label = "\"" + mermaidEscape(row.display) + "\""
+      let shape =
+        switch row.type {
+        case .source: "[(\(label))]"
+        case .exposure: ">\(label)]"
+        case .test, .unitTest: "([\(label)])"
+        default: "[\(label)]"
+        }
+      out += "  \(id)\(shape):::\(row.type.rawValue)\n"
+    }
+    for (parent, child) in edges(rows) {
+      out += "  n\(parent) --> n\(child)\n"
+    }
+    for type in Set(rows.map(\.type)).sorted() {
+      let colors = palette[type] ?? otherColors
+      out += "  classDef \(type.rawValue) fill:\(colors.fill),stroke:\(colors.stroke),color:#000\n"
+    }
+    return out
+  }
+
+  static func mermaidEscape(_ text: String) -> String {
+    var out = ""
+    for character in text {
+      switch character {
+      case "#": out += "#35;"
+      case "\"": out += "#quot;"
+      case "<": out += "#lt;"
+      case ">": out += "#gt;"
+      case "`": out += "#96;"
+      case "\n", "\r", "\t": out += " "
+      default: out.append(character)
+      }
+    }
+    return out
+  }
+
+  // MARK: dot
+
+  /// Graphviz: quoted unique ids, escaped labels, a shape and fill per resource type.
+  static func dot(_ rows: [Row]) -> String {
+    var out = "digraph lineage {\n"
+    out += "  rankdir=LR;\n"
+    out += "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];\n"
+    for row in rows {
+      let colors = palette[row.type] ?? otherColors
+      let shape =
+        switch row.type {
+        case .source: ", shape=cylinder"
+        case .exposure: ", shape=component"
+        case .test, .unitTest: ", shape=ellipse"
+        default: ""
+        }
+      out += "  \(dotQuote(row.id)) [label=\(dotQuote(row.display)), fillcolor=\"\(colors.fill)\""
+      out += ", color=\"\(colors.stroke)\"\(shape)];\n"
+    }
+    let quoted = rows.map { dotQuote($0.id) }
+    for (parent, child) in edges(rows) {
+      out += "  \(quoted[parent]) -> \(quoted[child]);\n"
+    }
+    out += "}\n"
+    return out
+  }
+
+  static func dotQuote(_ text: String) -> String {
+    var out = "\""
+    for character in text {
+      switch character {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += ""
+      default: out.append(character)
+      }
+    }
+    return out + "\""
+  }
+}
