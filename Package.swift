@@ -50,14 +50,20 @@ let package = Package(
     // Shared by the test targets: throwaway PostgreSQL databases and SQLite files loaded from SQL.
     .target(
       name: "DriftwatchTestSupport",
-      dependencies: ["DriftwatchCore", "DriftwatchSQLite", "DriftwatchPostgres"],
+      dependencies: [
+        "DriftwatchCore", "DriftwatchSQLite", "DriftwatchPostgres",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+      ],
       path: "Tests/DriftwatchTestSupport"
     ),
     .testTarget(name: "DriftwatchCoreTests", dependencies: ["DriftwatchCore", "DriftwatchReports"]),
     .testTarget(name: "DriftwatchDbtTests", dependencies: ["DriftwatchDbt"], exclude: ["Fixtures"]),
     .testTarget(
       name: "DriftwatchWarehouseTests",
-      dependencies: ["DriftwatchSQLite", "DriftwatchPostgres", "DriftwatchDbt", "DriftwatchTestSupport"]
+      dependencies: [
+        "DriftwatchSQLite", "DriftwatchPostgres", "DriftwatchDbt", "DriftwatchTestSupport",
+        .product(name: "Logging", package: "swift-log"),
+      ]
     ),
     .testTarget(
       name: "DriftwatchCommandsTests", dependencies: ["DriftwatchCommands", "DriftwatchTestSupport"],

@@ -34,5 +34,8 @@ public struct PostgresLocator: Sendable, Hashable {
   }
 
   /// `postgres://user@host:port/db`, with no password: safe for logs and messages.
-  public var displayURL: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+  public var displayURL: String {
+    let shownHost = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+    return "postgres://\(user)@\(shownHost):\(port)/\(database)"
+  }
 }

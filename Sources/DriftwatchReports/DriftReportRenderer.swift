@@ -117,7 +117,8 @@ public struct DriftReportRenderer: Sendable {
     let sources = report.sourcesChecked == 1 ? "1 source" : "\(report.sourcesChecked) sources"
     lines.append(
       styled("driftwatch", .bold)
-        + " · \(report.project) · \(report.warehouse) · \(sources) in \(report.schemas.joined(separator: ", "))")
+        + " · \(report.project) · \(report.warehouse) · \(sources) in \(report.schemas.joined(separator: ", "))"
+    )
     lines.append("")
     if report.changes.isEmpty {
       lines.append(styled("✓ no drift", .green) + ": every declared source matches the warehouse")
@@ -125,7 +126,8 @@ public struct DriftReportRenderer: Sendable {
       return lines.joined(separator: "\n") + "\n"
     }
     let topLevel = report.changes.filter { $0.parent == nil }
-    for change in topLevel where change.breaking || change.kind != .tableAdded && change.kind != .columnAdded {
+    for change in topLevel where change.breaking || change.kind != .tableAdded && change.kind != .columnAdded
+    {
       lines += block(change, children: report.changes.filter { $0.parent == change.id })
     }
     let additions = topLevel.filter { !$0.breaking && ($0.kind == .tableAdded || $0.kind == .columnAdded) }
@@ -133,7 +135,9 @@ public struct DriftReportRenderer: Sendable {
       lines.append(styled("not breaking", .dim) + " (nothing reads them yet):")
       for change in additions {
         let what = change.kind == .tableAdded ? "new table" : "new column"
-        let name = change.kind == .tableAdded ? change.relation ?? "" : "\(change.relation ?? change.source).\(change.to?.description ?? "")"
+        let name =
+          change.kind == .tableAdded
+          ? change.relation ?? "" : "\(change.relation ?? change.source).\(change.to?.description ?? "")"
         lines.append("  + \(what) \(name)  [\(change.id)]")
       }
       lines.append("")
@@ -151,15 +155,16 @@ public struct DriftReportRenderer: Sendable {
         styled("blast radius", .bold)
           + ": \(radius.models.count) model\(radius.models.count == 1 ? "" : "s"), \(radius.tests.count) test\(radius.tests.count == 1 ? "" : "s"), \(exposures)"
       )
-      lines.append("  models:    " + radius.models.map { name($0, report) }.joined(separator: ", "))
+      lines += wrapped("  models:    ", radius.models.map { name($0, report) })
       if !radius.exposures.isEmpty {
-        lines.append("  exposures: " + radius.exposures.map { exposureName($0, report) }.joined(separator: ", "))
+        lines += wrapped("  exposures: ", radius.exposures.map { exposureName($0, report) })
       }
-      lines.append("  tests:     " + radius.tests.map { name($0, report) }.joined(separator: ", "))
+      lines += wrapped("  tests:     ", radius.tests.map { name($0, report) })
       lines.append("")
       lines.append(
         styled("✗ breaking drift", .red)
-          + ": \(report.changes.filter(\.breaking).count) breaking change(s); see the JSON report for every id")
+          + ": \(report.changes.filter(\.breaking).count) breaking change(s); see the JSON report for every id"
+      )
     } else {
       lines.append(styled("✓ no breaking drift", .green) + ": nothing downstream reads what changed")
     }
@@ -174,6 +179,24 @@ public struct DriftReportRenderer: Sendable {
         "checked in \(Decimal2.format(timings.readProjectMs + timings.introspectMs + timings.diffMs, places: 0)) ms "
           + "(project \(Decimal2.format(timings.readProjectMs, places: 0)) ms, warehouse \(Decimal2.format(timings.introspectMs, places: 0)) ms, diff \(Decimal2.format(timings.diffMs, places: 0)) ms)",
         .dim))
+  }
+
+  /// A comma-separated list under a label, wrapped at 100 columns with a hanging indent.
+  private func wrapped(_ label: String, _ items: [String], width: Int = 100) -> [String] {
+    let indent = String(repeating: " ", count: label.count)
+    var lines: [String] = []
+    var current = label
+    for (index, item) in items.enumerated() {
+      let piece = item + (index == items.count - 1 ? "" : ",")
+      if current.count > indent.count, current.count + 1 + piece.count > width {
+        lines.append(current)
+        current = indent + piece
+      } else {
+        current += (current.count > indent.count ? " " : "") + piece
+      }
+    }
+    lines.append(current)
+    return lines
   }
 
   private func name(_ id: String, _ report: DriftReport) -> String { report.nodes[id]?.name ?? id }
@@ -206,7 +229,8 @@ public struct DriftReportRenderer: Sendable {
     let where_ = change.kind.isTableLevel ? "" : "\(change.source): "
     lines.append(
       "\(tag(change))  \(where_)\(headline(change))   "
-        + styled("\(change.kind.rawValue), confidence \(Decimal2.format(change.confidence)) [\(change.id)]", .dim))
+        + styled(
+          "\(change.kind.rawValue), confidence \(Decimal2.format(change.confidence)) [\(change.id)]", .dim))
     for line in change.evidence { lines.append("    · \(line)") }
     let shownChildren = children.filter { $0.kind != .columnAdded }
     if !shownChildren.isEmpty {

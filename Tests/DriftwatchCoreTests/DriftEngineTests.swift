@@ -24,7 +24,8 @@ struct DriftEngineTests {
     #expect(!changes.contains { $0.kind == .tableMissing || $0.kind == .tableAdded })
 
     let columns = changes.filter { $0.parent == rename.id }
-    let renames = Set(columns.filter { $0.kind == .columnRenamed }.map { "\($0.from ?? "")→\($0.to?.description ?? "")" })
+    let renames = Set(
+      columns.filter { $0.kind == .columnRenamed }.map { "\($0.from ?? "")→\($0.to?.description ?? "")" })
     #expect(renames == ["customer_id→account_id", "customer_segment→account_tier", "country→country_code"])
     let split = try #require(columns.first { $0.kind == .columnSplit })
     #expect(split.from == "address")
@@ -40,9 +41,13 @@ struct DriftEngineTests {
 
   @Test func blastRadiusFollowsTheGraphToTestsAndExposures() throws {
     let report = DriftEngine(project: project).report(
-      live: DriftFixtures.live([DriftFixtures.migratedAccounts, DriftFixtures.ordersTable]), warehouse: "memory")
+      live: DriftFixtures.live([DriftFixtures.migratedAccounts, DriftFixtures.ordersTable]),
+      warehouse: "memory")
     #expect(report.breaking)
-    #expect(report.blastRadius.models == ["model.shop.dim_customers", "model.shop.segment_revenue", "model.shop.stg_customers"])
+    #expect(
+      report.blastRadius.models == [
+        "model.shop.dim_customers", "model.shop.segment_revenue", "model.shop.stg_customers",
+      ])
     #expect(report.blastRadius.exposures == ["exposure.shop.revenue_dashboard"])
     // Eager: the relationships test has one parent in the radius; the orders-only test is untouched.
     #expect(report.blastRadius.tests.contains("test.shop.relationships_orders_customers"))
@@ -123,7 +128,8 @@ struct DriftEngineTests {
   @Test func typeWideningIsReportedButNotBreaking() throws {
     var columns = DriftFixtures.customerColumns
     columns[0] = ("customer_id", "bigint")
-    let change = try #require(diff([DriftFixtures.table("raw_customers", columns), DriftFixtures.ordersTable]).first)
+    let change = try #require(
+      diff([DriftFixtures.table("raw_customers", columns), DriftFixtures.ordersTable]).first)
     #expect(change.kind == .columnTypeChanged)
     #expect(!change.breaking)
   }

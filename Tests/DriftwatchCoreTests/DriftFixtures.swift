@@ -15,7 +15,9 @@ enum DriftFixtures {
       schema: schema, columns: columns.map { DeclaredColumn(name: $0.0, dataType: $0.1) })
   }
 
-  static func table(_ name: String, _ columns: [(String, String)], schema: String = "raw", keys: Set<String> = [])
+  static func table(
+    _ name: String, _ columns: [(String, String)], schema: String = "raw", keys: Set<String> = []
+  )
     -> LiveTable
   {
     LiveTable(
@@ -27,7 +29,8 @@ enum DriftFixtures {
 
   static func model(_ name: String, reads parents: [String], sql: String? = nil) -> GraphNode {
     GraphNode(
-      uniqueID: "model.shop.\(name)", resourceType: .model, name: name, packageName: "shop", dependsOn: parents,
+      uniqueID: "model.shop.\(name)", resourceType: .model, name: name, packageName: "shop",
+      dependsOn: parents,
       rawCode: sql)
   }
 
@@ -57,7 +60,8 @@ enum DriftFixtures {
         from {{ source('shop', 'raw_customers') }}
         """)
     let stagingOrders = model(
-      "stg_orders", reads: [orders.uniqueID], sql: "select order_id, customer_id from {{ source('shop','raw_orders') }}")
+      "stg_orders", reads: [orders.uniqueID],
+      sql: "select order_id, customer_id from {{ source('shop','raw_orders') }}")
     let dim = model("dim_customers", reads: [staging.uniqueID])
     let revenue = model("segment_revenue", reads: [dim.uniqueID, stagingOrders.uniqueID])
     return ProjectGraph(
@@ -69,14 +73,16 @@ enum DriftFixtures {
         test("not_null_dim_customer_id", on: [dim.uniqueID], column: "customer_id"),
         test("not_null_stg_orders_order_id", on: [stagingOrders.uniqueID], column: "order_id"),
         test(
-          "relationships_orders_customers", on: [stagingOrders.uniqueID, staging.uniqueID], column: "customer_id",
+          "relationships_orders_customers", on: [stagingOrders.uniqueID, staging.uniqueID],
+          column: "customer_id",
           kind: "relationships"),
         exposure("revenue_dashboard", on: [revenue.uniqueID]),
         exposure("orders_dashboard", on: [stagingOrders.uniqueID]),
       ])
   }
 
-  static let ordersTable = table("raw_orders", [("order_id", "integer"), ("customer_id", "integer")], keys: ["order_id"])
+  static let ordersTable = table(
+    "raw_orders", [("order_id", "integer"), ("customer_id", "integer")], keys: ["order_id"])
 
   static let migratedAccounts = table(
     "raw_accounts",

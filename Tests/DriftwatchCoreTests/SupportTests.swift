@@ -1,5 +1,6 @@
-@testable import DriftwatchCore
 import Testing
+
+@testable import DriftwatchCore
 
 @Suite("names, types, column usage")
 struct SupportTests {
@@ -25,7 +26,8 @@ struct SupportTests {
   @Test(arguments: [
     ("integer", "int4", true), ("timestamp", "timestamp without time zone", true), ("text", "TEXT", true),
     ("numeric(12,2)", "numeric(12, 2)", true), ("numeric(12,2)", "numeric(10,2)", false),
-    ("varchar", "character varying(255)", true), ("integer", "bigint", false), ("numeric", "numeric(12,2)", true),
+    ("varchar", "character varying(255)", true), ("integer", "bigint", false),
+    ("numeric", "numeric(12,2)", true),
     ("timestamp", "timestamptz", false),
   ])
   func typeMatching(declared: String, live: String, matches: Bool) {
@@ -66,7 +68,9 @@ struct SupportTests {
   }
 
   @Test func longestIncreasingAnchors() {
-    let pairs = [(declared: 0, live: 3), (declared: 1, live: 0), (declared: 2, live: 1), (declared: 3, live: 2)]
+    let pairs = [
+      (declared: 0, live: 3), (declared: 1, live: 0), (declared: 2, live: 1), (declared: 3, live: 2),
+    ]
     #expect(ColumnAligner.longestIncreasing(pairs).map(\.live) == [0, 1, 2])
   }
 }

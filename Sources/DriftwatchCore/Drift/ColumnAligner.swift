@@ -241,7 +241,8 @@ struct ColumnAligner {
     var placeScore = 0.0
     if let place {
       placeScore = 1
-      evidence.append(lone ? "the only column gone and the only one new \(place)" : "same place in the table (\(place))")
+      evidence.append(
+        lone ? "the only column gone and the only one new \(place)" : "same place in the table (\(place))")
     }
     var score = 0.5 * name.score + 0.2 * typeScore + 0.2 * placeScore + 0.1 * keyScore
     if lone, name.score < 0.3 { score += 0.1 }
@@ -251,7 +252,8 @@ struct ColumnAligner {
   /// Words that name the parts of a compound value: `address` splits into `street`, `city`, …
   static let components: [String: Set<String>] = [
     "address": [
-      "street", "city", "town", "state", "province", "region", "postal", "postcode", "country", "line", "line1",
+      "street", "city", "town", "state", "province", "region", "postal", "postcode", "country", "line",
+      "line1",
       "line2", "address1", "address2", "house", "unit", "apartment", "suite", "county", "district",
       "building", "locality", "neighborhood",
     ],
@@ -288,7 +290,8 @@ struct ColumnAligner {
       evidence.append("every new column names a part of '\(old.name)' (\(names.joined(separator: ", ")))")
     } else {
       evidence.append(
-        "\(related.count) of \(parts.count) new columns name a part of '\(old.name)' (\(related.joined(separator: ", ")))")
+        "\(related.count) of \(parts.count) new columns name a part of '\(old.name)' (\(related.joined(separator: ", ")))"
+      )
     }
     var typeScore = 0.6
     if let oldType = old.type {

@@ -12,7 +12,8 @@ public struct DriftEngine: Sendable {
   /// Below this a table is reported missing rather than renamed.
   static let tableRenameThreshold = 0.5
 
-  public func report(live: LiveSchema, warehouse: String, timings: DriftReport.Timings? = nil) -> DriftReport {
+  public func report(live: LiveSchema, warehouse: String, timings: DriftReport.Timings? = nil) -> DriftReport
+  {
     let changes = diff(live: live)
     var radius = BlastRadius()
     for change in changes where change.breaking { radius = radius.union(change.blastRadius) }
@@ -38,7 +39,9 @@ public struct DriftEngine: Sendable {
   public func diff(live: LiveSchema) -> [DriftChange] {
     let context = Context(project: project, lineage: lineage)
     var tablesByKey: [String: [LiveTable]] = [:]
-    for table in live.tables { tablesByKey[Self.key(table.schema.schema, table.name), default: []].append(table) }
+    for table in live.tables {
+      tablesByKey[Self.key(table.schema.schema, table.name), default: []].append(table)
+    }
     let sources = project.sources.values.sorted { $0.uniqueID < $1.uniqueID }
 
     var claimed = Set<String>()  // live tables accounted for, by qualified name
@@ -62,7 +65,8 @@ public struct DriftEngine: Sendable {
     let unclaimed = live.tables.filter {
       watched.contains($0.schema.schema.lowercased()) && !claimed.contains($0.qualifiedName)
     }
-    var scored: [(score: Double, source: SourceTable, table: LiveTable, alignment: ColumnAligner.Alignment)] = []
+    var scored: [(score: Double, source: SourceTable, table: LiveTable, alignment: ColumnAligner.Alignment)] =
+      []
     for source in missing {
       for table in unclaimed {
         let entities = EntityMap.from(oldTable: source.identifier, newTable: table.name)
@@ -83,7 +87,8 @@ public struct DriftEngine: Sendable {
       && !claimed.contains(candidate.table.qualifiedName)
     {
       let rivals = scored.filter {
-        $0.source.uniqueID == candidate.source.uniqueID && $0.table.qualifiedName != candidate.table.qualifiedName
+        $0.source.uniqueID == candidate.source.uniqueID
+          && $0.table.qualifiedName != candidate.table.qualifiedName
           && !claimed.contains($0.table.qualifiedName)
       }
       changes += context.tableRenamed(
@@ -95,7 +100,8 @@ public struct DriftEngine: Sendable {
     }
     for source in missing where !renamedSources.contains(source.uniqueID) {
       let near = scored.filter { $0.source.uniqueID == source.uniqueID }.max { $0.score < $1.score }
-      changes.append(context.tableMissing(source: source, live: live, nearest: near.map { ($0.table, $0.score) }))
+      changes.append(
+        context.tableMissing(source: source, live: live, nearest: near.map { ($0.table, $0.score) }))
     }
     for table in unclaimed where !claimed.contains(table.qualifiedName) {
       let owners = sources.filter { $0.schema.lowercased() == table.schema.schema.lowercased() }
@@ -108,19 +114,21 @@ public struct DriftEngine: Sendable {
             "\(table.qualifiedName) (\(table.columns.count) columns) is in a watched schema and no source declares it"
           ]))
     }
-    return changes.sorted(by: Self.order)
+    // Table-level changes by source and kind; a table's column changes stay in declared column order.
+    return changes.enumerated().sorted { lhs, rhs in
+      let l = lhs.element
+      let r = rhs.element
+      if l.source != r.source { return l.source < r.source }
+      let lColumn = !l.kind.isTableLevel
+      let rColumn = !r.kind.isTableLevel
+      if lColumn != rColumn { return !lColumn }
+      if !lColumn, l.kind != r.kind { return l.kind < r.kind }
+      return lhs.offset < rhs.offset
+    }.map(\.element)
   }
 
-  static func key(_ schema: String, _ name: String) -> String { schema.lowercased() + "\u{1}" + name.lowercased() }
-
-  static func order(_ lhs: DriftChange, _ rhs: DriftChange) -> Bool {
-    let l = (lhs.source, lhs.parent == nil ? 0 : 1, lhs.kind, lhs.from ?? "", lhs.to?.description ?? "")
-    let r = (rhs.source, rhs.parent == nil ? 0 : 1, rhs.kind, rhs.from ?? "", rhs.to?.description ?? "")
-    if l.0 != r.0 { return l.0 < r.0 }
-    if l.1 != r.1 { return l.1 < r.1 }
-    if l.2 != r.2 { return l.2 < r.2 }
-    if l.3 != r.3 { return l.3 < r.3 }
-    return l.4 < r.4
+  static func key(_ schema: String, _ name: String) -> String {
+    schema.lowercased() + "\u{1}" + name.lowercased()
   }
 }
 
@@ -165,7 +173,9 @@ private struct Context {
     let keys = self.keys[source.uniqueID] ?? []
     return ColumnAligner(
       declared: source.columns.map {
-        .init(name: $0.name, type: $0.dataType.map(NormalizedType.init), isKey: keys.contains($0.name.lowercased()))
+        .init(
+          name: $0.name, type: $0.dataType.map(NormalizedType.init),
+          isKey: keys.contains($0.name.lowercased()))
       },
       live: table.columns.map { .init(name: $0.name, type: NormalizedType($0.dataType), isKey: $0.isKey) },
       entities: entities)
@@ -203,7 +213,8 @@ private struct Context {
     let schemaHasTables = live.tables.contains { $0.schema.schema.lowercased() == source.schema.lowercased() }
     if !schemaHasTables {
       evidence.append(
-        "schema \(source.schema) has no tables visible to this connection (does it exist? may this role read it?)")
+        "schema \(source.schema) has no tables visible to this connection (does it exist? may this role read it?)"
+      )
     }
     if let (table, score) = nearest {
       evidence.append(
@@ -268,7 +279,8 @@ private struct Context {
     }
     let radius = tableRadius(source)
     let tableChange = DriftChange(
-      kind: .tableRenamed, source: source.displayName, sourceID: source.uniqueID, relation: table.qualifiedName,
+      kind: .tableRenamed, source: source.displayName, sourceID: source.uniqueID,
+      relation: table.qualifiedName,
       from: source.identifier, to: .one(table.name), confidence: min(confidence, 0.95),
       breaking: !radius.isEmpty || hasReaders(source), evidence: evidence, blastRadius: radius)
     return [tableChange]

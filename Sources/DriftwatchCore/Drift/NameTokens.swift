@@ -33,7 +33,8 @@ enum NameTokens {
   static func singular(_ token: String) -> String {
     guard token.count > 3 else { return token }
     if token.hasSuffix("ies") { return String(token.dropLast(3)) + "y" }
-    if token.hasSuffix("sses") || token.hasSuffix("xes") || token.hasSuffix("ches") || token.hasSuffix("shes") {
+    if token.hasSuffix("sses") || token.hasSuffix("xes") || token.hasSuffix("ches") || token.hasSuffix("shes")
+    {
       return String(token.dropLast(2))
     }
     if token.hasSuffix("ss") || token.hasSuffix("us") || token.hasSuffix("is") { return token }
@@ -153,7 +154,8 @@ extension NameRelation {
       let came = newTokens.filter { !oldSet.contains($0) }.joined(separator: "_")
       var reason = "shares '\(shared.sorted().joined(separator: "', '"))' with '\(old)'"
       if !substituted.isEmpty {
-        reason = "follows the table rename (\(substituted.joined(separator: ", "))); '\(gone)' became '\(came)'"
+        reason =
+          "follows the table rename (\(substituted.joined(separator: ", "))); '\(gone)' became '\(came)'"
       }
       // A shared entity prefix (customer_segment → account_tier) is weaker than a shared meaning word.
       let score = substituted.isEmpty ? 0.35 + 0.3 * jaccard : 0.3 + 0.2 * jaccard

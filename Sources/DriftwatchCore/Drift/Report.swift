@@ -108,7 +108,8 @@ public struct DriftChange: Sendable, Hashable, Codable {
     column: String? = nil, confidence: Double, breaking: Bool = false, evidence: [String],
     parent: String? = nil, blastRadius: BlastRadius = BlastRadius()
   ) {
-    self.id = StableID.make(kind.rawValue, sourceID ?? source, column ?? "", from ?? "", to?.description ?? "")
+    self.id = StableID.make(
+      kind.rawValue, sourceID ?? source, column ?? "", from ?? "", to?.description ?? "")
     self.kind = kind
     self.source = source
     self.sourceID = sourceID
