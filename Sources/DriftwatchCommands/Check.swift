@@ -1,0 +1,38 @@
+import ArgumentParser
+import DriftwatchCore
+import DriftwatchReports
+
+extension ReportFormat: ExpressibleByArgument {}
+
+struct Check: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract:
+      "Compare the dbt project's sources with the live warehouse and report drift and its blast radius.",
+    discussion: """
+      Examples:
+        driftwatch check --project . --warehouse sqlite:warehouse.db
+        driftwatch check --project . --warehouse postgres://analyst@127.0.0.1:5432/acme
+        driftwatch check --project . --profiles-dir ~/.dbt --target dev
+        driftwatch check --project . --catalog target/catalog.json --format json
+
+      Exit codes: 0 no breaking drift, 1 breaking drift found, 2 usage, input or connection error.
+      """)
+
+  @OptionGroup var projectOptions: ProjectOptions
+  @OptionGroup var warehouseOptions: WarehouseOptions
+
+  @Option(name: .long, help: "Output format: text, json (docs/report-schema.md) or markdown (a PR comment).")
+  var format: ReportFormat = .text
+
+  @Flag(name: .long, help: "No colour in text output (also: NO_COLOR set, or output not a terminal).")
+  var noColor = false
+
+  func run() async throws {
+    let warehouse = try warehouseOptions.introspector(projectDirectory: projectOptions.project)
+    let result = try await CheckRun.run(project: projectOptions.load, warehouse: warehouse)
+    let renderer = DriftReportRenderer(
+      color: !noColor && format == .text && Terminal.stdoutWantsColor, toolVersion: Driftwatch.version)
+    Terminal.standardOutput(renderer.render(result.report, as: format))
+    if result.report.breaking { throw ExitCode(1) }
+  }
+}

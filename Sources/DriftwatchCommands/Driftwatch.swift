@@ -1,0 +1,70 @@
+import ArgumentParser
+import DriftwatchCore
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The `driftwatch` command line. The executable calls `Driftwatch.run(arguments:)` and exits with its code.
+public struct Driftwatch: AsyncParsableCommand {
+  public static let version = "0.1.0"
+
+  public static let configuration = CommandConfiguration(
+    commandName: "driftwatch",
+    abstract: "Catch upstream schema drift before it breaks your dbt models, tests and dashboards.",
+    discussion: """
+      Exit codes: 0 no breaking drift, 1 breaking drift found, 2 usage, input or connection error.
+      """,
+    version: version,
+    subcommands: [Check.self, Lineage.self, Demo.self]
+  )
+
+  public init() {}
+
+  /// Parse, run, and map every outcome to the documented exit codes. Never lets an error escape as a crash.
+  public static func run(arguments: [String]) async -> Int32 {
+    do {
+      var command = try parseAsRoot(arguments)
+      if var asyncCommand = command as? any AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+      return 0
+    } catch let error as any UserFacingError {
+      Terminal.standardError("driftwatch: \(error.message)\n")
+      return 2
+    } catch let error as ExitCode {
+      return error.rawValue
+    } catch {
+      let code = exitCode(for: error)
+      let message = fullMessage(for: error)
+      if code == .success {
+        if !message.isEmpty { Terminal.standardOutput(message + "\n") }
+        return 0
+      }
+      Terminal.standardError(message + "\n")
+      return 2
+    }
+  }
+}
+
+/// Writing to the terminal, and asking whether it is one.
+enum Terminal {
+  static func standardOutput(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+  }
+
+  static func standardError(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+  }
+
+  /// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
+  static var stdoutWantsColor: Bool {
+    isatty(STDOUT_FILENO) == 1 && getenv("NO_COLOR") == nil
+      && (getenv("TERM").map { String(cString: $0) } ?? "dumb") != "dumb"
+  }
+}

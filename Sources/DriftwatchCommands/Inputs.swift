@@ -1,0 +1,104 @@
+import ArgumentParser
+import DriftwatchCore
+import DriftwatchDbt
+import DriftwatchPostgres
+import DriftwatchSQLite
+import Foundation
+
+/// Where the dbt project comes from: its files, or a manifest dbt wrote.
+struct ProjectOptions: ParsableArguments {
+  @Option(name: .long, help: ArgumentHelp("The dbt project directory.", valueName: "DIR"))
+  var project: String = "."
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Read the graph from dbt's manifest.json instead of the project files (e.g. target/manifest.json).",
+      valueName: "FILE"))
+  var manifest: String?
+
+  func load() throws -> ProjectGraph {
+    if let manifest { return try ManifestReader.read(path: manifest) }
+    return try DbtProjectReader.read(projectDirectory: project)
+  }
+}
+
+/// Where the warehouse is: a URL, a dbt profile target, or an offline catalog.json.
+struct WarehouseOptions: ParsableArguments {
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The warehouse: sqlite:PATH or postgres://USER@HOST:PORT/DB (password from the URL or PGPASSWORD).",
+      valueName: "URL"))
+  var warehouse: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Read the connection from dbt's profiles.yml in DIR (default: dbt's search order).", valueName: "DIR"))
+  var profilesDir: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp("The profiles.yml target to use (default: the profile's own).", valueName: "NAME"))
+  var target: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Offline: read the live schema from dbt's catalog.json (works for any warehouse dbt supports).",
+      valueName: "FILE"))
+  var catalog: String?
+
+  /// The warehouse to introspect, chosen in this order: --catalog, --warehouse, then dbt's profiles.yml.
+  func introspector(projectDirectory: String) throws -> any WarehouseIntrospector {
+    let environment = ProcessInfo.processInfo.environment
+    if let catalog {
+      if warehouse != nil { throw InputError("pass either --catalog or --warehouse, not both") }
+      return try CatalogReader.read(path: catalog)
+    }
+    if let warehouse {
+      return Self.introspector(for: try WarehouseLocator.parse(warehouse, environment: environment))
+    }
+    let profile = try ProfilesReader.locator(
+      profilesDirectory: profilesDir, projectDirectory: projectDirectory, profileName: nil, target: target,
+      environment: environment)
+    return Self.introspector(for: profile.locator)
+  }
+
+  static func introspector(for locator: WarehouseLocator) -> any WarehouseIntrospector {
+    switch locator {
+    case .sqlite(let path): SQLiteWarehouse(path: path)
+    case .postgres(let postgres): PostgresWarehouse(locator: postgres)
+    }
+  }
+}
+
+/// One check, timed: read the project, introspect the warehouse, diff.
+struct CheckRun {
+  var project: ProjectGraph
+  var report: DriftReport
+
+  static func run(project load: () throws -> ProjectGraph, warehouse: any WarehouseIntrospector) async throws
+    -> CheckRun
+  {
+    let clock = ContinuousClock()
+    let started = clock.now
+    let project = try load()
+    let read = clock.now
+    let live = try await warehouse.introspect(schemas: project.sourceSchemas)
+    let introspected = clock.now
+    let engine = DriftEngine(project: project)
+    var report = engine.report(live: live, warehouse: warehouse.displayName)
+    let diffed = clock.now
+    report.timings = DriftReport.Timings(
+      readProjectMs: milliseconds(read - started), introspectMs: milliseconds(introspected - read),
+      diffMs: milliseconds(diffed - introspected))
+    return CheckRun(project: project, report: report)
+  }
+
+  static func milliseconds(_ duration: Duration) -> Double {
+    let (seconds, attoseconds) = duration.components
+    return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+  }
+}

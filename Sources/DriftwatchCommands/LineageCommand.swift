@@ -1,0 +1,55 @@
+import ArgumentParser
+import DriftwatchCore
+import DriftwatchReports
+
+extension LineageFormat: ExpressibleByArgument {}
+
+struct Lineage: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "List what a dbt selector reaches in the project graph, as dbt ls would (no dbt needed).",
+    discussion: """
+      Selectors follow dbt's syntax: node names and wildcards, source:s.t, exposure:, tag:, path:, fqn:,
+      package:, resource_type:, test_type:, test_name:; graph operators +x, x+, 2+x, x+3, @x; space-separated
+      terms are a union, comma-joined ones an intersection. Tests join when any of their parents is selected
+      (dbt's default eager indirect selection).
+
+      Examples:
+        driftwatch lineage --project examples/acme 'source:acme.raw_customers+'
+        driftwatch lineage --project . '+fct_orders' --format mermaid
+        driftwatch lineage --manifest target/manifest.json 'tag:finance+' --format json
+      """)
+
+  @OptionGroup var projectOptions: ProjectOptions
+
+  @Argument(
+    help: ArgumentHelp("One or more selectors (a union, like dbt's --select).", valueName: "SELECTOR"))
+  var selectors: [String]
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp("Leave out what this selector selects (dbt's --exclude).", valueName: "SELECTOR"))
+  var exclude: String?
+
+  @Option(name: .long, help: "Output format: text, json, mermaid or dot.")
+  var format: LineageFormat = .text
+
+  func validate() throws {
+    if selectors.isEmpty {
+      throw ValidationError("give at least one selector, e.g. 'source:acme.raw_customers+'")
+    }
+  }
+
+  func run() async throws {
+    let selector = try NodeSelector.parse(select: selectors.joined(separator: " "), exclude: exclude)
+    let project = try projectOptions.load()
+    let graph = LineageGraph(project: project)
+    let selection = graph.evaluate(selector)
+    if !selection.unmatchedTerms.isEmpty {
+      let terms = selection.unmatchedTerms.map { "'\($0)'" }.joined(separator: ", ")
+      throw InputError(
+        "selector \(terms) matches no node in project \(project.projectName): check the name (dbt ls lists them)"
+      )
+    }
+    Terminal.standardOutput(LineageRenderer.render(selection, graph: graph, format: format))
+  }
+}

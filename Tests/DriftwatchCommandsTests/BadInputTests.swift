@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+
+/// Every bad input gets one clear line on stderr and exit 2: never a crash, a stack trace or a secret.
+@Suite("bad input")
+struct BadInputTests {
+  func expectUsageError(
+    _ arguments: [String], mentions words: [String], environment: [String: String] = [:],
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) throws -> CLI.Result {
+    let result = try CLI.run(arguments, environment: environment)
+    #expect(result.status == 2, "exit \(result.status): \(result.stderr)", sourceLocation: sourceLocation)
+    #expect(result.stdout.isEmpty, "stdout: \(result.stdout)", sourceLocation: sourceLocation)
+    let lines = result.stderr.split(separator: "\n")
+    #expect(lines.count <= 3, "more than a short message: \(result.stderr)", sourceLocation: sourceLocation)
+    for word in words {
+      #expect(
+        result.stderr.contains(word), "stderr lacks '\(word)': \(result.stderr)",
+        sourceLocation: sourceLocation)
+    }
+    #expect(!result.stderr.contains("Fatal error"), sourceLocation: sourceLocation)
+    return result
+  }
+
+  @Test func missingProject() throws {
+    try expectUsageError(
+      ["check", "--project", "/nonexistent/project", "--warehouse", "sqlite:/tmp/x.db"],
+      mentions: ["/nonexistent/project"])
+  }
+
+  @Test func projectWithoutDbtProjectYml() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    try expectUsageError(
+      ["check", "--project", scratch.path, "--warehouse", "sqlite:x.db"], mentions: ["dbt_project.yml"])
+  }
+
+  @Test func brokenYamlNamesFileAndLine() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    try FileManager.default.createDirectory(atPath: scratch.file("models"), withIntermediateDirectories: true)
+    try "name: broken\nversion: '1.0'\nprofile: broken\n".write(
+      toFile: scratch.file("dbt_project.yml"), atomically: true, encoding: .utf8)
+    try "version: 2\nsources:\n  - name: raw\n    tables:\n      - name: a\n     - name: b\n".write(
+      toFile: scratch.file("models/src.yml"), atomically: true, encoding: .utf8)
+    try expectUsageError(
+      ["check", "--project", scratch.path, "--warehouse", "sqlite:x.db"], mentions: ["src.yml", "6"])
+  }
+
+  @Test func missingSQLiteFileIsNotCreated() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let path = scratch.file("nope.db")
+    try expectUsageError(
+      ["check", "--project", CLI.acme, "--warehouse", "sqlite:\(path)"], mentions: ["nope.db"])
+    #expect(!FileManager.default.fileExists(atPath: path))
+  }
+
+  @Test func notASQLiteFile() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    try String(repeating: "not a database\n", count: 100).write(
+      toFile: scratch.file("bad.db"), atomically: true, encoding: .utf8)
+    try expectUsageError(
+      ["check", "--project", CLI.acme, "--warehouse", "sqlite:\(scratch.file("bad.db"))"],
+      mentions: ["bad.db"])
+  }
+
+  @Test func unsupportedURL() throws {
+    try expectUsageError(
+      ["check", "--project", CLI.acme, "--warehouse", "mysql://root:hunter2@db/acme"],
+      mentions: ["unsupported"])
+  }
+
+  @Test func refusedConnectionNamesTheServerButNotThePassword() throws {
+    let result = try expectUsageError(
+      ["check", "--project", CLI.acme, "--warehouse", "postgres://app:s3cret-pw@127.0.0.1:1/acme"],
+      mentions: ["127.0.0.1", "1"])
+    #expect(!result.stderr.contains("s3cret-pw"))
+  }
+
+  @Test func noWarehouseAnywhere() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    try expectUsageError(
+      ["check", "--project", CLI.acme, "--profiles-dir", scratch.path], mentions: ["profiles.yml"])
+  }
+
+  @Test func missingEnvironmentVariableInProfile() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    try """
+    acme:
+      target: dev
+      outputs:
+        dev:
+          type: postgres
+          host: 127.0.0.1
+          port: 5432
+          user: app
+          password: "{{ env_var('DRIFTWATCH_TEST_SURELY_UNSET') }}"
+          dbname: acme
+          schema: analytics
+    """.write(toFile: scratch.file("profiles.yml"), atomically: true, encoding: .utf8)
+    try expectUsageError(
+      ["check", "--project", CLI.acme, "--profiles-dir", scratch.path],
+      mentions: ["DRIFTWATCH_TEST_SURELY_UNSET"])
+  }
+
+  @Test func catalogAndWarehouseTogether() throws {
+    try expectUsageError(
+      ["check", "--project", CLI.acme, "--catalog", "a.json", "--warehouse", "sqlite:x.db"],
+      mentions: ["either"])
+  }
+
+  @Test func brokenCatalog() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    try "{ not json".write(toFile: scratch.file("catalog.json"), atomically: true, encoding: .utf8)
+    try expectUsageError(
+      ["check", "--project", CLI.acme, "--catalog", scratch.file("catalog.json")], mentions: ["catalog.json"])
+  }
+
+  @Test func unknownOptionAndFormat() throws {
+    try expectUsageError(["check", "--bogus"], mentions: ["--bogus"])
+    try expectUsageError(["check", "--project", CLI.acme, "--format", "xml"], mentions: ["xml"])
+    try expectUsageError(["frobnicate"], mentions: ["frobnicate"])
+  }
+
+  @Test func unknownSelector() throws {
+    try expectUsageError(["lineage", "--project", CLI.acme, "no_such_model+"], mentions: ["no_such_model"])
+    try expectUsageError(["lineage", "--project", CLI.acme, "bogus:thing"], mentions: ["bogus"])
+  }
+
+  @Test func helpAndVersionExitZero() throws {
+    let help = try CLI.run(["--help"])
+    #expect(help.status == 0)
+    #expect(help.stdout.contains("check"))
+    let version = try CLI.run(["--version"])
+    #expect(version.status == 0)
+    #expect(version.stdout.contains("0.1.0"))
+  }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+
+/// Runs the real `driftwatch` executable that `swift build` put beside the test bundle.
+struct CLI {
+  struct Result {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent()
+    .deletingLastPathComponent()
+  static let acme = repository.appendingPathComponent("examples/acme").path
+
+  static var executable: URL {
+    get throws {
+      var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+      for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent("driftwatch")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        directory = directory.deletingLastPathComponent()
+      }
+      throw CLIError(
+        "driftwatch executable not found near \(CommandLine.arguments[0]): run `swift build` first")
+    }
+  }
+
+  @discardableResult
+  static func run(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws
+    -> Result
+  {
+    let process = Process()
+    process.executableURL = try executable
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["NO_COLOR"] = "1"
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes while the process runs, so a large output cannot block it.
+    nonisolated(unsafe) var errData = Data()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async {
+      errData = err.fileHandleForReading.readDataToEndOfFile()
+      group.leave()
+    }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return Result(
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData, as: UTF8.self))
+  }
+
+  static func json(_ text: String) throws -> [String: Any] {
+    let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
+    guard let dictionary = object as? [String: Any] else {
+      throw CLIError("not a JSON object: \(text.prefix(200))")
+    }
+    return dictionary
+  }
+
+  static func read(_ path: String) throws -> String {
+    try String(contentsOfFile: path, encoding: .utf8)
+  }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
+}
+
+/// A fresh temporary directory, removed by `remove()`.
+struct Scratch {
+  let path: String
+
+  init() throws {
+    path =
+      FileManager.default.temporaryDirectory.appendingPathComponent("driftwatch-test-\(UUID().uuidString)")
+      .path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  }
+
+  func file(_ name: String) -> String { path + "/" + name }
+  func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Golden files live in Tests/DriftwatchCommandsTests/Golden; `DRIFTWATCH_RECORD_GOLDEN=1` re-records them.
+enum Golden {
+  static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+    "Golden")
+
+  static func check(_ actual: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation)
+    throws
+  {
+    let url = directory.appendingPathComponent(name)
+    if ProcessInfo.processInfo.environment["DRIFTWATCH_RECORD_GOLDEN"] == "1" {
+      try actual.write(to: url, atomically: true, encoding: .utf8)
+      return
+    }
+    guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
+      Issue.record(
+        "golden file \(name) is missing: run with DRIFTWATCH_RECORD_GOLDEN=1 to record it",
+        sourceLocation: sourceLocation)
+      return
+    }
+    #expect(actual == expected, "output differs from Golden/\(name)", sourceLocation: sourceLocation)
+  }
+}
