@@ -41,12 +41,16 @@ public struct Driftwatch: AsyncParsableCommand {
       return error.rawValue
     } catch {
       let code = exitCode(for: error)
-      let message = fullMessage(for: error)
-      if code == .success {
+      if code == .success {  // --help, --version
+        let message = fullMessage(for: error)
         if !message.isEmpty { Terminal.standardOutput(message + "\n") }
         return 0
       }
-      Terminal.standardError(message + "\n")
+      // A usage error: the short message and where to read more, not the whole usage screen.
+      var message = Self.message(for: error)
+      if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+      if let first = message.first { message = first.lowercased() + message.dropFirst() }
+      Terminal.standardError("driftwatch: \(message)\nsee 'driftwatch --help' and 'driftwatch <command> --help'\n")
       return 2
     }
   }
