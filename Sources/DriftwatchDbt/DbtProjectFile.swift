@@ -1,0 +1,154 @@
+import Foundation
+
+/// What driftwatch reads of a `dbt_project.yml`.
+struct DbtProjectFile: Sendable {
+  var name: String
+  var profile: String?
+  var modelPaths: [String]
+  var seedPaths: [String]
+  var snapshotPaths: [String]
+  var analysisPaths: [String]
+  var testPaths: [String]
+  var macroPaths: [String]
+  var packagesInstallPath: String
+  /// Top-level scalar `vars:` and package-scoped ones (`vars: {package: {name: value}}`).
+  var globalVars: [String: String]
+  var scopedVars: [String: [String: String]]
+  /// `flags.require_generic_test_arguments_property` (dbt ≥ 1.10.8 defaults it to true).
+  var requireGenericTestArgumentsProperty: Bool
+  var models: ConfigTree
+  var seeds: ConfigTree
+  var snapshots: ConfigTree
+  var sources: ConfigTree
+  var tests: ConfigTree
+  var exposures: ConfigTree
+  var analyses: ConfigTree
+
+  /// Every path dbt looks in for property (`.yml`) files.
+  var allResourcePaths: [String] {
+    var seen: Set<String> = []
+    return (modelPaths + seedPaths + snapshotPaths + analysisPaths + macroPaths + testPaths).filter {
+      seen.insert($0).inserted
+    }
+  }
+
+  static func load(directory: String, displayPath: String, environment: [String: String]) throws
+    -> DbtProjectFile
+  {
+    let path = (directory as NSString).appendingPathComponent("dbt_project.yml")
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw DbtError(
+        "no dbt_project.yml in \(directory); pass the directory that contains your dbt project's "
+          + "dbt_project.yml")
+    }
+    let text = FileReading.decode(data)
+    guard let root = try YAMLLoader.load(text, path: displayPath), root.pairs != nil else {
+      throw DbtError(
+        "dbt_project.yml is empty or not a mapping; it needs at least `name:`", file: displayPath)
+    }
+    let context = TemplateContext(environment: environment)
+    func render(_ node: YAMLNode?, key: String) throws -> String? {
+      guard let node, let raw = node.string else { return nil }
+      do {
+        return try TemplateRenderer.render(raw, context: context)
+      } catch {
+        throw DbtError(
+          "`\(key)`: \(error.problem)", file: displayPath, line: node.mark.line, column: node.mark.column)
+      }
+    }
+    func paths(_ key: String, legacy: String? = nil, default defaults: [String]) throws -> [String] {
+      var node = root[key]
+      if node == nil, let legacy { node = root[legacy] }
+      guard let node else { return defaults }
+      if node.isNull { return defaults }
+      guard let items = node.items else {
+        if let single = try render(node, key: key) { return [single] }
+        return defaults
+      }
+      return try items.compactMap { try render($0, key: key) }.map { path in
+        var trimmed = path
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        return trimmed
+      }
+    }
+    guard let name = try render(root["name"], key: "name"), !name.isEmpty else {
+      throw DbtError(
+        "dbt_project.yml has no `name:`; add the project's name (dbt needs it too)", file: displayPath,
+        line: root.mark.line, column: root.mark.column)
+    }
+    var globalVars: [String: String] = [:]
+    var scopedVars: [String: [String: String]] = [:]
+    for pair in root["vars"]?.pairs ?? [] {
+      if let scoped = pair.value.pairs {
+        var values: [String: String] = [:]
+        for inner in scoped { if let value = inner.value.string { values[inner.key] = value } }
+        scopedVars[pair.key] = values
+      } else if let value = pair.value.string {
+        globalVars[pair.key] = value
+      }
+    }
+    return DbtProjectFile(
+      name: name,
+      profile: try render(root["profile"], key: "profile"),
+      modelPaths: try paths("model-paths", legacy: "source-paths", default: ["models"]),
+      seedPaths: try paths("seed-paths", legacy: "data-paths", default: ["seeds"]),
+      snapshotPaths: try paths("snapshot-paths", default: ["snapshots"]),
+      analysisPaths: try paths("analysis-paths", default: ["analyses"]),
+      testPaths: try paths("test-paths", default: ["tests"]),
+      macroPaths: try paths("macro-paths", default: ["macros"]),
+      packagesInstallPath: try render(root["packages-install-path"], key: "packages-install-path")
+        ?? render(root["modules-path"], key: "modules-path") ?? "dbt_packages",
+      globalVars: globalVars,
+      scopedVars: scopedVars,
+      requireGenericTestArgumentsProperty: root["flags"]?["require_generic_test_arguments_property"]?.bool
+        ?? true,
+      models: ConfigTree(root["models"]),
+      seeds: ConfigTree(root["seeds"]),
+      snapshots: ConfigTree(root["snapshots"]),
+      sources: ConfigTree(root["sources"]),
+      tests: ConfigTree(root["data_tests"] ?? root["tests"]),
+      exposures: ConfigTree(root["exposures"]),
+      analyses: ConfigTree(root["analyses"])
+    )
+  }
+}
+
+/// A resource section of `dbt_project.yml` (`models:`, `seeds:`, …): configs keyed by fqn path.
+/// Keys starting with `+` are configs; so are the bare config names driftwatch uses (`enabled`, `tags`).
+/// Other keys are path components: the package, then folders, then a resource's name.
+struct ConfigTree: Sendable {
+  var root: YAMLNode?
+
+  init(_ root: YAMLNode?) {
+    self.root = root
+  }
+
+  struct Resolved: Sendable {
+    /// The most specific `enabled`, `nil` when nothing sets it.
+    var enabled: Bool?
+    /// Tags accumulate from the top down.
+    var tags: [String] = []
+  }
+
+  /// Walks `fqn` (`[package, folder…, name]`) and collects `enabled` and `tags` along the way.
+  func resolve(_ fqn: [String], into resolved: inout Resolved) {
+    guard var node = root, node.pairs != nil else { return }
+    apply(node, to: &resolved)
+    for component in fqn {
+      guard !Self.isConfigKey(component), let child = node[component], child.pairs != nil else { return }
+      node = child
+      apply(node, to: &resolved)
+    }
+  }
+
+  private static func isConfigKey(_ key: String) -> Bool {
+    key.hasPrefix("+") || key == "enabled" || key == "tags"
+  }
+
+  private func apply(_ node: YAMLNode, to resolved: inout Resolved) {
+    if let enabled = (node["+enabled"] ?? node["enabled"])?.bool { resolved.enabled = enabled }
+    for key in ["+tags", "tags"] {
+      if let tags = node[key], tags.pairs == nil { resolved.tags += tags.stringList }
+    }
+  }
+}

@@ -1,0 +1,243 @@
+import DriftwatchCore
+import Foundation
+
+/// How `DbtProjectReader` fills in what the project files alone do not say.
+public struct DbtReadOptions: Sendable {
+  /// For `{{ env_var('X') }}` in YAML values (source schemas and the like).
+  public var environment: [String: String]
+  /// The database of sources that declare none (dbt uses the target's `dbname`/`database`).
+  public var defaultDatabase: String?
+  /// `target.*` attributes for `{{ target.schema }}` and the like in YAML values (`name`, `schema`, …).
+  public var target: [String: String]
+  /// Read the packages installed in `dbt_packages/` (and `local:` packages of packages.yml) too.
+  public var includePackages: Bool
+
+  public init(
+    environment: [String: String] = ProcessInfo.processInfo.environment, defaultDatabase: String? = nil,
+    target: [String: String] = [:], includePackages: Bool = true
+  ) {
+    self.environment = environment
+    self.defaultDatabase = defaultDatabase
+    self.target = target
+    self.includePackages = includePackages
+  }
+}
+
+/// Reads a dbt project from its files, as `dbt parse` would, without Python or a warehouse.
+///
+/// Reads `dbt_project.yml` (paths with dbt's defaults, `vars`, `+enabled`/`+tags` configs, the
+/// `require_generic_test_arguments_property` flag), every `.yml`/`.yaml` under the project's paths
+/// (`sources`, `models` with versions, `seeds`, `snapshots`, `exposures`, generic data tests in every
+/// shape dbt accepts), models from `.sql` and `.py` files, snapshots (`{% snapshot %}` blocks and YAML
+/// ones with `relation:`), analyses, singular tests (not under `tests/generic` or `tests/fixtures`), seeds
+/// from `.csv`; and the packages installed under `dbt_packages/`, plus the `local:` packages listed in
+/// packages.yml or dependencies.yml when they are not installed.
+///
+/// Unique ids are dbt's: `model.<pkg>.<name>` (`…<name>.v2` for versions), `source.<pkg>.<source>.<table>`,
+/// `seed.…`, `snapshot.…`, `analysis.…`, `exposure.<pkg>.<name>`, singular tests `test.<pkg>.<file stem>`,
+/// generic tests `test.<pkg>.<name>.<hash>` (see `GenericTestNaming`). File paths are dbt's
+/// `original_file_path`: relative to the root of the package that holds the file.
+///
+/// Dependencies come from `JinjaScanner`, without rendering: refs in every branch of an `{% if %}` count,
+/// refs made inside macros do not. Disabled nodes (`config(enabled=false)`, `enabled: false` in YAML or
+/// `+enabled: false` in dbt_project.yml) are left out, with the tests that depend on them, as dbt does.
+/// Not read: `.dbtignore`, source `overrides:`, semantic models, metrics, unit tests.
+public enum DbtProjectReader {
+  public static func read(projectDirectory: String) throws -> ProjectGraph {
+    try read(projectDirectory: projectDirectory, options: DbtReadOptions())
+  }
+
+  public static func read(projectDirectory: String, options: DbtReadOptions) throws -> ProjectGraph {
+    guard FileReading.isDirectory(projectDirectory) else {
+      throw DbtError(
+        "project directory \(projectDirectory) does not exist; pass the directory that holds dbt_project.yml")
+    }
+    let root = try DbtProjectFile.load(
+      directory: projectDirectory, displayPath: "dbt_project.yml", environment: options.environment)
+    var packages = [
+      PackageContext(
+        index: 0, directory: projectDirectory, displayPrefix: "", project: root, isRoot: true)
+    ]
+    if options.includePackages {
+      packages += try PackageDiscovery.packages(root: root, directory: projectDirectory, options: options)
+    }
+    let tasks = FileDiscovery.tasks(for: packages)
+    let loaded = FileReading.parallelMap(tasks) { task in LoadedFile.load(task) }
+    var assembler = GraphAssembler(packages: packages, options: options)
+    return try assembler.assemble(loaded)
+  }
+}
+
+// MARK: - Packages and files
+
+struct PackageContext: Sendable {
+  var index: Int
+  /// Absolute or as-given directory of the package root.
+  var directory: String
+  /// How messages name the package's files, relative to the root project (`dbt_packages/utils/`).
+  var displayPrefix: String
+  var project: DbtProjectFile
+  var isRoot: Bool
+
+  var name: String { project.name }
+
+  func display(_ originalPath: String) -> String { displayPrefix + originalPath }
+}
+
+enum PackageDiscovery {
+  static func packages(root: DbtProjectFile, directory: String, options: DbtReadOptions) throws
+    -> [PackageContext]
+  {
+    var found: [PackageContext] = []
+    var names: Set<String> = [root.name]
+    func add(_ packageDirectory: String, display: String) throws {
+      guard FileReading.isFile(FileReading.join(packageDirectory, "dbt_project.yml")) else { return }
+      let project = try DbtProjectFile.load(
+        directory: packageDirectory, displayPath: display + "dbt_project.yml",
+        environment: options.environment)
+      guard names.insert(project.name).inserted else { return }
+      found.append(
+        PackageContext(
+          index: found.count + 1, directory: packageDirectory, displayPrefix: display, project: project,
+          isRoot: false))
+    }
+    let installRoot = FileReading.join(directory, root.packagesInstallPath)
+    if let entries = try? FileManager.default.contentsOfDirectory(atPath: installRoot) {
+      for entry in entries.sorted() where !entry.hasPrefix(".") {
+        try add(FileReading.join(installRoot, entry), display: "\(root.packagesInstallPath)/\(entry)/")
+      }
+    }
+    for file in ["packages.yml", "dependencies.yml"] {
+      let path = FileReading.join(directory, file)
+      guard let text = FileReading.readText(path), let yaml = try YAMLLoader.load(text, path: file) else {
+        continue
+      }
+      for entry in yaml["packages"]?.items ?? [] {
+        guard let local = entry["local"]?.string else { continue }
+        var display = local
+        if !display.hasSuffix("/") { display += "/" }
+        try add(FileReading.join(directory, local), display: display)
+      }
+    }
+    return found
+  }
+}
+
+enum FileKind: Sendable {
+  case model
+  case pythonModel
+  case snapshot
+  case analysis
+  case singularTest
+  case seed
+  case properties
+}
+
+struct FileTask: Sendable {
+  var kind: FileKind
+  var package: Int
+  var absolutePath: String
+  /// dbt's `original_file_path`: relative to the package root (`models/staging/stg_orders.sql`).
+  var originalPath: String
+  /// Folders between the resource path and the file (`["staging"]`): the middle of the fqn.
+  var folders: [String]
+  var stem: String
+  var displayPath: String
+}
+
+enum FileDiscovery {
+  /// Every file dbt would read, walking each resource path once. A path listed under several settings
+  /// (`model-paths` and `analysis-paths`, say) contributes its files to each.
+  static func tasks(for packages: [PackageContext]) -> [FileTask] {
+    var tasks: [FileTask] = []
+    var seenProperties: Set<String> = []
+    for package in packages {
+      let project = package.project
+      let models = Set(project.modelPaths)
+      let snapshots = Set(project.snapshotPaths)
+      let analyses = Set(project.analysisPaths)
+      let tests = Set(project.testPaths)
+      let seeds = Set(project.seedPaths)
+      for resourcePath in project.allResourcePaths {
+        let base = FileReading.join(package.directory, resourcePath)
+        for relative in FileReading.files(under: base) {
+          let components = relative.split(separator: "/").map(String.init)
+          guard let fileName = components.last, let dot = fileName.lastIndex(of: ".") else { continue }
+          let stem = String(fileName[..<dot])
+          let fileExtension = fileName[fileName.index(after: dot)...]
+          let folders = Array(components.dropLast())
+          var kinds: [FileKind] = []
+          switch fileExtension {
+          case "sql":
+            if models.contains(resourcePath) { kinds.append(.model) }
+            if snapshots.contains(resourcePath) { kinds.append(.snapshot) }
+            if analyses.contains(resourcePath) { kinds.append(.analysis) }
+            if tests.contains(resourcePath), folders.first != "generic", folders.first != "fixtures" {
+              kinds.append(.singularTest)
+            }
+          case "py":
+            if models.contains(resourcePath) { kinds.append(.pythonModel) }
+          case "csv":
+            if seeds.contains(resourcePath) { kinds.append(.seed) }
+          case "yml", "yaml":
+            kinds.append(.properties)
+          default:
+            break
+          }
+          guard !kinds.isEmpty else { continue }
+          let original = resourcePath == "." ? relative : "\(resourcePath)/\(relative)"
+          let absolute = FileReading.join(base, relative)
+          for kind in kinds {
+            if kind == .properties && !seenProperties.insert(absolute).inserted { continue }
+            tasks.append(
+              FileTask(
+                kind: kind, package: package.index, absolutePath: absolute, originalPath: original,
+                folders: folders, stem: stem, displayPath: package.display(original)))
+          }
+        }
+      }
+    }
+    return tasks
+  }
+}
+
+/// One file, read and parsed (on any thread).
+struct LoadedFile: Sendable {
+  enum Content: Sendable {
+    case sql(text: String, scan: JinjaScan)
+    case yaml(YAMLNode?)
+    case seed
+    case failed(DbtError)
+  }
+
+  var task: FileTask
+  var content: Content
+
+  static func load(_ task: FileTask) -> LoadedFile {
+    if task.kind == .seed { return LoadedFile(task: task, content: .seed) }
+    guard let text = FileReading.readText(task.absolutePath) else {
+      return LoadedFile(
+        task: task,
+        content: .failed(DbtError("cannot read the file; check its permissions", file: task.displayPath)))
+    }
+    do {
+      switch task.kind {
+      case .properties:
+        return LoadedFile(task: task, content: .yaml(try YAMLLoader.load(text, path: task.displayPath)))
+      case .pythonModel:
+        return LoadedFile(task: task, content: .sql(text: text, scan: try JinjaScanner.scanPython(text)))
+      default:
+        return LoadedFile(task: task, content: .sql(text: text, scan: try JinjaScanner.scan(text)))
+      }
+    } catch let error as DbtError {
+      return LoadedFile(task: task, content: .failed(error))
+    } catch let error as JinjaScanError {
+      return LoadedFile(
+        task: task,
+        content: .failed(
+          DbtError(error.message, file: task.displayPath, line: error.line)))
+    } catch {
+      return LoadedFile(task: task, content: .failed(DbtError("\(error)", file: task.displayPath)))
+    }
+  }
+}

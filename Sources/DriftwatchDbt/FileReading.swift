@@ -1,0 +1,134 @@
+import Dispatch
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// File access for the readers: text decoding, directory walks and a parallel map.
+enum FileReading {
+  /// UTF-8 text, without a byte-order mark; invalid bytes become U+FFFD rather than failing.
+  static func decode(_ data: Data) -> String {
+    var bytes = data[...]
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  static func readText(_ path: String) -> String? {
+    FileManager.default.contents(atPath: path).map(decode)
+  }
+
+  static func isDirectory(_ path: String) -> Bool {
+    var isDirectory: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+  }
+
+  static func isFile(_ path: String) -> Bool {
+    var isDirectory: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+  }
+
+  static func join(_ base: String, _ component: String) -> String {
+    if component.hasPrefix("/") { return component }
+    if base.isEmpty { return component }
+    return base.hasSuffix("/") ? base + component : base + "/" + component
+  }
+
+  /// Every regular file under `directory` (following symbolic links), as paths relative to it, sorted.
+  /// A missing directory has no files.
+  static func files(under directory: String) -> [String] {
+    guard isDirectory(directory) else { return [] }
+    var output: [String] = []
+    var visited: Set<String> = [realPath(directory)]
+    walk(directory, prefix: "", into: &output, visited: &visited)
+    return output.sorted()
+  }
+
+  private static func realPath(_ path: String) -> String {
+    guard let resolved = realpath(path, nil) else { return path }
+    defer { free(resolved) }
+    return String(cString: resolved)
+  }
+
+  /// `readdir` with the entry type it reports, so that a large tree costs one `stat` per link only.
+  private static func walk(
+    _ directory: String, prefix: String, into output: inout [String], visited: inout Set<String>
+  ) {
+    guard let handle = opendir(directory) else { return }
+    defer { closedir(handle) }
+    var subdirectories: [(String, String)] = []
+    while let entry = readdir(handle) {
+      let name = withUnsafePointer(to: &entry.pointee.d_name) { pointer in
+        String(cString: UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self))
+      }
+      if name == "." || name == ".." { continue }
+      let path = join(directory, name)
+      let relative = prefix.isEmpty ? name : prefix + "/" + name
+      var isDirectory = false
+      var isFile = false
+      switch Int32(entry.pointee.d_type) {
+      case Int32(DT_DIR): isDirectory = true
+      case Int32(DT_REG): isFile = true
+      default:
+        // A link or an unknown type: ask the file system (following links).
+        var status = stat()
+        guard stat(path, &status) == 0 else { continue }
+        isDirectory = (status.st_mode & S_IFMT) == S_IFDIR
+        isFile = (status.st_mode & S_IFMT) == S_IFREG
+        if isDirectory && !visited.insert(realPath(path)).inserted { continue }
+      }
+      if isDirectory {
+        subdirectories.append((path, relative))
+      } else if isFile {
+        output.append(relative)
+      }
+    }
+    for (path, relative) in subdirectories { walk(path, prefix: relative, into: &output, visited: &visited) }
+  }
+
+  /// `transform` applied to every element, across cores; results in input order.
+  static func parallelMap<Input: Sendable, Output: Sendable>(
+    _ inputs: [Input], _ transform: @Sendable (Input) -> Output
+  ) -> [Output] {
+    if inputs.count < 4 { return inputs.map(transform) }
+    let slots = Slots<Output>(count: inputs.count)
+    inputs.withUnsafeBufferPointer { buffer in
+      let base = UncheckedPointer(buffer)
+      DispatchQueue.concurrentPerform(iterations: buffer.count) { index in
+        slots.set(index, transform(base.buffer[index]))
+      }
+    }
+    return slots.values()
+  }
+}
+
+/// Write-once result slots filled by `concurrentPerform`: every index is written by exactly one iteration,
+/// and read only after all of them finish.
+private final class Slots<Value: Sendable>: @unchecked Sendable {
+  private var storage: [Value?]
+  private let lock = NSLock()
+
+  init(count: Int) {
+    storage = Array(repeating: nil, count: count)
+  }
+
+  func set(_ index: Int, _ value: Value) {
+    lock.lock()
+    storage[index] = value
+    lock.unlock()
+  }
+
+  func values() -> [Value] {
+    lock.lock()
+    defer { lock.unlock() }
+    return storage.compactMap { $0 }
+  }
+}
+
+/// A buffer of Sendable values read (never written) from the iterations of `concurrentPerform`.
+private struct UncheckedPointer<Element: Sendable>: @unchecked Sendable {
+  let buffer: UnsafeBufferPointer<Element>
+  init(_ buffer: UnsafeBufferPointer<Element>) { self.buffer = buffer }
+}

@@ -1,0 +1,87 @@
+/// dbt's naming of generic (YAML-declared) data tests, reproduced so that driftwatch's ids equal dbt's.
+///
+/// dbt-core (`generic_test_builders.py`, `schema_generic_tests.py`):
+/// - the name is `<test type>_<target name>_<arguments>`: the test type is the test's name, prefixed with
+///   `source_` on sources and with `<namespace>_` for package tests (`dbt_utils_expression_is_true`); the
+///   target is the model (`<model>_v<version>` for a version) or `<source>_<table>`; the arguments are the
+///   `str()` of every argument value except `model`, sorted by argument name, dicts contributing their
+///   values and lists their items, each with runs of non-`[0-9a-zA-Z_]` replaced by `_`, joined by `__`.
+/// - when that name is 64 characters or more, only the compiled file and the relation alias are shortened
+///   (first 30 characters of `<type>_<target>`, `_`, MD5 of the full name); the unique id and the node name
+///   keep the full name.
+/// - a `name:` on the test replaces the synthesised name.
+/// - the unique id is `test.<package>.<name>.<hash>`, the hash being the last 10 hex digits of
+///   MD5(name + repr(metadata)), where metadata is `{namespace, name, kwargs}` with every scalar turned
+///   into `str()` and every dict's keys sorted.
+enum GenericTestNaming {
+  /// `(short name, full name)`: the short one is what dbt uses for the alias when the full one is long.
+  static func synthesizeNames(testType: String, targetName: String, arguments: [PyPair]) -> (
+    short: String, full: String
+  ) {
+    var flat: [String] = []
+    for pair in sortedByPythonOrder(arguments) {
+      if pair.key.pythonStr == "model" { continue }
+      switch pair.value {
+      case .dict(let pairs): flat += pairs.map(\.value.pythonStr)
+      case .list(let items): flat += items.map(\.pythonStr)
+      default: flat.append(pair.value.pythonStr)
+      }
+    }
+    let unique = flat.map(clean).joined(separator: "__")
+    let identifier = "\(testType)_\(targetName)"
+    let full = "\(identifier)_\(unique)"
+    guard full.unicodeScalars.count >= 64 else { return (full, full) }
+    let prefix = String(String.UnicodeScalarView(identifier.unicodeScalars.prefix(30)))
+    return ("\(prefix)_\(MD5.hex(full))", full)
+  }
+
+  /// The 10-hex-digit suffix of a generic test's unique id.
+  static func hash(name: String, namespace: String?, testName: String, kwargs: [PyPair]) -> String {
+    let metadata = PyValue.dict([
+      PyPair(key: .str("namespace"), value: namespace.map(PyValue.str) ?? .none),
+      PyPair(key: .str("name"), value: .str(testName)),
+      PyPair(key: .str("kwargs"), value: .dict(kwargs)),
+    ])
+    let digest = MD5.hex(name + hashable(metadata).pythonRepr)
+    return String(digest.suffix(10))
+  }
+
+  /// dbt's `get_hashable_md`: dict keys sorted, lists kept, every other value replaced by its `str()`.
+  static func hashable(_ value: PyValue) -> PyValue {
+    switch value {
+    case .dict(let pairs):
+      return .dict(sortedByPythonOrder(pairs).map { PyPair(key: $0.key, value: hashable($0.value)) })
+    case .list(let items):
+      return .list(items.map(hashable))
+    default:
+      return .str(value.pythonStr)
+    }
+  }
+
+  /// `re.sub("[^0-9a-zA-Z_]+", "_", text)`
+  static func clean(_ text: String) -> String {
+    var output = String.UnicodeScalarView()
+    var inRun = false
+    for scalar in text.unicodeScalars {
+      let keep =
+        (scalar >= "0" && scalar <= "9") || (scalar >= "a" && scalar <= "z")
+        || (scalar >= "A" && scalar <= "Z")
+        || scalar == "_"
+      if keep {
+        output.append(scalar)
+        inRun = false
+      } else if !inRun {
+        output.append("_")
+        inRun = true
+      }
+    }
+    return String(output)
+  }
+
+  /// Python sorts `str` keys by code point.
+  static func sortedByPythonOrder(_ pairs: [PyPair]) -> [PyPair] {
+    pairs.sorted { lhs, rhs in
+      lhs.key.pythonStr.unicodeScalars.lexicographicallyPrecedes(rhs.key.pythonStr.unicodeScalars)
+    }
+  }
+}

@@ -1,0 +1,1032 @@
+import DriftwatchCore
+import Foundation
+
+/// Turns the parsed files of a project and its packages into a `ProjectGraph`, the way dbt's parser does:
+/// versions, enabled/disabled resolution, ref and source resolution, generic tests.
+struct GraphAssembler {
+  let packages: [PackageContext]
+  let options: DbtReadOptions
+
+  private var candidates: [Candidate] = []
+  private var candidateByStem: [String: Int] = [:]
+  private var refable: [String: [RefEntry]] = [:]
+  private var sourceEntries: [String: [SourceEntry]] = [:]
+  private var sources: [SourceTable] = []
+  private var nodes: [GraphNode] = []
+
+  init(packages: [PackageContext], options: DbtReadOptions) {
+    self.packages = packages
+    self.options = options
+  }
+
+  private var rootName: String { packages[0].name }
+
+  // MARK: - Entry
+
+  mutating func assemble(_ files: [LoadedFile]) throws -> ProjectGraph {
+    for file in files {
+      if case .failed(let error) = file.content { throw error }
+    }
+    let properties = try PropertiesIndex(files: files, packages: packages)
+
+    for file in files {
+      guard case .sql(let text, let scan) = file.content else {
+        if file.task.kind == .seed { addSeed(file.task) }
+        continue
+      }
+      switch file.task.kind {
+      case .model, .pythonModel: addModel(file.task, text: text, scan: scan)
+      case .snapshot: addSQLSnapshots(file.task, text: text, scan: scan)
+      case .analysis: addSimple(file.task, type: .analysis, text: text, scan: scan, fqnPrefix: ["analysis"])
+      case .singularTest: addSimple(file.task, type: .test, text: text, scan: scan, fqnPrefix: [])
+      default: break
+      }
+    }
+    try addYAMLSnapshots(properties)
+    try applyVersions(properties)
+    try resolveConfigs(properties)
+    try checkDuplicates()
+    buildLookups()
+    try buildSources(properties)
+    try resolveCandidates()
+    try buildGenericTests(properties)
+    try buildExposures(properties)
+    return ProjectGraph(projectName: rootName, sources: sources, nodes: nodes)
+  }
+
+  // MARK: - Candidates from SQL, Python and CSV files
+
+  private struct Candidate {
+    var resourceType: ResourceType
+    var package: Int
+    var name: String
+    var uniqueID: String
+    /// A model version's label (`2`, `1.5`), as dbt prints it.
+    var version: String?
+    var isLatestVersion = false
+    var task: FileTask
+    var rawCode: String?
+    var refs: [JinjaScan.Ref]
+    var sourceCalls: [JinjaScan.Source]
+    var inlineEnabled: Bool?
+    var inlineTags: [String]
+    var fqn: [String]
+    var patchName: String
+    var enabled = true
+    var tags: [String] = []
+  }
+
+  private mutating func append(_ candidate: Candidate) {
+    if candidate.resourceType == .model {
+      candidateByStem["\(candidate.package)/\(candidate.name)"] = candidates.count
+    }
+    candidates.append(candidate)
+  }
+
+  /// Python's `str.strip()`, as dbt applies it to file contents.
+  private func strip(_ text: String) -> String {
+    let scalars = text.unicodeScalars
+    guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+      let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+    else { return "" }
+    return String(scalars[first...last])
+  }
+
+  private mutating func addModel(_ task: FileTask, text: String, scan: JinjaScan) {
+    let package = packages[task.package]
+    append(
+      Candidate(
+        resourceType: .model, package: task.package, name: task.stem,
+        uniqueID: "model.\(package.name).\(task.stem)", task: task, rawCode: strip(text), refs: scan.refs,
+        sourceCalls: scan.sources, inlineEnabled: scan.enabled, inlineTags: scan.tags,
+        fqn: [package.name] + task.folders + [task.stem], patchName: task.stem))
+  }
+
+  private mutating func addSeed(_ task: FileTask) {
+    let package = packages[task.package]
+    append(
+      Candidate(
+        resourceType: .seed, package: task.package, name: task.stem,
+        uniqueID: "seed.\(package.name).\(task.stem)",
+        task: task, rawCode: nil, refs: [], sourceCalls: [], inlineEnabled: nil, inlineTags: [],
+        fqn: [package.name] + task.folders + [task.stem], patchName: task.stem))
+  }
+
+  private mutating func addSimple(
+    _ task: FileTask, type: ResourceType, text: String, scan: JinjaScan, fqnPrefix: [String]
+  ) {
+    let package = packages[task.package]
+    append(
+      Candidate(
+        resourceType: type, package: task.package, name: task.stem,
+        uniqueID: "\(type.rawValue).\(package.name).\(task.stem)", task: task, rawCode: strip(text),
+        refs: scan.refs, sourceCalls: scan.sources, inlineEnabled: scan.enabled, inlineTags: scan.tags,
+        fqn: [package.name] + fqnPrefix + task.folders + [task.stem], patchName: task.stem))
+  }
+
+  private mutating func addSQLSnapshots(_ task: FileTask, text: String, scan: JinjaScan) {
+    let package = packages[task.package]
+    let utf8 = Array(text.utf8)
+    for block in scan.blocks where block.kind == "snapshot" {
+      let end = block.contentEnd ?? utf8.count
+      let inside = { (offset: Int) in offset >= block.contentStart && offset < end }
+      let configs = scan.configs.filter { inside($0.offset) }
+      let start = min(block.contentStart, end)
+      append(
+        Candidate(
+          resourceType: .snapshot, package: task.package, name: block.name,
+          uniqueID: "snapshot.\(package.name).\(block.name)", task: task,
+          rawCode: String(decoding: utf8[start..<end], as: UTF8.self),
+          refs: scan.refs.filter { inside($0.offset) },
+          sourceCalls: scan.sources.filter { inside($0.offset) },
+          inlineEnabled: configs.compactMap(\.enabled).last, inlineTags: configs.flatMap(\.tags),
+          fqn: [package.name] + task.folders + [task.stem, block.name], patchName: block.name))
+    }
+  }
+
+  /// dbt ≥ 1.9 snapshots declared in YAML with `relation: ref(…)` or `source(…)`.
+  private mutating func addYAMLSnapshots(_ properties: PropertiesIndex) throws {
+    for entry in properties.snapshots {
+      guard let relation = entry.node["relation"]?.string else { continue }
+      let package = packages[entry.file.package]
+      if candidates.contains(where: {
+        $0.resourceType == .snapshot && $0.package == entry.file.package && $0.name == entry.name
+      }) {
+        continue
+      }
+      let scan: JinjaScan
+      do {
+        scan = try JinjaScanner.scanExpression(relation)
+      } catch {
+        throw DbtError(
+          "snapshot \(entry.name): `relation:` \(error.message)", file: entry.file.displayPath,
+          line: entry.node.mark.line)
+      }
+      append(
+        Candidate(
+          resourceType: .snapshot, package: entry.file.package, name: entry.name,
+          uniqueID: "snapshot.\(package.name).\(entry.name)", task: entry.file,
+          rawCode: "select * from {{ \(relation) }}", refs: scan.refs.map { relocate($0, to: entry.node) },
+          sourceCalls: scan.sources.map { relocate($0, to: entry.node) }, inlineEnabled: nil, inlineTags: [],
+          fqn: [package.name] + entry.file.folders + [entry.name], patchName: entry.name))
+    }
+  }
+
+  private func relocate(_ ref: JinjaScan.Ref, to node: YAMLNode) -> JinjaScan.Ref {
+    var moved = ref
+    moved.line = node.mark.line
+    return moved
+  }
+
+  private func relocate(_ source: JinjaScan.Source, to node: YAMLNode) -> JinjaScan.Source {
+    var moved = source
+    moved.line = node.mark.line
+    return moved
+  }
+
+  // MARK: - Versions
+
+  /// Versioned models: each `versions:` entry claims the file `<name>_v<v>` (or `defined_in:`), or, for
+  /// the latest version, a file named `<name>` alone; the node becomes `model.<pkg>.<name>.v<v>`.
+  private mutating func applyVersions(_ properties: PropertiesIndex) throws {
+    for entry in properties.models {
+      guard let versions = entry.node["versions"]?.items, !versions.isEmpty else { continue }
+      let labels = versions.map { $0["v"]?.python.pythonStr ?? "" }
+      if let index = labels.firstIndex(of: "") {
+        throw DbtError(
+          "model \(entry.name): every entry of `versions:` needs `v:`", file: entry.file.displayPath,
+          line: versions[index].mark.line)
+      }
+      let latest = try latestVersion(entry, labels: labels)
+      let package = packages[entry.file.package]
+      for (version, label) in zip(versions, labels) {
+        let definedIn = version["defined_in"]?.string ?? "\(entry.name)_v\(label)"
+        var index = candidateByStem["\(entry.file.package)/\(definedIn)"]
+        if index == nil && sameVersion(label, latest) {
+          index = candidateByStem["\(entry.file.package)/\(entry.name)"]
+        }
+        guard let index, candidates[index].version == nil else { continue }
+        candidates[index].name = entry.name
+        candidates[index].version = label
+        candidates[index].isLatestVersion = sameVersion(label, latest)
+        candidates[index].uniqueID = "model.\(package.name).\(entry.name).v\(label)"
+        candidates[index].patchName = entry.name
+      }
+    }
+  }
+
+  private func latestVersion(_ entry: PropertiesIndex.Entry, labels: [String]) throws -> String {
+    if let declared = entry.node["latest_version"], !declared.isNull {
+      let label = declared.python.pythonStr
+      guard labels.contains(where: { sameVersion($0, label) }) else {
+        throw DbtError(
+          "model \(entry.name): latest_version \(label) is not one of its versions (\(labels.joined(separator: ", "))); "
+            + "fix latest_version",
+          file: entry.file.displayPath, line: declared.mark.line)
+      }
+      return label
+    }
+    // dbt's max(): numerically when both are numbers, else as strings.
+    return labels.dropFirst().reduce(labels[0]) { best, label in
+      if let lhs = Double(best), let rhs = Double(label) { return rhs > lhs ? label : best }
+      return label > best ? label : best
+    }
+  }
+
+  private func sameVersion(_ lhs: String, _ rhs: String) -> Bool {
+    if lhs == rhs { return true }
+    if let left = Double(lhs), let right = Double(rhs) { return left == right }
+    return false
+  }
+
+  // MARK: - Configs
+
+  private func projectConfig(
+    _ keyPath: KeyPath<DbtProjectFile, ConfigTree>, package: Int, fqn: [String]
+  ) -> ConfigTree.Resolved {
+    var resolved = ConfigTree.Resolved()
+    if !packages[package].isRoot { packages[package].project[keyPath: keyPath].resolve(fqn, into: &resolved) }
+    packages[0].project[keyPath: keyPath].resolve(fqn, into: &resolved)
+    return resolved
+  }
+
+  /// Precedence as in dbt: `config()` in the file, then the YAML entry (a version's config over its
+  /// model's), then dbt_project.yml. Tags add up from all of them.
+  private mutating func resolveConfigs(_ properties: PropertiesIndex) throws {
+    for index in candidates.indices {
+      let candidate = candidates[index]
+      let keyPath: KeyPath<DbtProjectFile, ConfigTree>
+      var patch: PropertiesIndex.Entry?
+      switch candidate.resourceType {
+      case .model:
+        keyPath = \.models
+        patch = properties.model(candidate.patchName, package: candidate.package)
+      case .seed:
+        keyPath = \.seeds
+        patch = properties.seed(candidate.patchName, package: candidate.package)
+      case .snapshot:
+        keyPath = \.snapshots
+        patch = properties.snapshot(candidate.patchName, package: candidate.package)
+      case .analysis:
+        keyPath = \.analyses
+        patch = properties.analysis(candidate.patchName, package: candidate.package)
+      default:
+        keyPath = \.tests
+      }
+      let project = projectConfig(keyPath, package: candidate.package, fqn: candidate.fqn)
+      var patchEnabled: Bool?
+      var tags = project.tags
+      if let patch {
+        patchEnabled = Self.enabled(of: patch.node)
+        tags += Self.tags(of: patch.node)
+        if let label = candidate.version,
+          let version = patch.node["versions"]?.items?.first(where: {
+            sameVersion($0["v"]?.python.pythonStr ?? "", label)
+          })
+        {
+          patchEnabled = Self.enabled(of: version) ?? patchEnabled
+          tags += Self.tags(of: version)
+        }
+      }
+      candidates[index].enabled = candidate.inlineEnabled ?? patchEnabled ?? project.enabled ?? true
+      candidates[index].tags = Self.normalizedTags(tags + candidate.inlineTags)
+    }
+  }
+
+  static func enabled(of entry: YAMLNode) -> Bool? {
+    entry["config"]?["enabled"]?.bool ?? entry["enabled"]?.bool
+  }
+
+  static func tags(of entry: YAMLNode) -> [String] {
+    (entry["tags"]?.stringList ?? []) + (entry["config"]?["tags"]?.stringList ?? [])
+  }
+
+  static func normalizedTags(_ tags: [String]) -> [String] {
+    if tags.count < 2 { return tags }
+    return Array(Set(tags)).sorted()
+  }
+
+  private func checkDuplicates() throws {
+    var seen: [String: Int] = [:]
+    // A model, a seed and a snapshot may not share a name in one package: ref() could not tell them apart.
+    var refNames: [String: Int] = [:]
+    for (index, candidate) in candidates.enumerated() where candidate.enabled {
+      if let other = seen.updateValue(index, forKey: candidate.uniqueID) {
+        throw DbtError(
+          "\(candidates[other].task.displayPath) and \(candidate.task.displayPath) both define "
+            + "\(candidate.uniqueID); rename one of them or disable one")
+      }
+      guard [.model, .seed, .snapshot].contains(candidate.resourceType) else { continue }
+      let key = "\(candidate.package)/\(candidate.name)/\(candidate.version ?? "")"
+      if let otherIndex = refNames.updateValue(index, forKey: key) {
+        let other = candidates[otherIndex]
+        throw DbtError(
+          "\(other.task.displayPath) and \(candidate.task.displayPath) both define a \(other.resourceType.rawValue) "
+            + "or \(candidate.resourceType.rawValue) named \(candidate.name); rename one of them")
+      }
+    }
+  }
+
+  // MARK: - Lookups
+
+  private struct RefEntry {
+    var uniqueID: String
+    var package: String
+    var version: String?
+    var isLatest: Bool
+    var enabled: Bool
+    var resourceType: ResourceType
+  }
+
+  private struct SourceEntry {
+    var uniqueID: String
+    var package: String
+    var enabled: Bool
+  }
+
+  private enum Resolution {
+    case found(String)
+    case disabled(String)
+    case missing
+  }
+
+  private mutating func buildLookups() {
+    for candidate in candidates where [.model, .seed, .snapshot].contains(candidate.resourceType) {
+      refable[candidate.name, default: []].append(
+        RefEntry(
+          uniqueID: candidate.uniqueID, package: packages[candidate.package].name, version: candidate.version,
+          isLatest: candidate.isLatestVersion, enabled: candidate.enabled,
+          resourceType: candidate.resourceType))
+    }
+  }
+
+  /// dbt's search order: the named package; else the root project, then the node's own package, then any.
+  private func searchOrder(package: String?, from node: Int) -> [String?] {
+    if let package { return [package] }
+    let own = packages[node].name
+    return own == rootName ? [rootName, nil] : [rootName, own, nil]
+  }
+
+  private func resolveRef(name: String, package: String?, version: String?, from node: Int) -> Resolution {
+    let entries = refable[name] ?? []
+    let order = searchOrder(package: package, from: node)
+    func matches(_ entry: RefEntry) -> Bool {
+      if let version { return entry.version.map { sameVersion($0, version) } ?? false }
+      return entry.version == nil || entry.isLatest
+    }
+    for enabled in [true, false] {
+      for candidatePackage in order {
+        if let entry = entries.first(where: {
+          $0.enabled == enabled && (candidatePackage == nil || $0.package == candidatePackage) && matches($0)
+        }) {
+          return enabled ? .found(entry.uniqueID) : .disabled(entry.uniqueID)
+        }
+      }
+    }
+    return .missing
+  }
+
+  private func resolveSource(sourceName: String, tableName: String, from node: Int) -> Resolution {
+    let entries = sourceEntries["\(sourceName)\u{0}\(tableName)"] ?? []
+    for enabled in [true, false] {
+      for candidatePackage in searchOrder(package: nil, from: node) {
+        if let entry = entries.first(where: {
+          $0.enabled == enabled && (candidatePackage == nil || $0.package == candidatePackage)
+        }) {
+          return enabled ? .found(entry.uniqueID) : .disabled(entry.uniqueID)
+        }
+      }
+    }
+    return .missing
+  }
+
+  private static func describe(_ ref: JinjaScan.Ref) -> String {
+    var arguments = [ref.package, ref.name].compactMap { $0 }.map { "'\($0)'" }
+    if let version = ref.version { arguments.append("v=\(version)") }
+    return "ref(\(arguments.joined(separator: ", ")))"
+  }
+
+  /// The unique ids `refs` and `sources` point to, or `nil` when one is disabled and `dropIfDisabled`
+  /// (tests that depend on a disabled node are disabled with it, as in dbt).
+  private func dependencies(
+    refs: [JinjaScan.Ref], sourceCalls: [JinjaScan.Source], from node: Int, file: String, what: String,
+    dropIfDisabled: Bool
+  ) throws(DbtError) -> [String]? {
+    if refs.isEmpty && sourceCalls.isEmpty { return [] }
+    var ids: [String] = []
+    var seen: Set<String> = []
+    func add(_ id: String) { if seen.insert(id).inserted { ids.append(id) } }
+    for ref in refs {
+      switch resolveRef(name: ref.name, package: ref.package, version: ref.version, from: node) {
+      case .found(let id): add(id)
+      case .disabled(let id):
+        if dropIfDisabled { return nil }
+        throw DbtError(
+          "\(what): `\(Self.describe(ref))` points to \(id), which is disabled; enable it or remove the ref",
+          file: file, line: ref.line)
+      case .missing:
+        throw DbtError(
+          "\(what): `\(Self.describe(ref))` names no model, seed or snapshot\(missingHint(ref)); fix the name, "
+            + "or add the model\(packages.count > 1 || ref.package != nil ? " (run `dbt deps` if it comes from a package)" : "")",
+          file: file, line: ref.line)
+      }
+    }
+    for call in sourceCalls {
+      switch resolveSource(sourceName: call.sourceName, tableName: call.tableName, from: node) {
+      case .found(let id): add(id)
+      case .disabled(let id):
+        if dropIfDisabled { return nil }
+        throw DbtError(
+          "\(what): `source('\(call.sourceName)', '\(call.tableName)')` points to \(id), which is disabled; "
+            + "enable it or remove the source() call",
+          file: file, line: call.line)
+      case .missing:
+        let known = sources.filter { $0.sourceName == call.sourceName }.map(\.name).sorted()
+        let hint =
+          known.isEmpty
+          ? "no source named '\(call.sourceName)' is declared"
+          : "source '\(call.sourceName)' declares \(known.joined(separator: ", "))"
+        throw DbtError(
+          "\(what): `source('\(call.sourceName)', '\(call.tableName)')` is not declared (\(hint)); declare the "
+            + "table under `sources:` in a .yml file, or fix the name",
+          file: file, line: call.line)
+      }
+    }
+    return ids
+  }
+
+  private func missingHint(_ ref: JinjaScan.Ref) -> String {
+    guard let entries = refable[ref.name], !entries.isEmpty else { return "" }
+    if let version = ref.version {
+      let versions = entries.compactMap(\.version)
+      if !versions.isEmpty {
+        return " with version \(version) (it has \(versions.sorted().joined(separator: ", ")))"
+      }
+      return " with version \(version) (it is not versioned)"
+    }
+    if let package = ref.package {
+      return
+        " in package \(package) (there is one in \(Set(entries.map(\.package)).sorted().joined(separator: ", ")))"
+    }
+    return ""
+  }
+
+  // MARK: - Resolving SQL nodes
+
+  private mutating func resolveCandidates() throws {
+    for candidate in candidates where candidate.enabled {
+      let isTest = candidate.resourceType == .test
+      let what = "\(candidate.resourceType.rawValue) \(candidate.name)"
+      guard
+        let dependsOn = try dependencies(
+          refs: candidate.refs, sourceCalls: candidate.sourceCalls, from: candidate.package,
+          file: candidate.task.displayPath, what: what, dropIfDisabled: isTest)
+      else { continue }
+      nodes.append(
+        GraphNode(
+          uniqueID: candidate.uniqueID, resourceType: candidate.resourceType, name: candidate.name,
+          packageName: packages[candidate.package].name, dependsOn: dependsOn,
+          filePath: candidate.task.originalPath, tags: candidate.tags, rawCode: candidate.rawCode,
+          test: isTest ? TestInfo(testName: "singular") : nil))
+    }
+  }
+
+  // MARK: - Sources
+
+  private func render(_ node: YAMLNode?, package: Int, file: FileTask, field: String) throws -> String? {
+    guard let node, let raw = node.string else { return nil }
+    do {
+      return try TemplateRenderer.render(raw, context: templateContext(package))
+    } catch {
+      throw DbtError(
+        "`\(field)`: \(error.problem)", file: file.displayPath, line: node.mark.line, column: node.mark.column
+      )
+    }
+  }
+
+  private func templateContext(_ package: Int) -> TemplateContext {
+    let own = packages[package].project
+    let root = packages[0].project
+    var vars = own.globalVars
+    if package != 0 { vars.merge(own.scopedVars[own.name] ?? [:]) { _, new in new } }
+    vars.merge(root.globalVars) { _, new in new }
+    vars.merge(root.scopedVars[own.name] ?? [:]) { _, new in new }
+    return TemplateContext(environment: options.environment, vars: vars, target: options.target)
+  }
+
+  private mutating func buildSources(_ properties: PropertiesIndex) throws {
+    var seen: Set<String> = []
+    for entry in properties.sources {
+      let package = packages[entry.file.package]
+      let source = entry.node
+      let database = try render(
+        source["database"], package: entry.file.package, file: entry.file, field: "database")
+      let schema = try render(
+        source["schema"], package: entry.file.package, file: entry.file, field: "schema")
+      for table in source["tables"]?.items ?? [] {
+        guard let tableName = table["name"]?.string else {
+          throw DbtError(
+            "source \(entry.name): a table has no `name:`; name it", file: entry.file.displayPath,
+            line: table.mark.line, column: table.mark.column)
+        }
+        let uniqueID = "source.\(package.name).\(entry.name).\(tableName)"
+        guard seen.insert(uniqueID).inserted else {
+          throw DbtError(
+            "source \(entry.name) declares table \(tableName) twice; keep one", file: entry.file.displayPath,
+            line: table.mark.line)
+        }
+        let fqn = [package.name] + entry.file.folders + [entry.name, tableName]
+        let project = projectConfig(\.sources, package: entry.file.package, fqn: fqn)
+        let enabled = Self.enabled(of: table) ?? Self.enabled(of: source) ?? project.enabled ?? true
+        sourceEntries["\(entry.name)\u{0}\(tableName)", default: []].append(
+          SourceEntry(uniqueID: uniqueID, package: package.name, enabled: enabled))
+        guard enabled else { continue }
+        let columns = (table["columns"]?.items ?? []).compactMap { column -> DeclaredColumn? in
+          guard let name = column["name"]?.string else { return nil }
+          return DeclaredColumn(name: name, dataType: column["data_type"]?.string)
+        }
+        let identifier = try render(
+          table["identifier"], package: entry.file.package, file: entry.file, field: "identifier")
+        sources.append(
+          SourceTable(
+            uniqueID: uniqueID, packageName: package.name, sourceName: entry.name, name: tableName,
+            database: database ?? options.defaultDatabase, schema: schema ?? entry.name,
+            identifier: identifier ?? tableName, columns: columns, filePath: entry.file.originalPath))
+      }
+    }
+  }
+
+  // MARK: - Generic tests
+
+  private struct TestTarget {
+    enum Kind {
+      case model
+      case node
+      case source
+    }
+
+    var kind: Kind
+    var name: String
+    var tableName: String?
+    var version: String?
+    /// Tags every test on this target inherits (a source's and its table's).
+    var inheritedTags: [String] = []
+  }
+
+  private struct ColumnSpec {
+    /// As dbt passes it to the test: quoted when `quote: true`.
+    var name: String
+    var plainName: String
+    var tags: [String]
+  }
+
+  private static func columnSpec(_ column: YAMLNode) -> ColumnSpec? {
+    guard let name = column["name"]?.string else { return nil }
+    let quoted = column["quote"]?.bool == true ? "\"\(name)\"" : name
+    let tags = (column["tags"]?.stringList ?? []) + (column["config"]?["tags"]?.stringList ?? [])
+    return ColumnSpec(name: quoted, plainName: name, tags: tags)
+  }
+
+  private static func testEntries(_ node: YAMLNode) -> [YAMLNode] {
+    (node["data_tests"] ?? node["tests"])?.items ?? []
+  }
+
+  private mutating func buildGenericTests(_ properties: PropertiesIndex) throws {
+    var work: [TestWork] = []
+    for entry in properties.models {
+      if let versions = entry.node["versions"]?.items, !versions.isEmpty {
+        let baseColumns = entry.node["columns"]?.items ?? []
+        for version in versions {
+          let label = version["v"]?.python.pythonStr ?? ""
+          var columns: [YAMLNode] = []
+          var include: Set<String>?
+          var exclude: Set<String> = []
+          var own: [YAMLNode] = []
+          for column in version["columns"]?.items ?? [] {
+            if column["include"] != nil || column["exclude"] != nil {
+              let includeNode = column["include"]
+              if let all = includeNode?.string, all == "*" || all == "all" {
+                include = nil
+              } else if let list = includeNode?.items {
+                include = Set(list.compactMap(\.string))
+              }
+              exclude = Set(column["exclude"]?.stringList ?? [])
+            } else {
+              own.append(column)
+            }
+          }
+          for column in baseColumns {
+            guard let name = column["name"]?.string else { continue }
+            if (include?.contains(name) ?? true) && !exclude.contains(name) { columns.append(column) }
+          }
+          columns += own
+          let versionTests = version["data_tests"] ?? version["tests"]
+          let tests = versionTests != nil ? (versionTests?.items ?? []) : Self.testEntries(entry.node)
+          let target = TestTarget(kind: .model, name: entry.name, version: label)
+          work.append(TestWork(target: target, columns: columns, tests: tests, entry: entry))
+        }
+      } else {
+        let target = TestTarget(kind: .model, name: entry.name)
+        work.append(
+          TestWork(
+            target: target, columns: entry.node["columns"]?.items ?? [], tests: Self.testEntries(entry.node),
+            entry: entry))
+      }
+    }
+    for entry in properties.seeds + properties.snapshots {
+      let target = TestTarget(kind: .node, name: entry.name)
+      work.append(
+        TestWork(
+          target: target, columns: entry.node["columns"]?.items ?? [], tests: Self.testEntries(entry.node),
+          entry: entry))
+    }
+    for entry in properties.sources {
+      for table in entry.node["tables"]?.items ?? [] {
+        guard let tableName = table["name"]?.string else { continue }
+        let inherited = Self.tags(of: entry.node) + Self.tags(of: table)
+        let target = TestTarget(
+          kind: .source, name: entry.name, tableName: tableName, inheritedTags: inherited)
+        work.append(
+          TestWork(
+            target: target, columns: table["columns"]?.items ?? [], tests: Self.testEntries(table),
+            entry: entry))
+      }
+    }
+    // Naming and hashing thousands of tests is the costly part: spread it across cores. Results come back
+    // in declaration order, so the first error and the duplicate check are deterministic.
+    let assembler = self
+    let results = FileReading.parallelMap(work) { item in
+      Result { () throws(DbtError) -> [BuiltTest] in try assembler.tests(for: item) }
+    }
+    var seen: Set<String> = []
+    for result in results {
+      for built in try result.get() {
+        guard seen.insert(built.node.uniqueID).inserted else {
+          throw DbtError(
+            "two data tests are both named \(built.node.name) (same test, same target, same arguments); remove "
+              + "one or give one a `name:`",
+            file: built.file, line: built.line, column: built.column)
+        }
+        nodes.append(built.node)
+      }
+    }
+  }
+
+  private struct TestWork: Sendable {
+    var target: TestTarget
+    var columns: [YAMLNode]
+    var tests: [YAMLNode]
+    var entry: PropertiesIndex.Entry
+  }
+
+  private struct BuiltTest: Sendable {
+    var node: GraphNode
+    var file: String
+    var line: Int
+    var column: Int
+  }
+
+  private func tests(for work: TestWork) throws(DbtError) -> [BuiltTest] {
+    let (target, columns, tests, entry) = (work.target, work.columns, work.tests, work.entry)
+    let hasTests = !tests.isEmpty || columns.contains { !Self.testEntries($0).isEmpty }
+    guard hasTests else { return [] }
+    // What the tests are attached to.
+    let attached: Resolution
+    switch target.kind {
+    case .source:
+      attached = resolveSource(
+        sourceName: target.name, tableName: target.tableName ?? "", from: entry.file.package)
+    case .model, .node:
+      attached = resolveRef(
+        name: target.name, package: nil, version: target.version, from: entry.file.package)
+    }
+    let attachedID: String
+    switch attached {
+    case .found(let id): attachedID = id
+    case .disabled: return []
+    case .missing:
+      let kind = target.kind == .source ? "source table" : "model, seed or snapshot"
+      let name = target.kind == .source ? "\(target.name).\(target.tableName ?? "")" : target.name
+      throw DbtError(
+        "tests are declared on \(name)\(target.version.map { " version \($0)" } ?? ""), but there is no "
+          + "enabled \(kind) of that name; fix the name in the yml or add the \(kind)",
+        file: entry.file.displayPath, line: entry.node.mark.line, column: entry.node.mark.column)
+    }
+    var built: [BuiltTest] = []
+    func add(_ test: YAMLNode, _ column: ColumnSpec?) throws(DbtError) {
+      guard
+        let node = try genericTest(test, target: target, attachedID: attachedID, column: column, entry: entry)
+      else { return }
+      built.append(
+        BuiltTest(node: node, file: entry.file.displayPath, line: test.mark.line, column: test.mark.column))
+    }
+    for column in columns {
+      guard let spec = Self.columnSpec(column) else { continue }
+      for test in Self.testEntries(column) { try add(test, spec) }
+    }
+    for test in tests { try add(test, nil) }
+    return built
+  }
+
+  /// dbt's `TestBuilder`: argument extraction, configs popped, names synthesised, hash computed.
+  private static let configArguments = [
+    "severity", "tags", "enabled", "where", "limit", "warn_if", "error_if", "fail_calc", "store_failures",
+    "store_failures_as", "meta", "database", "schema", "alias",
+  ]
+
+  private func genericTest(
+    _ test: YAMLNode, target: TestTarget, attachedID: String, column: ColumnSpec?,
+    entry: PropertiesIndex.Entry
+  ) throws(DbtError) -> GraphNode? {
+    let file = entry.file
+    let package = packages[file.package]
+    func fail(_ problem: String) -> DbtError {
+      DbtError(problem, file: file.displayPath, line: test.mark.line, column: test.mark.column)
+    }
+    // 1. The test's name and arguments, in any of dbt's shapes.
+    var testName: String
+    var arguments: [PyPair]
+    switch test {
+    case .scalar:
+      guard let name = test.string else { throw fail("a data test entry is empty; name the test") }
+      testName = name
+      arguments = []
+    case .mapping(let pairs, _):
+      if let explicit = test["test_name"]?.string {
+        testName = explicit
+        arguments = pairs.filter { $0.key != "test_name" }.map {
+          PyPair(key: .str($0.key), value: $0.value.python)
+        }
+      } else {
+        guard pairs.count == 1, let only = pairs.first else {
+          throw fail(
+            "a data test must be a name or a mapping with one key (the test's name), or use `test_name:`; "
+              + "found keys \(pairs.map(\.key).joined(separator: ", "))")
+        }
+        testName = only.key
+        switch only.value.python {
+        case .dict(let inner): arguments = inner
+        case .none: arguments = []
+        default:
+          throw fail("the arguments of test \(only.key) must be a mapping; indent them under the test's name")
+        }
+      }
+    case .sequence:
+      throw fail("a data test must be a name or a mapping, not a list")
+    }
+    if let spec = column { arguments.set("column_name", .str(spec.name)) }
+    if package.isRoot
+      ? package.project.requireGenericTestArgumentsProperty
+      : packages[0].project
+        .requireGenericTestArgumentsProperty
+    {
+      if case .dict(let nested)? = arguments.remove("arguments") {
+        for pair in nested { arguments.set(pair.key.pythonStr, pair.value) }
+      }
+    }
+    if arguments.value("model") != nil {
+      throw fail("test \(testName) has an argument named `model`; dbt sets `model` itself, remove it")
+    }
+    // 2. Namespace and name.
+    guard let parsed = Self.parseTestName(testName) else {
+      throw fail("`\(testName)` is not a valid test name; use `name` or `package.name`")
+    }
+    let modelString: String
+    switch target.kind {
+    case .source:
+      modelString = "{{ get_where_subquery(source('\(target.name)', '\(target.tableName ?? "")')) }}"
+    case .model where target.version != nil:
+      modelString = "{{ get_where_subquery(ref('\(target.name)', version='\(target.version ?? "")')) }}"
+    default: modelString = "{{ get_where_subquery(ref('\(target.name)')) }}"
+    }
+    arguments.set("model", .str(modelString))
+    // 3. Configs leave the arguments.
+    var nestedConfig: [PyPair] = []
+    if case .dict(let pairs)? = arguments.value("config") { nestedConfig = pairs }
+    var config: [PyPair] = []
+    for key in Self.configArguments {
+      var value = arguments.remove(key)
+      if value.map(Self.isFalsy) ?? true, arguments.value("config") != nil,
+        let nested = nestedConfig.remove(key)
+      {
+        value = nested
+      }
+      if let value, value != .none { config.set(key, value) }
+    }
+    if arguments.value("config") != nil {
+      _ = arguments.remove("config")
+      for pair in nestedConfig where pair.value != .none { config.set(pair.key.pythonStr, pair.value) }
+    }
+    _ = arguments.remove("description")
+    let customName = arguments.remove("name").map(\.pythonStr)
+    // 4. Names and id.
+    var testType = target.kind == .source ? "source_\(parsed.name)" : parsed.name
+    if let namespace = parsed.namespace { testType = "\(namespace)_\(testType)" }
+    let targetName: String
+    switch target.kind {
+    case .source: targetName = "\(target.name)_\(target.tableName ?? "")"
+    case .model where target.version != nil: targetName = "\(target.name)_v\(target.version ?? "")"
+    default: targetName = target.name
+    }
+    let fullName =
+      customName
+      ?? GenericTestNaming.synthesizeNames(testType: testType, targetName: targetName, arguments: arguments)
+      .full
+    let hash = GenericTestNaming.hash(
+      name: fullName, namespace: parsed.namespace, testName: parsed.name, kwargs: arguments)
+    let uniqueID = "test.\(package.name).\(fullName).\(hash)"
+    // 5. Enabled and tags.
+    let fqn = [package.name] + file.folders + [fullName]
+    let project = projectConfig(\.tests, package: file.package, fqn: fqn)
+    let configEnabled = config.value("enabled").flatMap(Self.bool)
+    guard configEnabled ?? project.enabled ?? true else { return nil }
+    var tags = target.inheritedTags + (column?.tags ?? []) + project.tags
+    switch config.value("tags") {
+    case .str(let tag)?: tags.append(tag)
+    case .list(let items)?: tags += items.compactMap(\.stringValue)
+    default: break
+    }
+    // 6. Dependencies: the attached node, and every ref()/source() in the arguments.
+    var refs: [JinjaScan.Ref] = []
+    var sourceCalls: [JinjaScan.Source] = []
+    let builtin = parsed.namespace == nil && (parsed.name == "unique" || parsed.name == "not_null")
+    if !builtin {
+      for pair in arguments where pair.key.pythonStr != "column_name" && pair.key.pythonStr != "model" {
+        for text in Self.strings(in: pair.value) {
+          let scan: JinjaScan
+          do {
+            scan =
+              Self.looksLikeFunction(text)
+              ? try JinjaScanner.scanExpression(text) : try JinjaScanner.scan(text)
+          } catch {
+            throw fail("test \(fullName): argument `\(pair.key.pythonStr)`: \(error.message)")
+          }
+          refs += scan.refs.map { relocate($0, to: test) }
+          sourceCalls += scan.sources.map { relocate($0, to: test) }
+        }
+      }
+    }
+    guard
+      var dependsOn = try dependencies(
+        refs: refs, sourceCalls: sourceCalls, from: file.package, file: file.displayPath,
+        what: "test \(fullName)",
+        dropIfDisabled: true)
+    else { return nil }
+    dependsOn.removeAll { $0 == attachedID }
+    dependsOn.append(attachedID)
+    // 7. What the test checks.
+    var columnName = column?.plainName
+    if columnName == nil, let named = arguments.value("column_name")?.stringValue {
+      columnName = Self.unquote(named)
+    }
+    var accepted: [String]?
+    if parsed.name == "accepted_values", case .list(let values)? = arguments.value("values") {
+      accepted = values.map(\.pythonStr)
+    }
+    let qualified = parsed.namespace.map { "\($0).\(parsed.name)" } ?? parsed.name
+    return GraphNode(
+      uniqueID: uniqueID, resourceType: .test, name: fullName, packageName: package.name,
+      dependsOn: dependsOn,
+      filePath: file.originalPath, tags: Self.normalizedTags(tags),
+      test: TestInfo(
+        testName: qualified, columnName: columnName, attachedNode: attachedID, acceptedValues: accepted))
+  }
+
+  /// `((namespace)\.)?(name)` with identifiers `[a-zA-Z_][0-9a-zA-Z_]*`, matched at the start as dbt does.
+  static func parseTestName(_ text: String) -> (namespace: String?, name: String)? {
+    func identifier(_ text: Substring) -> Substring? {
+      guard let first = text.unicodeScalars.first, first.isASCIILetterOrUnderscore else { return nil }
+      var body = String.UnicodeScalarView()
+      for scalar in text.unicodeScalars {
+        guard scalar.isASCIILetterOrUnderscore || ("0"..."9").contains(scalar) else { break }
+        body.append(scalar)
+      }
+      return Substring(String(body))
+    }
+    let whole = Substring(text)
+    guard let first = identifier(whole) else { return nil }
+    let rest = whole.dropFirst(first.count)
+    if rest.hasPrefix("."), let second = identifier(rest.dropFirst()) {
+      return (String(first), String(second))
+    }
+    return (nil, String(first))
+  }
+
+  static func unquote(_ name: String) -> String {
+    for quote in ["\"", "`", "'"] where name.count >= 2 && name.hasPrefix(quote) && name.hasSuffix(quote) {
+      return String(name.dropFirst().dropLast())
+    }
+    return name
+  }
+
+  private static func isFalsy(_ value: PyValue) -> Bool {
+    switch value {
+    case .none: return true
+    case .bool(let flag): return !flag
+    case .str(let text): return text.isEmpty
+    case .int(let digits): return digits == "0"
+    case .float(let number): return number == 0
+    case .list(let items): return items.isEmpty
+    case .dict(let pairs): return pairs.isEmpty
+    }
+  }
+
+  private static func bool(_ value: PyValue) -> Bool? {
+    switch value {
+    case .bool(let flag): return flag
+    case .str(let text):
+      switch text.lowercased() {
+      case "true": return true
+      case "false": return false
+      default: return nil
+      }
+    default: return nil
+    }
+  }
+
+  /// Every string inside a value (lists and dicts included).
+  private static func strings(in value: PyValue) -> [String] {
+    switch value {
+    case .str(let text): return [text]
+    case .list(let items): return items.flatMap(strings)
+    case .dict(let pairs): return pairs.flatMap { strings(in: $0.value) }
+    default: return []
+    }
+  }
+
+  /// dbt wraps arguments like `ref('x')` in `{{ }}` before rendering them:
+  /// `^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$` (no newlines inside).
+  static func looksLikeFunction(_ text: String) -> Bool {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    guard !text.contains("\n") else { return false }
+    for name in ["env_var", "ref", "var", "source", "doc"] where trimmed.hasPrefix(name) {
+      let rest = trimmed.dropFirst(name.count).drop { $0 == " " || $0 == "\t" }
+      if rest.hasPrefix("("), rest.hasSuffix(")"), rest.count > 2 { return true }
+    }
+    return false
+  }
+
+  // MARK: - Exposures
+
+  private mutating func buildExposures(_ properties: PropertiesIndex) throws {
+    for entry in properties.exposures {
+      let package = packages[entry.file.package]
+      let fqn = [package.name] + entry.file.folders + [entry.name]
+      let project = projectConfig(\.exposures, package: entry.file.package, fqn: fqn)
+      guard Self.enabled(of: entry.node) ?? project.enabled ?? true else { continue }
+      var refs: [JinjaScan.Ref] = []
+      var sourceCalls: [JinjaScan.Source] = []
+      for dependency in entry.node["depends_on"]?.items ?? [] {
+        guard let text = dependency.string else { continue }
+        do {
+          let scan = try JinjaScanner.scanExpression(text)
+          refs += scan.refs.map { relocate($0, to: dependency) }
+          sourceCalls += scan.sources.map { relocate($0, to: dependency) }
+        } catch {
+          throw DbtError(
+            "exposure \(entry.name): \(error.message)", file: entry.file.displayPath,
+            line: dependency.mark.line)
+        }
+      }
+      let dependsOn =
+        try dependencies(
+          refs: refs, sourceCalls: sourceCalls, from: entry.file.package, file: entry.file.displayPath,
+          what: "exposure \(entry.name)", dropIfDisabled: false) ?? []
+      nodes.append(
+        GraphNode(
+          uniqueID: "exposure.\(package.name).\(entry.name)", resourceType: .exposure, name: entry.name,
+          packageName: package.name, dependsOn: dependsOn, filePath: entry.file.originalPath,
+          tags: Self.normalizedTags(Self.tags(of: entry.node) + project.tags),
+          exposureType: entry.node["type"]?.string, label: entry.node["label"]?.string))
+    }
+  }
+}
+
+extension Unicode.Scalar {
+  fileprivate var isASCIILetterOrUnderscore: Bool {
+    ("a"..."z").contains(self) || ("A"..."Z").contains(self) || self == "_"
+  }
+}
+
+extension [PyPair] {
+  fileprivate func value(_ key: String) -> PyValue? {
+    last(where: { $0.key == .str(key) })?.value
+  }
+
+  fileprivate mutating func set(_ key: String, _ value: PyValue) {
+    set(PyValue.str(key), value)
+  }
+
+  fileprivate mutating func set(_ key: PyValue, _ value: PyValue) {
+    if let index = firstIndex(where: { $0.key == key }) {
+      self[index].value = value
+    } else {
+      append(PyPair(key: key, value: value))
+    }
+  }
+
+  fileprivate mutating func remove(_ key: String) -> PyValue? {
+    guard let index = firstIndex(where: { $0.key == .str(key) }) else { return nil }
+    return self.remove(at: index).value
+  }
+}

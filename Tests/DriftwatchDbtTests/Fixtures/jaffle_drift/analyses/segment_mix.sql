@@ -1,0 +1,1 @@
+select customer_segment, count(*) from {{ ref('stg_customers') }} group by 1

@@ -1,0 +1,1 @@
+select * from {{ ref('another_missing_model') }}

@@ -1,0 +1,2 @@
+select customer_id, customer_segment, address, country
+from {{ ref('stg_customers') }}

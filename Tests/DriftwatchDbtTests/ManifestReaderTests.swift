@@ -1,0 +1,70 @@
+import DriftwatchCore
+import Foundation
+import Testing
+
+@testable import DriftwatchDbt
+
+@Suite struct ManifestReaderTests {
+  @Test func toleratesOlderManifestsAndSkipsWhatItDoesNotModel() throws {
+    let project = try TemporaryProject([
+      "manifest.json": """
+      {"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v7.json"},
+       "nodes": {
+         "model.p.a": {"resource_type": "model", "name": "a", "package_name": "p",
+                       "depends_on": {"nodes": ["source.p.app.users"]}, "raw_sql": "select 1",
+                       "original_file_path": "models/a.sql", "tags": ["b", "a", "b"]},
+         "operation.p.p-on-run-start-0": {"resource_type": "operation", "name": "p-on-run-start-0",
+                       "package_name": "p"},
+         "test.p.accepted_values_a_x__1__True.abc": {"resource_type": "test", "name": "accepted_values_a_x__1__True",
+                       "package_name": "p", "depends_on": {"nodes": ["model.p.a"]},
+                       "test_metadata": {"name": "accepted_values", "namespace": null,
+                         "kwargs": {"column_name": "x", "values": [1, true, null, 2.5, "s"], "model": "{{ get_where_subquery(ref('a')) }}"}},
+                       "attached_node": "model.p.a", "column_name": "x"}
+       },
+       "sources": {
+         "source.p.app.users": {"name": "users", "source_name": "app", "package_name": "p",
+                       "schema": "app", "database": null, "identifier": "users",
+                       "columns": {"b": {"name": "b"}, "a": {"name": "a", "data_type": "int"}}}
+       }}
+      """
+    ])
+    defer { project.remove() }
+    let graph = try ManifestReader.read(path: project.path("manifest.json"))
+    #expect(graph.projectName == "p")
+    #expect(Set(graph.nodes.keys) == ["model.p.a", "test.p.accepted_values_a_x__1__True.abc"])
+    #expect(graph.nodes["model.p.a"]?.rawCode == "select 1")
+    #expect(graph.nodes["model.p.a"]?.tags == ["a", "b"])
+    let test = graph.nodes["test.p.accepted_values_a_x__1__True.abc"]?.test
+    #expect(test?.acceptedValues == ["1", "True", "None", "2.5", "s"])
+    #expect(test?.attachedNode == "model.p.a")
+    // Declared column order survives JSON decoding.
+    #expect(graph.sources["source.p.app.users"]?.columns.map(\.name) == ["b", "a"])
+    #expect(graph.sources["source.p.app.users"]?.columns.last?.dataType == "int")
+  }
+
+  @Test func sourceTestsGetTheirSourceAsAttachedNode() throws {
+    let graph = try ManifestReader.read(path: Fixtures.path("jaffle_drift/target/manifest.json"))
+    let test = graph.nodes["test.jaffle_drift.source_unique_acme_raw_customers_user_id.2b69230e93"]
+    #expect(test?.test?.attachedNode == "source.jaffle_drift.acme.raw_customers")
+    #expect(test?.test?.columnName == "user_id")
+    let quoted = graph.nodes["test.jaffle_drift.raw_customers_created_at_present.041dbd33f3"]
+    #expect(quoted?.test?.columnName == "Created At")
+  }
+
+  @Test func missingAndBrokenManifests() throws {
+    do {
+      _ = try ManifestReader.read(path: "/nonexistent/target/manifest.json")
+      Issue.record("expected an error")
+    } catch let error as DbtError {
+      #expect(error.message.hasPrefix("no manifest at /nonexistent/target/manifest.json; run `dbt parse`"))
+    }
+    let project = try TemporaryProject(["manifest.json": "{\"metadata\": {}, \"sources\": {}}"])
+    defer { project.remove() }
+    do {
+      _ = try ManifestReader.read(path: project.path("manifest.json"))
+      Issue.record("expected an error")
+    } catch let error as DbtError {
+      #expect(error.message.contains("not a dbt manifest (missing `nodes` at top level)"))
+    }
+  }
+}
