@@ -28,8 +28,9 @@ struct Check: AsyncParsableCommand {
   var noColor = false
 
   func run() async throws {
-    let warehouse = try warehouseOptions.introspector(projectDirectory: projectOptions.project)
-    let result = try await CheckRun.run(project: projectOptions.load, warehouse: warehouse)
+    let (warehouse, profile) = try warehouseOptions.introspector(projectDirectory: projectOptions.project)
+    let result = try await CheckRun.run(
+      project: { try projectOptions.load(profile: profile) }, warehouse: warehouse)
     let renderer = DriftReportRenderer(
       color: !noColor && format == .text && Terminal.stdoutWantsColor, toolVersion: Driftwatch.version)
     Terminal.standardOutput(renderer.render(result.report, as: format))

@@ -50,7 +50,8 @@ public struct Driftwatch: AsyncParsableCommand {
       var message = Self.message(for: error)
       if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
       if let first = message.first { message = first.lowercased() + message.dropFirst() }
-      Terminal.standardError("driftwatch: \(message)\nsee 'driftwatch --help' and 'driftwatch <command> --help'\n")
+      Terminal.standardError(
+        "driftwatch: \(message)\nsee 'driftwatch --help' and 'driftwatch <command> --help'\n")
       return 2
     }
   }

@@ -17,9 +17,14 @@ struct ProjectOptions: ParsableArguments {
       valueName: "FILE"))
   var manifest: String?
 
-  func load() throws -> ProjectGraph {
+  /// The project graph. With a dbt profile, sources without a database get the target's, and yml may use
+  /// `{{ target.* }}` as dbt allows.
+  func load(profile: ResolvedProfile? = nil) throws -> ProjectGraph {
     if let manifest { return try ManifestReader.read(path: manifest) }
-    return try DbtProjectReader.read(projectDirectory: project)
+    guard let profile else { return try DbtProjectReader.read(projectDirectory: project) }
+    return try DbtProjectReader.read(
+      projectDirectory: project,
+      options: DbtReadOptions(defaultDatabase: profile.database, target: profile.targetAttributes))
   }
 }
 
@@ -50,20 +55,24 @@ struct WarehouseOptions: ParsableArguments {
       valueName: "FILE"))
   var catalog: String?
 
-  /// The warehouse to introspect, chosen in this order: --catalog, --warehouse, then dbt's profiles.yml.
-  func introspector(projectDirectory: String) throws -> any WarehouseIntrospector {
+  /// The warehouse to introspect, chosen in this order: --catalog, --warehouse, then dbt's profiles.yml
+  /// (whose resolved target is returned too, for reading the project as dbt would with it).
+  func introspector(projectDirectory: String) throws -> (any WarehouseIntrospector, ResolvedProfile?) {
     let environment = ProcessInfo.processInfo.environment
     if let catalog {
       if warehouse != nil { throw InputError("pass either --catalog or --warehouse, not both") }
-      return try CatalogReader.read(path: catalog)
+      return (try CatalogReader.read(path: catalog), nil)
     }
     if let warehouse {
-      return Self.introspector(for: try WarehouseLocator.parse(warehouse, environment: environment))
+      if profilesDir != nil || target != nil {
+        throw InputError("pass either --warehouse or --profiles-dir/--target, not both")
+      }
+      return (Self.introspector(for: try WarehouseLocator.parse(warehouse, environment: environment)), nil)
     }
     let profile = try ProfilesReader.locator(
       profilesDirectory: profilesDir, projectDirectory: projectDirectory, profileName: nil, target: target,
       environment: environment)
-    return Self.introspector(for: profile.locator)
+    return (Self.introspector(for: profile.locator), profile)
   }
 
   static func introspector(for locator: WarehouseLocator) -> any WarehouseIntrospector {
