@@ -67,7 +67,7 @@ let package = Package(
     ),
     .testTarget(
       name: "DriftwatchCommandsTests", dependencies: ["DriftwatchCommands", "DriftwatchTestSupport"],
-      exclude: ["Golden"]
+      exclude: ["Golden", "Fixtures"]
     ),
   ],
   swiftLanguageModes: [.v6]

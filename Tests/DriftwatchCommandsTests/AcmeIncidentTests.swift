@@ -169,3 +169,54 @@ struct AcmeSQLiteTests {
     #expect(kinds.contains("column_missing"))  // raw_orders lost every column but order_id in this catalog
   }
 }
+
+/// dbt's own manifest of examples/acme and the project files must give the same report and the same lineage.
+@Suite("manifest route")
+struct ManifestRouteTests {
+  static let manifest = CLI.repository.appendingPathComponent(
+    "Tests/DriftwatchCommandsTests/Fixtures/acme-manifest.json"
+  )
+  .path
+
+  /// What must not depend on how the graph was read. (The manifest also knows the target's database, so
+  /// relation names are qualified with it there: `acme.raw.raw_accounts`.)
+  func essence(_ json: String) throws -> NSDictionary {
+    let report = try CLI.json(json)
+    let changes = (report["changes"] as? [[String: Any]] ?? []).map { change in
+      change.filter {
+        [
+          "id", "kind", "source", "source_id", "from", "to", "confidence", "breaking", "parent",
+          "blast_radius",
+        ].contains($0.key)
+      }
+    }
+    return [
+      "changes": changes, "blast_radius": report["blast_radius"] ?? [:], "summary": report["summary"] ?? [:],
+    ]
+  }
+
+  @Test func sameReportFromManifestAndFiles() async throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let path = try await Acme.sqliteWarehouse(in: scratch, migrated: true)
+    let fromFiles = try CLI.run([
+      "check", "--project", CLI.acme, "--warehouse", "sqlite:\(path)", "--format", "json",
+    ])
+    let fromManifest = try CLI.run(
+      ["check", "--manifest", Self.manifest, "--warehouse", "sqlite:\(path)", "--format", "json"])
+    #expect(fromFiles.status == 1)
+    #expect(fromManifest.status == 1, "\(fromManifest.stderr)")
+    #expect(try essence(fromFiles.stdout) == essence(fromManifest.stdout))
+    try Acme.expectIncident(try CLI.json(fromManifest.stdout))
+  }
+
+  @Test func sameLineageFromManifestAndFiles() throws {
+    for selector in ["source:acme.raw_customers+", "+customer_cohorts", "@stg_payments", "path:models/marts"]
+    {
+      let fromFiles = try CLI.run(["lineage", "--project", CLI.acme, selector, "--format", "json"])
+      let fromManifest = try CLI.run(["lineage", "--manifest", Self.manifest, selector, "--format", "json"])
+      #expect(fromFiles.status == fromManifest.status, "\(selector): \(fromManifest.stderr)")
+      #expect(fromFiles.stdout == fromManifest.stdout, "\(selector) differs")
+    }
+  }
+}
