@@ -47,14 +47,7 @@ struct Demo: AsyncParsableCommand {
     let projectPath = Self.displayPath(example)
 
     Terminal.standardOutput("── 1. the warehouse before the deploy\n")
-    let database = try await SQLiteDatabase.create(at: databasePath)
-    do {
-      try await database.execute(script: seed)
-      try await database.close()
-    } catch {
-      try? await database.close()
-      throw error
-    }
+    try await Self.execute(seed, on: try await SQLiteDatabase.create(at: databasePath))
     let load = { try DbtProjectReader.read(projectDirectory: example) }
     let before = try await CheckRun.run(project: load, warehouse: SQLiteWarehouse(path: databasePath))
     Terminal.standardOutput("loaded \(projectPath)/warehouse/seed.sql into a temporary SQLite file\n")
@@ -63,14 +56,7 @@ struct Demo: AsyncParsableCommand {
     Terminal.standardOutput("\n── 2. the backend deploy: \(Self.displayPath(migrationPath))\n")
     let clock = ContinuousClock()
     let migrated = clock.now
-    let writer = try await SQLiteDatabase.open(at: databasePath)
-    do {
-      try await writer.execute(script: migration)
-      try await writer.close()
-    } catch {
-      try? await writer.close()
-      throw error
-    }
+    try await Self.execute(migration, on: try await SQLiteDatabase.open(at: databasePath))
     let deployed = clock.now
     Terminal.standardOutput(
       "raw_customers dropped, raw_accounts created (\(Self.ms(deployed - migrated)) ms)\n")
@@ -107,6 +93,17 @@ struct Demo: AsyncParsableCommand {
 
         """)
     }
+  }
+
+  /// Runs a script in one transaction and closes the database whatever happens.
+  static func execute(_ script: String, on database: SQLiteDatabase) async throws {
+    do {
+      try await database.execute(script: script)
+    } catch {
+      try? await database.close()
+      throw error
+    }
+    try await database.close()
   }
 
   /// Reports name the temporary file; say "demo warehouse" instead of a random path.

@@ -65,12 +65,6 @@ public enum PostgresSession {
     return try result.get()
   }
 
-  /// `postgres://user@host:port/db` (IPv6 hosts in brackets), never with the password.
-  public static func displayURL(_ locator: PostgresLocator) -> String {
-    let host = locator.host.contains(":") ? "[\(locator.host)]" : locator.host
-    return "postgres://\(locator.user)@\(host):\(locator.port)/\(locator.database)"
-  }
-
   /// `"name"` with embedded double quotes doubled: safe to splice as an identifier.
   public static func quoted(_ identifier: String) -> String {
     "\"" + identifier.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"")
@@ -83,7 +77,7 @@ public enum PostgresSession {
     _ error: any Error, locator: PostgresLocator, connecting: Bool, connectTimeout: Duration = .seconds(5)
   ) -> WarehouseError {
     if let error = error as? WarehouseError { return error }
-    let url = displayURL(locator)
+    let url = locator.displayURL
     let cannotConnect = "cannot connect to \(url)"
     guard let error = error as? PSQLError else {
       return WarehouseError(
@@ -135,7 +129,7 @@ public enum PostgresSession {
   private static func serverError(_ error: PSQLError, locator: PostgresLocator, connecting: Bool)
     -> WarehouseError
   {
-    let url = displayURL(locator)
+    let url = locator.displayURL
     let sqlState = error.serverInfo?[.sqlState] ?? ""
     let serverMessage = error.serverInfo?[.message] ?? "unknown server error"
     switch sqlState {
@@ -171,7 +165,7 @@ public enum PostgresSession {
   private static func connectionError(
     _ underlying: (any Error)?, locator: PostgresLocator, connectTimeout: Duration
   ) -> WarehouseError {
-    let cannotConnect = "cannot connect to \(displayURL(locator))"
+    let cannotConnect = "cannot connect to \(locator.displayURL)"
     let refused = WarehouseError(
       .connectionRefused,
       "\(cannotConnect): connection refused; is the server running and is --warehouse right?")
@@ -226,7 +220,7 @@ public enum PostgresSession {
     } catch {
       throw WarehouseError(
         .connectionFailed,
-        "cannot set up tls for \(displayURL(locator)): \(String(describing: error).lowercased()); try ?sslmode=disable"
+        "cannot set up tls for \(locator.displayURL): \(String(describing: error).lowercased()); try ?sslmode=disable"
       )
     }
     return locator.sslMode == .require ? .require(context) : .prefer(context)

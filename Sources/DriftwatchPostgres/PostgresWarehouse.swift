@@ -21,7 +21,7 @@ public struct PostgresWarehouse: WarehouseIntrospector {
     self.connectTimeout = connectTimeout
   }
 
-  public var displayName: String { PostgresSession.displayURL(locator) }
+  public var displayName: String { locator.displayURL }
   public var dialect: SQLDialect { .postgres }
 
   public func introspect(schemas: [SchemaRef]) async throws -> LiveSchema {
@@ -99,7 +99,7 @@ public struct PostgresWarehouse: WarehouseIntrospector {
       } catch {
         throw WarehouseError(
           .queryFailed,
-          "cannot read the catalog of \(PostgresSession.displayURL(locator)): unexpected column types "
+          "cannot read the catalog of \(locator.displayURL): unexpected column types "
             + "(\(String(describing: error).lowercased())); please report this with your postgresql version")
       }
     }

@@ -291,7 +291,7 @@ public struct DriftReportRenderer: Sendable {
       for (offset, id) in ids.enumerated() { index[id] = "n\(offset)" }
       for id in ids {
         guard let node = report.nodes[id], let key = index[id] else { continue }
-        let label = mermaidLabel(node.label ?? node.name)
+        let label = LineageRenderer.mermaidEscape(node.label ?? node.name)
         switch node.resourceType {
         case .source: out.append("  \(key)[(\"\(label)\")]:::source")
         case .exposure: out.append("  \(key){{\"\(label)\"}}:::exposure")
@@ -339,10 +339,6 @@ public struct DriftReportRenderer: Sendable {
 
   private func cell(_ text: String) -> String {
     text.replacingAll("|", with: "\\|").replacingAll("`", with: "'").replacingAll("\n", with: " ")
-  }
-
-  private func mermaidLabel(_ text: String) -> String {
-    text.replacingAll("\"", with: "#quot;").replacingAll("<", with: "#lt;").replacingAll(">", with: "#gt;")
   }
 }
 

@@ -286,7 +286,7 @@ struct PostgresConnectionErrorTests {
 
   @Test func displayURLNeverHasThePassword() {
     let locator = PostgresLocator(host: "::1", port: 5999, user: "app", password: "hunter2", database: "acme")
-    #expect(PostgresSession.displayURL(locator) == "postgres://app@[::1]:5999/acme")
+    #expect(locator.displayURL == "postgres://app@[::1]:5999/acme")
     #expect(PostgresWarehouse(locator: locator).displayName == "postgres://app@[::1]:5999/acme")
   }
 }
