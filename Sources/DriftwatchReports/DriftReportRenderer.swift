@@ -115,11 +115,16 @@ public struct DriftReportRenderer: Sendable {
   public func text(_ report: DriftReport) -> String {
     var lines: [String] = []
     let sources = report.sourcesChecked == 1 ? "1 source" : "\(report.sourcesChecked) sources"
+    let schemas = report.schemas.isEmpty ? "" : " in \(report.schemas.joined(separator: ", "))"
     lines.append(
-      styled("driftwatch", .bold)
-        + " · \(report.project) · \(report.warehouse) · \(sources) in \(report.schemas.joined(separator: ", "))"
-    )
+      styled("driftwatch", .bold) + " · \(report.project) · \(report.warehouse) · \(sources)\(schemas)")
     lines.append("")
+    if report.sourcesChecked == 0 {
+      lines.append(
+        styled("nothing to check", .yellow)
+          + ": the project declares no sources (driftwatch compares sources: yml entries with the warehouse)")
+      return lines.joined(separator: "\n") + "\n"
+    }
     if report.changes.isEmpty {
       lines.append(styled("✓ no drift", .green) + ": every declared source matches the warehouse")
       appendTimings(report, into: &lines)

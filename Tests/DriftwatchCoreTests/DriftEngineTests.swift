@@ -1,4 +1,5 @@
 import DriftwatchCore
+import DriftwatchReports
 import Testing
 
 @Suite("drift engine")
@@ -196,5 +197,33 @@ struct DriftEngineTests {
   @Test func schemaWithNoTablesSaysSo() throws {
     let change = try #require(diff([]).first { $0.from == "raw_customers" })
     #expect(change.evidence.contains { $0.contains("no tables visible") })
+  }
+}
+
+@Suite("report rendering")
+struct ReportRenderingTests {
+  @Test func projectWithoutSourcesSaysSo() {
+    let project = ProjectGraph(projectName: "empty", sources: [], nodes: [])
+    let report = DriftEngine(project: project).report(
+      live: LiveSchema(inspected: [], tables: []), warehouse: "memory")
+    let text = DriftReportRenderer(toolVersion: "test").render(report, as: .text)
+    #expect(text.contains("nothing to check"))
+    #expect(!report.breaking)
+  }
+
+  @Test func nonBreakingAdditionsAreListedApart() {
+    let project = DriftFixtures.customersProject()
+    let customers = DriftFixtures.table(
+      "raw_customers", DriftFixtures.customerColumns + [("loyalty_points", "integer")])
+    let audit = DriftFixtures.table("audit_log", [("id", "bigint")])
+    let report = DriftEngine(project: project).report(
+      live: DriftFixtures.live([customers, DriftFixtures.ordersTable, audit]), warehouse: "memory")
+    let text = DriftReportRenderer(toolVersion: "test").render(report, as: .text)
+    #expect(text.contains("+ new column raw.raw_customers.loyalty_points"))
+    #expect(text.contains("+ new table raw.audit_log"))
+    #expect(text.contains("no breaking drift"))
+    let markdown = DriftReportRenderer(toolVersion: "test").render(report, as: .markdown)
+    #expect(markdown.contains("non-breaking drift"))
+    #expect(!markdown.contains("```mermaid"))
   }
 }
