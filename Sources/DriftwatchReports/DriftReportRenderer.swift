@@ -154,7 +154,7 @@ public struct DriftReportRenderer: Sendable {
       if dashboards == radius.exposures.count, dashboards > 0 {
         exposures = "\(dashboards) dashboard\(dashboards == 1 ? "" : "s")"
       } else if dashboards > 0 {
-        exposures += " (\(dashboards) dashboards)"
+        exposures += " (\(dashboards) dashboard\(dashboards == 1 ? "" : "s"))"
       }
       lines.append(
         styled("blast radius", .bold)
@@ -204,7 +204,13 @@ public struct DriftReportRenderer: Sendable {
     return lines
   }
 
-  private func name(_ id: String, _ report: DriftReport) -> String { report.nodes[id]?.name ?? id }
+  /// A node's name; for models the unique id's tail, so versions stay apart (`dim_customers.v2`).
+  private func name(_ id: String, _ report: DriftReport) -> String {
+    guard let node = report.nodes[id] else { return id }
+    guard node.resourceType == .model else { return node.name }
+    let parts = id.split(separator: ".")
+    return parts.count > 2 ? parts.dropFirst(2).joined(separator: ".") : node.name
+  }
 
   private func exposureName(_ id: String, _ report: DriftReport) -> String {
     guard let node = report.nodes[id] else { return id }

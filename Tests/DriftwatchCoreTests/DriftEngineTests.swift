@@ -226,4 +226,21 @@ struct ReportRenderingTests {
     #expect(markdown.contains("non-breaking drift"))
     #expect(!markdown.contains("```mermaid"))
   }
+
+  @Test func versionedModelsStayApartInText() {
+    let source = DriftFixtures.source("raw_customers", columns: DriftFixtures.customerColumns)
+    let v1 = GraphNode(
+      uniqueID: "model.shop.dim_customers.v1", resourceType: .model, name: "dim_customers",
+      packageName: "shop",
+      dependsOn: [source.uniqueID])
+    let v2 = GraphNode(
+      uniqueID: "model.shop.dim_customers.v2", resourceType: .model, name: "dim_customers",
+      packageName: "shop",
+      dependsOn: [source.uniqueID])
+    let project = ProjectGraph(projectName: "shop", sources: [source], nodes: [v1, v2])
+    let report = DriftEngine(project: project).report(live: DriftFixtures.live([]), warehouse: "memory")
+    let text = DriftReportRenderer(toolVersion: "test").render(report, as: .text)
+    #expect(text.contains("dim_customers.v1, dim_customers.v2"))
+    #expect(text.contains("blast radius: 2 models, 0 tests, 0 exposures"))
+  }
 }
