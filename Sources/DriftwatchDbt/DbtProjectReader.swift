@@ -64,8 +64,23 @@ public enum DbtProjectReader {
     let tasks = FileDiscovery.tasks(for: packages)
     let loaded = FileReading.parallelMap(tasks) { task in LoadedFile.load(task) }
     var assembler = GraphAssembler(packages: packages, options: options)
-    return try assembler.assemble(loaded)
+    let graph = try assembler.assemble(loaded)
+    // Freeing tens of thousands of parsed files and YAML trees takes a while: let another core do it while
+    // the caller goes on with the graph.
+    freeInBackground(Leftovers((consume loaded, consume assembler)))
+    return graph
   }
+
+  private static func freeInBackground<Value: Sendable>(_ leftovers: Leftovers<Value>) {
+    DispatchQueue.global(qos: .utility).async { leftovers.free() }
+  }
+}
+
+/// Holds values until `free()`; the only reference to them once the reader has handed them over.
+private final class Leftovers<Value: Sendable>: @unchecked Sendable {
+  private var value: Value?
+  init(_ value: Value) { self.value = value }
+  func free() { value = nil }
 }
 
 // MARK: - Packages and files

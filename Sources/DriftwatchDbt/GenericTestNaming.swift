@@ -42,7 +42,10 @@ enum GenericTestNaming {
       PyPair(key: .str("name"), value: .str(testName)),
       PyPair(key: .str("kwargs"), value: .dict(kwargs)),
     ])
-    let digest = MD5.hex(name + hashable(metadata).pythonRepr)
+    var text = name
+    text.reserveCapacity(name.utf8.count * 2 + 256)
+    hashable(metadata).appendRepr(to: &text)
+    let digest = MD5.hex(text)
     return String(digest.suffix(10))
   }
 

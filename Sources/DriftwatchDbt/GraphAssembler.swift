@@ -28,6 +28,7 @@ struct GraphAssembler {
       if case .failed(let error) = file.content { throw error }
     }
     let properties = try PropertiesIndex(files: files, packages: packages)
+    candidates.reserveCapacity(files.count)
 
     for file in files {
       guard case .sql(let text, let scan) = file.content else {
@@ -89,6 +90,8 @@ struct GraphAssembler {
     guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
       let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
     else { return "" }
+    // Nothing to strip: share the text rather than copy it.
+    if first == scalars.startIndex && scalars.index(after: last) == scalars.endIndex { return text }
     return String(scalars[first...last])
   }
 
@@ -659,6 +662,8 @@ struct GraphAssembler {
       Result { () throws(DbtError) -> [BuiltTest] in try assembler.tests(for: item) }
     }
     var seen: Set<String> = []
+    seen.reserveCapacity(work.count * 4)
+    nodes.reserveCapacity(nodes.count + work.count * 4)
     for result in results {
       for built in try result.get() {
         guard seen.insert(built.node.uniqueID).inserted else {
@@ -957,6 +962,8 @@ struct GraphAssembler {
   /// dbt wraps arguments like `ref('x')` in `{{ }}` before rendering them:
   /// `^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$` (no newlines inside).
   static func looksLikeFunction(_ text: String) -> Bool {
+    // Most arguments (column names, values) hold no call at all: skip Foundation's trimming for them.
+    guard text.utf8.contains(UInt8(ascii: "(")) else { return false }
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     guard !text.contains("\n") else { return false }
     for name in ["env_var", "ref", "var", "source", "doc"] where trimmed.hasPrefix(name) {

@@ -33,7 +33,7 @@ indirect enum PyValue: Sendable, Hashable {
 
   func appendRepr(to output: inout String) {
     switch self {
-    case .str(let value): output += PyValue.reprString(value)
+    case .str(let value): PyValue.appendReprString(value, to: &output)
     case .int(let digits): output += digits
     case .float(let value): output += PyValue.reprFloat(value)
     case .bool(let value): output += value ? "True" : "False"
@@ -62,8 +62,8 @@ indirect enum PyValue: Sendable, Hashable {
     return nil
   }
 
-  /// Python's `repr()` of a `str`: single quotes unless the text has a `'` and no `"`.
-  static func reprString(_ value: String) -> String {
+  /// Python's `repr()` of a `str`, appended to `output`: single quotes unless the text has a `'` and no `"`.
+  static func appendReprString(_ value: String, to output: inout String) {
     var hasSingle = false
     var hasDouble = false
     var plain = true
@@ -79,9 +79,12 @@ indirect enum PyValue: Sendable, Hashable {
     let quote: Character = hasSingle && !hasDouble ? "\"" : "'"
     if plain && !(hasSingle && hasDouble) {
       // Printable ASCII without backslashes, and the quote character absent: nothing to escape.
-      return String(quote) + value + String(quote)
+      output.append(quote)
+      output += value
+      output.append(quote)
+      return
     }
-    var output = String(quote)
+    output.append(quote)
     for scalar in value.unicodeScalars {
       switch scalar {
       case "\\": output += "\\\\"
@@ -99,7 +102,6 @@ indirect enum PyValue: Sendable, Hashable {
       }
     }
     output.append(quote)
-    return output
   }
 
   /// Python's `str.isprintable()` per character: not a control, format, surrogate, private-use,

@@ -94,8 +94,9 @@ enum YAMLLoader {
     let root: Node?
     do {
       // The basic resolver leaves plain scalars untyped (and skips Yams' regular expressions):
-      // `PyYAML` types them the way dbt sees them.
-      root = try Parser(yaml: text, resolver: .basic).singleRoot()
+      // `PyYAML` types them the way dbt sees them. UTF-8 is Swift's native encoding: naming it spares Yams a
+      // look at the whole process environment for every file.
+      root = try Parser(yaml: text, resolver: .basic, encoding: .utf8).singleRoot()
     } catch let error as YamlError {
       throw describe(error, path: path)
     }
