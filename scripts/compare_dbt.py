@@ -80,8 +80,7 @@ def descendants(child_map: dict[str, list[str]], start: str) -> set[str]:
     return seen
 
 
-def choose_selectors(manifest: dict, quick: bool = False,
-                     known_gaps: bool = False) -> list[tuple[str, list[str], list[str]]]:
+def choose_selectors(manifest: dict, quick: bool = False) -> list[tuple[str, list[str], list[str]]]:
     """(label, select terms, exclude terms), chosen from the manifest so they exist at any size."""
     child_map: dict[str, list[str]] = manifest["child_map"]
     parent_map: dict[str, list[str]] = manifest["parent_map"]
@@ -131,16 +130,15 @@ def choose_selectors(manifest: dict, quick: bool = False,
         ("path:models/intermediate", ["path:models/intermediate"], []),
         (f"{widest}+,tag:marts", [f"{widest}+,tag:marts"], []),
         (f"{widest}+ --exclude tag:marts", [f"{widest}+"], ["tag:marts"]),
+        # sources carry their source-level and table-level tags, as in dbt
+        (f"tag:{system}", [f"tag:{system}"], []),
     ]
     if quick:
         # one of each kind: the widest and narrowest source, +mart, @inter, a tag, a path, a, b, --exclude
         keep = {0, len(picked_sources) - 1, len(picked_sources) + 1, len(picked_sources) + 3,
-                len(picked_sources) + 6, len(picked_sources) + 7, len(picked_sources) + 8}
+                len(picked_sources) + 6, len(picked_sources) + 7, len(picked_sources) + 8,
+                len(picked_sources) + 9}
         selectors = [selector for index, selector in enumerate(selectors) if index in keep]
-    if known_gaps:
-        # driftwatch does not yet give sources their `tags:` (source-level and table-level), so `tag:x` misses
-        # the source tables dbt ls lists
-        selectors.append((f"tag:{system}", [f"tag:{system}"], []))
     return selectors
 
 
@@ -152,9 +150,7 @@ def main() -> int:
     parser.add_argument("--dbt", required=True, help="the dbt executable (dbt-core 1.10/1.11 with dbt-postgres)")
     parser.add_argument("--out", help="also write the results as JSON to this file")
     parser.add_argument("--quick", action="store_true",
-                        help="one selector of each kind (7 instead of 12), for the test suite")
-    parser.add_argument("--known-gaps", action="store_true",
-                        help="add the selectors driftwatch is known to get wrong (tag: on tagged sources)")
+                        help="one selector of each kind (8 instead of 13), for the test suite")
     parser.add_argument("--keep", action="store_true", help="keep the generated project (its path is printed)")
     args = parser.parse_args()
 
@@ -207,7 +203,7 @@ def compare(args, project: str) -> int:
     print("-" * len(header))
     results = []
     failures = 0
-    for label, select, exclude in choose_selectors(manifest, args.quick, args.known_gaps):
+    for label, select, exclude in choose_selectors(manifest, args.quick):
         dbt_cmd = dbt + ["ls", "-q", "--no-write-json", "--output", "json", "--output-keys", "unique_id",
                          "--select", *select]
         if exclude:

@@ -554,7 +554,8 @@ struct GraphAssembler {
           SourceTable(
             uniqueID: uniqueID, packageName: package.name, sourceName: entry.name, name: tableName,
             database: database ?? options.defaultDatabase, schema: schema ?? entry.name,
-            identifier: identifier ?? tableName, columns: columns, filePath: entry.file.originalPath))
+            identifier: identifier ?? tableName, columns: columns, filePath: entry.file.originalPath,
+            tags: Self.normalizedTags(project.tags + Self.tags(of: source) + Self.tags(of: table))))
       }
     }
   }

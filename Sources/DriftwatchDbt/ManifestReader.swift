@@ -48,7 +48,7 @@ public enum ManifestReader {
           columns: names.compactMap { key in
             byName[key].map { DeclaredColumn(name: $0.name ?? key, dataType: $0.dataType) }
           },
-          filePath: source.originalFilePath))
+          filePath: source.originalFilePath, tags: GraphAssembler.normalizedTags(source.tags ?? [])))
     }
     let sourcesByName = Dictionary(
       sources.map { ("\($0.packageName)\u{0}\($0.sourceName)\u{0}\($0.name)", $0.uniqueID) },
@@ -231,8 +231,10 @@ private struct SlimManifest: Decodable {
     var identifier: String?
     var columns: [String: Column]?
     var originalFilePath: String?
+    var tags: [String]?
     enum CodingKeys: String, CodingKey {
       case name
+      case tags
       case sourceName = "source_name"
       case packageName = "package_name"
       case database
