@@ -27,12 +27,20 @@ struct CLI {
     }
   }
 
+  /// Runs driftwatch with `arguments`.
   @discardableResult
   static func run(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws
     -> Result
   {
+    try run(executable: try executable, arguments, environment: environment, directory: directory)
+  }
+
+  /// Runs any program, reading its output while it runs; `NO_COLOR` is set.
+  static func run(
+    executable: URL, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil
+  ) throws -> Result {
     let process = Process()
-    process.executableURL = try executable
+    process.executableURL = executable
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env["NO_COLOR"] = "1"
