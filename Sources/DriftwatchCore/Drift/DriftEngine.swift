@@ -188,11 +188,15 @@ private struct Context {
   }
 
   /// What breaks when `column` of `source` stops being there as it was.
-  func columnRadius(_ source: SourceTable, column: String) -> (BlastRadius, readers: [String]) {
-    let readingNodes = (readers[source.uniqueID] ?? []).filter { node in
-      guard let sql = node.rawCode else { return true }  // unknown SQL: assume it reads the column
-      return ColumnUsage(sql: sql).reads(column: column)
-    }
+  /// The direct readers of a source with what their SQL reads; nil usage: SQL unknown, assume it reads all.
+  func readerUsages(_ source: SourceTable) -> [(node: GraphNode, usage: ColumnUsage?)] {
+    (readers[source.uniqueID] ?? []).map { ($0, $0.rawCode.map { ColumnUsage(sql: $0) }) }
+  }
+
+  func columnRadius(
+    _ source: SourceTable, column: String, usages: [(node: GraphNode, usage: ColumnUsage?)]
+  ) -> (BlastRadius, readers: [String]) {
+    let readingNodes = usages.filter { $0.usage?.reads(column: column) ?? true }.map(\.node)
     let tests = sourceTests[source.uniqueID]?[column.lowercased()] ?? []
     var start = Set(readingNodes.map(\.uniqueID))
     start.formUnion(tests)
@@ -295,6 +299,8 @@ private struct Context {
     guard !source.columns.isEmpty else { return [] }
     let alignment = given ?? aligner(source: source, table: table, entities: entities).align()
     var changes: [DriftChange] = []
+    // Tokenize the readers' SQL once per table, and only when some change needs it.
+    var usages: [(node: GraphNode, usage: ColumnUsage?)]?
     func make(
       _ kind: ChangeKind, from: String?, to: ChangeTarget?, column: String? = nil, confidence: Double,
       evidence: [String], radiusColumn: String?, breakingIf: Bool = true
@@ -302,7 +308,9 @@ private struct Context {
       var evidence = evidence
       var radius = BlastRadius()
       if let radiusColumn {
-        let (columnRadius, readerIDs) = columnRadius(source, column: radiusColumn)
+        let readerUsages = usages ?? readerUsages(source)
+        usages = readerUsages
+        let (columnRadius, readerIDs) = columnRadius(source, column: radiusColumn, usages: readerUsages)
         radius = columnRadius
         if !readerIDs.isEmpty {
           evidence.append("read by \(readerIDs.map(Self.shortName).joined(separator: ", "))")
