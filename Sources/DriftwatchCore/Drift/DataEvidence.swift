@@ -291,6 +291,7 @@ extension DriftEngine {
     let sampled = template.sampled ?? 0
     let ratio = Double(matched) / Double(max(sampled, 1))
     if ratio >= Self.evidenceThreshold {
+      change.evidence.removeAll { $0.contains("would prove") }
       change.evidence.append(
         "\(template) rebuilds \(change.from ?? "the old value") on \(matched)/\(sampled) sampled keys")
       change.confidence = max(change.confidence, 0.99)
