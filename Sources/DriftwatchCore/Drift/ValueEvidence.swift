@@ -39,14 +39,32 @@ public struct ColumnProfile: Sendable, Hashable, Codable {
   public var distinctCount: Int
   /// The most frequent non-null values, most frequent first, ties by value.
   public var topValues: [ValueCount]
+  /// Smallest and largest non-null value in the column type's own order, rendered as text.
+  public var minValue: String?
+  public var maxValue: String?
+  /// Average length, in characters, of the non-null values rendered as text.
+  public var averageLength: Double?
+  /// The most frequent shapes (`ValueShape`) of the non-null values rendered as text, most frequent first.
+  public var topShapes: [ValueCount]?
 
-  public init(column: ColumnRef, rowCount: Int, nullCount: Int, distinctCount: Int, topValues: [ValueCount]) {
+  public init(
+    column: ColumnRef, rowCount: Int, nullCount: Int, distinctCount: Int, topValues: [ValueCount],
+    minValue: String? = nil, maxValue: String? = nil, averageLength: Double? = nil,
+    topShapes: [ValueCount]? = nil
+  ) {
     self.column = column
     self.rowCount = rowCount
     self.nullCount = nullCount
     self.distinctCount = distinctCount
     self.topValues = topValues
+    self.minValue = minValue
+    self.maxValue = maxValue
+    self.averageLength = averageLength
+    self.topShapes = topShapes
   }
+
+  /// Nulls out of all rows; 0 for an empty table.
+  public var nullFraction: Double { rowCount == 0 ? 0 : Double(nullCount) / Double(rowCount) }
 
   /// Every distinct non-null value is in `topValues`.
   public var topValuesComplete: Bool { distinctCount <= topValues.count }
