@@ -47,6 +47,11 @@ struct FileTransaction {
         guard manager.createFile(atPath: temporary, contents: Data(content.utf8)) else {
           throw Conflict(message: "cannot write in \(directory): nothing was written; check its permissions")
         }
+        if let attributes = try? manager.attributesOfItem(atPath: target),
+          let permissions = attributes[.posixPermissions]
+        {
+          try manager.setAttributes([.posixPermissions: permissions], ofItemAtPath: temporary)
+        }
         staged.append((temporary, target))
       }
       // 3. Swap in, keeping the originals until every file is in place.
@@ -59,13 +64,14 @@ struct FileTransaction {
         backups.append((backup, target))
       }
       for entry in staged {
-        if manager.fileExists(atPath: entry.target) {
-          _ = try manager.replaceItemAt(
-            URL(fileURLWithPath: entry.target), withItemAt: URL(fileURLWithPath: entry.temporary))
-        } else {
-          try manager.moveItem(atPath: entry.temporary, toPath: entry.target)
-          created.append(entry.target)
+        let existed = manager.fileExists(atPath: entry.target)
+        // rename(2) replaces the target atomically.
+        guard rename(entry.temporary, entry.target) == 0 else {
+          throw Conflict(
+            message:
+              "cannot put \(entry.target) in place (\(String(cString: strerror(errno)))): nothing was written")
         }
+        if !existed { created.append(entry.target) }
       }
       for file in files where file.content == nil { try manager.removeItem(atPath: absolute(file.path)) }
     } catch {
@@ -78,7 +84,7 @@ struct FileTransaction {
       for directory in createdDirectories.reversed() { try? manager.removeItem(atPath: directory) }
       cleanUp()
       if let error = error as? Conflict { throw error }
-      throw Conflict(message: "writing the fix failed (\(error.localizedDescription)): nothing was written")
+      throw Conflict(message: "writing the fix failed (\(error)): nothing was written; check the project folder's permissions")
     }
     for backup in backups { try? manager.removeItem(atPath: backup.backup) }
     cleanUp()

@@ -37,6 +37,9 @@ public struct FixDrafter: Sendable {
       for node in readers(project: project, sourceID: sourceID) {
         if let path = node.filePath { paths.insert(path) }
       }
+      for node in foreignTests(project: project, sourceID: sourceID) {
+        if let path = node.filePath { paths.insert(path) }
+      }
     }
     return paths.sorted()
   }
@@ -46,6 +49,14 @@ public struct FixDrafter: Sendable {
     project.nodes.values.filter {
       $0.dependsOn.contains(sourceID) && $0.rawCode != nil && $0.test?.testName == nil
         && $0.resourceType != .exposure && $0.packageName == project.projectName
+    }.sorted { $0.uniqueID < $1.uniqueID }
+  }
+
+  /// Generic tests declared on other nodes that point at the source (relationships `to: source(…)`).
+  static func foreignTests(project: ProjectGraph, sourceID: String) -> [GraphNode] {
+    project.nodes.values.filter {
+      $0.dependsOn.contains(sourceID) && $0.test?.testName != nil && $0.test?.attachedNode != sourceID
+        && $0.packageName == project.projectName
     }.sorted { $0.uniqueID < $1.uniqueID }
   }
 
@@ -189,11 +200,11 @@ public struct FixDrafter: Sendable {
       if let remap = relevant.first(where: { $0.kind == .valuesRemapped && $0.from?.lowercased() == lower }),
         let expression = plan.expression
       {
-        let pairs = valueMapping(remap, column: column.name, source: source, &state)
+        let (status, pairs) = valueMapping(remap, column: column.name, source: source, &state)
         if let pairs {
           plan.expression = sql.remap(expression, newToOld: pairs.map { ($0.new, $0.old) })
           valueTests[lower] = pairs
-        } else {
+        } else if status == .rejected {
           valueTests[lower] = .some(nil)
           for test in remap.blastRadius.tests
           where project.nodes[test]?.test?.testName == "accepted_values"
@@ -271,6 +282,37 @@ public struct FixDrafter: Sendable {
       }
     } else {
       state.notes.append("\(source.displayName): its yml file was not read, so it was not edited")
+    }
+
+    // Tests elsewhere that point at the old table.
+    if tableRename != nil {
+      var renamed: [String: String] = [:]
+      var unmapped = Set<String>()
+      for change in relevant where change.kind == .columnRenamed || change.kind == .columnSplit
+        || change.kind == .columnMissing
+      {
+        guard let old = change.from?.lowercased() else { continue }
+        if change.kind == .columnRenamed, let new = change.to?.names.first {
+          renamed[old] = new
+        } else {
+          unmapped.insert(old)
+        }
+      }
+      let paths = Set(Self.foreignTests(project: project, sourceID: source.uniqueID).compactMap(\.filePath))
+      for path in paths.sorted() {
+        guard let text = edits[path] ?? files[path] else {
+          state.notes.append("\(path): its file was not read, so its tests on \(source.displayName) were not retargeted")
+          continue
+        }
+        let (retargeted, leftAlone) = retargetTests(
+          text, source: source, newTable: table.name, renamed: renamed, unmapped: unmapped)
+        if retargeted != text {
+          edits[path] = retargeted
+          let reason = "tests that pointed at \(source.name) point at \(table.name)"
+          state.reasons[path] = state.reasons[path].map { $0 + "; " + reason } ?? reason
+        }
+        state.notes += leftAlone.map { "\(path) \($0): retarget it by hand" }
+      }
     }
 
     // The contract test.
@@ -367,7 +409,7 @@ public struct FixDrafter: Sendable {
   /// Old → new pairs for a value remap, or nil when rejected or unanswered. Always a question: meaning.
   private func valueMapping(
     _ change: DriftChange, column: String, source: SourceTable, _ state: inout State
-  ) -> [(old: String, new: String)]? {
+  ) -> (Question.Status, [(old: String, new: String)]?) {
     let decision = decisions[change.id]
     let proposed = (change.mapping ?? []).compactMap { pair in pair.new.map { (old: pair.old, new: $0) } }
     let complete = !(change.mapping ?? []).isEmpty && proposed.count == (change.mapping ?? []).count
@@ -403,7 +445,7 @@ public struct FixDrafter: Sendable {
         newValues: change.values,
         status: status,
         answer: status == .rejected ? "rejected" : pairs.map(render)))
-    return status == .accepted ? pairs : nil
+    return (status, status == .accepted ? pairs : nil)
   }
 
   private func expectFailures(_ change: DriftChange, reason: String, _ state: inout State) {

@@ -155,3 +155,73 @@ extension FixDrafter {
     "\"" + value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
   }
 }
+
+extension FixDrafter {
+  /// Generic tests elsewhere that point at the old table (`relationships` with `to: source('acme', 'raw_customers')`)
+  /// are pointed at the new one, with `field:` renamed when its column was. Returns the text and what was left.
+  func retargetTests(
+    _ text: String, source: SourceTable, newTable: String, renamed: [String: String], unmapped: Set<String>
+  ) -> (text: String, leftAlone: [String]) {
+    var lines = YAMLOutline(text).lines
+    var leftAlone: [String] = []
+    for index in lines.indices {
+      guard let call = Self.sourceCall(in: lines[index], source: source) else { continue }
+      lines[index].replaceSubrange(call, with: "source('\(source.sourceName)', '\(newTable)')")
+      // The test's block: up to the line that opens it (less indented), down while more indented than that.
+      let indent = YAMLOutline.indent(lines[index])
+      var top = index
+      while top > 0, !YAMLOutline.isContent(lines[top - 1]) || YAMLOutline.indent(lines[top - 1]) >= indent { top -= 1 }
+      top = max(0, top - 1)
+      let topIndent = YAMLOutline.indent(lines[top])
+      var bottom = index + 1
+      while bottom < lines.count, !YAMLOutline.isContent(lines[bottom]) || YAMLOutline.indent(lines[bottom]) > topIndent
+      {
+        bottom += 1
+      }
+      for fieldIndex in top..<bottom {
+        let trimmed = lines[fieldIndex].drop { $0 == " " }
+        guard trimmed.hasPrefix("field:") else { continue }
+        let value = YAMLOutline.unquote(YAMLOutline.stripComment(String(trimmed.dropFirst("field:".count))))
+        if let new = renamed[value.lowercased()] {
+          let prefix = lines[fieldIndex].prefix(lines[fieldIndex].count - trimmed.count)
+          lines[fieldIndex] = prefix + "field: " + Self.yamlScalar(new)
+        } else if unmapped.contains(value.lowercased()) {
+          leftAlone.append("line \(fieldIndex + 1): field \(value) has no single new column")
+        }
+      }
+    }
+    return (lines.joined(separator: "\n"), leftAlone)
+  }
+
+  /// The range of `source('a', 'b')` (any quotes and spacing) for this source table in `line`.
+  static func sourceCall(in line: String, source: SourceTable) -> Range<String.Index>? {
+    var search = line.startIndex
+    while let start = line[search...].firstRange(of: "source(") {
+      var index = start.upperBound
+      func skipSpaces() { while index < line.endIndex, line[index] == " " { index = line.index(after: index) } }
+      func quoted() -> String? {
+        skipSpaces()
+        guard index < line.endIndex, line[index] == "'" || line[index] == "\"" else { return nil }
+        let quote = line[index]
+        let open = line.index(after: index)
+        guard let close = line[open...].firstIndex(of: quote) else { return nil }
+        index = line.index(after: close)
+        return String(line[open..<close])
+      }
+      let isCall = start.lowerBound == line.startIndex || !(line[line.index(before: start.lowerBound)].isLetter
+          || line[line.index(before: start.lowerBound)] == "_")
+      if isCall, quoted() == source.sourceName {
+        skipSpaces()
+        if index < line.endIndex, line[index] == "," {
+          index = line.index(after: index)
+          if quoted() == source.name {
+            skipSpaces()
+            if index < line.endIndex, line[index] == ")" { return start.lowerBound..<line.index(after: index) }
+          }
+        }
+      }
+      search = start.upperBound
+    }
+    return nil
+  }
+}
