@@ -47,7 +47,7 @@ public struct FixDrafter: Sendable {
   /// Nodes of the root project whose own SQL calls the source (models, snapshots, singular tests, analyses).
   static func readers(project: ProjectGraph, sourceID: String) -> [GraphNode] {
     project.nodes.values.filter {
-      $0.dependsOn.contains(sourceID) && $0.rawCode != nil && $0.test?.testName == nil
+      $0.dependsOn.contains(sourceID) && $0.rawCode != nil && ($0.test == nil || $0.test?.testName == "singular")
         && $0.resourceType != .exposure && $0.packageName == project.projectName
     }.sorted { $0.uniqueID < $1.uniqueID }
   }
@@ -55,7 +55,8 @@ public struct FixDrafter: Sendable {
   /// Generic tests declared on other nodes that point at the source (relationships `to: source(…)`).
   static func foreignTests(project: ProjectGraph, sourceID: String) -> [GraphNode] {
     project.nodes.values.filter {
-      $0.dependsOn.contains(sourceID) && $0.test?.testName != nil && $0.test?.attachedNode != sourceID
+      $0.dependsOn.contains(sourceID) && $0.test != nil && $0.test?.testName != "singular"
+        && $0.test?.attachedNode != sourceID
         && $0.packageName == project.projectName
     }.sorted { $0.uniqueID < $1.uniqueID }
   }
