@@ -69,7 +69,8 @@ struct FileTransaction {
         guard rename(entry.temporary, entry.target) == 0 else {
           throw Conflict(
             message:
-              "cannot put \(entry.target) in place (\(String(cString: strerror(errno)))): nothing was written")
+              "cannot put \(entry.target) in place (\(String(cString: strerror(errno)))): nothing was written"
+          )
         }
         if !existed { created.append(entry.target) }
       }
@@ -84,7 +85,9 @@ struct FileTransaction {
       for directory in createdDirectories.reversed() { try? manager.removeItem(atPath: directory) }
       cleanUp()
       if let error = error as? Conflict { throw error }
-      throw Conflict(message: "writing the fix failed (\(error)): nothing was written; check the project folder's permissions")
+      throw Conflict(
+        message:
+          "writing the fix failed (\(error)): nothing was written; check the project folder's permissions")
     }
     for backup in backups { try? manager.removeItem(atPath: backup.backup) }
     cleanUp()

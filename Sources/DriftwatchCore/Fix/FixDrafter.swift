@@ -47,7 +47,8 @@ public struct FixDrafter: Sendable {
   /// Nodes of the root project whose own SQL calls the source (models, snapshots, singular tests, analyses).
   static func readers(project: ProjectGraph, sourceID: String) -> [GraphNode] {
     project.nodes.values.filter {
-      $0.dependsOn.contains(sourceID) && $0.rawCode != nil && ($0.test == nil || $0.test?.testName == "singular")
+      $0.dependsOn.contains(sourceID) && $0.rawCode != nil
+        && ($0.test == nil || $0.test?.testName == "singular")
         && $0.resourceType != .exposure && $0.packageName == project.projectName
     }.sorted { $0.uniqueID < $1.uniqueID }
   }
@@ -289,7 +290,8 @@ public struct FixDrafter: Sendable {
     if tableRename != nil {
       var renamed: [String: String] = [:]
       var unmapped = Set<String>()
-      for change in relevant where change.kind == .columnRenamed || change.kind == .columnSplit
+      for change in relevant
+      where change.kind == .columnRenamed || change.kind == .columnSplit
         || change.kind == .columnMissing
       {
         guard let old = change.from?.lowercased() else { continue }
@@ -302,7 +304,8 @@ public struct FixDrafter: Sendable {
       let paths = Set(Self.foreignTests(project: project, sourceID: source.uniqueID).compactMap(\.filePath))
       for path in paths.sorted() {
         guard let text = edits[path] ?? files[path] else {
-          state.notes.append("\(path): its file was not read, so its tests on \(source.displayName) were not retargeted")
+          state.notes.append(
+            "\(path): its file was not read, so its tests on \(source.displayName) were not retargeted")
           continue
         }
         let (retargeted, leftAlone) = retargetTests(

@@ -170,11 +170,14 @@ extension FixDrafter {
       // The test's block: up to the line that opens it (less indented), down while more indented than that.
       let indent = YAMLOutline.indent(lines[index])
       var top = index
-      while top > 0, !YAMLOutline.isContent(lines[top - 1]) || YAMLOutline.indent(lines[top - 1]) >= indent { top -= 1 }
+      while top > 0, !YAMLOutline.isContent(lines[top - 1]) || YAMLOutline.indent(lines[top - 1]) >= indent {
+        top -= 1
+      }
       top = max(0, top - 1)
       let topIndent = YAMLOutline.indent(lines[top])
       var bottom = index + 1
-      while bottom < lines.count, !YAMLOutline.isContent(lines[bottom]) || YAMLOutline.indent(lines[bottom]) > topIndent
+      while bottom < lines.count,
+        !YAMLOutline.isContent(lines[bottom]) || YAMLOutline.indent(lines[bottom]) > topIndent
       {
         bottom += 1
       }
@@ -198,7 +201,9 @@ extension FixDrafter {
     var search = line.startIndex
     while let start = line[search...].firstRange(of: "source(") {
       var index = start.upperBound
-      func skipSpaces() { while index < line.endIndex, line[index] == " " { index = line.index(after: index) } }
+      func skipSpaces() {
+        while index < line.endIndex, line[index] == " " { index = line.index(after: index) }
+      }
       func quoted() -> String? {
         skipSpaces()
         guard index < line.endIndex, line[index] == "'" || line[index] == "\"" else { return nil }
@@ -208,7 +213,9 @@ extension FixDrafter {
         index = line.index(after: close)
         return String(line[open..<close])
       }
-      let isCall = start.lowerBound == line.startIndex || !(line[line.index(before: start.lowerBound)].isLetter
+      let isCall =
+        start.lowerBound == line.startIndex
+        || !(line[line.index(before: start.lowerBound)].isLetter
           || line[line.index(before: start.lowerBound)] == "_")
       if isCall, quoted() == source.sourceName {
         skipSpaces()
@@ -216,7 +223,9 @@ extension FixDrafter {
           index = line.index(after: index)
           if quoted() == source.name {
             skipSpaces()
-            if index < line.endIndex, line[index] == ")" { return start.lowerBound..<line.index(after: index) }
+            if index < line.endIndex, line[index] == ")" {
+              return start.lowerBound..<line.index(after: index)
+            }
           }
         }
       }
