@@ -65,7 +65,8 @@ let package = Package(
       ],
       path: "Tests/DriftwatchTestSupport"
     ),
-    .testTarget(name: "DriftwatchCoreTests", dependencies: ["DriftwatchCore", "DriftwatchReports"]),
+    .testTarget(
+      name: "DriftwatchCoreTests", dependencies: ["DriftwatchCore", "DriftwatchReports"], exclude: ["Golden"]),
     .testTarget(name: "DriftwatchDbtTests", dependencies: ["DriftwatchDbt"], exclude: ["Fixtures"]),
     .testTarget(
       name: "DriftwatchWarehouseTests",
