@@ -147,8 +147,7 @@ struct ProfilerTests {
       #expect(tier.estimated == true)
       #expect(tier.rowCount == 40000, "pg_class.reltuples after ANALYZE")
       #expect(tier.distinctCount == 3, "from pg_stats")
-      #expect(
-        tier.topValues.map(\.value) == ["gold", "bronze", "silver"] || tier.topValues.first?.value == "gold")
+      #expect(tier.topValues.first?.value == "gold")
       let gold = try #require(tier.topValues.first { $0.value == "gold" }).count
       #expect(gold > 14000 && gold < 26000, "scaled from the sample: about half of 40,000")
       let note = profiles[1]
