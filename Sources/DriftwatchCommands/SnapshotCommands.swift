@@ -13,6 +13,19 @@ struct StateOptions: ParsableArguments {
       valueName: "URL"))
   var state: String?
 
+  /// The latest snapshot of `project`, or nil. A store that cannot be read is reported on stderr and the
+  /// check goes on without evidence rather than failing.
+  static func latest(in store: (any StateStore)?, project: String) async -> Snapshot? {
+    guard let store else { return nil }
+    do {
+      return try await store.latest(project: project)
+    } catch {
+      let message = (error as? any UserFacingError)?.message ?? String(describing: error).lowercased()
+      Terminal.standardError("driftwatch: warning: no snapshot evidence: \(message)\n")
+      return nil
+    }
+  }
+
   func store(projectDirectory: String) throws -> any StateStore {
     guard let state else {
       return SQLiteStateStore(path: SQLiteStateStore.defaultPath(projectDirectory: projectDirectory))

@@ -43,7 +43,7 @@ extension PostgresWarehouse: WarehouseSampler {
       binds.append(keys)
       let keyColumn = PostgresSession.quoted(resolved.key.name)
       let condition =
-        Self.isIndexableKeyType(resolved.key.dataType)
+        Self.isIndexableKeyType(resolved.key.dataType, keys: keys)
         ? "\(keyColumn) = ANY ($1::text[]::\(resolved.key.dataType)[])"
         : "\(keyColumn)::text = ANY ($1::text[])"
       let sql = "SELECT \(Self.selectList(resolved)) FROM \(resolved.relation) WHERE \(condition)"
@@ -57,13 +57,15 @@ extension PostgresWarehouse: WarehouseSampler {
     }
   }
 
-  /// Catalog type names (from `format_type`) that text casts to without surprises.
-  static func isIndexableKeyType(_ dataType: String) -> Bool {
-    let allowed = [
-      "smallint", "integer", "bigint", "text", "uuid", "numeric", "date",
-    ]
-    return allowed.contains(dataType) || dataType.hasPrefix("character varying")
-      || dataType.hasPrefix("character(")
+  /// Whether `keys` can be compared to the key column in its own type (so that its index is used): text
+  /// types always, integer types when every key is an integer. Otherwise keys are compared as text, which
+  /// cannot fail on a key whose type changed (`'abc'` against an integer key).
+  static func isIndexableKeyType(_ dataType: String, keys: [String]) -> Bool {
+    if dataType == "text" || dataType.hasPrefix("character varying") { return true }
+    if ["smallint", "integer", "bigint"].contains(dataType) {
+      return keys.allSatisfy { Int64($0) != nil }
+    }
+    return false
   }
 
   struct ResolvedTable {

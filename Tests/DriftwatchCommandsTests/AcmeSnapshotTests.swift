@@ -149,6 +149,21 @@ struct AcmeSnapshotSQLiteTests {
     #expect(olds == ["premium", "standard", "basic"])
   }
 
+  @Test func anUnreadableStateStoreIsAWarningNotAFailure() async throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let path = try await Acme.sqliteWarehouse(in: scratch, migrated: true)
+    let state = scratch.file("state.db")
+    try Data("not a database at all, just text".utf8).write(to: URL(fileURLWithPath: state))
+    let check = try CLI.run([
+      "check", "--project", CLI.acme, "--warehouse", "sqlite:\(path)", "--state", "sqlite:\(state)",
+      "--format", "json",
+    ])
+    #expect(check.status == 1, "\(check.stderr)")
+    #expect(check.stderr.hasPrefix("driftwatch: warning: no snapshot evidence:"))
+    try Acme.expectIncident(try CLI.json(check.stdout))
+  }
+
   @Test func badStateAndSampleSizeAreUsageErrors() throws {
     let bad = try CLI.run(["history", "--project", CLI.acme, "--state", "mysql://x"])
     #expect(bad.status == 2)
