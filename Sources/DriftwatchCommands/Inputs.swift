@@ -99,16 +99,8 @@ struct CheckRun {
     let live = try await warehouse.introspect(schemas: project.sourceSchemas)
     let introspected = clock.now
     let engine = DriftEngine(project: project)
-    var changes = engine.diff(live: live)
     // Declared accepted_values are checked against the live values, profiled in the warehouse.
-    if let profiler = warehouse as? any WarehouseProfiler {
-      let probes = engine.valueProbes(changes: changes, live: live)
-      if !probes.isEmpty {
-        let profiles = try await profiler.profile(
-          columns: probes.map(\.column), topK: DriftEngine.valueProbeTopK)
-        changes = DriftEngine.merge(changes, engine.valueChanges(probes: probes, profiles: profiles))
-      }
-    }
+    let changes = try await engine.changes(live: live, profiler: warehouse as? any WarehouseProfiler)
     var report = engine.report(changes: changes, warehouse: warehouse.displayName)
     let diffed = clock.now
     report.timings = DriftReport.Timings(
