@@ -89,9 +89,12 @@ struct CheckRun {
   var live: LiveSchema
   var report: DriftReport
 
-  static func run(project load: () throws -> ProjectGraph, warehouse: any WarehouseIntrospector) async throws
-    -> CheckRun
-  {
+  /// `snapshot` finds the baseline for the project, if any: its evidence is applied when the warehouse can
+  /// be sampled.
+  static func run(
+    project load: () throws -> ProjectGraph, warehouse: any WarehouseIntrospector,
+    snapshot: (ProjectGraph) async throws -> Snapshot? = { _ in nil }
+  ) async throws -> CheckRun {
     let clock = ContinuousClock()
     let started = clock.now
     let project = try load()
@@ -100,7 +103,13 @@ struct CheckRun {
     let introspected = clock.now
     let engine = DriftEngine(project: project)
     // Declared accepted_values are checked against the live values, profiled in the warehouse.
-    let changes = try await engine.changes(live: live, profiler: warehouse as? any WarehouseProfiler)
+    var changes = try await engine.changes(live: live, profiler: warehouse as? any WarehouseProfiler)
+    // A baseline snapshot: join its keyed samples to the live tables and compare its profiles.
+    if let sampler = warehouse as? any WarehouseSampler, let baseline = try await snapshot(project) {
+      changes = try await engine.applyingEvidence(
+        to: changes, live: live, snapshot: baseline, sampler: sampler,
+        profiler: warehouse as? any WarehouseProfiler)
+    }
     var report = engine.report(changes: changes, warehouse: warehouse.displayName)
     let diffed = clock.now
     report.timings = DriftReport.Timings(
