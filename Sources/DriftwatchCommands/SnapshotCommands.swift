@@ -182,7 +182,9 @@ struct DiffCommand: AsyncParsableCommand {
     abstract: "Compare two snapshots (ids from history) and report what changed, as check does.",
     discussion: """
       The first snapshot's tables stand for the declared sources; the second is the live side. Keyed
-      samples of the first are joined to the second's samples where the same keys were sampled.
+      samples of the first are joined to the second's samples (a snapshot also samples undeclared keyed
+      tables in the sources' schemas, and keys are picked in the same hash order, so a renamed table's keys
+      are found again).
 
       Exit codes: 0 no breaking drift, 1 breaking drift found, 2 usage, input or connection error.
       """)

@@ -111,6 +111,14 @@ struct AcmeSnapshotSQLiteTests {
     let kinds = (diffReport["changes"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
     #expect(kinds.contains("table_renamed"))
     #expect(kinds.contains("column_split"))
+    // The second snapshot sampled raw_accounts (undeclared, keyed): the same keys in the same hash order,
+    // so the diff proves the split too.
+    let diffSplit = (diffReport["changes"] as? [[String: Any]] ?? []).first {
+      $0["kind"] as? String == "column_split"
+    }
+    let diffTemplate = diffSplit?["template"] as? [String: Any]
+    #expect(diffTemplate?["format"] as? String == "{street}, {city}, {state_code} {postal_code}")
+    #expect(diffTemplate?["matched"] as? Int == 1000)
 
     let missing = try CLI.run(["diff", "nope", ids[1], "--project", CLI.acme, "--state", state])
     #expect(missing.status == 2)
