@@ -14,7 +14,13 @@ public struct DriftEngine: Sendable {
 
   public func report(live: LiveSchema, warehouse: String, timings: DriftReport.Timings? = nil) -> DriftReport
   {
-    let changes = diff(live: live)
+    report(changes: diff(live: live), warehouse: warehouse, timings: timings)
+  }
+
+  /// The report for a chosen set of `changes` (from `diff`): the blast radius and node labels follow them.
+  public func report(changes: [DriftChange], warehouse: String, timings: DriftReport.Timings? = nil)
+    -> DriftReport
+  {
     var radius = BlastRadius()
     for change in changes where change.breaking { radius = radius.union(change.blastRadius) }
     var labels: [String: NodeLabel] = [:]
