@@ -1,0 +1,160 @@
+import ArgumentParser
+import DriftwatchCore
+import DriftwatchPostgres
+import DriftwatchReports
+import DriftwatchSQLite
+import Foundation
+
+extension ImpactFormat: ExpressibleByArgument {}
+
+struct ImpactCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "impact",
+    abstract:
+      "Run a backend migration against a staging database, roll it back, and report what it breaks in dbt.",
+    discussion: """
+      PostgreSQL: the migration runs inside one transaction, the schema it leaves behind is read in that same
+      transaction, and the transaction is always rolled back (also when driftwatch is killed: the server rolls
+      back a transaction whose connection is gone). SQLite: the migration runs on a temporary copy of the
+      file, which is deleted. Statements that cannot run in a transaction or would act outside it (COMMIT,
+      CREATE INDEX CONCURRENTLY, VACUUM, CREATE DATABASE, COPY … PROGRAM, psql meta-commands, …) are refused
+      before anything runs.
+
+      Examples:
+        driftwatch impact migrations/0042_users_to_accounts.sql --project ../analytics \\
+          --warehouse postgres://ci@staging:5432/app --search-path raw
+        driftwatch impact migrations/0042.sql --project ../analytics --warehouse sqlite:staging.db --format github
+
+      Exit codes: 0 the migration breaks nothing in the dbt project, 1 it breaks something,
+      2 usage, input or connection error, a refused statement, or a statement the database rejected.
+      """)
+
+  @Argument(help: ArgumentHelp("The migration: a .sql file of statements.", valueName: "MIGRATION"))
+  var migration: String
+
+  @OptionGroup var projectOptions: ProjectOptions
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The staging database: postgres://USER@HOST:PORT/DB (password from the URL or PGPASSWORD) or sqlite:PATH.",
+      valueName: "URL"))
+  var warehouse: String
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "PostgreSQL: the schema unqualified names in the migration resolve to (SET LOCAL search_path).",
+      valueName: "SCHEMA"))
+  var searchPath: String?
+
+  @Option(
+    name: .long,
+    help: "Output format: text, json, markdown (a PR comment) or github (workflow annotations).")
+  var format: ImpactFormat = .text
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "PostgreSQL: cancel any statement running longer than this (e.g. 30s, 500ms, 2min; 0 = no limit).",
+      valueName: "DURATION"))
+  var statementTimeout: String = "30s"
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "PostgreSQL: give up on a statement that waits longer than this for a lock (0 = wait forever).",
+      valueName: "DURATION"))
+  var lockTimeout: String = "5s"
+
+  @Flag(name: .long, help: "No colour in text output (also: NO_COLOR set, or output not a terminal).")
+  var noColor = false
+
+  func run() async throws {
+    let clock = ContinuousClock()
+    let started = clock.now
+    guard let statementTimeout = DurationText.parse(self.statementTimeout) else {
+      throw InputError(
+        "--statement-timeout '\(self.statementTimeout)' is not a duration: write e.g. 30s, 500ms or 2min")
+    }
+    guard let lockTimeout = DurationText.parse(self.lockTimeout) else {
+      throw InputError("--lock-timeout '\(self.lockTimeout)' is not a duration: write e.g. 5s, 500ms or 1min")
+    }
+    let locator = try WarehouseLocator.parse(warehouse, environment: ProcessInfo.processInfo.environment)
+    let dialect: SQLDialect
+    switch locator {
+    case .sqlite: dialect = .sqlite
+    case .postgres: dialect = .postgres
+    }
+    if searchPath != nil, dialect == .sqlite {
+      throw InputError("--search-path is for postgresql; sqlite has no search path, leave it out")
+    }
+
+    let statements = try MigrationFile.statements(path: migration, dialect: dialect)
+    let refusals = MigrationSafety.refusals(in: statements, dialect: dialect)
+    if !refusals.isEmpty { throw MigrationError.refused(file: migration, refusals) }
+
+    let project = try projectOptions.load()
+    let read = clock.now
+    let trial: MigrationTrial
+    let display: String
+    do {
+      switch locator {
+      case .postgres(let postgres):
+        display = postgres.displayURL
+        trial = try await PostgresMigrationTrial(
+          locator: postgres, statementTimeout: statementTimeout, lockTimeout: lockTimeout,
+          searchPath: searchPath
+        ).run(statements: statements, schemas: project.sourceSchemas)
+      case .sqlite(let path):
+        display = "sqlite:\(path)"
+        trial = try await SQLiteMigrationTrial(path: path).run(
+          statements: statements, schemas: project.sourceSchemas)
+      }
+    } catch let failure as MigrationStatementFailure {
+      throw MigrationError.failed(
+        file: migration, failure,
+        rolledBack: dialect == .sqlite
+          ? "it ran on a temporary copy, the database file is unchanged"
+          : "the transaction was rolled back, nothing was changed")
+    }
+    let tried = clock.now
+    var report = ImpactAnalysis.report(
+      project: project, migration: migration, statements: statements, dialect: dialect, trial: trial,
+      warehouse: display)
+    let done = clock.now
+    report.timings = ImpactReport.Timings(
+      readProjectMs: CheckRun.milliseconds(read - started), applyMs: trial.applyMs,
+      introspectMs: trial.introspectMs, diffMs: CheckRun.milliseconds(done - tried),
+      totalMs: CheckRun.milliseconds(done - started))
+    let renderer = ImpactReportRenderer(
+      color: !noColor && format == .text && Terminal.stdoutWantsColor, toolVersion: Driftwatch.version)
+    Terminal.standardOutput(renderer.render(report, as: format))
+    if report.breaking { throw ExitCode(1) }
+  }
+}
+
+/// Reading a migration file into statements, with errors a user can act on.
+enum MigrationFile {
+  static func statements(path: String, dialect: SQLDialect) throws -> [SQLStatement] {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw InputError("migration '\(path)' does not exist: pass the path of the .sql file to check")
+    }
+    if isDirectory.boolValue {
+      throw InputError(
+        "migration '\(path)' is a directory: pass one .sql file (run impact once per migration)")
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw InputError("cannot read migration '\(path)': check its permissions")
+    }
+    guard let sql = String(data: data, encoding: .utf8) else {
+      throw InputError("migration '\(path)' is not utf-8 text: save it as utf-8")
+    }
+    let statements = SQLScript.removingTransactionWrapper(SQLScript.statements(in: sql, dialect: dialect))
+    if statements.isEmpty {
+      throw InputError("migration '\(path)' has no sql statements: nothing to check")
+    }
+    return statements
+  }
+}
