@@ -56,7 +56,8 @@ let package = Package(
       ],
       path: "Tests/DriftwatchTestSupport"
     ),
-    .testTarget(name: "DriftwatchCoreTests", dependencies: ["DriftwatchCore", "DriftwatchReports"]),
+    .testTarget(
+      name: "DriftwatchCoreTests", dependencies: ["DriftwatchCore", "DriftwatchReports"], exclude: ["Golden"]),
     .testTarget(name: "DriftwatchDbtTests", dependencies: ["DriftwatchDbt"], exclude: ["Fixtures"]),
     .testTarget(
       name: "DriftwatchWarehouseTests",

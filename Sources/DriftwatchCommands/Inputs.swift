@@ -86,6 +86,7 @@ struct WarehouseOptions: ParsableArguments {
 /// One check, timed: read the project, introspect the warehouse, diff.
 struct CheckRun {
   var project: ProjectGraph
+  var live: LiveSchema
   var report: DriftReport
 
   static func run(project load: () throws -> ProjectGraph, warehouse: any WarehouseIntrospector) async throws
@@ -98,12 +99,22 @@ struct CheckRun {
     let live = try await warehouse.introspect(schemas: project.sourceSchemas)
     let introspected = clock.now
     let engine = DriftEngine(project: project)
-    var report = engine.report(live: live, warehouse: warehouse.displayName)
+    var changes = engine.diff(live: live)
+    // Declared accepted_values are checked against the live values, profiled in the warehouse.
+    if let profiler = warehouse as? any WarehouseProfiler {
+      let probes = engine.valueProbes(changes: changes, live: live)
+      if !probes.isEmpty {
+        let profiles = try await profiler.profile(
+          columns: probes.map(\.column), topK: DriftEngine.valueProbeTopK)
+        changes = DriftEngine.merge(changes, engine.valueChanges(probes: probes, profiles: profiles))
+      }
+    }
+    var report = engine.report(changes: changes, warehouse: warehouse.displayName)
     let diffed = clock.now
     report.timings = DriftReport.Timings(
       readProjectMs: milliseconds(read - started), introspectMs: milliseconds(introspected - read),
       diffMs: milliseconds(diffed - introspected))
-    return CheckRun(project: project, report: report)
+    return CheckRun(project: project, live: live, report: report)
   }
 
   static func milliseconds(_ duration: Duration) -> Double {

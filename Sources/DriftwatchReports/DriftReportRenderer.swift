@@ -65,7 +65,7 @@ public struct DriftReportRenderer: Sendable {
 
   func rounded(_ value: Double) -> Double { (value * 10).rounded() / 10 }
 
-  /// One change as JSON; `extra` members (the impact report's `migration_line`) go after `parent`.
+  /// One change as JSON; `extra` members (the impact report's `migration_line`) go last.
   func change(_ change: DriftChange, extra: [(String, JSONValue)] = []) -> JSONValue {
     var members: [(String, JSONValue)] = [
       ("id", .string(change.id)),
@@ -86,9 +86,31 @@ public struct DriftReportRenderer: Sendable {
       ("breaking", .bool(change.breaking)),
       ("evidence", .strings(change.evidence)),
       ("parent", .optional(change.parent)),
+      ("blast_radius", radius(change.blastRadius)),
     ]
+    if let mapping = change.mapping {
+      members.append(
+        (
+          "mapping",
+          .array(
+            mapping.map { pair in
+              var members: [(String, JSONValue)] = [("old", .string(pair.old)), ("new", .optional(pair.new))]
+              if let support = pair.support { members.append(("support", .integer(support))) }
+              if let total = pair.total { members.append(("total", .integer(total))) }
+              return .object(members)
+            })
+        ))
+    }
+    if let template = change.template {
+      var fields: [(String, JSONValue)] = [
+        ("format", .string(template.description)), ("columns", .strings(template.columns)),
+      ]
+      if let matched = template.matched { fields.append(("matched", .integer(matched))) }
+      if let sampled = template.sampled { fields.append(("sampled", .integer(sampled))) }
+      members.append(("template", .object(fields)))
+    }
+    if let values = change.values { members.append(("values", .strings(values))) }
     members += extra
-    members.append(("blast_radius", radius(change.blastRadius)))
     return .object(members)
   }
 
@@ -253,6 +275,12 @@ public struct DriftReportRenderer: Sendable {
     case .columnRenamed: return "\(change.from ?? "") → \(to)"
     case .columnSplit: return "\(change.from ?? "") split into \(to)"
     case .columnTypeChanged: return "\(change.column ?? "") changed type \(change.from ?? "") → \(to)"
+    case .valuesRemapped:
+      let pairs = (change.mapping ?? []).map { "\($0.old) → \($0.new ?? "?")" }
+      return "\(change.column ?? "") values remapped: \(pairs.joined(separator: ", "))"
+    case .acceptedValuesViolated:
+      return
+        "\(change.column ?? "") has values outside accepted_values: \((change.values ?? []).joined(separator: ", "))"
     case .columnAdded: return "new column \(to)"
     }
   }

@@ -33,21 +33,8 @@ public struct SQLiteWarehouse: WarehouseIntrospector {
     let databases = Array(Set(sourceDatabase.values)).sorted()
     guard !databases.isEmpty else { return LiveSchema(inspected: [], tables: []) }
 
-    let connection = try await SQLiteFiles.open(path, mode: .readOnly)
-    let relations = try await SQLiteFiles.using(connection) { connection in
-      for name in databases where name != "main" {
-        guard let attachment = attached[name.lowercased()] else { continue }
-        try SQLiteFiles.checkExists(attachment.path)
-        do {
-          _ = try await SQLiteFiles.rows(
-            connection,
-            "ATTACH DATABASE ? AS ?",
-            [.text(SQLiteFiles.uri(for: attachment.path, mode: .readOnly)), .text(attachment.name)])
-        } catch let error as SQLiteError {
-          throw SQLiteFiles.mapOpenError(error, path: attachment.path)
-        }
-      }
-      return try await Self.readCatalog(connection, databases: databases, mainPath: path, attached: attached)
+    let relations = try await withReadOnlyConnection(databases: databases, attached: attached) { connection in
+      try await Self.readCatalog(connection, databases: databases, mainPath: path, attached: attached)
     }
 
     var tables: [LiveTable] = []
@@ -61,8 +48,36 @@ public struct SQLiteWarehouse: WarehouseIntrospector {
     return LiveSchema(inspected: schemas, tables: tables)
   }
 
+  /// Opens the main file read-only, attaches the files of `databases` read-only, runs `body`, closes.
+  func withReadOnlyConnection<T: Sendable>(
+    databases: [String], attached: [String: (name: String, path: String)],
+    _ body: (SQLiteConnection) async throws -> T
+  ) async throws -> T {
+    let connection = try await SQLiteFiles.open(path, mode: .readOnly)
+    return try await SQLiteFiles.using(connection) { connection in
+      for name in databases where name != "main" {
+        guard let attachment = attached[name.lowercased()] else { continue }
+        try SQLiteFiles.checkExists(attachment.path)
+        do {
+          _ = try await SQLiteFiles.rows(
+            connection,
+            "ATTACH DATABASE ? AS ?",
+            [.text(SQLiteFiles.uri(for: attachment.path, mode: .readOnly)), .text(attachment.name)])
+        } catch let error as SQLiteError {
+          throw SQLiteFiles.mapOpenError(error, path: attachment.path)
+        }
+      }
+      return try await body(connection)
+    }
+  }
+
+  /// The database (`main` or an attached name) a requested schema reads from.
+  func database(for schema: SchemaRef, attached: [String: (name: String, path: String)]) -> String {
+    attached[schema.schema.lowercased()]?.name ?? "main"
+  }
+
   /// Lowercased schema name → (attached name, file).
-  private func attachedDatabases() throws -> [String: (name: String, path: String)] {
+  func attachedDatabases() throws -> [String: (name: String, path: String)] {
     var result: [String: (name: String, path: String)] = [:]
     for (name, file) in attachments {
       let key = name.lowercased()

@@ -17,7 +17,7 @@ public struct DriftEngine: Sendable {
     report(changes: diff(live: live), warehouse: warehouse, timings: timings)
   }
 
-  /// The report for a chosen set of `changes` (from `diff`): the blast radius and node labels follow them.
+  /// The report for changes already found (by `diff`, plus `valueChanges` when the data was looked at).
   public func report(changes: [DriftChange], warehouse: String, timings: DriftReport.Timings? = nil)
     -> DriftReport
   {
@@ -120,8 +120,12 @@ public struct DriftEngine: Sendable {
             "\(table.qualifiedName) (\(table.columns.count) columns) is in a watched schema and no source declares it"
           ]))
     }
-    // Table-level changes by source and kind; a table's column changes stay in declared column order.
-    return changes.enumerated().sorted { lhs, rhs in
+    return Self.ordered(changes)
+  }
+
+  /// Table-level changes by source and kind; a table's column changes stay in declared column order.
+  static func ordered(_ changes: [DriftChange]) -> [DriftChange] {
+    changes.enumerated().sorted { lhs, rhs in
       let l = lhs.element
       let r = rhs.element
       if l.source != r.source { return l.source < r.source }
@@ -139,7 +143,7 @@ public struct DriftEngine: Sendable {
 }
 
 /// What the engine needs to know about the declared side, computed once per diff.
-private struct Context {
+struct Context {
   let project: ProjectGraph
   let lineage: LineageGraph
   /// Direct readers of each source: models and other non-test nodes.

@@ -8,6 +8,10 @@ public enum ChangeKind: String, Sendable, Hashable, Codable, CaseIterable, Compa
   case columnRenamed = "column_renamed"
   case columnSplit = "column_split"
   case columnTypeChanged = "column_type_changed"
+  /// The declared accepted values of a column were replaced by others (`premium` → `gold` …).
+  case valuesRemapped = "values_remapped"
+  /// The column holds values outside its declared `accepted_values`, alongside the old ones.
+  case acceptedValuesViolated = "accepted_values_violated"
   case columnAdded = "column_added"
 
   private var order: Int { Self.allCases.firstIndex(of: self) ?? 0 }
@@ -102,6 +106,12 @@ public struct DriftChange: Sendable, Hashable, Codable {
   public var parent: String?
   /// What this change alone breaks.
   public var blastRadius: BlastRadius
+  /// For `values_remapped`: old value → new value, with the support behind each pair when measured.
+  public var mapping: [ValueMapping]?
+  /// For `column_split`: how the old value is rebuilt from the new columns, when known.
+  public var template: SplitTemplate?
+  /// For `accepted_values_violated` and `values_remapped`: the live values outside the declared list.
+  public var values: [String]?
 
   public init(
     kind: ChangeKind, source: String, sourceID: String?, relation: String?, from: String?, to: ChangeTarget?,

@@ -1,0 +1,99 @@
+import DriftwatchCore
+import Foundation
+
+/// Writes a set of files all or nothing, and only over files that still hold what was read.
+struct FileTransaction {
+  struct Conflict: UserFacingError {
+    var message: String
+  }
+
+  var root: String
+
+  /// `files`: new contents (nil: remove) with the contents they were drafted from (nil: did not exist).
+  func commit(_ files: [DraftedFile]) throws {
+    let manager = FileManager.default
+    // 1. Nothing changed since it was read.
+    var changed: [String] = []
+    for file in files {
+      let path = absolute(file.path)
+      let current = manager.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+      if current != file.original { changed.append(file.path) }
+    }
+    if !changed.isEmpty {
+      throw Conflict(
+        message:
+          "\(changed.joined(separator: ", ")) changed since driftwatch read \(changed.count == 1 ? "it" : "them"): nothing was written; run fix again"
+      )
+    }
+    // 2. Every new content staged beside its target, so the final step is renames on one file system.
+    let token = UUID().uuidString.prefix(8)
+    var staged: [(temporary: String, target: String)] = []
+    var backups: [(backup: String, target: String)] = []
+    var created: [String] = []
+    var createdDirectories: [String] = []
+    func cleanUp() {
+      for entry in staged { try? manager.removeItem(atPath: entry.temporary) }
+    }
+    do {
+      for file in files {
+        let target = absolute(file.path)
+        guard let content = file.content else { continue }
+        let directory = (target as NSString).deletingLastPathComponent
+        if !manager.fileExists(atPath: directory) {
+          try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+          createdDirectories.append(directory)
+        }
+        let temporary = directory + "/.driftwatch-\(token)-" + (target as NSString).lastPathComponent
+        guard manager.createFile(atPath: temporary, contents: Data(content.utf8)) else {
+          throw Conflict(message: "cannot write in \(directory): nothing was written; check its permissions")
+        }
+        if let attributes = try? manager.attributesOfItem(atPath: target),
+          let permissions = attributes[.posixPermissions]
+        {
+          try manager.setAttributes([.posixPermissions: permissions], ofItemAtPath: temporary)
+        }
+        staged.append((temporary, target))
+      }
+      // 3. Swap in, keeping the originals until every file is in place.
+      for file in files where file.original != nil {
+        let target = absolute(file.path)
+        let backup =
+          (target as NSString).deletingLastPathComponent + "/.driftwatch-\(token)-backup-"
+          + (target as NSString).lastPathComponent
+        try manager.copyItem(atPath: target, toPath: backup)
+        backups.append((backup, target))
+      }
+      for entry in staged {
+        let existed = manager.fileExists(atPath: entry.target)
+        // rename(2) replaces the target atomically.
+        guard rename(entry.temporary, entry.target) == 0 else {
+          throw Conflict(
+            message:
+              "cannot put \(entry.target) in place (\(String(cString: strerror(errno)))): nothing was written"
+          )
+        }
+        if !existed { created.append(entry.target) }
+      }
+      for file in files where file.content == nil { try manager.removeItem(atPath: absolute(file.path)) }
+    } catch {
+      // Roll back: originals restored, new files and folders removed.
+      for backup in backups {
+        try? manager.removeItem(atPath: backup.target)
+        try? manager.moveItem(atPath: backup.backup, toPath: backup.target)
+      }
+      for path in created { try? manager.removeItem(atPath: path) }
+      for directory in createdDirectories.reversed() { try? manager.removeItem(atPath: directory) }
+      cleanUp()
+      if let error = error as? Conflict { throw error }
+      throw Conflict(
+        message:
+          "writing the fix failed (\(error)): nothing was written; check the project folder's permissions")
+    }
+    for backup in backups { try? manager.removeItem(atPath: backup.backup) }
+    cleanUp()
+  }
+
+  func absolute(_ path: String) -> String {
+    path.hasPrefix("/") ? path : (root as NSString).appendingPathComponent(path)
+  }
+}

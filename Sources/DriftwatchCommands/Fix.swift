@@ -1,0 +1,160 @@
+import ArgumentParser
+import DriftwatchCore
+import DriftwatchDbt
+import DriftwatchReports
+import Foundation
+
+extension SQLDialect: ExpressibleByArgument {}
+
+struct Fix: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Draft the backward-compatible fix for the drift a check finds; with --write, apply it.",
+    discussion: """
+      Without --write, prints the drafted patch (a unified diff), the questions only a human can answer
+      (what values mean, how a split column is rebuilt, renames below the confidence threshold) and a
+      decisions template. Nothing is changed.
+
+      With --write, asks the open questions on a terminal, or reads them from --decisions FILE
+      (docs/fix.md), then writes every drafted file or none. It refuses, exit 2, while a question is open
+      or when a file changed since it was read.
+
+      Examples:
+        driftwatch fix --project . --warehouse postgres://analyst@127.0.0.1:5432/acme
+        driftwatch fix --project . --warehouse sqlite:warehouse.db --decisions decisions.yml --write
+
+      Exit codes: 0 drafted (or written), 2 usage, input or connection error, or open questions with --write.
+      """)
+
+  @OptionGroup var projectOptions: ProjectOptions
+  @OptionGroup var warehouseOptions: WarehouseOptions
+
+  @Option(name: .long, help: ArgumentHelp("Answers to the questions (docs/fix.md).", valueName: "FILE"))
+  var decisions: String?
+
+  @Flag(name: .long, help: "Write the drafted files (all or none).")
+  var write = false
+
+  @Option(
+    name: .long,
+    help:
+      "SQL dialect of the drafted models (default: the warehouse's): postgres, sqlite; snowflake, bigquery, duckdb, redshift best-effort."
+  )
+  var dialect: SQLDialect?
+
+  @Option(name: .long, help: "Output format: text, json or markdown.")
+  var format: ReportFormat = .text
+
+  @Option(name: .long, help: "Inferences below this confidence become questions (0…1).")
+  var threshold: Double = 0.8
+
+  func validate() throws {
+    guard (0...1).contains(threshold) else { throw ValidationError("--threshold must be between 0 and 1") }
+  }
+
+  func run() async throws {
+    let (warehouse, profile) = try warehouseOptions.introspector(projectDirectory: projectOptions.project)
+    let check = try await CheckRun.run(
+      project: { try projectOptions.load(profile: profile) }, warehouse: warehouse)
+    let root = projectOptions.project
+    var answers = try decisions.map { try DecisionsReader.read(path: $0) } ?? Decisions()
+    let testPath = try DbtProjectReader.testPath(projectDirectory: root)
+    var files: [String: String] = [:]
+    for path in FixDrafter.requiredFiles(project: check.project, report: check.report) {
+      let absolute = (root as NSString).appendingPathComponent(path)
+      if let data = FileManager.default.contents(atPath: absolute) {
+        files[path] = String(decoding: data, as: UTF8.self)
+      }
+    }
+    // An earlier contract test of driftwatch's may be regenerated; anything else there is left alone.
+    if let contents = try? FileManager.default.contentsOfDirectory(
+      atPath: (root as NSString).appendingPathComponent(testPath))
+    {
+      for name in contents where name.hasPrefix("assert_schema_contract_") && name.hasSuffix(".sql") {
+        let path = testPath + "/" + name
+        if let data = FileManager.default.contents(atPath: (root as NSString).appendingPathComponent(path)) {
+          files[path] = String(decoding: data, as: UTF8.self)
+        }
+      }
+    }
+    func draft(_ answers: Decisions) throws -> FixDraft {
+      try FixDrafter(
+        project: check.project, report: check.report, live: check.live, dialect: dialect ?? warehouse.dialect,
+        files: files, testPath: testPath, decisions: answers, threshold: threshold
+      ).draft()
+    }
+    var drafted = try draft(answers)
+    if write && !drafted.openQuestions.isEmpty && Prompter.isInteractive {
+      answers = try Prompter.ask(drafted, report: check.report, answers: answers)
+      drafted = try draft(answers)
+    }
+    let renderer = FixRenderer(toolVersion: Driftwatch.version)
+    if write {
+      let open = drafted.openQuestions
+      if !open.isEmpty {
+        let list = open.map { "  \($0.changeID) \($0.kind.rawValue): \($0.subject)" }.joined(separator: "\n")
+        throw FileTransaction.Conflict(
+          message:
+            "\(open.count) question\(open.count == 1 ? " is" : "s are") open, so nothing was written:\n\(list)\nanswer \(open.count == 1 ? "it" : "them") in a decisions file (driftwatch fix without --write prints a template) and pass --decisions FILE"
+        )
+      }
+      try FileTransaction(root: root).commit(drafted.files)
+      Terminal.standardOutput(renderer.render(drafted, report: check.report, as: format))
+      if format == .text {
+        Terminal.standardOutput("wrote \(drafted.files.count) file\(drafted.files.count == 1 ? "" : "s").\n")
+      }
+    } else {
+      Terminal.standardOutput(renderer.render(drafted, report: check.report, as: format))
+    }
+  }
+}
+
+/// Asks open questions on a terminal.
+enum Prompter {
+  static var isInteractive: Bool { isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 }
+
+  static func ask(_ draft: FixDraft, report: DriftReport, answers: Decisions) throws -> Decisions {
+    var answers = answers
+    for question in draft.openQuestions {
+      var decision = answers[question.changeID] ?? Decision()
+      Terminal.standardOutput("\n\(question.changeID) \(question.subject)\n  \(question.prompt)\n")
+      switch question.kind {
+      case .valueMapping:
+        let choices = question.newValues ?? []
+        Terminal.standardOutput(
+          "  new values: \(choices.joined(separator: ", ")) (answer - to reject the mapping)\n")
+        var mapping: [String: String] = [:]
+        for old in question.oldValues ?? [] {
+          guard let answer = prompt("  \(old) → ") else { throw InputError("no answer: nothing was written") }
+          if answer == "-" {
+            decision.accept = false
+            mapping = [:]
+            break
+          }
+          if !answer.isEmpty { mapping[old] = answer }
+        }
+        if decision.accept != false { decision.mapping = mapping }
+      case .splitTemplate:
+        let answer = prompt("  template [\(question.proposal ?? "")] (- to reject): ")
+        guard let answer else { throw InputError("no answer: nothing was written") }
+        if answer == "-" {
+          decision.accept = false
+        } else if answer.isEmpty {
+          decision.accept = true
+        } else {
+          decision.template = answer
+        }
+      case .confirmRename, .fillMissing:
+        let answer = prompt("  accept? [y/n]: ")?.lowercased()
+        guard let answer else { throw InputError("no answer: nothing was written") }
+        decision.accept = answer.hasPrefix("y")
+      }
+      answers.byChange[question.changeID] = decision
+    }
+    return answers
+  }
+
+  private static func prompt(_ text: String) -> String? {
+    Terminal.standardOutput(text)
+    return readLine().map { $0.trimmingCharacters(in: .whitespaces) }
+  }
+}

@@ -1,0 +1,543 @@
+/// Drafts the backward-compatible fix for a check: every model that read a changed source reads the new
+/// table through a mapping back to the old columns and values, the sources yml gains the new entry with its
+/// tests, and a schema contract test guards the columns the mapping reads. Pure: files in, files out.
+public struct FixDrafter: Sendable {
+  public var project: ProjectGraph
+  public var report: DriftReport
+  public var live: LiveSchema
+  public var dialect: SQLDialect
+  /// Contents of the files the fix may edit (see `requiredFiles`), by path relative to the project root.
+  public var files: [String: String]
+  /// Where singular tests go (dbt_project.yml `test-paths`, first entry).
+  public var testPath: String
+  public var decisions: Decisions
+  /// Inferences below this are questions, not answers.
+  public var threshold: Double
+
+  public init(
+    project: ProjectGraph, report: DriftReport, live: LiveSchema, dialect: SQLDialect,
+    files: [String: String],
+    testPath: String = "tests", decisions: Decisions = Decisions(), threshold: Double = 0.8
+  ) {
+    self.project = project
+    self.report = report
+    self.live = live
+    self.dialect = dialect
+    self.files = files
+    self.testPath = testPath
+    self.decisions = decisions
+    self.threshold = threshold
+  }
+
+  /// The files a fix for `report` may read and edit: the changed sources' yml and their readers' SQL.
+  public static func requiredFiles(project: ProjectGraph, report: DriftReport) -> [String] {
+    var paths = Set<String>()
+    for sourceID in Set(report.changes.compactMap(\.sourceID)) {
+      if let path = project.sources[sourceID]?.filePath { paths.insert(path) }
+      for node in readers(project: project, sourceID: sourceID) {
+        if let path = node.filePath { paths.insert(path) }
+      }
+      for node in foreignTests(project: project, sourceID: sourceID) {
+        if let path = node.filePath { paths.insert(path) }
+      }
+    }
+    return paths.sorted()
+  }
+
+  /// Nodes of the root project whose own SQL calls the source (models, snapshots, singular tests, analyses).
+  static func readers(project: ProjectGraph, sourceID: String) -> [GraphNode] {
+    project.nodes.values.filter {
+      $0.dependsOn.contains(sourceID) && $0.rawCode != nil
+        && ($0.test == nil || $0.test?.testName == "singular")
+        && $0.resourceType != .exposure && $0.packageName == project.projectName
+    }.sorted { $0.uniqueID < $1.uniqueID }
+  }
+
+  /// Generic tests declared on other nodes that point at the source (relationships `to: source(…)`).
+  static func foreignTests(project: ProjectGraph, sourceID: String) -> [GraphNode] {
+    project.nodes.values.filter {
+      $0.dependsOn.contains(sourceID) && $0.test != nil && $0.test?.testName != "singular"
+        && $0.test?.attachedNode != sourceID
+        && $0.packageName == project.projectName
+    }.sorted { $0.uniqueID < $1.uniqueID }
+  }
+
+  public func draft() throws(InputError) -> FixDraft {
+    let known = Set(report.changes.map(\.id))
+    let unknown = decisions.byChange.keys.filter { !known.contains($0) }.sorted()
+    if !unknown.isEmpty {
+      throw InputError(
+        "decisions name \(unknown.joined(separator: ", ")), which \(unknown.count == 1 ? "is" : "are") not a change of this check (run the check again and use the ids it shows)"
+      )
+    }
+    var state = State()
+    var edits: [String: String] = [:]  // path → new content
+    let bySource = Dictionary(
+      grouping: report.changes.filter { $0.sourceID != nil },
+      by: { (change: DriftChange) in change.sourceID ?? "" })
+    for sourceID in bySource.keys.sorted() {
+      guard let source = project.sources[sourceID], let changes = bySource[sourceID] else { continue }
+      try draftSource(source, changes: changes, edits: &edits, state: &state)
+    }
+    let drafted = edits.keys.sorted().compactMap { path -> DraftedFile? in
+      let original = self.files[path]
+      guard let content = edits[path], content != original else { return nil }
+      return DraftedFile(path: path, original: original, content: content, reason: state.reasons[path] ?? "")
+    }
+    return FixDraft(
+      project: project.projectName, dialect: dialect, files: drafted, questions: state.questions,
+      expectedFailures: state.expectedFailures, notes: state.notes, changes: state.covered)
+  }
+
+  // MARK: One source
+
+  struct State {
+    var questions: [Question] = []
+    var expectedFailures: [ExpectedFailure] = []
+    var notes: [String] = []
+    var reasons: [String: String] = [:]
+    var covered: [String] = []
+  }
+
+  /// How one declared column is produced from the live table.
+  struct ColumnPlan {
+    var name: String
+    var expression: String?
+    var reads: [String]
+  }
+
+  private func draftSource(
+    _ source: SourceTable, changes: [DriftChange], edits: inout [String: String], state: inout State
+  ) throws(InputError) {
+    let fixable: Set<ChangeKind> = [
+      .tableRenamed, .columnRenamed, .columnSplit, .columnMissing, .columnTypeChanged, .valuesRemapped,
+    ]
+    let relevant = changes.filter {
+      fixable.contains($0.kind) && ($0.kind != .columnTypeChanged || $0.breaking)
+    }
+    if let missing = changes.first(where: { $0.kind == .tableMissing }) {
+      state.notes.append(
+        "\(source.displayName) is gone and nothing was found in its place (\(missing.id)): there is nothing to map it to; restore the table or remove the source"
+      )
+      return
+    }
+    guard !relevant.isEmpty else { return }
+    let sql = SQLDraft(dialect: dialect)
+    let tableRename = changes.first { $0.kind == .tableRenamed }
+    if let tableRename {
+      let status = confirm(
+        tableRename, subject: "\(source.displayName) → \(tableRename.to?.description ?? "")", &state)
+      if status == .rejected {
+        state.notes.append(
+          "the rename of \(source.displayName) was rejected (\(tableRename.id)): nothing drafted for it")
+        return
+      }
+    }
+    let tableName = tableRename?.to?.names.first ?? source.identifier
+    let relation = tableRename?.relation ?? "\(source.schemaRef).\(source.identifier)"
+    guard
+      let table = live.tables.first(where: { $0.qualifiedName == relation })
+        ?? live.tables.first(where: {
+          $0.schema.schema.lowercased() == source.schema.lowercased()
+            && $0.name.lowercased() == tableName.lowercased()
+        })
+    else {
+      state.notes.append("\(relation) is not in the live schema: nothing drafted for \(source.displayName)")
+      return
+    }
+    state.covered += relevant.map(\.id)
+
+    // Column by column, in declared order.
+    var plans: [ColumnPlan] = []
+    var valueTests: [String: [(old: String, new: String)]?] = [:]  // declared column → mapping for its tests
+    for column in source.columns {
+      let lower = column.name.lowercased()
+      let change = relevant.first {
+        !$0.kind.isTableLevel && $0.kind != .valuesRemapped
+          && ($0.kind == .columnTypeChanged
+            ? $0.column?.lowercased() == lower : $0.from?.lowercased() == lower)
+      }
+      var plan = ColumnPlan(name: column.name, expression: nil, reads: [])
+      switch change?.kind {
+      case .columnRenamed?:
+        guard let change, let new = change.to?.names.first else { continue }
+        let status = confirm(change, subject: "\(source.displayName).\(column.name) → \(new)", &state)
+        if status == .rejected {
+          expectFailures(change, reason: "\(column.name) is not mapped (rename rejected)", &state)
+        } else {
+          plan.expression = sql.identifier(new)
+          plan.reads = [new]
+        }
+      case .columnSplit?:
+        guard let change else { continue }
+        let parts = change.to?.names ?? []
+        if let template = try splitTemplate(change, column: column.name, parts: parts, source: source, &state)
+        {
+          plan.expression = sql.template(template)
+          plan.reads = template.columns
+        } else {
+          expectFailures(change, reason: "\(column.name) is not rebuilt (split template rejected)", &state)
+        }
+      case .columnMissing?:
+        guard let change else { continue }
+        let status = askFill(change, column: column, source: source, &state)
+        if status == .rejected {
+          expectFailures(change, reason: "\(column.name) is gone and was not filled", &state)
+        } else {
+          plan.expression = column.dataType.map { sql.cast("null", to: $0) } ?? "null"
+        }
+      case .columnTypeChanged?:
+        guard let change, let liveName = change.column, let type = column.dataType else { continue }
+        plan.expression = sql.cast(sql.identifier(liveName), to: type)
+        plan.reads = [liveName]
+      default:
+        guard let liveColumn = table.columns.first(where: { $0.name.lowercased() == lower }) else {
+          state.notes.append(
+            "\(table.qualifiedName) has no column \(column.name) and no change explains it: not mapped")
+          continue
+        }
+        plan.expression = sql.identifier(liveColumn.name)
+        plan.reads = [liveColumn.name]
+      }
+      if let remap = relevant.first(where: { $0.kind == .valuesRemapped && $0.from?.lowercased() == lower }),
+        let expression = plan.expression
+      {
+        let (status, pairs) = valueMapping(remap, column: column.name, source: source, &state)
+        if let pairs {
+          plan.expression = sql.remap(expression, newToOld: pairs.map { ($0.new, $0.old) })
+          valueTests[lower] = pairs
+        } else if status == .rejected {
+          valueTests[lower] = .some(nil)
+          for test in remap.blastRadius.tests
+          where project.nodes[test]?.test?.testName == "accepted_values"
+            && project.nodes[test]?.test?.attachedNode != source.uniqueID
+          {
+            state.expectedFailures.append(
+              ExpectedFailure(
+                test: test, changeID: remap.id,
+                reason:
+                  "\(column.name) keeps the new values (\((remap.values ?? []).joined(separator: ", "))): the value mapping was rejected"
+              ))
+          }
+        }
+      }
+      plans.append(plan)
+    }
+    // Live columns the mapping does not use and that no declared column names pass through unchanged.
+    let used = Set(plans.flatMap(\.reads).map { $0.lowercased() })
+    let declared = Set(plans.map { $0.name.lowercased() })
+    let passthrough = table.columns.filter {
+      !used.contains($0.name.lowercased()) && !declared.contains($0.name.lowercased())
+    }
+    let reads = table.columns.filter { used.contains($0.name.lowercased()) }.map(\.name)
+
+    // The readers.
+    let changeIDs = ([tableRename?.id].compactMap { $0 } + relevant.map(\.id)).uniqued()
+    let newSourceTable = tableRename != nil ? table.name : source.name
+    var unrewritten: [String] = []
+    for node in Self.readers(project: project, sourceID: source.uniqueID) {
+      guard let path = node.filePath, let text = edits[path] ?? files[path] else {
+        unrewritten.append(node.uniqueID)
+        state.notes.append("\(node.uniqueID): its file was not read, so it was not rewritten")
+        continue
+      }
+      let (sites, unrewritable) = SourceCallLocator.sites(
+        in: text, sourceName: source.sourceName, tableName: source.name)
+      if unrewritable > 0 || sites.isEmpty {
+        unrewritten.append(node.uniqueID)
+        state.notes.append(
+          "\(path): source('\(source.sourceName)', '\(source.name)') is not a plain {{ source(…) }} expression there: rewrite it by hand"
+        )
+      }
+      guard !sites.isEmpty else { continue }
+      var bytes = Array(text.utf8)
+      for site in sites.reversed() {
+        let replacement = mappingSubquery(
+          source: source, table: table, newSourceTable: newSourceTable, plans: plans,
+          passthrough: passthrough,
+          changeIDs: changeIDs, indent: site.indent, aliased: site.aliased, sql: sql)
+        bytes.replaceSubrange(site.range, with: Array(replacement.utf8))
+      }
+      edits[path] = String(decoding: bytes, as: UTF8.self)
+      state.reasons[path] =
+        "reads \(newSourceTable) through a mapping back to \(source.displayName)'s columns (\(changeIDs.joined(separator: ", ")))"
+    }
+
+    // The sources yml.
+    if let path = source.filePath, let text = edits[path] ?? files[path] {
+      let keepOld = tableRename.flatMap { decisions[$0.id]?.keepOldSource } ?? false
+      if let edited = editSources(
+        text, source: source, table: table, tableRename: tableRename, relevant: relevant,
+        valueTests: valueTests,
+        keepOld: keepOld || !unrewritten.isEmpty)
+      {
+        edits[path] = edited
+        state.reasons[path] =
+          tableRename == nil
+          ? "\(source.displayName) declares the live columns, with their tests"
+          : "declares \(source.sourceName).\(table.name) with its columns and tests"
+            + (keepOld || !unrewritten.isEmpty ? "; keeps \(source.name)" : "; removes \(source.name)")
+      } else {
+        state.notes.append(
+          "\(path): the entry of \(source.displayName) was not found as block-style YAML: add \(table.name) to it by hand"
+        )
+      }
+    } else {
+      state.notes.append("\(source.displayName): its yml file was not read, so it was not edited")
+    }
+
+    // Tests elsewhere that point at the old table.
+    if tableRename != nil {
+      var renamed: [String: String] = [:]
+      var unmapped = Set<String>()
+      for change in relevant
+      where change.kind == .columnRenamed || change.kind == .columnSplit
+        || change.kind == .columnMissing
+      {
+        guard let old = change.from?.lowercased() else { continue }
+        if change.kind == .columnRenamed, let new = change.to?.names.first {
+          renamed[old] = new
+        } else {
+          unmapped.insert(old)
+        }
+      }
+      let paths = Set(Self.foreignTests(project: project, sourceID: source.uniqueID).compactMap(\.filePath))
+      for path in paths.sorted() {
+        guard let text = edits[path] ?? files[path] else {
+          state.notes.append(
+            "\(path): its file was not read, so its tests on \(source.displayName) were not retargeted")
+          continue
+        }
+        let (retargeted, leftAlone) = retargetTests(
+          text, source: source, newTable: table.name, renamed: renamed, unmapped: unmapped)
+        if retargeted != text {
+          edits[path] = retargeted
+          let reason = "tests that pointed at \(source.name) point at \(table.name)"
+          state.reasons[path] = state.reasons[path].map { $0 + "; " + reason } ?? reason
+        }
+        state.notes += leftAlone.map { "\(path) \($0): retarget it by hand" }
+      }
+    }
+
+    // The contract test.
+    let contractPath = "\(testPath)/assert_schema_contract_\(table.name).sql"
+    let contract = contractTest(
+      sourceName: source.sourceName, tableName: newSourceTable, columns: reads, sql: sql)
+    if let existing = files[contractPath], !existing.hasPrefix(Self.contractMarker) {
+      state.notes.append("\(contractPath) exists and is not driftwatch's: left as it is")
+    } else {
+      edits[contractPath] = contract
+      state.reasons[contractPath] =
+        "fails, naming the missing columns, when \(source.sourceName).\(newSourceTable) stops having a column the staging layer reads"
+    }
+  }
+
+  // MARK: Questions
+
+  private func confirm(_ change: DriftChange, subject: String, _ state: inout State) -> Question.Status {
+    guard change.confidence < threshold else { return .accepted }
+    let decision = decisions[change.id]
+    let status: Question.Status =
+      switch decision?.accept {
+      case true?: .accepted
+      case false?: .rejected
+      case nil: .open
+      }
+    state.questions.append(
+      Question(
+        changeID: change.id, kind: .confirmRename, subject: subject,
+        prompt:
+          "is this a rename? confidence \(Decimal2.format(change.confidence)) is below \(Decimal2.format(threshold)) (\(change.evidence.first ?? ""))",
+        proposal: "treat it as a rename", status: status, answer: status == .open ? nil : status.rawValue))
+    return status
+  }
+
+  private func askFill(
+    _ change: DriftChange, column: DeclaredColumn, source: SourceTable, _ state: inout State
+  ) -> Question.Status {
+    let status: Question.Status =
+      switch decisions[change.id]?.accept {
+      case true?: .accepted
+      case false?: .rejected
+      case nil: .open
+      }
+    state.questions.append(
+      Question(
+        changeID: change.id, kind: .fillMissing, subject: "\(source.displayName).\(column.name)",
+        prompt:
+          "\(column.name) is gone with nothing in its place: give readers NULL in it (accept) or let them fail (reject)?",
+        proposal: "null", status: status, answer: status == .open ? nil : status.rawValue))
+    return status
+  }
+
+  /// The template to rebuild a split column, or nil when rejected. Proven templates need no human.
+  private func splitTemplate(
+    _ change: DriftChange, column: String, parts: [String], source: SourceTable, _ state: inout State
+  ) throws(InputError) -> SplitTemplate? {
+    let decision = decisions[change.id]
+    let proposal = change.template ?? SplitTemplate.joined(parts, separator: ", ")
+    let proven = change.template.map { ($0.sampled ?? 0) > 0 && $0.matched == $0.sampled } ?? false
+    var status: Question.Status
+    var chosen: SplitTemplate?
+    if let text = decision?.template {
+      do {
+        chosen = try SplitTemplate.parse(text, columns: parts)
+      } catch {
+        throw InputError("decision \(change.id) (split of \(column)): \(error.message)")
+      }
+      status = .accepted
+    } else if decision?.accept == false {
+      status = .rejected
+    } else if decision?.accept == true || proven {
+      chosen = proposal
+      status = decision?.accept == true ? .accepted : .proven
+    } else {
+      status = .open
+      chosen = proposal  // drafted as proposed, for review; --write refuses until answered
+    }
+    var prompt = "how is \(column) rebuilt from \(parts.joined(separator: ", "))?"
+    if let measured = change.template, let sampled = measured.sampled, let matched = measured.matched {
+      prompt += " (the proposal rebuilds \(matched) of \(sampled) sampled rows)"
+    } else {
+      prompt += " (no snapshot: the format is a guess)"
+    }
+    state.questions.append(
+      Question(
+        changeID: change.id, kind: .splitTemplate,
+        subject: "\(source.displayName).\(column) → \(parts.joined(separator: ", "))",
+        prompt: prompt, proposal: proposal.description, columns: parts, status: status,
+        answer: status == .rejected ? "rejected" : (status == .open ? nil : chosen?.description)))
+    return status == .rejected ? nil : chosen
+  }
+
+  /// Old → new pairs for a value remap, or nil when rejected or unanswered. Always a question: meaning.
+  private func valueMapping(
+    _ change: DriftChange, column: String, source: SourceTable, _ state: inout State
+  ) -> (Question.Status, [(old: String, new: String)]?) {
+    let decision = decisions[change.id]
+    let proposed = (change.mapping ?? []).compactMap { pair in pair.new.map { (old: pair.old, new: $0) } }
+    let complete = !(change.mapping ?? []).isEmpty && proposed.count == (change.mapping ?? []).count
+    let oldValues = (change.mapping ?? []).map(\.old)
+    var status: Question.Status = .open
+    var pairs: [(old: String, new: String)]?
+    if let mapping = decision?.mapping {
+      pairs = oldValues.compactMap { old in mapping[old].map { (old: old, new: $0) } }
+      for (old, new) in mapping.sorted(by: { $0.key < $1.key }) where !oldValues.contains(old) {
+        pairs?.append((old: old, new: new))
+      }
+      status = .accepted
+    } else if decision?.accept == false {
+      status = .rejected
+    } else if decision?.accept == true && complete {
+      pairs = proposed
+      status = .accepted
+    }
+    let render = { (pairs: [(old: String, new: String)]) in
+      pairs.map { "\($0.old) → \($0.new)" }.joined(separator: ", ")
+    }
+    var prompt = "which new value of \(change.column ?? column) stands for each old value of \(column)?"
+    let measured = (change.mapping ?? []).compactMap { pair -> String? in
+      guard let support = pair.support, let total = pair.total else { return nil }
+      return "\(pair.old) → \(pair.new ?? "?") \(support)/\(total)"
+    }
+    if !measured.isEmpty { prompt += " (measured: \(measured.joined(separator: ", ")))" }
+    state.questions.append(
+      Question(
+        changeID: change.id, kind: .valueMapping,
+        subject: "\(source.displayName).\(column) → \(change.column ?? "")",
+        prompt: prompt, proposal: complete ? render(proposed) : nil, oldValues: oldValues,
+        newValues: change.values,
+        status: status,
+        answer: status == .rejected ? "rejected" : pairs.map(render)))
+    return (status, status == .accepted ? pairs : nil)
+  }
+
+  private func expectFailures(_ change: DriftChange, reason: String, _ state: inout State) {
+    for test in change.blastRadius.tests {
+      state.expectedFailures.append(ExpectedFailure(test: test, changeID: change.id, reason: reason))
+    }
+  }
+
+  // MARK: SQL
+
+  static let contractMarker = "-- driftwatch schema contract"
+
+  private func mappingSubquery(
+    source: SourceTable, table: LiveTable, newSourceTable: String, plans: [ColumnPlan],
+    passthrough: [LiveColumn],
+    changeIDs: [String], indent: Int, aliased: Bool, sql: SQLDraft
+  ) -> String {
+    let pad = String(repeating: " ", count: indent)
+    let inner = pad + "    "
+    var items: [String] = []
+    for plan in plans {
+      guard let expression = plan.expression else { continue }
+      let name = sql.identifier(plan.name)
+      items.append(expression == name ? expression : "\(expression) as \(name)")
+    }
+    items += passthrough.map { sql.identifier($0.name) }
+    var lines = ["("]
+    lines.append(
+      "\(inner)-- driftwatch (\(changeIDs.joined(separator: ", "))): \(source.displayName) is now \(table.qualifiedName);"
+    )
+    lines.append("\(inner)-- the old columns and values are mapped back so nothing downstream changes.")
+    lines.append("\(inner)select")
+    for (index, item) in items.enumerated() {
+      let itemLines = item.split(separator: "\n", omittingEmptySubsequences: false)
+      for (lineIndex, line) in itemLines.enumerated() {
+        let isLast = lineIndex == itemLines.count - 1
+        lines.append("\(inner)    \(line)\(isLast && index < items.count - 1 ? "," : "")")
+      }
+    }
+    lines.append("\(inner)from {{ source('\(source.sourceName)', '\(newSourceTable)') }}")
+    lines.append(pad + ")" + (aliased ? "" : " as \(sql.identifier(source.identifier))"))
+    return lines.joined(separator: "\n")
+  }
+
+  private func contractTest(sourceName: String, tableName: String, columns: [String], sql: SQLDraft) -> String
+  {
+    let relation = "source('\(sourceName)', '\(tableName)')"
+    var lines = [
+      "\(Self.contractMarker) for {{ \(relation) }}, drafted by driftwatch.",
+      "-- Fails with one row per missing column when the table stops having a column the staging layer reads.",
+      "with expected as (",
+    ]
+    for (index, column) in columns.enumerated() {
+      lines.append(
+        "    \(index == 0 ? "select" : "union all select") \(sql.literal(column.lowercased())) as column_name"
+      )
+    }
+    lines.append("),")
+    lines.append("")
+    lines.append("actual as (")
+    switch dialect {
+    case .sqlite:
+      lines.append("    select lower(name) as column_name")
+      lines.append("    from pragma_table_info('{{ \(relation).identifier }}', '{{ \(relation).schema }}')")
+    case .bigquery:
+      lines.append("    select lower(column_name) as column_name")
+      lines.append(
+        "    from `{{ \(relation).database }}.{{ \(relation).schema }}`.INFORMATION_SCHEMA.COLUMNS")
+      lines.append("    where lower(table_name) = lower('{{ \(relation).identifier }}')")
+    default:
+      lines.append("    select lower(column_name) as column_name")
+      lines.append("    from information_schema.columns")
+      lines.append("    where lower(table_schema) = lower('{{ \(relation).schema }}')")
+      lines.append("      and lower(table_name) = lower('{{ \(relation).identifier }}')")
+    }
+    lines.append(")")
+    lines.append("")
+    lines.append("select expected.column_name as missing_column")
+    lines.append("from expected")
+    lines.append("left join actual on actual.column_name = expected.column_name")
+    lines.append("where actual.column_name is null")
+    return lines.joined(separator: "\n") + "\n"
+  }
+}
+
+extension Array where Element: Hashable {
+  func uniqued() -> [Element] {
+    var seen = Set<Element>()
+    return filter { seen.insert($0).inserted }
+  }
+}

@@ -1,0 +1,100 @@
+import DriftwatchCore
+import SQLiteNIO
+
+extension SQLiteWarehouse: WarehouseProfiler {
+  /// One statement per column, run by SQLite over the read-only file: counts, min/max, average length,
+  /// the `topK` most frequent values and shapes. Values are compared as text (`CAST(… AS TEXT)`).
+  /// Columns (or tables) that do not exist are left out.
+  public func profile(columns: [ColumnRef], topK: Int) async throws -> [ColumnProfile] {
+    guard !columns.isEmpty else { return [] }
+    let schemas = Array(Set(columns.map(\.schema))).sorted()
+    let live = try await introspect(schemas: schemas)
+    let attached = try attachedDatabases()
+    var targets: [(ref: ColumnRef, database: String, table: String, column: String)] = []
+    for ref in columns {
+      guard let (table, column) = live.resolve(ref) else { continue }
+      targets.append((ref, database(for: ref.schema, attached: attached), table.name, column.name))
+    }
+    guard !targets.isEmpty else { return [] }
+    let databases = Array(Set(targets.map(\.database))).sorted()
+    let limit = max(0, topK)
+    return try await withReadOnlyConnection(databases: databases, attached: attached) { connection in
+      var profiles: [ColumnProfile] = []
+      for target in targets {
+        let sql = Self.profileStatement(database: target.database, table: target.table, column: target.column)
+        let rows: [SQLiteRow]
+        do {
+          rows = try await SQLiteFiles.rows(connection, sql, [.integer(limit)])
+        } catch {
+          throw WarehouseError(
+            .queryFailed,
+            "cannot profile \(target.ref) in \(displayName): \(((error as? SQLiteError)?.message ?? "\(error)").lowercased())"
+          )
+        }
+        profiles.append(Self.profile(of: target.ref, rows: rows))
+      }
+      return profiles
+    }
+  }
+
+  /// `?1` is top-K. Part 0 is the aggregates, part 1 the top values, part 2 the top shapes.
+  static func profileStatement(database: String, table: String, column: String) -> String {
+    let relation = "\(SQLiteFiles.quoted(database)).\(SQLiteFiles.quoted(table))"
+    let value = "CAST(\(SQLiteFiles.quoted(column)) AS TEXT)"
+    let raw = SQLiteFiles.quoted(column)
+    return """
+      SELECT 0 AS part, count(*) AS n, count(\(raw)) AS nn, count(DISTINCT \(value)) AS d,
+        CAST(min(\(raw)) AS TEXT) AS lo, CAST(max(\(raw)) AS TEXT) AS hi, avg(length(\(value))) AS avg_len,
+        NULL AS v, NULL AS c
+      FROM \(relation)
+      UNION ALL
+      SELECT * FROM (
+        SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, \(value) AS v, count(*) AS c FROM \(relation)
+        WHERE \(raw) IS NOT NULL GROUP BY v ORDER BY c DESC, v LIMIT ?1)
+      UNION ALL
+      SELECT * FROM (
+        SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, \(shapeExpression("substr(\(value), 1, \(ValueShape.maxLength))")) AS v,
+          count(*) AS c FROM \(relation)
+        WHERE \(raw) IS NOT NULL GROUP BY v ORDER BY c DESC, v LIMIT ?1)
+      """
+  }
+
+  /// `ValueShape` in SQLite, which has no `translate`: one `replace` per mapped character.
+  static func shapeExpression(_ text: String) -> String {
+    var expression = text
+    for (from, to) in zip(ValueShape.from, ValueShape.to) {
+      expression = "replace(\(expression), '\(from)', '\(to)')"
+    }
+    return expression
+  }
+
+  static func profile(of ref: ColumnRef, rows: [SQLiteRow]) -> ColumnProfile {
+    var profile = ColumnProfile(column: ref, rowCount: 0, nullCount: 0, distinctCount: 0, topValues: [])
+    var values: [ValueCount] = []
+    var shapes: [ValueCount] = []
+    for row in rows {
+      switch row.column("part")?.integer ?? -1 {
+      case 0:
+        let rows = row.column("n")?.integer ?? 0
+        profile.rowCount = rows
+        profile.nullCount = rows - (row.column("nn")?.integer ?? 0)
+        profile.distinctCount = row.column("d")?.integer ?? 0
+        profile.minValue = row.column("lo")?.string
+        profile.maxValue = row.column("hi")?.string
+        profile.averageLength = row.column("avg_len")?.double
+      case 1:
+        if let value = row.column("v")?.string {
+          values.append(ValueCount(value: value, count: row.column("c")?.integer ?? 0))
+        }
+      case 2:
+        if let value = row.column("v")?.string {
+          shapes.append(ValueCount(value: value, count: row.column("c")?.integer ?? 0))
+        }
+      default: break
+      }
+    }
+    profile.topValues = ColumnProfile.ranked(values)
+    profile.topShapes = ColumnProfile.ranked(shapes)
+    return profile
+  }
+}

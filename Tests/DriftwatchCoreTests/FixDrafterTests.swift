@@ -1,0 +1,286 @@
+import DriftwatchCore
+import Foundation
+import Testing
+
+/// The drafter on a hand-made project that has every change kind it fixes: table rename, column rename,
+/// split, value remap, type change and a missing column; drafted SQL and YAML pinned per dialect.
+@Suite("fix drafter")
+struct FixDrafterTests {
+  static let sourceID = "source.shop.app.raw_users"
+
+  static let yml = """
+    version: 2
+
+    # Replicated from the app. Keep in sync.
+    sources:
+      - name: app
+        schema: raw
+        tables:
+          - name: raw_users
+            description: "Users."
+            loaded_at_field: signup_ts
+            columns:
+              - name: id
+                description: "Primary key."
+                data_type: integer
+                data_tests:
+                  - unique
+                  - not_null
+              - name: full_address
+                data_type: text
+              - name: plan
+                data_type: text
+                data_tests:
+                  - accepted_values:
+                      arguments:
+                        values: ['free', 'pro']
+              - name: signup_ts
+                data_type: timestamp
+              - name: legacy_flag
+                data_type: boolean
+
+          # Orders: owned by checkout.
+          - name: raw_orders
+            columns:
+              - name: user_id
+                data_tests:
+                  - relationships:
+                      arguments:
+                        to: source('app', 'raw_users')
+                        field: id
+    """
+
+  static let staging = """
+    with users as (
+        select * from {{ source('app', 'raw_users') }}
+    ),
+    orders as (
+        select * from {{ source('app', 'raw_orders') }}
+    )
+    select users.id, users.plan, count(*) as orders
+    from users join orders on orders.user_id = users.id
+    group by 1, 2
+    """
+
+  static let aliased = """
+    select u.id, u.full_address, u.signup_ts, u.legacy_flag
+    from {{ source('app', 'raw_users') }} as u -- all users
+    where u.plan <> 'free'
+    """
+
+  static var project: ProjectGraph {
+    let users = SourceTable(
+      uniqueID: sourceID, packageName: "shop", sourceName: "app", name: "raw_users", schema: "raw",
+      columns: [
+        .init(name: "id", dataType: "integer"), .init(name: "full_address", dataType: "text"),
+        .init(name: "plan", dataType: "text"), .init(name: "signup_ts", dataType: "timestamp"),
+        .init(name: "legacy_flag", dataType: "boolean"),
+      ], filePath: "models/src_app.yml")
+    let orders = SourceTable(
+      uniqueID: "source.shop.app.raw_orders", packageName: "shop", sourceName: "app", name: "raw_orders",
+      schema: "raw", columns: [.init(name: "user_id")], filePath: "models/src_app.yml")
+    let nodes = [
+      GraphNode(
+        uniqueID: "model.shop.stg_users", resourceType: .model, name: "stg_users", packageName: "shop",
+        dependsOn: [sourceID, orders.uniqueID], filePath: "models/stg_users.sql", rawCode: staging),
+      GraphNode(
+        uniqueID: "model.shop.paying_users", resourceType: .model, name: "paying_users", packageName: "shop",
+        dependsOn: [sourceID], filePath: "models/paying_users.sql", rawCode: aliased),
+      GraphNode(
+        uniqueID: "test.shop.accepted_values_plan", resourceType: .test, name: "accepted_values_plan",
+        packageName: "shop", dependsOn: [sourceID], filePath: "models/src_app.yml",
+        test: TestInfo(
+          testName: "accepted_values", columnName: "plan", attachedNode: sourceID,
+          acceptedValues: ["free", "pro"])),
+      GraphNode(
+        uniqueID: "test.shop.relationships_orders_user", resourceType: .test,
+        name: "relationships_orders_user",
+        packageName: "shop", dependsOn: [sourceID, orders.uniqueID], filePath: "models/src_app.yml",
+        test: TestInfo(testName: "relationships", columnName: "user_id", attachedNode: orders.uniqueID)),
+    ]
+    return ProjectGraph(projectName: "shop", sources: [users, orders], nodes: nodes)
+  }
+
+  static let live = LiveSchema(
+    inspected: [SchemaRef(schema: "raw")],
+    tables: [
+      LiveTable(
+        schema: SchemaRef(schema: "raw"), name: "raw_members",
+        columns: [
+          LiveColumn(name: "member_id", dataType: "integer", position: 1, isKey: true),
+          LiveColumn(name: "street", dataType: "text", position: 2),
+          LiveColumn(name: "city", dataType: "text", position: 3),
+          LiveColumn(name: "Plan Code", dataType: "text", position: 4),
+          LiveColumn(name: "signup_ts", dataType: "text", position: 5),
+          LiveColumn(name: "referrer", dataType: "text", position: 6),
+        ]),
+      LiveTable(
+        schema: SchemaRef(schema: "raw"), name: "raw_orders",
+        columns: [LiveColumn(name: "user_id", dataType: "integer", position: 1)]),
+    ])
+
+  static func change(
+    _ kind: ChangeKind, from: String?, to: ChangeTarget?, column: String? = nil, confidence: Double = 0.9,
+    parent: String? = nil
+  ) -> DriftChange {
+    DriftChange(
+      kind: kind, source: "app.raw_users", sourceID: sourceID, relation: "raw.raw_members", from: from,
+      to: to,
+      column: column, confidence: confidence, breaking: true, evidence: ["fixture"], parent: parent,
+      blastRadius: BlastRadius(models: ["model.shop.stg_users"], tests: ["test.shop.accepted_values_plan"]))
+  }
+
+  static var report: DriftReport {
+    let table = change(.tableRenamed, from: "raw_users", to: .one("raw_members"))
+    var remap = change(
+      .valuesRemapped, from: "plan", to: .one("Plan Code"), column: "Plan Code", confidence: 0.8)
+    remap.mapping = [ValueMapping(old: "free", new: "FREE"), ValueMapping(old: "pro", new: nil)]
+    remap.values = ["FREE", "PRO'S"]
+    let changes = [
+      table,
+      change(.columnRenamed, from: "id", to: .one("member_id"), parent: table.id),
+      change(.columnSplit, from: "full_address", to: .many(["street", "city"]), parent: table.id),
+      change(.columnRenamed, from: "plan", to: .one("Plan Code"), parent: table.id),
+      remap,
+      change(.columnTypeChanged, from: "timestamp", to: .one("text"), column: "signup_ts", confidence: 1),
+      change(.columnMissing, from: "legacy_flag", to: nil, confidence: 1),
+    ]
+    return DriftReport(
+      project: "shop", warehouse: "memory", schemas: ["raw"], sourcesChecked: 2, changes: changes,
+      blastRadius: BlastRadius(), nodes: [:])
+  }
+
+  static var files: [String: String] {
+    ["models/src_app.yml": yml, "models/stg_users.sql": staging, "models/paying_users.sql": aliased]
+  }
+
+  static func answers(rejectMapping: Bool = false) -> Decisions {
+    let ids = Dictionary(
+      report.changes.map { ("\($0.kind.rawValue):\($0.from ?? "")", $0.id) }, uniquingKeysWith: { a, _ in a })
+    return Decisions([
+      ids["column_split:full_address"] ?? "": Decision(template: "{street} ({city})"),
+      ids["values_remapped:plan"] ?? "": rejectMapping
+        ? Decision(accept: false) : Decision(mapping: ["free": "FREE", "pro": "PRO'S"]),
+      ids["column_missing:legacy_flag"] ?? "": Decision(accept: true),
+    ])
+  }
+
+  static func rendered(_ draft: FixDraft) -> String {
+    draft.files.map { "=== \($0.path) (\($0.status))\n\($0.content ?? "")\n" }.joined()
+      + "=== questions\n"
+      + draft.questions.map {
+        "\($0.kind.rawValue) \($0.subject): \($0.status.rawValue) \($0.answer ?? "")\n"
+      }.joined()
+      + "=== notes\n" + draft.notes.map { $0 + "\n" }.joined()
+  }
+
+  @Test(arguments: [SQLDialect.postgres, .sqlite])
+  func everyChangeKindDraftedAndPinned(dialect: SQLDialect) throws {
+    let draft = try FixDrafter(
+      project: Self.project, report: Self.report, live: Self.live, dialect: dialect, files: Self.files,
+      decisions: Self.answers()
+    ).draft()
+    #expect(draft.openQuestions.isEmpty)
+    #expect(
+      draft.files.map(\.path) == [
+        "models/paying_users.sql", "models/src_app.yml", "models/stg_users.sql",
+        "tests/assert_schema_contract_raw_members.sql",
+      ])
+    try CoreGolden.check(Self.rendered(draft), named: "fix-all-kinds.\(dialect.rawValue).txt")
+    let yml = draft.files.first { $0.path == "models/src_app.yml" }?.content ?? ""
+    // Outside the edited entry, the file is untouched: comments, the other table, the layout.
+    #expect(yml.hasPrefix("version: 2\n\n# Replicated from the app. Keep in sync.\nsources:\n"))
+    #expect(yml.contains("      # Orders: owned by checkout.\n      - name: raw_orders"))
+    #expect(yml.contains("to: source('app', 'raw_members')"))
+    #expect(yml.contains("field: member_id"))
+    #expect(!yml.contains("name: raw_users"))
+    let staging = draft.files.first { $0.path == "models/stg_users.sql" }?.content ?? ""
+    #expect(staging.contains(") as raw_users\n),"), "an unaliased source gets the old name as alias")
+    let aliased = draft.files.first { $0.path == "models/paying_users.sql" }?.content ?? ""
+    #expect(aliased.contains(") as u -- all users"), "an existing alias is kept")
+  }
+
+  @Test func openQuestionsWithoutDecisions() throws {
+    let draft = try FixDrafter(
+      project: Self.project, report: Self.report, live: Self.live, dialect: .postgres, files: Self.files
+    ).draft()
+    #expect(Set(draft.openQuestions.map(\.kind)) == [.splitTemplate, .valueMapping, .fillMissing])
+    #expect(draft.expectedFailures.isEmpty, "an unanswered question is not a rejection")
+  }
+
+  @Test func rejectedMappingDraftsNoCaseAndKeepsTheObservedValues() throws {
+    let draft = try FixDrafter(
+      project: Self.project, report: Self.report, live: Self.live, dialect: .postgres, files: Self.files,
+      decisions: Self.answers(rejectMapping: true)
+    ).draft()
+    let staging = draft.files.first { $0.path == "models/stg_users.sql" }?.content ?? ""
+    #expect(!staging.contains("case "))
+    #expect(staging.contains("\"Plan Code\" as plan"))
+    let yml = draft.files.first { $0.path == "models/src_app.yml" }?.content ?? ""
+    #expect(yml.contains("values: [\"FREE\", \"PRO'S\"]"))
+  }
+
+  @Test func lowConfidenceRenameIsAQuestionAndUnknownDecisionsAreErrors() throws {
+    var report = Self.report
+    report.changes[1].confidence = 0.5
+    let draft = try FixDrafter(
+      project: Self.project, report: report, live: Self.live, dialect: .postgres, files: Self.files,
+      decisions: Self.answers()
+    ).draft()
+    #expect(draft.openQuestions.map(\.kind) == [.confirmRename])
+    #expect(throws: InputError.self) {
+      try FixDrafter(
+        project: Self.project, report: Self.report, live: Self.live, dialect: .postgres, files: Self.files,
+        decisions: Decisions(["c0000000000": Decision(accept: true)])
+      ).draft()
+    }
+    #expect(throws: InputError.self) {
+      var answers = Self.answers()
+      let split = Self.report.changes[2].id
+      answers.byChange[split] = Decision(template: "{street} {zip}")
+      return try FixDrafter(
+        project: Self.project, report: Self.report, live: Self.live, dialect: .postgres, files: Self.files,
+        decisions: answers
+      ).draft()
+    }
+  }
+
+  @Test func unifiedDiffShowsRemovalsBeforeAdditions() {
+    let diff = UnifiedDiff.make(
+      path: "a.sql", old: "1\n2\n3\n4\n5\n6\n7\n8\n", new: "1\n2\n3\nfour\n5\n6\n7\n8\n")
+    #expect(diff == "--- a/a.sql\n+++ b/a.sql\n@@ -1,7 +1,7 @@\n 1\n 2\n 3\n-4\n+four\n 5\n 6\n 7\n")
+    #expect(UnifiedDiff.make(path: "a", old: "x\n", new: "x\n") == "")
+    #expect(
+      UnifiedDiff.make(path: "n", old: nil, new: "a\n") == "--- /dev/null\n+++ b/n\n@@ -0,0 +1,1 @@\n+a\n")
+  }
+
+  @Test func splitTemplatesParseAndRender() throws {
+    let template = try SplitTemplate.parse("{street}, {city} {{x}}", columns: ["street", "city"])
+    #expect(template.columns == ["street", "city"])
+    #expect(template.description == "{street}, {city} {{x}}")
+    #expect(throws: InputError.self) { try SplitTemplate.parse("{street", columns: nil) }
+    #expect(throws: InputError.self) { try SplitTemplate.parse("no columns", columns: nil) }
+  }
+}
+
+/// Golden files of Core's tests live in Tests/DriftwatchCoreTests/Golden; `DRIFTWATCH_RECORD_GOLDEN=1` re-records.
+enum CoreGolden {
+  static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+    "Golden")
+
+  static func check(_ actual: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation)
+    throws
+  {
+    let url = directory.appendingPathComponent(name)
+    if ProcessInfo.processInfo.environment["DRIFTWATCH_RECORD_GOLDEN"] == "1" {
+      try actual.write(to: url, atomically: true, encoding: .utf8)
+      return
+    }
+    guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
+      Issue.record(
+        "golden file \(name) is missing: run with DRIFTWATCH_RECORD_GOLDEN=1", sourceLocation: sourceLocation)
+      return
+    }
+    #expect(actual == expected, "output differs from Golden/\(name)", sourceLocation: sourceLocation)
+  }
+}
