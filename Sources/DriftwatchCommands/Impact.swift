@@ -98,6 +98,10 @@ struct ImpactCommand: AsyncParsableCommand {
     let read = clock.now
     let trial: MigrationTrial
     let display: String
+    // Declared accepted_values are checked against the values the migration leaves behind.
+    let probe: @Sendable (LiveSchema) -> [ColumnRef] = { live in
+      ImpactAnalysis.columnsToProfile(project: project, live: live)
+    }
     do {
       switch locator {
       case .postgres(let postgres):
@@ -105,11 +109,11 @@ struct ImpactCommand: AsyncParsableCommand {
         trial = try await PostgresMigrationTrial(
           locator: postgres, statementTimeout: statementTimeout, lockTimeout: lockTimeout,
           searchPath: searchPath
-        ).run(statements: statements, schemas: project.sourceSchemas)
+        ).run(statements: statements, schemas: project.sourceSchemas, columnsToProfile: probe)
       case .sqlite(let path):
         display = "sqlite:\(path)"
         trial = try await SQLiteMigrationTrial(path: path).run(
-          statements: statements, schemas: project.sourceSchemas)
+          statements: statements, schemas: project.sourceSchemas, columnsToProfile: probe)
       }
     } catch let failure as MigrationStatementFailure {
       throw MigrationError.failed(

@@ -42,7 +42,12 @@ public struct PostgresMigrationTrial: Sendable {
   /// Runs `statements` (already checked by `MigrationSafety`) and returns `schemas` before and after.
   /// A statement the server rejects throws `MigrationStatementFailure` with its line; other failures are
   /// `WarehouseError`s. The transaction is rolled back in every case.
-  public func run(statements: [SQLStatement], schemas: [SchemaRef]) async throws -> MigrationTrial {
+  /// `columnsToProfile` picks, from the schema before and after, the columns whose values are profiled in the
+  /// transaction (`ImpactAnalysis.columnsToProfile`).
+  public func run(
+    statements: [SQLStatement], schemas: [SchemaRef],
+    columnsToProfile: @Sendable (LiveSchema) -> [ColumnRef] = { _ in [] }
+  ) async throws -> MigrationTrial {
     try await PostgresSession.withConnection(
       to: locator, applicationName: Self.applicationName, logger: logger, connectTimeout: connectTimeout
     ) { connection in
@@ -51,7 +56,9 @@ public struct PostgresMigrationTrial: Sendable {
       try await session.run("BEGIN")
       let result: Result<MigrationTrial, any Error>
       do {
-        result = .success(try await trial(session, statements: statements, schemas: schemas))
+        result = .success(
+          try await trial(
+            session, statements: statements, schemas: schemas, columnsToProfile: columnsToProfile))
       } catch {
         result = .failure(error)
       }
@@ -62,17 +69,15 @@ public struct PostgresMigrationTrial: Sendable {
   }
 
   private func trial(
-    _ session: PostgresWarehouse.ReadOnlySession, statements: [SQLStatement], schemas: [SchemaRef]
+    _ session: PostgresWarehouse.ReadOnlySession, statements: [SQLStatement], schemas: [SchemaRef],
+    columnsToProfile: @Sendable (LiveSchema) -> [ColumnRef]
   ) async throws -> MigrationTrial {
-    try await setLocal("statement_timeout", String(DurationText.milliseconds(statementTimeout)), session)
-    try await setLocal("lock_timeout", String(DurationText.milliseconds(lockTimeout)), session)
     // PostgreSQL 14+: notice a vanished client during a long statement (missing_ok read: older servers skip).
     var binds = PostgresBindings()
     binds.append("client_connection_check_interval")
     let known = try await session.query("SELECT current_setting($1, true)", binds: binds)
-    if let row = known.first, (try? row.decode(String?.self)) != nil {
-      try await setLocal("client_connection_check_interval", "1000", session)
-    }
+    let checksClient = (known.first.flatMap { try? $0.decode(String?.self) }) != nil
+    try await setGuards(session, checksClient: checksClient)
     if let searchPath {
       try await setLocal("search_path", PostgresSession.quoted(searchPath), session)
     }
@@ -80,6 +85,8 @@ public struct PostgresMigrationTrial: Sendable {
     let clock = ContinuousClock()
     var started = clock.now
     let before = try await PostgresWarehouse.introspect(schemas: schemas, on: session)
+    let beforeProfiles = try await PostgresWarehouse.profile(
+      columns: columnsToProfile(before), topK: DriftEngine.valueProbeTopK, on: session)
     var introspect = clock.now - started
     started = clock.now
     for statement in statements {
@@ -89,6 +96,13 @@ public struct PostgresMigrationTrial: Sendable {
         let rows = try await session.connection.query(
           PostgresQuery(unsafeSQL: statement.text), logger: logger)
         for try await _ in rows {}
+        // pg_dump-style files start with `SET statement_timeout = 0`: the guards stay driftwatch's.
+        let head = statement.text.prefix(6).uppercased()
+        if head.hasPrefix("SET") || head.hasPrefix("RESET")
+          || statement.text.lowercased().contains("set_config")
+        {
+          try await setGuards(session, checksClient: checksClient)
+        }
       } catch let error as PSQLError where error.code == .server {
         throw MigrationStatementFailure(line: statement.line, message: describe(error))
       } catch {
@@ -98,9 +112,19 @@ public struct PostgresMigrationTrial: Sendable {
     let apply = clock.now - started
     started = clock.now
     let after = try await PostgresWarehouse.introspect(schemas: schemas, on: session)
+    let afterProfiles = try await PostgresWarehouse.profile(
+      columns: columnsToProfile(after), topK: DriftEngine.valueProbeTopK, on: session)
     introspect += clock.now - started
     return MigrationTrial(
-      before: before, after: after, applyMs: milliseconds(apply), introspectMs: milliseconds(introspect))
+      before: before, after: after, applyMs: milliseconds(apply), introspectMs: milliseconds(introspect),
+      beforeProfiles: beforeProfiles, afterProfiles: afterProfiles)
+  }
+
+  /// The timeouts (and the dead-client check) for the rest of the transaction.
+  private func setGuards(_ session: PostgresWarehouse.ReadOnlySession, checksClient: Bool) async throws {
+    try await setLocal("statement_timeout", String(DurationText.milliseconds(statementTimeout)), session)
+    try await setLocal("lock_timeout", String(DurationText.milliseconds(lockTimeout)), session)
+    if checksClient { try await setLocal("client_connection_check_interval", "1000", session) }
   }
 
   /// `SET LOCAL name = value`, with the value bound (`set_config(name, value, is_local => true)`).

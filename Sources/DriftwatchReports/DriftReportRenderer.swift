@@ -176,8 +176,10 @@ public struct DriftReportRenderer: Sendable {
     let topLevel = report.changes.filter { $0.parent == nil }
     for change in topLevel where change.breaking || change.kind != .tableAdded && change.kind != .columnAdded
     {
-      lines += block(
-        change, children: report.changes.filter { $0.parent == change.id }, location: location)
+      // Children, and their own children (a value remap under a column rename), in report order.
+      let childIDs = Set(report.changes.filter { $0.parent == change.id }.map(\.id))
+      let children = report.changes.filter { $0.parent == change.id || childIDs.contains($0.parent ?? "") }
+      lines += block(change, children: children, location: location)
     }
     let additions = topLevel.filter { !$0.breaking && ($0.kind == .tableAdded || $0.kind == .columnAdded) }
     if !additions.isEmpty {

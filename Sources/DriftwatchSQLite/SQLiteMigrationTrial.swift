@@ -18,10 +18,18 @@ public struct SQLiteMigrationTrial: Sendable {
 
   /// Runs `statements` (already checked by `MigrationSafety`) on a copy and returns `schemas` before and
   /// after. A statement SQLite rejects throws `MigrationStatementFailure` with its line.
-  public func run(statements: [SQLStatement], schemas: [SchemaRef]) async throws -> MigrationTrial {
+  /// `columnsToProfile` picks, from the schema before and after, the columns whose values are profiled
+  /// (`ImpactAnalysis.columnsToProfile`).
+  public func run(
+    statements: [SQLStatement], schemas: [SchemaRef],
+    columnsToProfile: @Sendable (LiveSchema) -> [ColumnRef] = { _ in [] }
+  ) async throws -> MigrationTrial {
     let clock = ContinuousClock()
     var started = clock.now
-    let before = try await SQLiteWarehouse(path: path, attachments: attachments).introspect(schemas: schemas)
+    let original = SQLiteWarehouse(path: path, attachments: attachments)
+    let before = try await original.introspect(schemas: schemas)
+    let beforeProfiles = try await original.profile(
+      columns: columnsToProfile(before), topK: DriftEngine.valueProbeTopK)
     var introspect = clock.now - started
 
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -53,11 +61,14 @@ public struct SQLiteMigrationTrial: Sendable {
     let apply = clock.now - started
 
     started = clock.now
-    let after = try await SQLiteWarehouse(path: copy, attachments: copiedAttachments).introspect(
-      schemas: schemas)
+    let migrated = SQLiteWarehouse(path: copy, attachments: copiedAttachments)
+    let after = try await migrated.introspect(schemas: schemas)
+    let afterProfiles = try await migrated.profile(
+      columns: columnsToProfile(after), topK: DriftEngine.valueProbeTopK)
     introspect += clock.now - started
     return MigrationTrial(
-      before: before, after: after, applyMs: milliseconds(apply), introspectMs: milliseconds(introspect))
+      before: before, after: after, applyMs: milliseconds(apply), introspectMs: milliseconds(introspect),
+      beforeProfiles: beforeProfiles, afterProfiles: afterProfiles)
   }
 
   /// Copies each file (with its `-wal`, if any) while a read transaction on the original keeps writers

@@ -70,6 +70,13 @@ struct ImpactPostgresTests {
       let report = try CLI.json(json.stdout)
       try Acme.expectIncident(report)
       #expect(report["kind"] as? String == "impact")
+      // The remap is proven on the migrated rows, read inside the transaction before it was rolled back.
+      let remap = (report["changes"] as? [[String: Any]] ?? []).first {
+        $0["kind"] as? String == "values_remapped"
+      }
+      #expect(remap?["from"] as? String == "customer_segment")
+      #expect(remap?["to"] as? String == "account_tier")
+      #expect(Set(remap?["values"] as? [String] ?? []) == ["gold", "silver", "bronze"], "\(remap ?? [:])")
       let migration = try #require(report["migration"] as? [String: Any])
       #expect(migration["statements"] as? Int == 3)
       #expect(migration["rolled_back"] as? Bool == true)
@@ -97,7 +104,7 @@ struct ImpactPostgresTests {
       let github = try CLI.run(arguments + ["--format", "github"], environment: Self.environment(db))
       #expect(github.status == 1)
       let annotations = github.stdout.split(separator: "\n").filter { $0.hasPrefix("::error ") }
-      #expect(annotations.count == 5)
+      #expect(annotations.count == 6)
       #expect(
         annotations.first?.hasPrefix(
           "::error file=\(Acme.postgresMigration),line=\(dropLine),title=driftwatch%3A table_renamed::")
@@ -165,13 +172,15 @@ struct ImpactPostgresTests {
       let scratch = try Scratch()
       defer { scratch.remove() }
       let slow = scratch.file("slow.sql")
-      try "ALTER TABLE raw.raw_customers ADD COLUMN x int;\nSELECT pg_sleep(5);\n".write(
-        toFile: slow, atomically: true, encoding: .utf8)
+      // A migration that lifts the timeout itself (as pg_dump output does) does not escape it.
+      try "SET statement_timeout = 0;\nALTER TABLE raw.raw_customers ADD COLUMN x int;\nSELECT pg_sleep(5);\n"
+        .write(
+          toFile: slow, atomically: true, encoding: .utf8)
       let timedOut = try CLI.run(
         ["impact", slow, "--project", CLI.acme, "--warehouse", Self.url(db), "--statement-timeout", "300ms"],
         environment: Self.environment(db))
       #expect(timedOut.status == 2)
-      #expect(timedOut.stderr.contains("\(slow):2:"))
+      #expect(timedOut.stderr.contains("\(slow):3:"))
       #expect(timedOut.stderr.contains("--statement-timeout 300ms"))
 
       // Another session holds a lock on raw_customers: the migration gives up after --lock-timeout.
@@ -353,7 +362,8 @@ struct ImpactGoldenTests {
       let project = try DbtProjectReader.read(projectDirectory: CLI.acme)
       let statements = SQLScript.statements(in: try CLI.read(Acme.postgresMigration), dialect: .postgres)
       let trial = try await PostgresMigrationTrial(locator: db, searchPath: "raw").run(
-        statements: statements, schemas: project.sourceSchemas)
+        statements: statements, schemas: project.sourceSchemas,
+        columnsToProfile: { ImpactAnalysis.columnsToProfile(project: project, live: $0) })
       let migration = "examples/acme/migrations/0001_users_to_accounts.postgres.sql"
       let report = ImpactAnalysis.report(
         project: project, migration: migration, statements: statements, dialect: .postgres, trial: trial,

@@ -9,14 +9,23 @@ public struct MigrationTrial: Sendable, Hashable {
   public var after: LiveSchema
   /// Milliseconds spent running the migration's statements.
   public var applyMs: Double
-  /// Milliseconds spent reading the catalog (both times).
+  /// Milliseconds spent reading the catalog and profiling (both times).
   public var introspectMs: Double
+  /// Profiles of the columns `ImpactAnalysis.columnsToProfile` asked for, before and after: the values the
+  /// migration left behind (a remap of `customer_segment` into `account_tier`), read before rollback.
+  public var beforeProfiles: [ColumnProfile]
+  public var afterProfiles: [ColumnProfile]
 
-  public init(before: LiveSchema, after: LiveSchema, applyMs: Double = 0, introspectMs: Double = 0) {
+  public init(
+    before: LiveSchema, after: LiveSchema, applyMs: Double = 0, introspectMs: Double = 0,
+    beforeProfiles: [ColumnProfile] = [], afterProfiles: [ColumnProfile] = []
+  ) {
     self.before = before
     self.after = after
     self.applyMs = applyMs
     self.introspectMs = introspectMs
+    self.beforeProfiles = beforeProfiles
+    self.afterProfiles = afterProfiles
   }
 }
 
@@ -109,8 +118,8 @@ public enum ImpactAnalysis {
     trial: MigrationTrial, warehouse: String
   ) -> ImpactReport {
     let engine = DriftEngine(project: project)
-    let before = engine.diff(live: trial.before)
-    let after = engine.diff(live: trial.after)
+    let before = changes(engine, trial.before, trial.beforeProfiles)
+    let after = changes(engine, trial.after, trial.afterProfiles)
     let beforeIDs = Set(before.map(\.id))
     let afterIDs = Set(after.map(\.id))
     let caused = after.filter { !beforeIDs.contains($0.id) }
@@ -121,6 +130,22 @@ public enum ImpactAnalysis {
       resolved: before.filter { !afterIDs.contains($0.id) },
       lines: MigrationAttribution.lines(
         for: caused, statements: statements, project: project, dialect: dialect))
+  }
+
+  /// The columns whose values must be profiled in `live` (declared `accepted_values`, followed through
+  /// renames): what the adapters profile before and after the migration, inside the trial.
+  public static func columnsToProfile(project: ProjectGraph, live: LiveSchema) -> [ColumnRef] {
+    let engine = DriftEngine(project: project)
+    return engine.valueProbes(changes: engine.diff(live: live), live: live).map(\.column)
+  }
+
+  private static func changes(_ engine: DriftEngine, _ live: LiveSchema, _ profiles: [ColumnProfile])
+    -> [DriftChange]
+  {
+    let changes = engine.diff(live: live)
+    guard !profiles.isEmpty else { return changes }
+    let probes = engine.valueProbes(changes: changes, live: live)
+    return DriftEngine.merge(changes, engine.valueChanges(probes: probes, profiles: profiles))
   }
 }
 
