@@ -1,5 +1,6 @@
 import ArgumentParser
 import DriftwatchCore
+import DriftwatchDbt
 import DriftwatchPostgres
 import DriftwatchReports
 import DriftwatchSQLite
@@ -67,6 +68,43 @@ struct ImpactCommand: AsyncParsableCommand {
       valueName: "DURATION"))
   var lockTimeout: String = "5s"
 
+  @Flag(
+    name: .long,
+    help:
+      "Staging parity (PostgreSQL): also apply the migration to a throwaway copy of the database, write the drafted fix into a temporary copy of the dbt project, run the real dbt build there and report pass/fail per node."
+  )
+  var dbtBuild = false
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "With --dbt-build: the dbt executable (default: $DRIFTWATCH_DBT, else dbt on PATH).", valueName: "PATH")
+  )
+  var dbt: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "With --dbt-build: answers to the drafted fix's questions (docs/fix.md).", valueName: "FILE"))
+  var decisions: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "With --dbt-build: the dbt profiles.yml directory, for the profile name and target schema (default: dbt's search order).",
+      valueName: "DIR"))
+  var profilesDir: String?
+
+  @Option(name: .long, help: ArgumentHelp("With --dbt-build: the profiles.yml target.", valueName: "NAME"))
+  var target: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "With --dbt-build: the database to connect to while creating and dropping the copy.", valueName: "NAME")
+  )
+  var maintenanceDb: String = "postgres"
+
   @Flag(name: .long, help: "No colour in text output (also: NO_COLOR set, or output not a terminal).")
   var noColor = false
 
@@ -88,6 +126,24 @@ struct ImpactCommand: AsyncParsableCommand {
     }
     if searchPath != nil, dialect == .sqlite {
       throw InputError("--search-path is for postgresql; sqlite has no search path, leave it out")
+    }
+
+    var parity: (profile: ResolvedProfile, dbt: String)?
+    if dbtBuild {
+      guard dialect == .postgres else {
+        throw InputError(
+          "--dbt-build needs a postgresql staging database (it copies it with CREATE DATABASE … TEMPLATE); "
+            + "leave it out for sqlite")
+      }
+      let environment = ProcessInfo.processInfo.environment
+      let profile = try ProfilesReader.locator(
+        profilesDirectory: profilesDir, projectDirectory: projectOptions.project, profileName: nil,
+        target: target,
+        environment: environment)
+      parity = (profile, try StagingParity.findDbt(dbt, environment: environment))
+    } else if dbt != nil || decisions != nil || profilesDir != nil || target != nil {
+      throw InputError(
+        "--dbt, --decisions, --profiles-dir and --target go with --dbt-build; add it or leave them out")
     }
 
     let statements = try MigrationFile.statements(path: migration, dialect: dialect)
@@ -122,10 +178,23 @@ struct ImpactCommand: AsyncParsableCommand {
           ? "it ran on a temporary copy, the database file is unchanged"
           : "the transaction was rolled back, nothing was changed")
     }
+    var parityResult: ParityResult?
+    if let parity, case .postgres(let postgres) = locator {
+      do {
+        parityResult = try await StagingParity(
+          staging: postgres, statements: statements, searchPath: searchPath,
+          projectDirectory: projectOptions.project, profile: parity.profile, dbt: parity.dbt,
+          decisionsPath: decisions, maintenanceDatabase: maintenanceDb
+        ).run()
+      } catch let failure as MigrationStatementFailure {
+        throw MigrationError.failed(file: migration, failure, rolledBack: "the copy was dropped")
+      }
+    }
     let tried = clock.now
     var report = ImpactAnalysis.report(
       project: project, migration: migration, statements: statements, dialect: dialect, trial: trial,
       warehouse: display)
+    report.parity = parityResult
     let done = clock.now
     report.timings = ImpactReport.Timings(
       readProjectMs: CheckRun.milliseconds(read - started), applyMs: trial.applyMs,

@@ -76,6 +76,10 @@ public struct ImpactReportRenderer: Sendable {
       lines += renderer.radiusLines(drift)
       lines.append("")
     }
+    if let parity = report.parity {
+      lines += parityLines(parity, renderer: renderer)
+      lines.append("")
+    }
     if !report.preexisting.isEmpty {
       lines.append(
         renderer.styled(
@@ -96,6 +100,49 @@ public struct ImpactReportRenderer: Sendable {
     }
     while lines.last == "" { lines.removeLast() }
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  private func parityLines(_ parity: ParityResult, renderer: DriftReportRenderer) -> [String] {
+    var lines: [String] = []
+    let verdict =
+      parity.passed
+      ? renderer.styled("✓ dbt build passed", .green) : renderer.styled("✗ dbt build failed", .red)
+    lines.append(
+      renderer.styled("staging parity", .bold)
+        + ": \(verdict) on a migrated copy of staging with the drafted fix (\(parity.fixedFiles.count) file(s): "
+        + "\(parity.fixedFiles.joined(separator: ", ")))")
+    lines.append(
+      "  \(parity.count(["success"])) models/seeds built, \(parity.count(["pass"])) tests passed, "
+        + "\(parity.failures.count) failed, \(parity.count(["skipped"])) skipped, \(parity.count(["warn"])) warned "
+        + "(dbt exit \(parity.dbtExitCode))")
+    for node in parity.failures {
+      lines.append("  ✗ \(node.uniqueID) \(node.status)\(node.message.map { ": \($0)" } ?? "")")
+    }
+    for question in parity.openQuestions {
+      lines.append("  open question (answer with --decisions): \(question)")
+    }
+    for failure in parity.expectedFailures { lines.append("  expected to fail: \(failure)") }
+    return lines
+  }
+
+  private func parityJSON(_ parity: ParityResult) -> JSONValue {
+    .object([
+      ("passed", .bool(parity.passed)),
+      ("dbt_exit_code", .integer(Int(parity.dbtExitCode))),
+      ("fixed_files", .strings(parity.fixedFiles)),
+      ("open_questions", .strings(parity.openQuestions)),
+      ("expected_failures", .strings(parity.expectedFailures)),
+      (
+        "nodes",
+        .array(
+          parity.nodes.map { node in
+            .object([
+              ("unique_id", .string(node.uniqueID)), ("status", .string(node.status)),
+              ("message", .optional(node.message)),
+            ])
+          })
+      ),
+    ])
   }
 
   // MARK: JSON (docs/report-schema.md, "impact report")
@@ -147,6 +194,7 @@ public struct ImpactReportRenderer: Sendable {
       ("preexisting", .strings(report.preexisting.map(\.id))),
       ("resolved", .strings(report.resolved.map(\.id))),
     ]
+    if let parity = report.parity { members.append(("dbt_build", parityJSON(parity))) }
     if let timings = report.timings {
       members.append(
         (
@@ -216,6 +264,37 @@ public struct ImpactReportRenderer: Sendable {
       out += renderer.evidenceDetails(drift)
       out.append("")
     }
+    if let parity = report.parity {
+      out.append(
+        "#### \(parity.passed ? "✅" : "❌") Staging parity: dbt build \(parity.passed ? "passed" : "failed") "
+          + "with the drafted fix")
+      out.append("")
+      out.append(
+        "The migration was applied to a throwaway copy of staging and the drafted fix "
+          + "(\(parity.fixedFiles.map { "`\(renderer.cell($0))`" }.joined(separator: ", "))) to a copy of the dbt project."
+      )
+      out.append("")
+      out.append("| built | tests passed | failed | skipped | warned |")
+      out.append("|---:|---:|---:|---:|---:|")
+      out.append(
+        "| \(parity.count(["success"])) | \(parity.count(["pass"])) | \(parity.failures.count) | \(parity.count(["skipped"])) | \(parity.count(["warn"])) |"
+      )
+      out.append("")
+      if !parity.openQuestions.isEmpty || !parity.expectedFailures.isEmpty {
+        for question in parity.openQuestions { out.append("- open question: \(renderer.cell(question))") }
+        for failure in parity.expectedFailures { out.append("- expected to fail: \(renderer.cell(failure))") }
+        out.append("")
+      }
+      out.append("<details><summary>\(parity.nodes.count) dbt nodes</summary>")
+      out.append("")
+      for node in parity.nodes {
+        let mark = node.isFailure ? "❌" : (node.status == "skipped" ? "⏭️" : "✅")
+        out.append("- \(mark) `\(node.uniqueID)` \(node.status)")
+      }
+      out.append("")
+      out.append("</details>")
+      out.append("")
+    }
     if !report.preexisting.isEmpty {
       out.append(
         "_\(report.preexisting.count) change(s) were already there before this migration and are not counted._"
@@ -257,6 +336,17 @@ public struct ImpactReportRenderer: Sendable {
         message += " — nothing in \(drift.project) reads it"
       }
       out.append("::\(change.breaking ? "error" : "notice") \(properties)::\(Self.data(message))")
+    }
+    if let parity = report.parity {
+      for node in parity.failures {
+        out.append(
+          "::error file=\(Self.property(file)),title=\(Self.property("driftwatch: dbt build with the drafted fix"))::"
+            + Self.data("\(node.uniqueID) \(node.status)\(node.message.map { ": \($0)" } ?? "")"))
+      }
+      out.append(
+        "driftwatch impact: staging parity: dbt build \(parity.passed ? "passed" : "failed") with the drafted fix "
+          + "(\(parity.count(["success"])) built, \(parity.count(["pass"])) tests passed, \(parity.failures.count) failed)"
+      )
     }
     if drift.breaking {
       out.append(

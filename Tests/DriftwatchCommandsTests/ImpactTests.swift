@@ -376,3 +376,66 @@ struct ImpactGoldenTests {
     }
   }
 }
+
+/// `impact --dbt-build`: staging parity with the real dbt on the real PostgreSQL.
+@Suite("impact --dbt-build with real dbt", .serialized)
+struct ImpactDbtBuildTests {
+  @Test func theDraftedFixPassesDbtBuildOnAMigratedCopy() async throws {
+    guard let dbt = AcmeFixDbtTests.dbt else { return }
+    // The data team's answers, from `driftwatch fix` on a database the migration was applied to.
+    try await AcmeFixDbtTests.withAcme { project, migrated in
+      try await TestPostgres.load(
+        sql: try CLI.read(Acme.postgresMigration), into: migrated, searchPath: "raw")
+      let decisions = try AcmeFixDbtTests.decisions(for: project, rejectMapping: false)
+
+      try await ImpactPostgresTests.withAcme { staging in
+        let before = try await StagingSnapshot.take(staging)
+        let result = try CLI.run(
+          [
+            "impact", Acme.postgresMigration, "--project", CLI.acme, "--warehouse",
+            ImpactPostgresTests.url(staging),
+            "--search-path", "raw", "--dbt-build", "--dbt", dbt, "--decisions", decisions, "--profiles-dir",
+            CLI.acme,
+            "--format", "json",
+          ],
+          environment: ImpactPostgresTests.environment(staging).merging(project.environment) { first, _ in
+            first
+          })
+        #expect(result.status == 1, "\(result.stderr)")
+        let report = try CLI.json(result.stdout)
+        try Acme.expectIncident(report)
+        let build = try #require(report["dbt_build"] as? [String: Any], "\(result.stdout.prefix(300))")
+        let nodes = Dictionary(
+          uniqueKeysWithValues: (build["nodes"] as? [[String: Any]] ?? []).compactMap { node in
+            (node["unique_id"] as? String).map { ($0, node["status"] as? String ?? "") }
+          })
+        #expect(
+          build["passed"] as? Bool == true,
+          "\(nodes.filter { !["success", "pass", "no-op"].contains($0.value) })")
+        #expect(build["dbt_exit_code"] as? Int == 0)
+        #expect((build["fixed_files"] as? [String])?.count == 3)
+        #expect((build["open_questions"] as? [String])?.isEmpty == true)
+        for model in Acme.radiusModels {
+          #expect(nodes[model] == "success", "\(model): \(nodes[model] ?? "not run")")
+        }
+        #expect(nodes["test.acme.assert_schema_contract_raw_accounts"] == "pass")
+        #expect(nodes.values.filter { $0 == "pass" }.count >= 23)
+
+        // Staging is as it was; the copy is gone.
+        #expect(try await StagingSnapshot.take(staging) == before)
+        let copies = try await TestPostgres.rows(
+          "SELECT count(*)::text FROM pg_catalog.pg_database WHERE datname LIKE 'driftwatch_parity_%'",
+          in: staging)
+        #expect(copies.first?.first == "0")
+      }
+    }
+  }
+
+  @Test func dbtBuildNeedsPostgres() throws {
+    let result = try CLI.run([
+      "impact", Acme.sqliteMigration, "--project", CLI.acme, "--warehouse", "sqlite:x.db", "--dbt-build",
+    ])
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("--dbt-build needs a postgresql staging database"))
+  }
+}

@@ -74,6 +74,8 @@ public struct ImpactReport: Sendable, Hashable {
   /// Change id → the migration line of the statement that caused it, when one can be named.
   public var lines: [String: Int]
   public var timings: Timings?
+  /// With `--dbt-build`: dbt on a copy of staging, migrated, with the drafted fix.
+  public var parity: ParityResult?
 
   public struct Timings: Sendable, Hashable {
     public var readProjectMs: Double
@@ -249,4 +251,50 @@ extension String {
     }
     return self[start...end]
   }
+}
+
+/// Staging parity (`impact --dbt-build`): dbt built on a throwaway copy of staging with the migration
+/// applied and the drafted fix in a copy of the dbt project.
+public struct ParityResult: Sendable, Hashable {
+  public struct Node: Sendable, Hashable {
+    public var uniqueID: String
+    /// dbt's status: success, pass, error, fail, warn, skipped, no-op, …
+    public var status: String
+    public var message: String?
+
+    public init(uniqueID: String, status: String, message: String? = nil) {
+      self.uniqueID = uniqueID
+      self.status = status
+      self.message = message
+    }
+
+    public var isFailure: Bool { ["error", "fail", "runtime error"].contains(status) }
+  }
+
+  /// The copy's database name (dropped afterwards).
+  public var database: String
+  public var dbtExitCode: Int32
+  public var nodes: [Node]
+  /// The drafted files written into the copy of the project.
+  public var fixedFiles: [String]
+  /// Questions of the drafted fix nobody answered (`--decisions`): `id kind: subject`.
+  public var openQuestions: [String]
+  /// Tests the drafted fix expects to fail, and why.
+  public var expectedFailures: [String]
+
+  public init(
+    database: String, dbtExitCode: Int32, nodes: [Node], fixedFiles: [String], openQuestions: [String] = [],
+    expectedFailures: [String] = []
+  ) {
+    self.database = database
+    self.dbtExitCode = dbtExitCode
+    self.nodes = nodes.sorted { $0.uniqueID < $1.uniqueID }
+    self.fixedFiles = fixedFiles
+    self.openQuestions = openQuestions
+    self.expectedFailures = expectedFailures
+  }
+
+  public var passed: Bool { dbtExitCode == 0 && !nodes.contains(where: \.isFailure) }
+  public var failures: [Node] { nodes.filter(\.isFailure) }
+  public func count(_ statuses: Set<String>) -> Int { nodes.filter { statuses.contains($0.status) }.count }
 }
