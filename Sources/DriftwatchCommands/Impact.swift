@@ -224,7 +224,8 @@ enum MigrationFile {
     guard let sql = String(data: data, encoding: .utf8) else {
       throw InputError("migration '\(path)' is not utf-8 text: save it as utf-8")
     }
-    let statements = SQLScript.removingTransactionWrapper(SQLScript.statements(in: sql, dialect: dialect))
+    let statements = MigrationSafety.removingTransactionWrapper(
+      SQLScript.statements(in: sql, dialect: dialect), dialect: dialect)
     if statements.isEmpty {
       throw InputError("migration '\(path)' has no sql statements: nothing to check")
     }

@@ -311,8 +311,11 @@ struct ImpactSQLiteTests {
     let path = try await Acme.sqliteWarehouse(in: scratch, migrated: false)
     let original = try Data(contentsOf: URL(fileURLWithPath: path))
     let harmless = scratch.file("harmless.sql")
-    try "ALTER TABLE raw_customers ADD COLUMN loyalty_points integer;\n".write(
-      toFile: harmless, atomically: true, encoding: .utf8)
+    // SQLite's rebuild recipe: pragmas around the file's own transaction.
+    try
+      "PRAGMA foreign_keys=off;\nBEGIN TRANSACTION;\nALTER TABLE raw_customers ADD COLUMN loyalty_points integer;\nCOMMIT;\nPRAGMA foreign_keys=on;\n"
+      .write(
+        toFile: harmless, atomically: true, encoding: .utf8)
     let safe = try CLI.run(["impact", harmless, "--project", CLI.acme, "--warehouse", "sqlite:\(path)"])
     #expect(safe.status == 0, "\(safe.stderr)")
     #expect(safe.stdout.contains("run on a temporary copy, deleted"))

@@ -119,6 +119,9 @@ struct MigrationSafetyTests {
       sql: "CREATE TABLE a (x);\nBEGIN TRANSACTION;\nCREATE TABLE b (x);", dialect: .sqlite, line: 2,
       mentions: "BEGIN"),
     RefusalCase(
+      name: "COMMIT before trailing settings, without a BEGIN",
+      sql: "CREATE TABLE a (x int);\nCOMMIT;\nSET search_path = public;", line: 2, mentions: "COMMIT"),
+    RefusalCase(
       name: "sqlite END TRANSACTION", sql: "CREATE TABLE a (x);\nEND TRANSACTION;", dialect: .sqlite, line: 2,
       mentions: "END"),
     RefusalCase(
@@ -129,8 +132,8 @@ struct MigrationSafetyTests {
 
   @Test(arguments: refused)
   func refuses(_ example: RefusalCase) {
-    let statements = SQLScript.removingTransactionWrapper(
-      SQLScript.statements(in: example.sql, dialect: example.dialect))
+    let statements = MigrationSafety.removingTransactionWrapper(
+      SQLScript.statements(in: example.sql, dialect: example.dialect), dialect: example.dialect)
     let refusals = MigrationSafety.refusals(in: statements, dialect: example.dialect)
     #expect(refusals.count == 1, "\(refusals)")
     #expect(refusals.first?.line == example.line)
@@ -142,6 +145,14 @@ struct MigrationSafetyTests {
     RefusalCase(
       name: "a whole-file BEGIN … COMMIT wrapper",
       sql: "BEGIN;\nALTER TABLE t RENAME TO u;\nCOMMIT;", line: 0, mentions: ""),
+    RefusalCase(
+      name: "sqlite's table rebuild: pragmas around BEGIN … COMMIT",
+      sql:
+        "PRAGMA foreign_keys=off;\nBEGIN TRANSACTION;\nCREATE TABLE b (x);\nCOMMIT;\nPRAGMA foreign_keys=on;",
+      dialect: .sqlite, line: 0, mentions: ""),
+    RefusalCase(
+      name: "SET before a wrapped file",
+      sql: "SET lock_timeout = '1s';\nBEGIN;\nALTER TABLE t ADD c int;\nCOMMIT;", line: 0, mentions: ""),
     RefusalCase(
       name: "keywords in comments",
       sql:
@@ -177,8 +188,8 @@ struct MigrationSafetyTests {
 
   @Test(arguments: allowed)
   func allows(_ example: RefusalCase) {
-    let statements = SQLScript.removingTransactionWrapper(
-      SQLScript.statements(in: example.sql, dialect: example.dialect))
+    let statements = MigrationSafety.removingTransactionWrapper(
+      SQLScript.statements(in: example.sql, dialect: example.dialect), dialect: example.dialect)
     #expect(MigrationSafety.refusals(in: statements, dialect: example.dialect).isEmpty)
   }
 

@@ -17,10 +17,28 @@ public struct MigrationRefusal: Sendable, Hashable {
 /// quoted identifiers never trigger a refusal; the bodies of `DO` blocks are looked into.
 ///
 /// A `BEGIN … COMMIT` (or `START TRANSACTION … END`) that wraps the whole file is not refused: it asks for
-/// exactly the one transaction driftwatch provides. Strip it with `SQLScript.removingTransactionWrapper`
-/// before calling `refusals`. `SAVEPOINT`, `RELEASE` and `ROLLBACK TO` stay inside the transaction and are
+/// exactly the one transaction driftwatch provides. Strip it with `removingTransactionWrapper` before
+/// calling `refusals`. `SAVEPOINT`, `RELEASE` and `ROLLBACK TO` stay inside the transaction and are
 /// allowed.
 public enum MigrationSafety {
+  /// `statements` without the `BEGIN … COMMIT` that wraps the whole file, also when session settings
+  /// (`PRAGMA`, `SET`, `RESET`) come before or after it — SQLite's table-rebuild recipe is
+  /// `PRAGMA foreign_keys=off; BEGIN; …; COMMIT; PRAGMA foreign_keys=on`. The settings stay, in place.
+  public static func removingTransactionWrapper(_ statements: [SQLStatement], dialect: SQLDialect)
+    -> [SQLStatement]
+  {
+    func isSetting(_ statement: SQLStatement) -> Bool {
+      let first = SQLTokenizer.tokens(in: statement.text, dialect: dialect).first { $0.kind == .word }
+      return ["PRAGMA", "SET", "RESET"].contains(first?.upper ?? "")
+    }
+    guard let start = statements.firstIndex(where: { !isSetting($0) }),
+      let end = statements.lastIndex(where: { !isSetting($0) }), start < end
+    else { return statements }
+    let inner = SQLScript.removingTransactionWrapper(Array(statements[start...end]))
+    guard inner.count == end - start - 1 else { return statements }
+    return Array(statements[..<start]) + inner + Array(statements[(end + 1)...])
+  }
+
   /// Every refusal, in file order. Empty when the migration can be tried.
   public static func refusals(in statements: [SQLStatement], dialect: SQLDialect) -> [MigrationRefusal] {
     statements.flatMap { statement in
