@@ -150,7 +150,7 @@ struct ImpactCommand: AsyncParsableCommand {
     let refusals = MigrationSafety.refusals(in: statements, dialect: dialect)
     if !refusals.isEmpty { throw MigrationError.refused(file: migration, refusals) }
 
-    let project = try projectOptions.load()
+    let project = try projectOptions.load(profile: parity?.profile)
     let read = clock.now
     let trial: MigrationTrial
     let display: String
@@ -192,7 +192,8 @@ struct ImpactCommand: AsyncParsableCommand {
     }
     let tried = clock.now
     var report = ImpactAnalysis.report(
-      project: project, migration: migration, statements: statements, dialect: dialect, trial: trial,
+      project: project, migration: MigrationFile.displayPath(migration), statements: statements,
+      dialect: dialect, trial: trial,
       warehouse: display)
     report.parity = parityResult
     let done = clock.now
@@ -209,6 +210,18 @@ struct ImpactCommand: AsyncParsableCommand {
 
 /// Reading a migration file into statements, with errors a user can act on.
 enum MigrationFile {
+  /// The path as reports show it: relative to the repository in a GitHub Actions job (`GITHUB_WORKSPACE`),
+  /// so that annotations land on the file; otherwise as given.
+  static func displayPath(
+    _ path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+  ) -> String {
+    guard path.hasPrefix("/"), let workspace = environment["GITHUB_WORKSPACE"], !workspace.isEmpty else {
+      return path
+    }
+    let root = workspace.hasSuffix("/") ? workspace : workspace + "/"
+    return path.hasPrefix(root) ? String(path.dropFirst(root.count)) : path
+  }
+
   static func statements(path: String, dialect: SQLDialect) throws -> [SQLStatement] {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

@@ -337,6 +337,25 @@ struct ImpactSQLiteTests {
     #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == original)
   }
 
+  @Test func githubAnnotationsAreRelativeToTheWorkspace() async throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let path = try await Acme.sqliteWarehouse(in: scratch, migrated: false)
+    let result = try CLI.run(
+      [
+        "impact", Acme.sqliteMigration, "--project", CLI.acme, "--warehouse", "sqlite:\(path)", "--format",
+        "github",
+      ], environment: ["GITHUB_WORKSPACE": CLI.repository.path])
+    #expect(result.status == 1, "\(result.stderr)")
+    let migrationLines = try CLI.read(Acme.sqliteMigration).split(
+      separator: "\n", omittingEmptySubsequences: false)
+    let dropLine = (migrationLines.firstIndex { $0.hasPrefix("DROP TABLE raw_customers") } ?? -1) + 1
+    #expect(
+      result.stdout.hasPrefix(
+        "::error file=examples/acme/migrations/0001_users_to_accounts.sqlite.sql,line=\(dropLine),title=driftwatch%3A table_renamed::"
+      ), "\(result.stdout.prefix(300))")
+  }
+
   @Test func badInput() throws {
     let missing = try CLI.run([
       "impact", "/no/such/migration.sql", "--project", CLI.acme, "--warehouse", "sqlite:x.db",
