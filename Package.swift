@@ -38,12 +38,21 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
+    // Snapshot stores: SQLite file (default) and PostgreSQL, behind Core's StateStore.
+    .target(
+      name: "DriftwatchState",
+      dependencies: [
+        "DriftwatchCore", "DriftwatchPostgres",
+        .product(name: "SQLiteNIO", package: "sqlite-nio"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+      ]
+    ),
     // The commands, as a library; the executable is a few lines over it.
     .target(
       name: "DriftwatchCommands",
       dependencies: [
         "DriftwatchCore", "DriftwatchReports", "DriftwatchDbt", "DriftwatchSQLite", "DriftwatchPostgres",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "DriftwatchState", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .executableTarget(name: "driftwatch", dependencies: ["DriftwatchCommands"]),
@@ -62,7 +71,7 @@ let package = Package(
     .testTarget(
       name: "DriftwatchWarehouseTests",
       dependencies: [
-        "DriftwatchSQLite", "DriftwatchPostgres", "DriftwatchDbt", "DriftwatchTestSupport",
+        "DriftwatchSQLite", "DriftwatchPostgres", "DriftwatchDbt", "DriftwatchState", "DriftwatchTestSupport",
         .product(name: "Logging", package: "swift-log"),
       ]
     ),

@@ -15,6 +15,9 @@ struct Check: AsyncParsableCommand {
         driftwatch check --project . --profiles-dir ~/.dbt --target dev
         driftwatch check --project . --catalog target/catalog.json --format json
 
+      When a snapshot exists (driftwatch snapshot), the latest one is used as evidence: its keyed samples
+      are joined to the live tables to prove renames, splits and value remaps. --no-snapshot skips it.
+
       Exit codes: 0 no breaking drift, 1 breaking drift found, 2 usage, input or connection error.
       """)
 
@@ -27,10 +30,17 @@ struct Check: AsyncParsableCommand {
   @Flag(name: .long, help: "No colour in text output (also: NO_COLOR set, or output not a terminal).")
   var noColor = false
 
+  @OptionGroup var stateOptions: StateOptions
+
+  @Flag(name: .long, help: "Do not use the latest snapshot as evidence, even when one exists.")
+  var noSnapshot = false
+
   func run() async throws {
     let (warehouse, profile) = try warehouseOptions.introspector(projectDirectory: projectOptions.project)
+    let store = noSnapshot ? nil : try stateOptions.store(projectDirectory: projectOptions.project)
     let result = try await CheckRun.run(
-      project: { try projectOptions.load(profile: profile) }, warehouse: warehouse)
+      project: { try projectOptions.load(profile: profile) }, warehouse: warehouse,
+      snapshot: { project in try await store?.latest(project: project.projectName) })
     let renderer = DriftReportRenderer(
       color: !noColor && format == .text && Terminal.stdoutWantsColor, toolVersion: Driftwatch.version)
     Terminal.standardOutput(renderer.render(result.report, as: format))

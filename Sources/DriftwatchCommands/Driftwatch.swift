@@ -19,7 +19,10 @@ public struct Driftwatch: AsyncParsableCommand {
       Exit codes: 0 no breaking drift, 1 breaking drift found, 2 usage, input or connection error.
       """,
     version: version,
-    subcommands: [Check.self, ImpactCommand.self, Fix.self, Lineage.self, Demo.self]
+    subcommands: [
+      Check.self, ImpactCommand.self, Fix.self, SnapshotCommand.self, HistoryCommand.self, DiffCommand.self,
+      Lineage.self, Demo.self,
+    ]
   )
 
   public init() {}

@@ -47,14 +47,21 @@ struct Fix: AsyncParsableCommand {
   @Option(name: .long, help: "Inferences below this confidence become questions (0…1).")
   var threshold: Double = 0.8
 
+  @OptionGroup var stateOptions: StateOptions
+
+  @Flag(name: .long, help: "Do not use the latest snapshot as evidence, even when one exists.")
+  var noSnapshot = false
+
   func validate() throws {
     guard (0...1).contains(threshold) else { throw ValidationError("--threshold must be between 0 and 1") }
   }
 
   func run() async throws {
     let (warehouse, profile) = try warehouseOptions.introspector(projectDirectory: projectOptions.project)
+    let store = noSnapshot ? nil : try stateOptions.store(projectDirectory: projectOptions.project)
     let check = try await CheckRun.run(
-      project: { try projectOptions.load(profile: profile) }, warehouse: warehouse)
+      project: { try projectOptions.load(profile: profile) }, warehouse: warehouse,
+      snapshot: { project in try await store?.latest(project: project.projectName) })
     let root = projectOptions.project
     var answers = try decisions.map { try DecisionsReader.read(path: $0) } ?? Decisions()
     let testPath = try DbtProjectReader.testPath(projectDirectory: root)

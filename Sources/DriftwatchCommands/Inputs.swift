@@ -89,9 +89,12 @@ struct CheckRun {
   var live: LiveSchema
   var report: DriftReport
 
-  static func run(project load: () throws -> ProjectGraph, warehouse: any WarehouseIntrospector) async throws
-    -> CheckRun
-  {
+  /// `snapshot` finds the baseline for the project, if any: its evidence is applied when the warehouse can
+  /// be sampled.
+  static func run(
+    project load: () throws -> ProjectGraph, warehouse: any WarehouseIntrospector,
+    snapshot: (ProjectGraph) async throws -> Snapshot? = { _ in nil }
+  ) async throws -> CheckRun {
     let clock = ContinuousClock()
     let started = clock.now
     let project = try load()
@@ -99,15 +102,13 @@ struct CheckRun {
     let live = try await warehouse.introspect(schemas: project.sourceSchemas)
     let introspected = clock.now
     let engine = DriftEngine(project: project)
-    var changes = engine.diff(live: live)
     // Declared accepted_values are checked against the live values, profiled in the warehouse.
-    if let profiler = warehouse as? any WarehouseProfiler {
-      let probes = engine.valueProbes(changes: changes, live: live)
-      if !probes.isEmpty {
-        let profiles = try await profiler.profile(
-          columns: probes.map(\.column), topK: DriftEngine.valueProbeTopK)
-        changes = DriftEngine.merge(changes, engine.valueChanges(probes: probes, profiles: profiles))
-      }
+    var changes = try await engine.changes(live: live, profiler: warehouse as? any WarehouseProfiler)
+    // A baseline snapshot: join its keyed samples to the live tables and compare its profiles.
+    if let sampler = warehouse as? any WarehouseSampler, let baseline = try await snapshot(project) {
+      changes = try await engine.applyingEvidence(
+        to: changes, live: live, snapshot: baseline, sampler: sampler,
+        profiler: warehouse as? any WarehouseProfiler)
     }
     var report = engine.report(changes: changes, warehouse: warehouse.displayName)
     let diffed = clock.now

@@ -14,7 +14,7 @@ extension DriftEngine {
     public var acceptedValues: [String]
     /// The `accepted_values` tests on the declared column.
     public var tests: [String]
-    /// The change that moved the column (a column or table rename), when one did.
+    /// The table rename the column moved with, when there was one.
     public var parent: String?
   }
 
@@ -64,7 +64,7 @@ extension DriftEngine {
           ValueProbe(
             column: ColumnRef(schema: table.schema, table: table.name, column: liveColumn.name),
             sourceID: sourceID, declaredColumn: declared, acceptedValues: entry.values,
-            tests: entry.tests.sorted(), parent: rename?.id ?? tableRename?.id))
+            tests: entry.tests.sorted(), parent: tableRename?.id))
       }
     }
     return probes
@@ -152,8 +152,12 @@ extension DriftEngine {
   public static func merge(_ changes: [DriftChange], _ added: [DriftChange]) -> [DriftChange] {
     var result = changes
     for change in added {
+      // After the change that moved the same column, else after its table's last change.
       let anchor =
-        result.lastIndex { $0.id == change.parent || ($0.parent != nil && $0.parent == change.parent) }
+        result.lastIndex {
+          $0.sourceID == change.sourceID && !$0.kind.isTableLevel && $0.from != nil && $0.from == change.from
+        }
+        ?? result.lastIndex { $0.id == change.parent || ($0.parent != nil && $0.parent == change.parent) }
         ?? result.lastIndex { $0.sourceID == change.sourceID }
       if let anchor {
         result.insert(change, at: result.index(after: anchor))
@@ -166,5 +170,17 @@ extension DriftEngine {
 
   static func valueKey(_ value: String) -> String {
     String(value.lowercased().drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+  }
+}
+
+extension DriftEngine {
+  /// The whole diff: schema changes, then value changes when a profiler can look at the data.
+  public func changes(live: LiveSchema, profiler: (any WarehouseProfiler)?) async throws -> [DriftChange] {
+    let changes = diff(live: live)
+    guard let profiler else { return changes }
+    let probes = valueProbes(changes: changes, live: live)
+    guard !probes.isEmpty else { return changes }
+    let profiles = try await profiler.profile(columns: probes.map(\.column), topK: Self.valueProbeTopK)
+    return Self.merge(changes, valueChanges(probes: probes, profiles: profiles))
   }
 }

@@ -1,0 +1,224 @@
+import ArgumentParser
+import DriftwatchCore
+import DriftwatchReports
+import DriftwatchState
+import Foundation
+
+/// Where snapshots are kept: `--state`, else `.driftwatch/state.db` beside the project.
+struct StateOptions: ParsableArguments {
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The state store: sqlite:PATH or postgres://USER@HOST:PORT/DB (default: DIR/.driftwatch/state.db).",
+      valueName: "URL"))
+  var state: String?
+
+  func store(projectDirectory: String) throws -> any StateStore {
+    guard let state else {
+      return SQLiteStateStore(path: SQLiteStateStore.defaultPath(projectDirectory: projectDirectory))
+    }
+    do {
+      switch try WarehouseLocator.parse(state, environment: ProcessInfo.processInfo.environment) {
+      case .sqlite(let path): return SQLiteStateStore(path: path)
+      case .postgres(let locator): return PostgresStateStore(locator: locator)
+      }
+    } catch let error as WarehouseError {
+      throw InputError(
+        "invalid --state: \(error.message.replacingOccurrences(of: "warehouse", with: "state"))")
+    }
+  }
+}
+
+struct SnapshotCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "snapshot",
+    abstract: "Record the sources' schema, column profiles and keyed samples as a baseline for later checks.",
+    discussion: """
+      Profiles are computed in the warehouse with SQL; each source table with a key (a unique test or a
+      primary/unique key) is sampled by a deterministic hash of the key. `check` then uses the latest
+      snapshot to prove renames, splits and value remaps from the data.
+
+      Examples:
+        driftwatch snapshot --project . --warehouse sqlite:warehouse.db
+        driftwatch snapshot --project . --warehouse postgres://analyst@db:5432/acme --state postgres://dw@state/driftwatch
+        driftwatch snapshot --project . --warehouse sqlite:warehouse.db --no-sample-values
+      """)
+
+  @OptionGroup var projectOptions: ProjectOptions
+  @OptionGroup var warehouseOptions: WarehouseOptions
+  @OptionGroup var stateOptions: StateOptions
+
+  @Option(name: .long, help: ArgumentHelp("Keys sampled per table.", valueName: "N"))
+  var sampleSize: Int = SnapshotPlan.defaultSampleSize
+
+  @Flag(name: .long, help: "Keep hashes of sampled values only (equality evidence, no templates).")
+  var noSampleValues = false
+
+  func validate() throws {
+    if sampleSize < 0 || sampleSize > 100_000 {
+      throw ValidationError("--sample-size must be between 0 and 100000")
+    }
+    if warehouseOptions.catalog != nil {
+      throw ValidationError("snapshot reads the data itself: pass --warehouse (or a profile), not --catalog")
+    }
+  }
+
+  func run() async throws {
+    let clock = ContinuousClock()
+    let started = clock.now
+    let (introspector, profile) = try warehouseOptions.introspector(projectDirectory: projectOptions.project)
+    guard let profiler = introspector as? any WarehouseProfiler,
+      let sampler = introspector as? any WarehouseSampler
+    else { throw InputError("snapshot needs a live warehouse (sqlite: or postgres://)") }
+    let store = try stateOptions.store(projectDirectory: projectOptions.project)
+    let project = try projectOptions.load(profile: profile)
+    let live = try await introspector.introspect(schemas: project.sourceSchemas)
+    let plan = SnapshotPlan.make(project: project, live: live)
+    let now = Date()
+    let metadata = SnapshotMetadata(
+      id: Snapshot.makeID(
+        compactTime: Self.compactTime(now), project: project.projectName, warehouse: introspector.displayName,
+        nonce: UUID().uuidString),
+      takenAt: Self.isoTime(now), project: project.projectName, warehouse: introspector.displayName,
+      driftwatchVersion: Driftwatch.version, sampleSize: sampleSize, valuesHashed: noSampleValues)
+    let showProgress = isatty(STDERR_FILENO) == 1
+    let snapshot = try await plan.run(
+      metadata: metadata, live: live, profiler: profiler, sampler: sampler, sampleSize: sampleSize,
+      hashValues: noSampleValues,
+      progress: { done, total, what in
+        if showProgress { Terminal.standardError("\r\u{1B}[K[\(done)/\(total)] \(what)") }
+      })
+    if showProgress { Terminal.standardError("\r\u{1B}[K") }
+    try await store.save(snapshot)
+    let seconds = CheckRun.milliseconds(clock.now - started) / 1000
+    let meta = snapshot.metadata
+    Terminal.standardOutput(
+      "snapshot \(meta.id) of \(meta.project): \(meta.tables) tables, \(meta.columns) columns profiled, "
+        + "\(meta.sampledKeys) keys sampled from \(snapshot.samples.count) tables"
+        + "\(noSampleValues ? " (values hashed)" : "") in \(String(format: "%.2f", seconds)) s → \(store.displayName)\n"
+    )
+  }
+
+  static func compactTime(_ date: Date) -> String {
+    isoTime(date).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+  }
+
+  static func isoTime(_ date: Date) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime]
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    return formatter.string(from: date)
+  }
+}
+
+struct HistoryCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "history", abstract: "List the project's snapshots, oldest first.")
+
+  @OptionGroup var projectOptions: ProjectOptions
+  @OptionGroup var stateOptions: StateOptions
+
+  @Option(name: .long, help: "Output format: text or json.")
+  var format: HistoryFormat = .text
+
+  enum HistoryFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+  }
+
+  func run() async throws {
+    let project = try projectOptions.load()
+    let store = try stateOptions.store(projectDirectory: projectOptions.project)
+    let snapshots = try await store.list(project: project.projectName)
+    switch format {
+    case .json:
+      let rows: [JSONValue] = snapshots.map { meta in
+        .object([
+          ("id", .string(meta.id)), ("taken_at", .string(meta.takenAt)), ("project", .string(meta.project)),
+          ("warehouse", .string(meta.warehouse)), ("driftwatch_version", .string(meta.driftwatchVersion)),
+          ("tables", .integer(meta.tables)), ("columns", .integer(meta.columns)),
+          ("sampled_keys", .integer(meta.sampledKeys)), ("sample_size", .integer(meta.sampleSize)),
+          ("values_hashed", .bool(meta.valuesHashed)),
+        ])
+      }
+      Terminal.standardOutput(
+        JSONValue.object([("state", .string(store.displayName)), ("snapshots", .array(rows))]).rendered())
+    case .text:
+      guard !snapshots.isEmpty else {
+        Terminal.standardOutput(
+          "no snapshots of \(project.projectName) in \(store.displayName): take one with driftwatch snapshot\n"
+        )
+        return
+      }
+      var lines = [
+        "\(snapshots.count) snapshot\(snapshots.count == 1 ? "" : "s") of \(project.projectName) in \(store.displayName):"
+      ]
+      for meta in snapshots {
+        lines.append(
+          "  \(meta.id)  \(meta.takenAt)  \(meta.tables) tables, \(meta.columns) columns, \(meta.sampledKeys) keys\(meta.valuesHashed ? " (hashed)" : "")  \(meta.warehouse)"
+        )
+      }
+      Terminal.standardOutput(lines.joined(separator: "\n") + "\n")
+    }
+  }
+}
+
+struct DiffCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "diff",
+    abstract: "Compare two snapshots (ids from history) and report what changed, as check does.",
+    discussion: """
+      The first snapshot's tables stand for the declared sources; the second is the live side. Keyed
+      samples of the first are joined to the second's samples where the same keys were sampled.
+
+      Exit codes: 0 no breaking drift, 1 breaking drift found, 2 usage, input or connection error.
+      """)
+
+  @Argument(help: "The older snapshot's id.") var snapshotA: String
+  @Argument(help: "The newer snapshot's id.") var snapshotB: String
+
+  @OptionGroup var projectOptions: ProjectOptions
+  @OptionGroup var stateOptions: StateOptions
+
+  @Option(name: .long, help: "Output format: text, json or markdown.")
+  var format: ReportFormat = .text
+
+  @Flag(name: .long, help: "No colour in text output.")
+  var noColor = false
+
+  func run() async throws {
+    let store = try stateOptions.store(projectDirectory: projectOptions.project)
+    guard let old = try await store.load(id: snapshotA) else {
+      throw InputError("no snapshot \(snapshotA) in \(store.displayName): see driftwatch history")
+    }
+    guard let new = try await store.load(id: snapshotB) else {
+      throw InputError("no snapshot \(snapshotB) in \(store.displayName): see driftwatch history")
+    }
+    var project = try projectOptions.load()
+    // The first snapshot's columns are the declared side.
+    for (id, source) in project.sources {
+      guard let table = old.schema.resolve(schema: source.schemaRef, table: source.identifier) else {
+        continue
+      }
+      project.sources[id]?.columns = table.columns.map {
+        DeclaredColumn(name: $0.name, dataType: $0.dataType)
+      }
+    }
+    let engine = DriftEngine(project: project)
+    var changes = engine.diff(live: new.schema)
+    let sampler = InMemorySampler(
+      tables: new.samples.filter { !$0.hashed }.map { sample in
+        InMemorySampler.Table(
+          ref: sample.table, columns: [sample.key] + sample.columns,
+          rows: sample.rows.map { [$0.key] + $0.values })
+      })
+    changes = try await engine.applyingEvidence(
+      to: changes, live: new.schema, snapshot: old, sampler: sampler,
+      profiler: InMemoryProfiler(profiles: new.profiles))
+    let report = engine.report(changes: changes, warehouse: "\(old.id) → \(new.id)")
+    let renderer = DriftReportRenderer(
+      color: !noColor && format == .text && Terminal.stdoutWantsColor, toolVersion: Driftwatch.version)
+    Terminal.standardOutput(renderer.render(report, as: format))
+    if report.breaking { throw ExitCode(1) }
+  }
+}

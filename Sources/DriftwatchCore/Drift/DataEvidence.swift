@@ -1,0 +1,413 @@
+/// Evidence from the data: a snapshot's keyed samples joined to the live tables on the key (also across
+/// a table rename), and its profiles compared with live ones. Three pure steps around the warehouse:
+/// `evidenceRequests` says which live rows to read, the adapter reads them with bound keys,
+/// `applyingEvidence` raises or lowers confidence, adds evidence lines and fills `mapping` and `template`.
+extension DriftEngine {
+  /// Share of sampled rows that must agree for the data to confirm a rename, a split or a remap.
+  public static let evidenceThreshold = 0.95
+
+  /// The live rows one keyed sample must be joined to.
+  public struct EvidenceRequest: Sendable, Hashable {
+    /// The snapshot's sample (old names, old values).
+    public var sample: KeyedSample
+    /// Where the sampled table is now (after any rename).
+    public var table: TableRef
+    /// The live key column (the sample's key, renamed or not).
+    public var key: String
+    /// Live columns to read, in order.
+    public var columns: [String]
+    /// Declared (old) column → the live column(s) it is now: one for a kept or renamed column, several for
+    /// a split; absent when it is gone.
+    public var targets: [String: [String]]
+
+    public var keys: [String] { sample.rows.map(\.key) }
+  }
+
+  public func evidenceRequests(changes: [DriftChange], live: LiveSchema, snapshot: Snapshot)
+    -> [EvidenceRequest]
+  {
+    var requests: [EvidenceRequest] = []
+    for sample in snapshot.samples {
+      guard let source = project.sources[sample.sourceID],
+        let table = liveTable(for: source, changes: changes, live: live)
+      else { continue }
+      let sourceChanges = changes.filter { $0.sourceID == source.uniqueID && !$0.kind.isTableLevel }
+      var targets: [String: [String]] = [:]
+      for old in [sample.key] + sample.columns {
+        let moves = sourceChanges.filter {
+          $0.from?.lowercased() == old.lowercased()
+            && [.columnRenamed, .columnSplit, .columnMissing].contains($0.kind)
+        }
+        if let move = moves.first {
+          if move.kind != .columnMissing, let to = move.to { targets[old] = to.names }
+        } else if let same = table.columns.first(where: { $0.name.lowercased() == old.lowercased() }) {
+          targets[old] = [same.name]
+        }
+      }
+      guard let keyTarget = targets[sample.key], keyTarget.count == 1, let key = keyTarget.first else {
+        continue
+      }
+      var columns: [String] = []
+      for old in sample.columns {
+        for name in targets[old] ?? [] where !columns.contains(name) { columns.append(name) }
+      }
+      requests.append(
+        EvidenceRequest(
+          sample: sample, table: TableRef(schema: table.schema, name: table.name), key: key, columns: columns,
+          targets: targets))
+    }
+    return requests
+  }
+
+  /// Where a declared source's table is now: the renamed table, else the table of the same name.
+  func liveTable(for source: SourceTable, changes: [DriftChange], live: LiveSchema) -> LiveTable? {
+    let sourceChanges = changes.filter { $0.sourceID == source.uniqueID }
+    if sourceChanges.contains(where: { $0.kind == .tableMissing }) { return nil }
+    if let rename = sourceChanges.first(where: { $0.kind == .tableRenamed }), let relation = rename.relation {
+      return live.tables.first { $0.qualifiedName == relation }
+    }
+    return live.resolve(schema: source.schemaRef, table: source.identifier)
+  }
+
+  /// Live columns whose profile the distribution fallback needs: remapped columns no keyed sample covers.
+  public func distributionProbes(changes: [DriftChange], requests: [EvidenceRequest]) -> [ColumnRef] {
+    let keyed = Set(requests.map(\.sample.sourceID))
+    return changes.compactMap { change in
+      guard change.kind == .valuesRemapped, let sourceID = change.sourceID, !keyed.contains(sourceID),
+        let relation = change.relation, let column = change.column, let source = project.sources[sourceID]
+      else { return nil }
+      let table =
+        relation.hasPrefix(source.schemaRef.description + ".")
+        ? String(relation.dropFirst(source.schemaRef.description.count + 1)) : relation
+      return ColumnRef(schema: source.schemaRef, table: table, column: column)
+    }
+  }
+
+  /// The changes with the data's evidence applied. `fetched[i]` are the live rows for `requests[i]`
+  /// (nil when they could not be read); `liveProfiles` are the profiles of `distributionProbes`.
+  public func applyingEvidence(
+    to changes: [DriftChange], requests: [EvidenceRequest], fetched: [[String: [String?]]?],
+    snapshot: Snapshot, liveProfiles: [ColumnProfile] = []
+  ) -> [DriftChange] {
+    var result = changes
+    var added: [DriftChange] = []
+    for (request, rows) in zip(requests, fetched) {
+      guard let rows else { continue }
+      added += applyKeyed(request, rows: rows, snapshot: snapshot, to: &result)
+    }
+    result = added.isEmpty ? result : Self.merge(result, added)
+    applyDistributions(snapshot: snapshot, liveProfiles: liveProfiles, requests: requests, to: &result)
+    return result
+  }
+
+  // MARK: - keyed evidence
+
+  private func applyKeyed(
+    _ request: EvidenceRequest, rows live: [String: [String?]], snapshot: Snapshot,
+    to changes: inout [DriftChange]
+  ) -> [DriftChange] {
+    let sample = request.sample
+    guard let source = project.sources[sample.sourceID] else { return [] }
+    let sampled = sample.rows.count
+    let joined = sample.rows.filter { live[$0.key] != nil }
+    let found = joined.count
+    let liveIndex = Dictionary(
+      request.columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+    let keyLine =
+      "\(found)/\(sampled) sampled keys of \(sample.table.name).\(sample.key) found as \(request.table.name).\(request.key)"
+    let keyRatio = sampled == 0 ? 0 : Double(found) / Double(sampled)
+
+    func update(_ index: Int, _ body: (inout DriftChange) -> Void) {
+      body(&changes[index])
+    }
+    func adjust(_ change: inout DriftChange, confirmed: Bool?, line: String, low: Double = 0.4) {
+      change.evidence.append(line)
+      if confirmed == true {
+        change.confidence = max(change.confidence, 0.99)
+      } else if confirmed == false {
+        change.confidence = min(change.confidence, low)
+      }
+    }
+
+    // The table: key overlap.
+    if let index = changes.firstIndex(where: { $0.sourceID == source.uniqueID && $0.kind == .tableRenamed }) {
+      update(index) {
+        adjust(
+          &$0, confirmed: keyRatio >= Self.evidenceThreshold ? true : (keyRatio < 0.5 ? false : nil),
+          line: keyLine)
+      }
+    }
+    guard found > 0 else { return [] }
+
+    var added: [DriftChange] = []
+    for (position, old) in ([sample.key] + sample.columns).enumerated() {
+      guard let targets = request.targets[old], !targets.isEmpty else { continue }
+      let moveIndex = changes.firstIndex {
+        $0.sourceID == source.uniqueID && $0.from?.lowercased() == old.lowercased()
+          && ($0.kind == .columnRenamed || $0.kind == .columnSplit)
+      }
+      guard let moveIndex else { continue }
+      if position == 0 {
+        // The key itself: joining on it is the evidence.
+        update(moveIndex) {
+          adjust(
+            &$0, confirmed: keyRatio >= Self.evidenceThreshold ? true : (keyRatio < 0.5 ? false : nil),
+            line: keyLine)
+        }
+        continue
+      }
+      let pairs: [(key: String, old: String?, new: [String?])] = joined.compactMap { row in
+        guard let values = live[row.key] else { return nil }
+        let new = targets.map { name in liveIndex[name].flatMap { values[$0] } ?? nil }
+        return (row.key, row.values[position - 1], new)
+      }
+      if changes[moveIndex].kind == .columnSplit {
+        splitEvidence(pairs, targets: targets, hashed: sample.hashed, change: &changes[moveIndex])
+      } else {
+        var rename = changes[moveIndex]
+        let remap = renameEvidence(
+          pairs.map { ($0.old, $0.new.first ?? nil) }, old: old, new: targets[0], sample: sample,
+          snapshot: snapshot, rename: &rename, changes: &changes)
+        changes[moveIndex] = rename
+        if let remap { added.append(remap) }
+      }
+    }
+    return added
+  }
+
+  /// A kept column's values per key: equal (rename confirmed), a consistent one-to-one table of values
+  /// (a remap), the same values in another order (rejected), or simply different (not confident).
+  /// Returns a new `values_remapped` change when the data proves one and none was reported yet.
+  private func renameEvidence(
+    _ pairs: [(old: String?, new: String?)], old: String, new: String, sample: KeyedSample,
+    snapshot: Snapshot,
+    rename: inout DriftChange, changes: inout [DriftChange]
+  ) -> DriftChange? {
+    let compare: (String?) -> String? = { value in sample.hashed ? value.map(SampleHash.of) : value }
+    let total = pairs.count
+    let equal = pairs.filter { $0.old == compare($0.new) }.count
+    let ratio = Double(equal) / Double(max(total, 1))
+    if ratio >= Self.evidenceThreshold {
+      rename.evidence.append("\(old) = \(new) on \(equal)/\(total) sampled keys")
+      rename.confidence = max(rename.confidence, 0.99)
+      return nil
+    }
+    // A remap: every old value goes to one new value, supported by several rows.
+    var byOld: [String: [String: Int]] = [:]
+    for pair in pairs {
+      guard let oldValue = pair.old, let newValue = pair.new else { continue }
+      byOld[oldValue, default: [:]][newValue, default: 0] += 1
+    }
+    let names = oldValueNames(sample: sample, column: old, snapshot: snapshot)
+    var mapping: [ValueMapping] = []
+    var consistent = !byOld.isEmpty
+    for (oldValue, news) in byOld {
+      let support = news.values.reduce(0, +)
+      guard let (best, count) = news.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) else { continue }
+      if Double(count) < Self.evidenceThreshold * Double(support) || support < 2 { consistent = false }
+      mapping.append(
+        ValueMapping(old: names[oldValue] ?? oldValue, new: best, support: count, total: support))
+    }
+    let newValues = Set(mapping.compactMap(\.new))
+    if consistent && newValues.count == mapping.count && mapping.count <= DriftEngine.valueProbeTopK {
+      mapping.sort { ($1.total ?? 0, $0.old) < ($0.total ?? 0, $1.old) }
+      let table = mapping.map { "\($0.old)→\($0.new ?? "?") \($0.support ?? 0)/\($0.total ?? 0)" }
+      rename.evidence.append(
+        "\(old) → \(new) on every sampled key, with its values renamed one to one: \(table.joined(separator: ", "))"
+      )
+      rename.confidence = max(rename.confidence, 0.95)
+      let line = "per-key mapping from \(total) sampled keys: \(table.joined(separator: ", "))"
+      let semantic = "proven from the data, but what the new values mean is a human's call"
+      if let index = changes.firstIndex(where: {
+        $0.kind == .valuesRemapped && $0.sourceID == rename.sourceID
+          && $0.from?.lowercased() == old.lowercased()
+      }) {
+        changes[index].mapping = mapping
+        changes[index].evidence.append(line)
+        changes[index].evidence.append(semantic)
+        changes[index].evidence.removeAll { $0.contains("a snapshot would prove it") }
+        changes[index].confidence = max(changes[index].confidence, 0.95)
+        return nil
+      }
+      var change = DriftChange(
+        kind: .valuesRemapped, source: rename.source, sourceID: rename.sourceID, relation: rename.relation,
+        from: old, to: .one(new), column: new, confidence: 0.95, breaking: rename.breaking,
+        evidence: [line, semantic], parent: rename.id, blastRadius: rename.blastRadius)
+      change.mapping = mapping
+      change.values = mapping.compactMap(\.new).sorted()
+      return change
+    }
+    // Not the same column: the same values shuffled across keys, or other contents.
+    // Multiset overlap of the values on both sides: near 1 when the same values sit on other keys.
+    var bag: [String: Int] = [:]
+    for value in pairs.compactMap(\.old) { bag[value, default: 0] += 1 }
+    var shared = 0
+    for value in pairs.compactMap({ compare($0.new) }) where (bag[value] ?? 0) > 0 {
+      bag[value, default: 0] -= 1
+      shared += 1
+    }
+    if Double(shared) >= 0.9 * Double(max(total, 1)) {
+      rename.evidence.append(
+        "rejected by the data: \(new) holds the values of \(old) but on other keys (equal on \(equal)/\(total) sampled keys)"
+      )
+      rename.confidence = min(rename.confidence, 0.2)
+    } else {
+      rename.evidence.append(
+        "the data does not confirm it: \(old) = \(new) on only \(equal)/\(total) sampled keys")
+      rename.confidence = min(rename.confidence, ratio >= 0.5 ? 0.5 : 0.3)
+    }
+    return nil
+  }
+
+  /// With hashed samples, the names of old values come from the snapshot's profile (hash → value).
+  private func oldValueNames(sample: KeyedSample, column: String, snapshot: Snapshot) -> [String: String] {
+    guard sample.hashed else { return [:] }
+    let profile = snapshot.profiles.first {
+      $0.column.table == sample.table.name && $0.column.schema == sample.table.schema
+        && $0.column.column == column
+    }
+    var names: [String: String] = [:]
+    for value in profile?.topValues ?? [] { names[SampleHash.of(value.value)] = value.value }
+    return names
+  }
+
+  private func splitEvidence(
+    _ pairs: [(key: String, old: String?, new: [String?])], targets: [String], hashed: Bool,
+    change: inout DriftChange
+  ) {
+    guard !hashed else {
+      change.evidence.append("the sample keeps hashes only (--no-sample-values): no template can be derived")
+      return
+    }
+    let rows = pairs.compactMap { pair in pair.old.map { ($0, pair.new.map { $0 ?? "" }) } }
+    guard let template = SplitTemplate.derive(from: rows, columns: targets) else {
+      change.evidence.append(
+        "no template over \(targets.joined(separator: ", ")) rebuilds \(change.from ?? "the old value")")
+      change.confidence = min(change.confidence, 0.4)
+      return
+    }
+    change.template = template
+    let matched = template.matched ?? 0
+    let sampled = template.sampled ?? 0
+    let ratio = Double(matched) / Double(max(sampled, 1))
+    if ratio >= Self.evidenceThreshold {
+      change.evidence.removeAll { $0.contains("would prove") }
+      change.evidence.append(
+        "\(template) rebuilds \(change.from ?? "the old value") on \(matched)/\(sampled) sampled keys")
+      change.confidence = max(change.confidence, 0.99)
+    } else {
+      change.evidence.append(
+        "\(template) rebuilds \(change.from ?? "the old value") on only \(matched)/\(sampled) sampled keys: a question for a human"
+      )
+      change.confidence = min(change.confidence, 0.6)
+    }
+  }
+
+  // MARK: - distributions (no key)
+
+  private func applyDistributions(
+    snapshot: Snapshot, liveProfiles: [ColumnProfile], requests: [EvidenceRequest],
+    to changes: inout [DriftChange]
+  ) {
+    let keyed = Set(requests.map(\.sample.sourceID))
+    for index in changes.indices {
+      let change = changes[index]
+      guard change.kind == .valuesRemapped, let sourceID = change.sourceID, !keyed.contains(sourceID),
+        let source = project.sources[sourceID], let from = change.from, let column = change.column,
+        let old = snapshot.profiles.first(where: {
+          $0.column.schema == source.schemaRef
+            && $0.column.table.lowercased() == source.identifier.lowercased()
+            && $0.column.column.lowercased() == from.lowercased()
+        }),
+        let new = liveProfiles.first(where: {
+          $0.column.column == column && change.relation?.hasSuffix("." + $0.column.table) == true
+        })
+      else { continue }
+      let oldValues = ColumnProfile.ranked(old.topValues)
+      let newValues = ColumnProfile.ranked(new.topValues)
+      guard old.topValuesComplete, new.topValuesComplete, oldValues.count == newValues.count,
+        !oldValues.isEmpty
+      else {
+        changes[index].evidence.append(
+          "no key to join on, and the value counts before (\(old.distinctCount)) and now (\(new.distinctCount)) do not pair up"
+        )
+        continue
+      }
+      let mapping = zip(oldValues, newValues).map { ValueMapping(old: $0.value, new: $1.value) }
+      let ranks = zip(oldValues, newValues).map { "\($0.value) (\($0.count)) → \($1.value) (\($1.count))" }
+      let sameCounts = zip(oldValues, newValues).allSatisfy { $0.count == $1.count }
+      changes[index].mapping = mapping
+      changes[index].evidence.append(
+        "by frequency rank against snapshot \(snapshot.id) (no key to join on, lower confidence): \(ranks.joined(separator: ", "))"
+      )
+      changes[index].confidence = sameCounts ? 0.7 : 0.5
+    }
+  }
+}
+
+extension SplitTemplate {
+  /// The template that rebuilds the most `rows` (old value, new part values in `columns` order) exactly,
+  /// with the separators found between the parts in the old values. `matched`/`sampled` say how many.
+  public static func derive(from rows: [(old: String, parts: [String])], columns: [String]) -> SplitTemplate?
+  {
+    guard !rows.isEmpty, !columns.isEmpty else { return nil }
+    var tally: [[Part]: Int] = [:]
+    var order: [[Part]] = []
+    for (old, parts) in rows {
+      var orders = [Array(parts.indices)]
+      let positions = parts.map { part in part.isEmpty ? nil : old.firstRange(of: part)?.lowerBound }
+      if positions.allSatisfy({ $0 != nil }) {
+        let byPosition = parts.indices.sorted {
+          (positions[$0] ?? old.startIndex) < (positions[$1] ?? old.startIndex)
+        }
+        if byPosition != orders[0] { orders.append(byPosition) }
+      }
+      for indexes in orders {
+        guard let candidate = candidate(old: old, parts: parts, order: indexes, columns: columns) else {
+          continue
+        }
+        if tally[candidate] == nil { order.append(candidate) }
+        tally[candidate, default: 0] += 1
+      }
+    }
+    guard let best = order.max(by: { (tally[$0] ?? 0) < (tally[$1] ?? 0) }) else { return nil }
+    var template = SplitTemplate(parts: best)
+    template.matched =
+      rows.filter { template.render(Dictionary(uniqueKeysWithValues: zip(columns, $0.parts))) == $0.old }
+      .count
+    template.sampled = rows.count
+    return template
+  }
+
+  /// The parts in `order`, located one after another in `old`; the text between them becomes literals.
+  private static func candidate(old: String, parts: [String], order: [Int], columns: [String]) -> [Part]? {
+    var result: [Part] = []
+    var position = old.startIndex
+    for index in order {
+      let part = parts[index]
+      let range: Range<String.Index>
+      if part.isEmpty {
+        range = position..<position
+      } else {
+        guard let found = old[position...].firstRange(of: part) else { return nil }
+        range = found
+      }
+      let literal = String(old[position..<range.lowerBound])
+      if !literal.isEmpty { result.append(.literal(literal)) }
+      result.append(.column(columns[index]))
+      position = range.upperBound
+    }
+    if position < old.endIndex { result.append(.literal(String(old[position...]))) }
+    return result
+  }
+
+  /// The old value this template makes of the new columns' values.
+  public func render(_ values: [String: String]) -> String {
+    parts.map {
+      switch $0 {
+      case .column(let name): values[name] ?? ""
+      case .literal(let text): text
+      }
+    }.joined()
+  }
+}

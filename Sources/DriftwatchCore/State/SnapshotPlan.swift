@@ -1,0 +1,50 @@
+/// What a snapshot records for a project: which columns to profile and which tables to sample by key.
+/// Pure: the commands run the plan against a `WarehouseProfiler` and a `WarehouseSampler`.
+public struct SnapshotPlan: Sendable, Hashable {
+  public struct SampleTarget: Sendable, Hashable {
+    public var sourceID: String
+    public var table: TableRef
+    public var key: String
+    public var columns: [String]
+  }
+
+  /// Declared columns found in the warehouse (every live column of a source that declares none).
+  public var columns: [ColumnRef]
+  /// One per source table with a key: a `unique` test on a declared column, else the table's only
+  /// primary or unique key column.
+  public var samples: [SampleTarget]
+
+  public static func make(project: ProjectGraph, live: LiveSchema) -> SnapshotPlan {
+    var uniqueTested: [String: [String]] = [:]
+    for node in project.nodes.values where node.resourceType == .test {
+      guard let test = node.test, test.testName == "unique", let column = test.columnName,
+        let attached = test.attachedNode, project.sources[attached] != nil
+      else { continue }
+      uniqueTested[attached, default: []].append(column.lowercased())
+    }
+    var columns: [ColumnRef] = []
+    var samples: [SampleTarget] = []
+    for source in project.sources.values.sorted(by: { $0.uniqueID < $1.uniqueID }) {
+      guard let table = live.resolve(schema: source.schemaRef, table: source.identifier) else { continue }
+      let declared =
+        source.columns.isEmpty
+        ? table.columns
+        : source.columns.compactMap { column in
+          table.columns.first { $0.name == column.name }
+            ?? table.columns.first { $0.name.lowercased() == column.name.lowercased() }
+        }
+      columns += declared.map { ColumnRef(schema: table.schema, table: table.name, column: $0.name) }
+      let tested = uniqueTested[source.uniqueID] ?? []
+      let liveKeys = table.columns.filter(\.isKey)
+      let key =
+        declared.first { tested.contains($0.name.lowercased()) }
+        ?? (liveKeys.count == 1 ? liveKeys.first : nil)
+      guard let key else { continue }
+      samples.append(
+        SampleTarget(
+          sourceID: source.uniqueID, table: TableRef(schema: table.schema, name: table.name), key: key.name,
+          columns: declared.map(\.name).filter { $0 != key.name }))
+    }
+    return SnapshotPlan(columns: columns, samples: samples)
+  }
+}

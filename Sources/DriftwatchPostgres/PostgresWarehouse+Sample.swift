@@ -1,0 +1,100 @@
+import DriftwatchCore
+import PostgresNIO
+
+extension PostgresWarehouse: WarehouseSampler {
+  /// Rows ordered by `md5(key::text)`: the same keys on every run while they exist, spread over the table.
+  /// Read in the read-only transaction; memory is bounded by `limit`.
+  public func sample(table: TableRef, key: String, columns: [String], limit: Int) async throws -> [KeyedRow]?
+  {
+    try await withReadOnlySession { session in
+      guard let resolved = try await session.resolve(table: table, key: key, columns: columns) else {
+        return nil
+      }
+      var binds = PostgresBindings()
+      binds.append(Int64(max(0, limit)))
+      let keyColumn = PostgresSession.quoted(resolved.key.name)
+      let sql = """
+        SELECT \(Self.selectList(resolved)) FROM \(resolved.relation)
+        WHERE \(keyColumn) IS NOT NULL
+        ORDER BY md5(\(keyColumn)::text), 1 LIMIT $1
+        """
+      return try Self.keyedRows(try await session.query(sql, binds: binds), columns: resolved.columns.count)
+    }
+  }
+
+  /// Keys bound as one text array (`= ANY($1)`), cast to the key's type when it is a plain scalar type so
+  /// that the key's index is used.
+  public func rows(table: TableRef, key: String, keys: [String], columns: [String]) async throws
+    -> [String: [String?]]?
+  {
+    try await withReadOnlySession { session in
+      guard let resolved = try await session.resolve(table: table, key: key, columns: columns) else {
+        return nil
+      }
+      guard !keys.isEmpty else { return [:] }
+      var binds = PostgresBindings()
+      binds.append(keys)
+      let keyColumn = PostgresSession.quoted(resolved.key.name)
+      let condition =
+        Self.isIndexableKeyType(resolved.key.dataType)
+        ? "\(keyColumn) = ANY ($1::text[]::\(resolved.key.dataType)[])"
+        : "\(keyColumn)::text = ANY ($1::text[])"
+      let sql = "SELECT \(Self.selectList(resolved)) FROM \(resolved.relation) WHERE \(condition)"
+      var result: [String: [String?]] = [:]
+      for row in try Self.keyedRows(
+        try await session.query(sql, binds: binds), columns: resolved.columns.count)
+      {
+        result[row.key] = row.values
+      }
+      return result
+    }
+  }
+
+  /// Catalog type names (from `format_type`) that text casts to without surprises.
+  static func isIndexableKeyType(_ dataType: String) -> Bool {
+    let allowed = [
+      "smallint", "integer", "bigint", "text", "uuid", "numeric", "date",
+    ]
+    return allowed.contains(dataType) || dataType.hasPrefix("character varying")
+      || dataType.hasPrefix("character(")
+  }
+
+  struct ResolvedTable {
+    var relation: String
+    var key: LiveColumn
+    var columns: [String]
+  }
+
+  private static func selectList(_ table: ResolvedTable) -> String {
+    ([table.key.name] + table.columns).map { "\(PostgresSession.quoted($0))::text" }.joined(separator: ", ")
+  }
+
+  private static func keyedRows(_ rows: [PostgresRow], columns: Int) throws -> [KeyedRow] {
+    try rows.map { row in
+      var cells: [String?] = []
+      for cell in row { cells.append(try cell.decode(String?.self)) }
+      return KeyedRow(key: cells.first.flatMap { $0 } ?? "", values: Array(cells.dropFirst().prefix(columns)))
+    }
+  }
+}
+
+extension PostgresWarehouse.ReadOnlySession {
+  fileprivate func resolve(table: TableRef, key: String, columns: [String]) async throws
+    -> PostgresWarehouse.ResolvedTable?
+  {
+    let (live, schemaNames) = try await liveSchema([table.schema])
+    guard let found = live.resolve(schema: table.schema, table: table.name),
+      let schema = schemaNames[table.schema]
+    else { return nil }
+    func column(_ name: String) -> LiveColumn? {
+      found.columns.first { $0.name == name }
+        ?? found.columns.first { $0.name.lowercased() == name.lowercased() }
+    }
+    guard let keyColumn = column(key) else { return nil }
+    let names = columns.compactMap { column($0)?.name }
+    guard names.count == columns.count else { return nil }
+    return PostgresWarehouse.ResolvedTable(
+      relation: "\(PostgresSession.quoted(schema)).\(PostgresSession.quoted(found.name))", key: keyColumn,
+      columns: names)
+  }
+}

@@ -1,0 +1,206 @@
+import DriftwatchCore
+import Foundation
+import SQLiteNIO
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The default state store: one SQLite file (`.driftwatch/state.db` beside the project), mode 0600 in a
+/// 0700 directory, WAL journal, schema versioned in `driftwatch_migrations`. A snapshot is written in one
+/// `BEGIN IMMEDIATE … COMMIT`: a crash or error half-way leaves no part of it and every earlier one intact.
+public struct SQLiteStateStore: StateStore {
+  public let path: String
+  /// Tests only: fail after writing this many parts of a snapshot, inside the transaction.
+  var failAfterParts: Int?
+
+  public init(path: String) {
+    self.path = path
+  }
+
+  /// The store of a project directory: `DIR/.driftwatch/state.db`.
+  public static func defaultPath(projectDirectory: String) -> String {
+    (projectDirectory as NSString).appendingPathComponent(".driftwatch/state.db")
+  }
+
+  public var displayName: String { "sqlite:\(path)" }
+
+  static let migrations: [[String]] = [
+    [
+      """
+      CREATE TABLE snapshots (
+        id TEXT PRIMARY KEY, project TEXT NOT NULL, taken_at TEXT NOT NULL, metadata TEXT NOT NULL)
+      """,
+      "CREATE INDEX snapshots_by_project ON snapshots (project, taken_at, id)",
+      """
+      CREATE TABLE snapshot_parts (
+        snapshot_id TEXT NOT NULL REFERENCES snapshots (id), part INTEGER NOT NULL, kind TEXT NOT NULL,
+        payload TEXT NOT NULL, PRIMARY KEY (snapshot_id, part))
+      """,
+    ]
+  ]
+
+  public func save(_ snapshot: Snapshot) async throws {
+    let rows = try SnapshotRows.encode(snapshot)
+    try await withConnection(create: true) { connection in
+      try await run(connection, "BEGIN IMMEDIATE")
+      do {
+        try await run(
+          connection, "INSERT INTO snapshots (id, project, taken_at, metadata) VALUES (?1, ?2, ?3, ?4)",
+          [
+            .text(snapshot.id), .text(snapshot.metadata.project), .text(snapshot.metadata.takenAt),
+            .text(rows.metadata),
+          ])
+        for part in rows.parts {
+          if let failAfterParts, part.number >= failAfterParts {
+            throw StateError("injected failure after \(failAfterParts) parts")
+          }
+          try await run(
+            connection,
+            "INSERT INTO snapshot_parts (snapshot_id, part, kind, payload) VALUES (?1, ?2, ?3, ?4)",
+            [.text(snapshot.id), .integer(part.number), .text(part.kind), .text(part.payload)])
+        }
+        try await run(connection, "COMMIT")
+      } catch {
+        try? await run(connection, "ROLLBACK")
+        if let error = error as? StateError, error.message.contains("unique constraint") {
+          throw StateError("snapshot \(snapshot.id) is already in \(displayName): take a new one")
+        }
+        throw error
+      }
+    }
+  }
+
+  public func list(project: String?) async throws -> [SnapshotMetadata] {
+    guard FileManager.default.fileExists(atPath: path) else { return [] }
+    return try await withConnection(create: false) { connection in
+      let rows: [SQLiteRow]
+      if let project {
+        rows = try await query(
+          connection, "SELECT metadata FROM snapshots WHERE project = ?1 ORDER BY taken_at, id",
+          [.text(project)])
+      } else {
+        rows = try await query(connection, "SELECT metadata FROM snapshots ORDER BY taken_at, id")
+      }
+      return try rows.map {
+        try SnapshotRows.decodeMetadata($0.column("metadata")?.string ?? "", store: displayName)
+      }
+    }
+  }
+
+  public func load(id: String) async throws -> Snapshot? {
+    guard FileManager.default.fileExists(atPath: path) else { return nil }
+    return try await withConnection(create: false) { connection in
+      guard
+        let metadata = try await query(
+          connection, "SELECT metadata FROM snapshots WHERE id = ?1", [.text(id)]
+        )
+        .first?.column("metadata")?.string
+      else { return nil }
+      let parts = try await query(
+        connection, "SELECT kind, payload FROM snapshot_parts WHERE snapshot_id = ?1 ORDER BY part",
+        [.text(id)])
+      return try SnapshotRows.decode(
+        metadata: metadata,
+        parts: parts.map { ($0.column("kind")?.string ?? "", $0.column("payload")?.string ?? "") },
+        store: displayName)
+    }
+  }
+
+  // MARK: - connection, file and migrations
+
+  private func withConnection<T: Sendable>(create: Bool, _ body: (SQLiteConnection) async throws -> T)
+    async throws -> T
+  {
+    if create { try prepareFile() }
+    let connection: SQLiteConnection
+    do {
+      connection = try await SQLiteConnection.open(storage: .file(path: path))
+    } catch {
+      throw StateError(
+        "cannot open the state store \(path): \(describe(error)); check the path or pass --state")
+    }
+    let result: Result<T, any Error>
+    do {
+      try await run(connection, "PRAGMA busy_timeout = 5000")
+      if create { try await run(connection, "PRAGMA journal_mode = WAL") }
+      try await migrate(connection)
+      result = .success(try await body(connection))
+    } catch {
+      result = .failure(error)
+    }
+    try? await connection.close()
+    return try result.get()
+  }
+
+  /// Creates the directory (0700) and the file (0600) when missing; keeps an existing file at 0600.
+  private func prepareFile() throws {
+    let directory = (path as NSString).deletingLastPathComponent
+    if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+      do {
+        try FileManager.default.createDirectory(
+          atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      } catch {
+        throw StateError("cannot create \(directory) for the state store: \(describe(error)); pass --state")
+      }
+    }
+    let descriptor = open(path, O_CREAT | O_WRONLY, 0o600)
+    guard descriptor >= 0 else {
+      throw StateError(
+        "cannot create the state store \(path): \(String(cString: strerror(errno))); check the directory or pass --state"
+      )
+    }
+    close(descriptor)
+    _ = chmod(path, 0o600)
+  }
+
+  private func migrate(_ connection: SQLiteConnection) async throws {
+    try await run(
+      connection,
+      "CREATE TABLE IF NOT EXISTS driftwatch_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    let current =
+      try await query(connection, "SELECT coalesce(max(version), 0) AS v FROM driftwatch_migrations").first?
+      .column("v")?.integer ?? 0
+    guard current < Self.migrations.count else {
+      if current > Self.migrations.count {
+        throw StateError(
+          "the state store \(path) was written by a newer driftwatch (schema \(current)); upgrade driftwatch")
+      }
+      return
+    }
+    try await run(connection, "BEGIN IMMEDIATE")
+    do {
+      for (index, statements) in Self.migrations.enumerated() where index + 1 > current {
+        for statement in statements { try await run(connection, statement) }
+        try await run(
+          connection, "INSERT INTO driftwatch_migrations (version, applied_at) VALUES (?1, datetime('now'))",
+          [.integer(index + 1)])
+      }
+      try await run(connection, "COMMIT")
+    } catch {
+      try? await run(connection, "ROLLBACK")
+      throw error
+    }
+  }
+
+  private func run(_ connection: SQLiteConnection, _ sql: String, _ binds: [SQLiteData] = []) async throws {
+    _ = try await query(connection, sql, binds)
+  }
+
+  private func query(_ connection: SQLiteConnection, _ sql: String, _ binds: [SQLiteData] = []) async throws
+    -> [SQLiteRow]
+  {
+    do {
+      return try await connection.query(sql, binds)
+    } catch {
+      throw StateError("state store \(path): \(describe(error))")
+    }
+  }
+
+  private func describe(_ error: any Error) -> String {
+    ((error as? SQLiteError)?.message ?? String(describing: error)).lowercased()
+  }
+}
