@@ -42,6 +42,11 @@ struct ImpactCommand: AsyncParsableCommand {
       valueName: "URL"))
   var warehouse: String
 
+  @OptionGroup var stateOptions: StateOptions
+
+  @Flag(name: .long, help: "Do not use the latest snapshot as a baseline for data evidence.")
+  var noSnapshot = false
+
   @Option(
     name: .long,
     help: ArgumentHelp(
@@ -154,9 +159,12 @@ struct ImpactCommand: AsyncParsableCommand {
     let read = clock.now
     let trial: MigrationTrial
     let display: String
-    // Declared accepted_values are checked against the values the migration leaves behind.
-    let probe: @Sendable (LiveSchema) -> [ColumnRef] = { live in
-      ImpactAnalysis.columnsToProfile(project: project, live: live)
+    // As `check` would see the database, read inside the trial: declared accepted_values against the values
+    // the migration leaves behind, and with a baseline snapshot the keyed samples joined to the migrated rows.
+    let store = noSnapshot ? nil : try stateOptions.store(projectDirectory: projectOptions.project)
+    let baseline = try await store?.latest(project: project.projectName)
+    let inspect: MigrationTrial.Inspection = { live, warehouse in
+      try await ImpactAnalysis.changes(project: project, live: live, warehouse: warehouse, snapshot: baseline)
     }
     do {
       switch locator {
@@ -165,11 +173,11 @@ struct ImpactCommand: AsyncParsableCommand {
         trial = try await PostgresMigrationTrial(
           locator: postgres, statementTimeout: statementTimeout, lockTimeout: lockTimeout,
           searchPath: searchPath
-        ).run(statements: statements, schemas: project.sourceSchemas, columnsToProfile: probe)
+        ).run(statements: statements, schemas: project.sourceSchemas, inspect: inspect)
       case .sqlite(let path):
         display = "sqlite:\(path)"
         trial = try await SQLiteMigrationTrial(path: path).run(
-          statements: statements, schemas: project.sourceSchemas, columnsToProfile: probe)
+          statements: statements, schemas: project.sourceSchemas, inspect: inspect)
       }
     } catch let failure as MigrationStatementFailure {
       throw MigrationError.failed(

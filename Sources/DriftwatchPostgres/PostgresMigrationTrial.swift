@@ -42,11 +42,10 @@ public struct PostgresMigrationTrial: Sendable {
   /// Runs `statements` (already checked by `MigrationSafety`) and returns `schemas` before and after.
   /// A statement the server rejects throws `MigrationStatementFailure` with its line; other failures are
   /// `WarehouseError`s. The transaction is rolled back in every case.
-  /// `columnsToProfile` picks, from the schema before and after, the columns whose values are profiled in the
-  /// transaction (`ImpactAnalysis.columnsToProfile`).
+  /// `inspect` runs twice inside the transaction, before and after the statements, with the schema and the
+  /// database as it is then (`ImpactAnalysis.changes`: profiles and samples of the migrated rows).
   public func run(
-    statements: [SQLStatement], schemas: [SchemaRef],
-    columnsToProfile: @Sendable (LiveSchema) -> [ColumnRef] = { _ in [] }
+    statements: [SQLStatement], schemas: [SchemaRef], inspect: MigrationTrial.Inspection? = nil
   ) async throws -> MigrationTrial {
     try await PostgresSession.withConnection(
       to: locator, applicationName: Self.applicationName, logger: logger, connectTimeout: connectTimeout
@@ -58,7 +57,7 @@ public struct PostgresMigrationTrial: Sendable {
       do {
         result = .success(
           try await trial(
-            session, statements: statements, schemas: schemas, columnsToProfile: columnsToProfile))
+            session, statements: statements, schemas: schemas, inspect: inspect))
       } catch {
         result = .failure(error)
       }
@@ -70,7 +69,7 @@ public struct PostgresMigrationTrial: Sendable {
 
   private func trial(
     _ session: PostgresWarehouse.ReadOnlySession, statements: [SQLStatement], schemas: [SchemaRef],
-    columnsToProfile: @Sendable (LiveSchema) -> [ColumnRef]
+    inspect: MigrationTrial.Inspection?
   ) async throws -> MigrationTrial {
     // PostgreSQL 14+: notice a vanished client during a long statement (missing_ok read: older servers skip).
     var binds = PostgresBindings()
@@ -84,9 +83,9 @@ public struct PostgresMigrationTrial: Sendable {
 
     let clock = ContinuousClock()
     var started = clock.now
-    let before = try await PostgresWarehouse.introspect(schemas: schemas, on: session)
-    let beforeProfiles = try await PostgresWarehouse.profile(
-      columns: columnsToProfile(before), topK: DriftEngine.valueProbeTopK, on: session)
+    let warehouse = PostgresTransactionWarehouse(session: session)
+    let before = try await warehouse.introspect(schemas: schemas)
+    let beforeChanges = try await inspect?(before, warehouse)
     var introspect = clock.now - started
     started = clock.now
     for statement in statements {
@@ -111,13 +110,12 @@ public struct PostgresMigrationTrial: Sendable {
     }
     let apply = clock.now - started
     started = clock.now
-    let after = try await PostgresWarehouse.introspect(schemas: schemas, on: session)
-    let afterProfiles = try await PostgresWarehouse.profile(
-      columns: columnsToProfile(after), topK: DriftEngine.valueProbeTopK, on: session)
+    let after = try await warehouse.introspect(schemas: schemas)
+    let afterChanges = try await inspect?(after, warehouse)
     introspect += clock.now - started
     return MigrationTrial(
       before: before, after: after, applyMs: milliseconds(apply), introspectMs: milliseconds(introspect),
-      beforeProfiles: beforeProfiles, afterProfiles: afterProfiles)
+      beforeChanges: beforeChanges, afterChanges: afterChanges)
   }
 
   /// The timeouts (and the dead-client check) for the rest of the transaction.
@@ -163,5 +161,33 @@ public struct PostgresMigrationTrial: Sendable {
   private func milliseconds(_ duration: Duration) -> Double {
     let (seconds, attoseconds) = duration.components
     return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+  }
+}
+
+/// The database as a migration left it, inside the pre-deploy check's transaction: catalog, profiles and
+/// samples all read on that one connection, before the rollback.
+public struct PostgresTransactionWarehouse: WarehouseIntrospector, WarehouseProfiler, WarehouseSampler {
+  let session: PostgresWarehouse.ReadOnlySession
+
+  public var displayName: String { session.locator.displayURL }
+  public var dialect: SQLDialect { .postgres }
+
+  public func introspect(schemas: [SchemaRef]) async throws -> LiveSchema {
+    try await PostgresWarehouse.introspect(schemas: schemas, on: session)
+  }
+
+  public func profile(columns: [ColumnRef], topK: Int) async throws -> [ColumnProfile] {
+    try await PostgresWarehouse.profile(columns: columns, topK: topK, on: session)
+  }
+
+  public func sample(table: TableRef, key: String, columns: [String], limit: Int) async throws -> [KeyedRow]?
+  {
+    try await PostgresWarehouse.sample(table: table, key: key, columns: columns, limit: limit, on: session)
+  }
+
+  public func rows(table: TableRef, key: String, keys: [String], columns: [String]) async throws
+    -> [String: [String?]]?
+  {
+    try await PostgresWarehouse.rows(table: table, key: key, keys: keys, columns: columns, on: session)
   }
 }

@@ -7,19 +7,27 @@ extension PostgresWarehouse: WarehouseSampler {
   public func sample(table: TableRef, key: String, columns: [String], limit: Int) async throws -> [KeyedRow]?
   {
     try await withReadOnlySession { session in
-      guard let resolved = try await session.resolve(table: table, key: key, columns: columns) else {
-        return nil
-      }
-      var binds = PostgresBindings()
-      binds.append(Int64(max(0, limit)))
-      let keyColumn = PostgresSession.quoted(resolved.key.name)
-      let sql = """
-        SELECT \(Self.selectList(resolved)) FROM \(resolved.relation)
-        WHERE \(keyColumn) IS NOT NULL
-        ORDER BY md5(\(keyColumn)::text), 1 LIMIT $1
-        """
-      return try Self.keyedRows(try await session.query(sql, binds: binds), columns: resolved.columns.count)
+      try await Self.sample(table: table, key: key, columns: columns, limit: limit, on: session)
     }
+  }
+
+  /// `sample` on `session`, inside whatever transaction it is in (the pre-deploy check samples the rows a
+  /// migration left behind, before rolling back).
+  public static func sample(
+    table: TableRef, key: String, columns: [String], limit: Int, on session: ReadOnlySession
+  ) async throws -> [KeyedRow]? {
+    guard let resolved = try await session.resolve(table: table, key: key, columns: columns) else {
+      return nil
+    }
+    var binds = PostgresBindings()
+    binds.append(Int64(max(0, limit)))
+    let keyColumn = PostgresSession.quoted(resolved.key.name)
+    let sql = """
+      SELECT \(selectList(resolved)) FROM \(resolved.relation)
+      WHERE \(keyColumn) IS NOT NULL
+      ORDER BY md5(\(keyColumn)::text), 1 LIMIT $1
+      """
+    return try keyedRows(try await session.query(sql, binds: binds), columns: resolved.columns.count)
   }
 
   /// Keys bound as one text array (`= ANY($1)`), cast to the key's type when it is a plain scalar type so
@@ -28,26 +36,33 @@ extension PostgresWarehouse: WarehouseSampler {
     -> [String: [String?]]?
   {
     try await withReadOnlySession { session in
-      guard let resolved = try await session.resolve(table: table, key: key, columns: columns) else {
-        return nil
-      }
-      guard !keys.isEmpty else { return [:] }
-      var binds = PostgresBindings()
-      binds.append(keys)
-      let keyColumn = PostgresSession.quoted(resolved.key.name)
-      let condition =
-        Self.isIndexableKeyType(resolved.key.dataType)
-        ? "\(keyColumn) = ANY ($1::text[]::\(resolved.key.dataType)[])"
-        : "\(keyColumn)::text = ANY ($1::text[])"
-      let sql = "SELECT \(Self.selectList(resolved)) FROM \(resolved.relation) WHERE \(condition)"
-      var result: [String: [String?]] = [:]
-      for row in try Self.keyedRows(
-        try await session.query(sql, binds: binds), columns: resolved.columns.count)
-      {
-        result[row.key] = row.values
-      }
-      return result
+      try await Self.rows(table: table, key: key, keys: keys, columns: columns, on: session)
     }
+  }
+
+  /// `rows` on `session`, inside whatever transaction it is in.
+  public static func rows(
+    table: TableRef, key: String, keys: [String], columns: [String], on session: ReadOnlySession
+  ) async throws -> [String: [String?]]? {
+    guard let resolved = try await session.resolve(table: table, key: key, columns: columns) else {
+      return nil
+    }
+    guard !keys.isEmpty else { return [:] }
+    var binds = PostgresBindings()
+    binds.append(keys)
+    let keyColumn = PostgresSession.quoted(resolved.key.name)
+    let condition =
+      isIndexableKeyType(resolved.key.dataType)
+      ? "\(keyColumn) = ANY ($1::text[]::\(resolved.key.dataType)[])"
+      : "\(keyColumn)::text = ANY ($1::text[])"
+    let sql = "SELECT \(selectList(resolved)) FROM \(resolved.relation) WHERE \(condition)"
+    var result: [String: [String?]] = [:]
+    for row in try keyedRows(
+      try await session.query(sql, binds: binds), columns: resolved.columns.count)
+    {
+      result[row.key] = row.values
+    }
+    return result
   }
 
   /// Catalog type names (from `format_type`) that text casts to without surprises.

@@ -18,18 +18,16 @@ public struct SQLiteMigrationTrial: Sendable {
 
   /// Runs `statements` (already checked by `MigrationSafety`) on a copy and returns `schemas` before and
   /// after. A statement SQLite rejects throws `MigrationStatementFailure` with its line.
-  /// `columnsToProfile` picks, from the schema before and after, the columns whose values are profiled
-  /// (`ImpactAnalysis.columnsToProfile`).
+  /// `inspect` runs on the original (read-only) and on the migrated copy, with the schema and the database
+  /// (`ImpactAnalysis.changes`: profiles and samples of the migrated rows).
   public func run(
-    statements: [SQLStatement], schemas: [SchemaRef],
-    columnsToProfile: @Sendable (LiveSchema) -> [ColumnRef] = { _ in [] }
+    statements: [SQLStatement], schemas: [SchemaRef], inspect: MigrationTrial.Inspection? = nil
   ) async throws -> MigrationTrial {
     let clock = ContinuousClock()
     var started = clock.now
     let original = SQLiteWarehouse(path: path, attachments: attachments)
     let before = try await original.introspect(schemas: schemas)
-    let beforeProfiles = try await original.profile(
-      columns: columnsToProfile(before), topK: DriftEngine.valueProbeTopK)
+    let beforeChanges = try await inspect?(before, original)
     var introspect = clock.now - started
 
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -63,12 +61,11 @@ public struct SQLiteMigrationTrial: Sendable {
     started = clock.now
     let migrated = SQLiteWarehouse(path: copy, attachments: copiedAttachments)
     let after = try await migrated.introspect(schemas: schemas)
-    let afterProfiles = try await migrated.profile(
-      columns: columnsToProfile(after), topK: DriftEngine.valueProbeTopK)
+    let afterChanges = try await inspect?(after, migrated)
     introspect += clock.now - started
     return MigrationTrial(
       before: before, after: after, applyMs: milliseconds(apply), introspectMs: milliseconds(introspect),
-      beforeProfiles: beforeProfiles, afterProfiles: afterProfiles)
+      beforeChanges: beforeChanges, afterChanges: afterChanges)
   }
 
   /// Copies each file (with its `-wal`, if any) while a read transaction on the original keeps writers

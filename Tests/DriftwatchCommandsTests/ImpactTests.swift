@@ -120,6 +120,38 @@ struct ImpactPostgresTests {
     }
   }
 
+  /// With a baseline snapshot, the keyed samples are joined to the migrated rows inside the transaction: the
+  /// remap and the split are proven from the data before the rollback.
+  @Test func aSnapshotProvesTheRemapFromTheMigratedRows() async throws {
+    try await Self.withAcme { db in
+      let scratch = try Scratch()
+      defer { scratch.remove() }
+      let state = "sqlite:" + scratch.file("state.db")
+      let snapshot = try CLI.run(
+        ["snapshot", "--project", CLI.acme, "--warehouse", Self.url(db), "--state", state],
+        environment: Self.environment(db))
+      #expect(snapshot.status == 0, "\(snapshot.stderr)")
+      let before = try await StagingSnapshot.take(db)
+      let result = try CLI.run(
+        [
+          "impact", Acme.postgresMigration, "--project", CLI.acme, "--warehouse", Self.url(db),
+          "--search-path",
+          "raw", "--state", state, "--format", "json",
+        ], environment: Self.environment(db))
+      #expect(result.status == 1, "\(result.stderr)")
+      let changes = try CLI.json(result.stdout)["changes"] as? [[String: Any]] ?? []
+      let remap = changes.first { $0["kind"] as? String == "values_remapped" }
+      let mapping = Dictionary(
+        uniqueKeysWithValues: (remap?["mapping"] as? [[String: Any]] ?? []).compactMap { pair in
+          (pair["old"] as? String).map { ($0, pair["new"] as? String ?? "") }
+        })
+      #expect(mapping == ["premium": "gold", "standard": "silver", "basic": "bronze"], "\(remap ?? [:])")
+      let split = changes.first { $0["kind"] as? String == "column_split" }
+      #expect(split?["template"] != nil, "\(split ?? [:])")
+      #expect(try await StagingSnapshot.take(db) == before)
+    }
+  }
+
   @Test func aHarmlessMigrationExitsZero() async throws {
     try await Self.withAcme { db in
       let scratch = try Scratch()
@@ -385,7 +417,9 @@ struct ImpactGoldenTests {
       let statements = SQLScript.statements(in: try CLI.read(Acme.postgresMigration), dialect: .postgres)
       let trial = try await PostgresMigrationTrial(locator: db, searchPath: "raw").run(
         statements: statements, schemas: project.sourceSchemas,
-        columnsToProfile: { ImpactAnalysis.columnsToProfile(project: project, live: $0) })
+        inspect: { live, warehouse in
+          try await ImpactAnalysis.changes(project: project, live: live, warehouse: warehouse, snapshot: nil)
+        })
       let migration = "examples/acme/migrations/0001_users_to_accounts.postgres.sql"
       let report = ImpactAnalysis.report(
         project: project, migration: migration, statements: statements, dialect: .postgres, trial: trial,

@@ -9,23 +9,27 @@ public struct MigrationTrial: Sendable, Hashable {
   public var after: LiveSchema
   /// Milliseconds spent running the migration's statements.
   public var applyMs: Double
-  /// Milliseconds spent reading the catalog and profiling (both times).
+  /// Milliseconds spent reading the catalog and inspecting the data (both times).
   public var introspectMs: Double
-  /// Profiles of the columns `ImpactAnalysis.columnsToProfile` asked for, before and after: the values the
-  /// migration left behind (a remap of `customer_segment` into `account_tier`), read before rollback.
-  public var beforeProfiles: [ColumnProfile]
-  public var afterProfiles: [ColumnProfile]
+  /// The changes `Inspection` found before and after (value and data evidence read before rollback); nil
+  /// without one, and `ImpactAnalysis` diffs the schemas alone.
+  public var beforeChanges: [DriftChange]?
+  public var afterChanges: [DriftChange]?
+
+  /// Looks at the database as it is (schema given), through an adapter that reads inside the trial.
+  public typealias Inspection =
+    @Sendable (LiveSchema, any WarehouseProfiler & WarehouseSampler) async throws -> [DriftChange]
 
   public init(
     before: LiveSchema, after: LiveSchema, applyMs: Double = 0, introspectMs: Double = 0,
-    beforeProfiles: [ColumnProfile] = [], afterProfiles: [ColumnProfile] = []
+    beforeChanges: [DriftChange]? = nil, afterChanges: [DriftChange]? = nil
   ) {
     self.before = before
     self.after = after
     self.applyMs = applyMs
     self.introspectMs = introspectMs
-    self.beforeProfiles = beforeProfiles
-    self.afterProfiles = afterProfiles
+    self.beforeChanges = beforeChanges
+    self.afterChanges = afterChanges
   }
 }
 
@@ -120,8 +124,8 @@ public enum ImpactAnalysis {
     trial: MigrationTrial, warehouse: String
   ) -> ImpactReport {
     let engine = DriftEngine(project: project)
-    let before = changes(engine, trial.before, trial.beforeProfiles)
-    let after = changes(engine, trial.after, trial.afterProfiles)
+    let before = trial.beforeChanges ?? engine.diff(live: trial.before)
+    let after = trial.afterChanges ?? engine.diff(live: trial.after)
     let beforeIDs = Set(before.map(\.id))
     let afterIDs = Set(after.map(\.id))
     let caused = after.filter { !beforeIDs.contains($0.id) }
@@ -134,20 +138,18 @@ public enum ImpactAnalysis {
         for: caused, statements: statements, project: project, dialect: dialect))
   }
 
-  /// The columns whose values must be profiled in `live` (declared `accepted_values`, followed through
-  /// renames): what the adapters profile before and after the migration, inside the trial.
-  public static func columnsToProfile(project: ProjectGraph, live: LiveSchema) -> [ColumnRef] {
+  /// What `check` finds in `live`, for a trial's `Inspection`: the schema diff, declared `accepted_values`
+  /// against the profiled values, and with a baseline snapshot the data evidence (keyed samples joined to the
+  /// migrated rows) — all read through `warehouse`, inside the trial.
+  public static func changes(
+    project: ProjectGraph, live: LiveSchema, warehouse: any WarehouseProfiler & WarehouseSampler,
+    snapshot: Snapshot?
+  ) async throws -> [DriftChange] {
     let engine = DriftEngine(project: project)
-    return engine.valueProbes(changes: engine.diff(live: live), live: live).map(\.column)
-  }
-
-  private static func changes(_ engine: DriftEngine, _ live: LiveSchema, _ profiles: [ColumnProfile])
-    -> [DriftChange]
-  {
-    let changes = engine.diff(live: live)
-    guard !profiles.isEmpty else { return changes }
-    let probes = engine.valueProbes(changes: changes, live: live)
-    return DriftEngine.merge(changes, engine.valueChanges(probes: probes, profiles: profiles))
+    let changes = try await engine.changes(live: live, profiler: warehouse)
+    guard let snapshot else { return changes }
+    return try await engine.applyingEvidence(
+      to: changes, live: live, snapshot: snapshot, sampler: warehouse, profiler: warehouse)
   }
 }
 
