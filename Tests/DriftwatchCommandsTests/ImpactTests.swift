@@ -263,7 +263,7 @@ struct ImpactPostgresTests {
       try """
       CREATE TABLE raw_accounts (account_id integer primary key);
       ALTER TABLE raw_customers RENAME TO raw_customers_old;
-      SELECT pg_sleep(30);
+      SELECT pg_sleep(600);
       """.write(toFile: file, atomically: true, encoding: .utf8)
       let before = try await StagingSnapshot.take(db)
 
@@ -271,7 +271,7 @@ struct ImpactPostgresTests {
       process.executableURL = try CLI.executable
       process.arguments = [
         "impact", file, "--project", CLI.acme, "--warehouse", Self.url(db), "--search-path", "raw",
-        "--statement-timeout", "60s",
+        "--statement-timeout", "15min",
       ]
       var environment = ProcessInfo.processInfo.environment
       environment["PGPASSWORD"] = db.password ?? ""
@@ -284,9 +284,12 @@ struct ImpactPostgresTests {
         SELECT count(*)::text FROM pg_catalog.pg_stat_activity
         WHERE application_name = 'driftwatch impact' AND datname = '\(db.database)'
         """
-      // Wait until the migration is inside pg_sleep: the DDL before it has run, uncommitted.
+      // Wait until the migration is inside pg_sleep: the DDL before it has run, uncommitted. The sleep is
+      // long (10 minutes) and the wait is by the clock, so a loaded machine cannot make the test miss it.
+      let clock = ContinuousClock()
+      let started = clock.now
       var sleeping = false
-      for _ in 0..<300 where !sleeping {
+      while !sleeping, clock.now - started < .seconds(240) {
         let rows = try await TestPostgres.rows(
           activity + " AND query LIKE 'SELECT pg_sleep%' AND state = 'active'", in: db)
         sleeping = rows.first?.first == "1"
@@ -303,16 +306,16 @@ struct ImpactPostgresTests {
       #expect(process.terminationReason == .uncaughtSignal)
       #expect(process.terminationStatus == SIGKILL)
 
-      // The server notices the dead client (client_connection_check_interval) and rolls back.
-      let clock = ContinuousClock()
+      // The server notices the dead client (client_connection_check_interval, 1 s) and rolls back, long
+      // before the 10-minute statement would have ended on its own.
       let killedAt = clock.now
       var gone = false
-      for _ in 0..<200 where !gone {
+      while !gone, clock.now - killedAt < .seconds(240) {
         gone = try await TestPostgres.rows(activity, in: db).first?.first == "0"
         if !gone { try await Task.sleep(for: .milliseconds(100)) }
       }
       #expect(gone, "the killed session's backend is still running")
-      #expect(clock.now - killedAt < .seconds(10), "the server took \(clock.now - killedAt) to roll back")
+      #expect(clock.now - killedAt < .seconds(120), "the server took \(clock.now - killedAt) to roll back")
       #expect(try await StagingSnapshot.take(db) == before, "something of the killed migration persisted")
     }
   }
