@@ -20,8 +20,8 @@ public struct Driftwatch: AsyncParsableCommand {
       """,
     version: version,
     subcommands: [
-      Check.self, Fix.self, SnapshotCommand.self, HistoryCommand.self, DiffCommand.self, Lineage.self,
-      Demo.self,
+      Check.self, ImpactCommand.self, Fix.self, SnapshotCommand.self, HistoryCommand.self, DiffCommand.self,
+      Lineage.self, Demo.self,
     ]
   )
 
