@@ -37,6 +37,13 @@ struct JSONCursor {
     self.bytes = bytes
   }
 
+  /// A cursor at `index` (the start of a value found earlier), for reading it apart from the rest.
+  init(bytes: UnsafeBufferPointer<UInt8>, at index: Int, path: [String]) {
+    self.bytes = bytes
+    self.index = index
+    self.path = path
+  }
+
   var pathText: String { path.isEmpty ? "top level" : path.joined(separator: ".") }
 
   func invalid() -> Failure { .invalid(path: pathText) }

@@ -13,7 +13,11 @@ import Foundation
 /// Declared column order is kept (JSON objects are read in file order).
 public enum ManifestReader {
   public static func read(path: String) throws -> ProjectGraph {
-    guard let data = FileManager.default.contents(atPath: path) else {
+    // Mapped, not copied: a large project's manifest is hundreds of megabytes.
+    guard
+      let data = (try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped))
+        ?? FileManager.default.contents(atPath: path)
+    else {
       throw DbtError(
         "no manifest at \(path); run `dbt parse` in the project to write target/manifest.json, or pass its path"
       )
@@ -131,27 +135,27 @@ public enum ManifestReader {
 /// the read when missing; fields driftwatch can do without are read leniently: a surprising shape in one of
 /// them must not make a whole manifest unreadable.
 private struct SlimManifest {
-  struct Kwargs {
+  struct Kwargs: Sendable {
     var columnName: String?
     var values: [JSONScalar]?
     var model: String?
   }
 
-  struct TestMetadata {
+  struct TestMetadata: Sendable {
     var name: String?
     var namespace: String?
     var kwargs: Kwargs?
   }
 
-  struct Config {
+  struct Config: Sendable {
     var enabled: Bool?
   }
 
-  struct DependsOn {
+  struct DependsOn: Sendable {
     var nodes: [String]?
   }
 
-  struct Node {
+  struct Node: Sendable {
     var config: Config?
     var resourceType: String
     var name: String
@@ -217,12 +221,14 @@ private struct SlimManifest {
           }
         }
       case "nodes":
-        var read: [String: Node] = [:]
-        read.reserveCapacity(1024)
+        // Where each node's bytes are (skipping is cheap), then the nodes read on every core.
+        var spans: [NodeSpan] = []
         try cursor.forEachMember { (cursor: inout JSONCursor, id: String) throws(Failure) in
-          read[id] = try readNode(&cursor)
+          let start = cursor.index
+          try cursor.skipValue()
+          spans.append(NodeSpan(id: id, start: start))
         }
-        nodes = read
+        nodes = try readNodes(spans, in: cursor)
       case "sources":
         if cursor.readNull() { return }
         var read: [String: Source] = [:]
@@ -243,6 +249,45 @@ private struct SlimManifest {
     }
     guard let nodes else { throw .missing(key: "nodes", path: "top level") }
     return SlimManifest(projectName: projectName, nodes: nodes, sources: sources, exposures: exposures)
+  }
+
+  private struct NodeSpan: Sendable {
+    var id: String
+    var start: Int
+  }
+
+  /// The bytes of the manifest, read (never written) by several threads at once.
+  private struct SharedBytes: @unchecked Sendable {
+    let bytes: UnsafeBufferPointer<UInt8>
+  }
+
+  private static func readNodes(_ spans: [NodeSpan], in cursor: JSONCursor) throws(Failure) -> [String: Node]
+  {
+    let shared = SharedBytes(bytes: cursor.bytes)
+    let path = cursor.path
+    let chunkSize = 512
+    let chunks = Array(stride(from: 0, to: spans.count, by: chunkSize))
+    let results = FileReading.parallelMap(chunks) { first in
+      Result { () throws(Failure) -> [Node] in
+        var nodes: [Node] = []
+        nodes.reserveCapacity(chunkSize)
+        for span in spans[first..<min(first + chunkSize, spans.count)] {
+          var reader = JSONCursor(bytes: shared.bytes, at: span.start, path: path + [span.id])
+          nodes.append(try readNode(&reader))
+        }
+        return nodes
+      }
+    }
+    var nodes: [String: Node] = [:]
+    nodes.reserveCapacity(spans.count)
+    var position = 0
+    for result in results {
+      for node in try result.get() {
+        nodes[spans[position].id] = node
+        position += 1
+      }
+    }
+    return nodes
   }
 
   private static func required(_ value: String?, _ key: String, _ cursor: JSONCursor) throws(Failure)
@@ -434,7 +479,7 @@ private struct SlimManifest {
 }
 
 /// A JSON scalar as Python's `str()` prints it (accepted values can be strings, numbers, booleans, null).
-private enum JSONScalar {
+private enum JSONScalar: Sendable {
   case string(String)
   case int(Int)
   case double(Double)
