@@ -35,11 +35,19 @@ class CommandFailed(Exception):
     pass
 
 
+TIME = "/usr/bin/time"
+
+
 def run_measured(cmd: list[str], env: dict[str, str] | None = None, cwd: str | None = None):
-    """Runs cmd; returns (seconds, peak RSS in MB, stdout). Peak RSS from wait4's rusage of this child alone."""
+    """Runs cmd; returns (seconds, peak RSS in MB, stdout).
+
+    Linux counts a child's memory before its exec into its peak RSS, so a child spawned by this script (which
+    holds a parsed manifest: hundreds of MB at 20,000 models) would report this script's size. The peak is
+    therefore taken from GNU time's report on its own child when /usr/bin/time exists, else from wait4."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env, cwd=cwd)
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile(mode="r") as peak:
+        timed = [TIME, "-q", "-f", "%M", "-o", peak.name, *cmd] if os.access(TIME, os.X_OK) else cmd
+        proc = subprocess.Popen(timed, stdout=subprocess.PIPE, stderr=err, env=env, cwd=cwd)
         assert proc.stdout is not None
         out = proc.stdout.read()  # read fully before waiting, so a large output cannot block the child
         proc.stdout.close()
@@ -51,7 +59,12 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None, cwd: str | N
             raise CommandFailed(
                 f"{' '.join(cmd)} exited {proc.returncode}:\n{err.read().decode(errors='replace')[-2000:]}"
                 f"\n{out.decode(errors='replace')[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024.0, out.decode()
+        rss_mb = usage.ru_maxrss / 1024.0
+        if timed is not cmd:
+            reported = peak.read().strip().splitlines()
+            if reported and reported[-1].isdigit():
+                rss_mb = int(reported[-1]) / 1024.0
+    return elapsed, rss_mb, out.decode()
 
 
 def dbt_ids(stdout: str) -> set[str]:
