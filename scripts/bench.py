@@ -214,16 +214,194 @@ def bench_lineage(exe, models, runs, workdir):
     return summarize(f"lineage '{selector}' ({models} models, cold)", samples, rss, f"   nodes {nodes}")
 
 
+def bench_lineage_growth(exe, sizes, runs, workdir):
+    """How lineage cost grows with the project: the widest `source:x+` of the first source system, cold
+    process each run, at each size. Prints one table row per size."""
+    print(f"{'models':>7} {'files':>7} {'nodes':>7} {'selected':>8} {'median ms':>10} {'p95 ms':>8} {'peak MB':>8}")
+    for models in sizes:
+        project = os.path.join(workdir, f"growth-{models}")
+        subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "generate_project.py"), "--models",
+                        str(models), "--out", project], check=True, stdout=subprocess.DEVNULL)
+        files = sum(len(names) for _, _, names in os.walk(project))
+        _, _, listing = run_measured([exe, "lineage", "--project", project, "resource_type:source", "--format",
+                                      "json"])
+        first = sorted(n["unique_id"] for n in json.loads(listing)["nodes"] if n["resource_type"] == "source")[0]
+        system = first.split(".")[2]
+        kinds = ["source", "model", "seed", "snapshot", "test", "exposure", "analysis"]
+        _, _, everything = run_measured([exe, "lineage", "--project", project,
+                                         *[f"resource_type:{kind}" for kind in kinds], "--format", "json"])
+        total = len(json.loads(everything)["nodes"])
+        selector = f"source:{system}+"
+        samples, rss, selected = [], [], 0
+        for _ in range(runs):
+            elapsed, peak, out = run_measured([exe, "lineage", "--project", project, selector, "--format", "json"])
+            samples.append(elapsed)
+            rss.append(peak)
+            selected = len(json.loads(out)["nodes"])
+        samples.sort()
+        median = statistics.median(samples)
+        p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+        print(f"{models:>7} {files:>7} {total:>7} {selected:>8} {median * 1000:>10.0f} {p95 * 1000:>8.0f} "
+              f"{max(rss):>8.0f}", flush=True)
+        shutil.rmtree(project, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- check on a large PostgreSQL warehouse
+
+WORDS = ["orders", "customers", "payments", "invoices", "accounts", "events", "sessions", "tickets", "plans",
+         "products", "prices", "refunds", "leads", "contacts", "shipments", "users", "teams", "campaigns"]
+COLUMN_WORDS = ["name", "email", "status", "amount", "currency", "created_at", "updated_at", "is_deleted",
+                "country", "quantity", "description", "category", "priority", "score", "external_ref",
+                "opened_at", "closed_at", "owner_name", "tier", "region", "channel", "source_system", "notes",
+                "discount", "tax", "total", "balance", "phone", "city", "postal_code", "state", "segment",
+                "plan_name", "seats", "renewal_at", "cancelled_at", "reason", "agent", "rating", "weight",
+                "height", "color", "size", "sku", "vendor", "warehouse", "carrier", "tracking_number"]
+COLUMN_TYPES = ["text", "integer", "bigint", "numeric(12,2)", "timestamp", "date", "boolean", "varchar(64)"]
+
+
+def large_warehouse(rng, tables, columns, declared):
+    """(schemas, declared table specs, warehouse SQL). Every table has `columns` columns; `declared` of the
+    `tables` tables are dbt sources, spread evenly over 20 schemas with the undeclared ones. The warehouse
+    then drifts from the declarations: some declared tables lose a column, get one renamed, change a type,
+    or are renamed themselves."""
+    schemas = [f"raw_s{index:02d}" for index in range(20)]
+    specs = []
+    for index in range(tables):
+        schema = schemas[index % len(schemas)]
+        name = f"{WORDS[index % len(WORDS)]}_{index:05d}"
+        pool = rng.sample(COLUMN_WORDS, min(columns - 1, len(COLUMN_WORDS)))
+        cols = [("id", "integer")]
+        for position in range(columns - 1):
+            word = pool[position % len(pool)] if position < len(pool) else f"{pool[position % len(pool)]}_{position}"
+            cols.append((word, rng.choice(COLUMN_TYPES)))
+        ratio = max(1, tables // max(1, declared))
+        specs.append({"schema": schema, "name": name, "columns": cols,
+                      "declared": declared > 0 and (index // len(schemas)) % ratio == 0})
+    declared_specs = [spec for spec in specs if spec["declared"]][:declared]
+    chosen = {id(spec) for spec in declared_specs}
+    for spec in specs:
+        spec["declared"] = id(spec) in chosen
+    statements = [f'CREATE SCHEMA "{schema}";' for schema in schemas]
+    drift = {"dropped": 0, "renamed_column": 0, "retyped": 0, "renamed_table": 0}
+    ordinal = 0
+    for spec in specs:
+        cols = list(spec["columns"])
+        name = spec["name"]
+        if spec["declared"]:
+            ordinal += 1
+            if ordinal % 50 == 1:
+                cols.pop(rng.randrange(1, len(cols)))
+                drift["dropped"] += 1
+            elif ordinal % 50 == 2:
+                at = rng.randrange(1, len(cols))
+                cols[at] = (cols[at][0] + "_value", cols[at][1])
+                drift["renamed_column"] += 1
+            elif ordinal % 50 == 3:
+                at = rng.randrange(1, len(cols))
+                cols[at] = (cols[at][0], "text" if cols[at][1] != "text" else "integer")
+                drift["retyped"] += 1
+            elif ordinal % 100 == 4:
+                name = name + "_v2"
+                drift["renamed_table"] += 1
+        body = ", ".join(f'"{column}" {kind}' for column, kind in cols)
+        statements.append(f'CREATE TABLE "{spec["schema"]}"."{name}" ({body}, PRIMARY KEY ("id"));')
+    # In transactions of 500 tables: one transaction for all would run out of lock slots.
+    batches = ["BEGIN;\n" + "\n".join(statements[start:start + 500]) + "\nCOMMIT;"
+               for start in range(0, len(statements), 500)]
+    return schemas, declared_specs, "\n".join(batches) + "\n", drift
+
+
+def large_project(directory, declared_specs):
+    """A dbt project declaring `declared_specs` as sources (all columns, with data types, a unique and a
+    not_null test on id), one staging model reading a few columns of each."""
+    os.makedirs(os.path.join(directory, "models", "staging"), exist_ok=True)
+    with open(os.path.join(directory, "dbt_project.yml"), "w") as handle:
+        handle.write('name: warehouse_scale\nversion: "1.0.0"\nconfig-version: 2\nprofile: warehouse_scale\n'
+                     'model-paths: ["models"]\n')
+    by_schema = {}
+    for spec in declared_specs:
+        by_schema.setdefault(spec["schema"], []).append(spec)
+    for schema, specs in sorted(by_schema.items()):
+        source = schema.replace("raw_", "")
+        lines = ["version: 2", "", "sources:", f"  - name: {source}", f"    schema: {schema}", "    tables:"]
+        for spec in specs:
+            lines.append(f"      - name: {spec['name']}")
+            lines.append("        columns:")
+            for column, kind in spec["columns"]:
+                lines.append(f"          - name: {column}")
+                lines.append(f"            data_type: {kind}")
+                if column == "id":
+                    lines.append("            data_tests: [unique, not_null]")
+            model = f"stg_{source}__{spec['name']}"
+            picked = ", ".join(column for column, _ in spec["columns"][:4])
+            with open(os.path.join(directory, "models", "staging", f"{model}.sql"), "w") as handle:
+                handle.write(f"select {picked}\nfrom {{{{ source('{source}', '{spec['name']}') }}}}\n")
+        with open(os.path.join(directory, "models", "staging", f"_{source}__sources.yml"), "w") as handle:
+            handle.write("\n".join(lines) + "\n")
+
+
+def bench_check_postgres_large(exe, runs, workdir, tables=10000, columns=30, declared=2000):
+    import random
+    rng = random.Random(7)
+    schemas, declared_specs, sql, drift = large_warehouse(rng, tables, columns, declared)
+    project = os.path.join(workdir, "warehouse-scale")
+    large_project(project, declared_specs)
+    script = f"""
+set -euo pipefail
+source {ROOT}/scripts/lib/postgres.sh
+pg_start_cluster 2>/dev/null
+printf '%s\\n' "$PG_HOST" "$PG_PORT" "$PG_USER" "$PG_PASSWORD" "$PG_DIR"
+"""
+    host, port, user, password, directory = subprocess.run(
+        ["bash", "-c", script], check=True, capture_output=True, text=True).stdout.split()
+    stop = f"source {ROOT}/scripts/lib/postgres.sh; PG_DIR={directory} pg_stop_cluster"
+    try:
+        env = dict(os.environ, PGPASSWORD=password, PGHOST=host, PGPORT=port, PGUSER=user)
+        subprocess.run(["psql", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-qc", "CREATE DATABASE scale"],
+                       check=True, env=env)
+        path = os.path.join(workdir, "warehouse-scale.sql")
+        with open(path, "w") as handle:
+            handle.write(sql)
+        started = time.perf_counter()
+        subprocess.run(["psql", "-d", "scale", "-v", "ON_ERROR_STOP=1", "-q", "-f", path],
+                       check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(["psql", "-d", "scale", "-qc", "VACUUM ANALYZE"], check=True, env=env)
+        print(f"# warehouse: {tables} tables x {columns} columns in {len(schemas)} schemas, {declared} declared "
+              f"as sources; drift: {drift}; loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        url = f"postgres://{user}@{host}:{port}/scale?sslmode=disable"
+        samples, rss, steps = [], [], []
+        changes = 0
+        for _ in range(runs):
+            elapsed, peak, out = run_measured([exe, "check", "--project", project, "--warehouse", url, "--format",
+                                               "json"], env=dict(os.environ, PGPASSWORD=password), expect=(1,))
+            samples.append(elapsed)
+            rss.append(peak)
+            report = json.loads(out)
+            steps.append(report.get("timings_ms", {}))
+            changes = len(report.get("changes", []))
+        read = statistics.median(s.get("read_project", 0) for s in steps)
+        introspect = statistics.median(s.get("introspect", 0) for s in steps)
+        diff = statistics.median(s.get("diff", 0) for s in steps)
+        return summarize(f"check, PostgreSQL {tables} tables / {tables * columns} columns", samples, rss,
+                         f"   (inside: project {read:.0f} ms, introspect {introspect:.0f} ms, diff {diff:.0f} ms, "
+                         f"introspect + diff {introspect + diff:.0f} ms; {changes} changes)")
+    finally:
+        subprocess.run(["bash", "-c", stop], check=False, stdout=subprocess.DEVNULL)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", help="a driftwatch binary to measure (default: build release)")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--models", type=int, default=20000, help="size of the generated project for lineage")
-    parser.add_argument("--only", choices=["check-sqlite", "check-postgres", "lineage", "snapshot-postgres"],
-                        action="append")
+    parser.add_argument("--only", choices=["check-sqlite", "check-postgres", "check-postgres-large", "lineage",
+                                           "lineage-growth", "snapshot-postgres"], action="append")
+    parser.add_argument("--sizes", default="1000,5000,20000,50000", help="project sizes for lineage-growth")
+    parser.add_argument("--tables", type=int, default=10000, help="tables in the large PostgreSQL warehouse")
+    parser.add_argument("--declared", type=int, default=2000, help="of which declared as dbt sources")
     parser.add_argument("--rows", default="100000,1000000", help="table sizes for snapshot-postgres")
     args = parser.parse_args()
-    only = set(args.only or ["check-sqlite", "check-postgres", "lineage"])
+    only = set(args.only or ["check-sqlite", "check-postgres", "check-postgres-large", "lineage", "lineage-growth"])
     exe = binary(args)
     print(f"# driftwatch benchmarks · {time.strftime('%Y-%m-%d')} · {os.cpu_count()} cores · {exe}")
     workdir = tempfile.mkdtemp(prefix="driftwatch-bench-")
@@ -238,8 +416,14 @@ def main():
                             env=dict(os.environ, PGPASSWORD=password))
             finally:
                 subprocess.run(["bash", "-c", stop], check=False, stdout=subprocess.DEVNULL)
+        if "check-postgres-large" in only:
+            bench_check_postgres_large(exe, max(3, args.runs // 4), workdir, tables=args.tables,
+                                       declared=args.declared)
         if "lineage" in only:
             bench_lineage(exe, args.models, max(3, args.runs // 4), workdir)
+        if "lineage-growth" in only:
+            bench_lineage_growth(exe, [int(size) for size in args.sizes.split(",")], max(3, args.runs // 4),
+                                 workdir)
         if "snapshot-postgres" in only:
             bench_snapshot(exe, [int(n) for n in args.rows.split(",")], max(3, args.runs // 4), workdir)
     finally:

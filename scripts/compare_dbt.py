@@ -35,11 +35,19 @@ class CommandFailed(Exception):
     pass
 
 
+TIME = "/usr/bin/time"
+
+
 def run_measured(cmd: list[str], env: dict[str, str] | None = None, cwd: str | None = None):
-    """Runs cmd; returns (seconds, peak RSS in MB, stdout). Peak RSS from wait4's rusage of this child alone."""
+    """Runs cmd; returns (seconds, peak RSS in MB, stdout).
+
+    Linux counts a child's memory before its exec into its peak RSS, so a child spawned by this script (which
+    holds a parsed manifest: hundreds of MB at 20,000 models) would report this script's size. The peak is
+    therefore taken from GNU time's report on its own child when /usr/bin/time exists, else from wait4."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env, cwd=cwd)
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile(mode="r") as peak:
+        timed = [TIME, "-q", "-f", "%M", "-o", peak.name, *cmd] if os.access(TIME, os.X_OK) else cmd
+        proc = subprocess.Popen(timed, stdout=subprocess.PIPE, stderr=err, env=env, cwd=cwd)
         assert proc.stdout is not None
         out = proc.stdout.read()  # read fully before waiting, so a large output cannot block the child
         proc.stdout.close()
@@ -51,7 +59,12 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None, cwd: str | N
             raise CommandFailed(
                 f"{' '.join(cmd)} exited {proc.returncode}:\n{err.read().decode(errors='replace')[-2000:]}"
                 f"\n{out.decode(errors='replace')[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024.0, out.decode()
+        rss_mb = usage.ru_maxrss / 1024.0
+        if timed is not cmd:
+            reported = peak.read().strip().splitlines()
+            if reported and reported[-1].isdigit():
+                rss_mb = int(reported[-1]) / 1024.0
+    return elapsed, rss_mb, out.decode()
 
 
 def dbt_ids(stdout: str) -> set[str]:
@@ -142,6 +155,17 @@ def choose_selectors(manifest: dict, quick: bool = False) -> list[tuple[str, lis
     return selectors
 
 
+def median_run(cmd: list[str], env: dict[str, str], runs: int):
+    """(median seconds, peak RSS over the runs, output of the last run)."""
+    samples, peak, out = [], 0.0, ""
+    for _ in range(max(1, runs)):
+        seconds, rss, out = run_measured(cmd, env=env)
+        samples.append(seconds)
+        peak = max(peak, rss)
+    samples.sort()
+    return samples[len(samples) // 2], peak, out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Compare driftwatch lineage with dbt ls on a generated project.")
     parser.add_argument("--models", type=int, default=500, help="models in the generated project (default 500)")
@@ -152,6 +176,12 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true",
                         help="one selector of each kind (8 instead of 13), for the test suite")
     parser.add_argument("--keep", action="store_true", help="keep the generated project (its path is printed)")
+    parser.add_argument("--project", help="generate the project in DIR and keep it; when DIR already holds it, "
+                        "with target/manifest.json, reuse both (no generation, no dbt parse)")
+    parser.add_argument("--selectors", type=int, help="only the first N selectors (the first is the source "
+                        "with the widest reach)")
+    parser.add_argument("--runs", type=int, default=1, help="driftwatch runs per selector; the median is "
+                        "reported (default 1)")
     args = parser.parse_args()
 
     for label, path in (("--driftwatch", args.driftwatch), ("--dbt", args.dbt)):
@@ -162,23 +192,30 @@ def main() -> int:
     args.driftwatch = os.path.abspath(args.driftwatch)
     args.dbt = os.path.abspath(args.dbt)
 
-    workdir = tempfile.mkdtemp(prefix="driftwatch-compare-")
-    project = os.path.join(workdir, "synth")
+    if args.project:
+        workdir = None
+        project = os.path.abspath(args.project)
+    else:
+        workdir = tempfile.mkdtemp(prefix="driftwatch-compare-")
+        project = os.path.join(workdir, "synth")
     try:
         return compare(args, project)
     except CommandFailed as error:
         print(f"compare_dbt: {error}", file=sys.stderr)
         return 2
     finally:
-        if args.keep:
+        if args.keep or workdir is None:
             print(f"project kept in {project}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
 def compare(args, project: str) -> int:
-    run_measured([sys.executable, GENERATOR, "--models", str(args.models), "--seed", str(args.seed),
-                  "--out", project])
+    manifest_path = os.path.join(project, "target", "manifest.json")
+    reuse = args.project is not None and os.path.isfile(manifest_path)
+    if not reuse:
+        run_measured([sys.executable, GENERATOR, "--models", str(args.models), "--seed", str(args.seed),
+                      "--out", project])
     env = dict(os.environ)
     env["DBT_PROFILES_DIR"] = project
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
@@ -188,8 +225,11 @@ def compare(args, project: str) -> int:
     dbt = [args.dbt]
     project_flags = ["--project-dir", project, "--profiles-dir", project]
 
-    parse_s, parse_rss, _ = run_measured(dbt + ["parse", "-q"] + project_flags, env=env, cwd=project)
-    manifest_path = os.path.join(project, "target", "manifest.json")
+    if reuse:
+        parse_s, parse_rss = 0.0, 0.0
+        print(f"reusing {project} and its target/manifest.json (no dbt parse)")
+    else:
+        parse_s, parse_rss, _ = run_measured(dbt + ["parse", "-q"] + project_flags, env=env, cwd=project)
     with open(manifest_path, encoding="utf-8") as handle:
         manifest = json.load(handle)
     core = manifest.get("metadata", {}).get("dbt_version", "?")
@@ -203,17 +243,20 @@ def compare(args, project: str) -> int:
     print("-" * len(header))
     results = []
     failures = 0
-    for label, select, exclude in choose_selectors(manifest, args.quick):
+    chosen = choose_selectors(manifest, args.quick)
+    if args.selectors:
+        chosen = chosen[:args.selectors]
+    for label, select, exclude in chosen:
         dbt_cmd = dbt + ["ls", "-q", "--no-write-json", "--output", "json", "--output-keys", "unique_id",
                          "--select", *select]
         if exclude:
             dbt_cmd += ["--exclude", *exclude]
         dbt_s, dbt_rss, dbt_out = run_measured(dbt_cmd + project_flags, env=env, cwd=project)
         lineage = [*select] + [arg for term in exclude for arg in ("--exclude", term)] + ["--format", "json"]
-        dw_s, dw_rss, dw_out = run_measured(
-            [args.driftwatch, "lineage", "--project", project, *lineage], env=env)
-        dwm_s, dwm_rss, dwm_out = run_measured(
-            [args.driftwatch, "lineage", "--manifest", manifest_path, *lineage], env=env)
+        dw_s, dw_rss, dw_out = median_run([args.driftwatch, "lineage", "--project", project, *lineage], env,
+                                          args.runs)
+        dwm_s, dwm_rss, dwm_out = median_run([args.driftwatch, "lineage", "--manifest", manifest_path, *lineage],
+                                             env, args.runs)
         expected = dbt_ids(dbt_out)
         got = {"files": driftwatch_ids(dw_out), "manifest": driftwatch_ids(dwm_out)}
         ratio = dbt_s / dw_s if dw_s > 0 else float("inf")

@@ -21,10 +21,15 @@ struct ProjectOptions: ParsableArguments {
   /// `{{ target.* }}` as dbt allows.
   func load(profile: ResolvedProfile? = nil) throws -> ProjectGraph {
     if let manifest { return try ManifestReader.read(path: manifest) }
-    guard let profile else { return try DbtProjectReader.read(projectDirectory: project) }
+    // The process ends after the command: the parsed files are left for its exit to free.
+    guard let profile else {
+      return try DbtProjectReader.read(
+        projectDirectory: project, options: DbtReadOptions(freeParsedFiles: false))
+    }
     return try DbtProjectReader.read(
       projectDirectory: project,
-      options: DbtReadOptions(defaultDatabase: profile.database, target: profile.targetAttributes))
+      options: DbtReadOptions(
+        defaultDatabase: profile.database, target: profile.targetAttributes, freeParsedFiles: false))
   }
 }
 
@@ -121,5 +126,27 @@ struct CheckRun {
   static func milliseconds(_ duration: Duration) -> Double {
     let (seconds, attoseconds) = duration.components
     return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+  }
+}
+
+/// Large values a command is done with but that the process would spend a noticeable time freeing (a
+/// 20,000-model graph is hundreds of thousands of strings): kept until the process exits, which returns
+/// the memory at once. Only for the command line; library callers free their values as usual.
+enum KeptUntilExit {
+  private static let storage = Storage()
+
+  static func keep(_ value: some Sendable) {
+    storage.append(value)
+  }
+
+  private final class Storage: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [any Sendable] = []
+
+    func append(_ value: any Sendable) {
+      lock.lock()
+      values.append(value)
+      lock.unlock()
+    }
   }
 }

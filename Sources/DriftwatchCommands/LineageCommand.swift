@@ -51,5 +51,6 @@ struct Lineage: AsyncParsableCommand {
       )
     }
     Terminal.standardOutput(LineageRenderer.render(selection, graph: graph, format: format))
+    KeptUntilExit.keep(graph)
   }
 }

@@ -11,15 +11,19 @@ public struct DbtReadOptions: Sendable {
   public var target: [String: String]
   /// Read the packages installed in `dbt_packages/` (and `local:` packages of packages.yml) too.
   public var includePackages: Bool
+  /// Free the parsed files once the graph is built (on another core). A command line that exits right
+  /// after its answer sets this to `false`: the process's exit returns that memory at no cost.
+  public var freeParsedFiles: Bool
 
   public init(
     environment: [String: String] = ProcessInfo.processInfo.environment, defaultDatabase: String? = nil,
-    target: [String: String] = [:], includePackages: Bool = true
+    target: [String: String] = [:], includePackages: Bool = true, freeParsedFiles: Bool = true
   ) {
     self.environment = environment
     self.defaultDatabase = defaultDatabase
     self.target = target
     self.includePackages = includePackages
+    self.freeParsedFiles = freeParsedFiles
   }
 }
 
@@ -67,7 +71,12 @@ public enum DbtProjectReader {
     let graph = try assembler.assemble(loaded)
     // Freeing tens of thousands of parsed files and YAML trees takes a while: let another core do it while
     // the caller goes on with the graph.
-    freeInBackground(Leftovers((consume loaded, consume assembler)))
+    let leftovers = Leftovers((consume loaded, consume assembler))
+    if options.freeParsedFiles {
+      freeInBackground(leftovers)
+    } else {
+      _ = Unmanaged.passRetained(leftovers)
+    }
     return graph
   }
 

@@ -37,16 +37,45 @@ enum GenericTestNaming {
 
   /// The 10-hex-digit suffix of a generic test's unique id.
   static func hash(name: String, namespace: String?, testName: String, kwargs: [PyPair]) -> String {
-    let metadata = PyValue.dict([
-      PyPair(key: .str("namespace"), value: namespace.map(PyValue.str) ?? .none),
-      PyPair(key: .str("name"), value: .str(testName)),
-      PyPair(key: .str("kwargs"), value: .dict(kwargs)),
-    ])
+    // repr(get_hashable_md({namespace, name, kwargs})), written straight into the text: the keys in
+    // Python's order are kwargs, name, namespace; every scalar (None too) is its str().
     var text = name
     text.reserveCapacity(name.utf8.count * 2 + 256)
-    hashable(metadata).appendRepr(to: &text)
+    text += "{'kwargs': "
+    appendHashableRepr(.dict(kwargs), to: &text)
+    text += ", 'name': "
+    PyValue.appendReprString(testName, to: &text)
+    text += ", 'namespace': "
+    PyValue.appendReprString(namespace ?? "None", to: &text)
+    text += "}"
     let digest = MD5.hex(text)
     return String(digest.suffix(10))
+  }
+
+  /// `repr(hashable(value))` without building the hashable copy.
+  static func appendHashableRepr(_ value: PyValue, to output: inout String) {
+    switch value {
+    case .dict(let pairs):
+      output += "{"
+      for (index, pair) in sortedByPythonOrder(pairs).enumerated() {
+        if index > 0 { output += ", " }
+        pair.key.appendRepr(to: &output)
+        output += ": "
+        appendHashableRepr(pair.value, to: &output)
+      }
+      output += "}"
+    case .list(let items):
+      output += "["
+      for (index, item) in items.enumerated() {
+        if index > 0 { output += ", " }
+        appendHashableRepr(item, to: &output)
+      }
+      output += "]"
+    case .str(let text):
+      PyValue.appendReprString(text, to: &output)
+    default:
+      PyValue.appendReprString(value.pythonStr, to: &output)
+    }
   }
 
   /// dbt's `get_hashable_md`: dict keys sorted, lists kept, every other value replaced by its `str()`.
@@ -63,6 +92,14 @@ enum GenericTestNaming {
 
   /// `re.sub("[^0-9a-zA-Z_]+", "_", text)`
   static func clean(_ text: String) -> String {
+    // Identifiers and plain words need no change: share the text.
+    if text.utf8.allSatisfy({ byte in
+      (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+        || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+        || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || byte == UInt8(ascii: "_")
+    }) {
+      return text
+    }
     var output = String.UnicodeScalarView()
     var inRun = false
     for scalar in text.unicodeScalars {
@@ -83,7 +120,8 @@ enum GenericTestNaming {
 
   /// Python sorts `str` keys by code point.
   static func sortedByPythonOrder(_ pairs: [PyPair]) -> [PyPair] {
-    pairs.sorted { lhs, rhs in
+    if pairs.count < 2 { return pairs }
+    return pairs.sorted { lhs, rhs in
       lhs.key.pythonStr.unicodeScalars.lexicographicallyPrecedes(rhs.key.pythonStr.unicodeScalars)
     }
   }

@@ -727,8 +727,9 @@ struct GraphAssembler {
         BuiltTest(node: node, file: entry.file.displayPath, line: test.mark.line, column: test.mark.column))
     }
     for column in columns {
-      guard let spec = Self.columnSpec(column) else { continue }
-      for test in Self.testEntries(column) { try add(test, spec) }
+      let entries = Self.testEntries(column)
+      guard !entries.isEmpty, let spec = Self.columnSpec(column) else { continue }
+      for test in entries { try add(test, spec) }
     }
     for test in tests { try add(test, nil) }
     return built
@@ -739,6 +740,7 @@ struct GraphAssembler {
     "severity", "tags", "enabled", "where", "limit", "warn_if", "error_if", "fail_calc", "store_failures",
     "store_failures_as", "meta", "database", "schema", "alias",
   ]
+  private static let configArgumentSet = Set(configArguments)
 
   private func genericTest(
     _ test: YAMLNode, target: TestTarget, attachedID: String, column: ColumnSpec?,
@@ -810,7 +812,11 @@ struct GraphAssembler {
     var nestedConfig: [PyPair] = []
     if case .dict(let pairs)? = arguments.value("config") { nestedConfig = pairs }
     var config: [PyPair] = []
-    for key in Self.configArguments {
+    let hasConfig = arguments.contains { pair in
+      guard case .str(let key) = pair.key else { return false }
+      return key == "config" || Self.configArgumentSet.contains(key)
+    }
+    for key in Self.configArguments where hasConfig {
       var value = arguments.remove(key)
       if value.map(Self.isFalsy) ?? true, arguments.value("config") != nil,
         let nested = nestedConfig.remove(key)
@@ -900,6 +906,14 @@ struct GraphAssembler {
 
   /// `((namespace)\.)?(name)` with identifiers `[a-zA-Z_][0-9a-zA-Z_]*`, matched at the start as dbt does.
   static func parseTestName(_ text: String) -> (namespace: String?, name: String)? {
+    // Most names are one plain identifier (`unique`, `not_null`): answer those without building strings.
+    if let first = text.utf8.first, Self.isIdentifierStart(first),
+      text.utf8.allSatisfy({
+        Self.isIdentifierStart($0) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+      })
+    {
+      return (nil, text)
+    }
     func identifier(_ text: Substring) -> Substring? {
       guard let first = text.unicodeScalars.first, first.isASCIILetterOrUnderscore else { return nil }
       var body = String.UnicodeScalarView()
@@ -918,7 +932,17 @@ struct GraphAssembler {
     return (nil, String(first))
   }
 
+  private static func isIdentifierStart(_ byte: UInt8) -> Bool {
+    (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+      || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+      || byte == UInt8(ascii: "_")
+  }
+
   static func unquote(_ name: String) -> String {
+    // Only a name that starts and ends with a quote character can change.
+    guard let first = name.utf8.first,
+      first == UInt8(ascii: "\"") || first == UInt8(ascii: "`") || first == UInt8(ascii: "'")
+    else { return name }
     for quote in ["\"", "`", "'"] where name.count >= 2 && name.hasPrefix(quote) && name.hasSuffix(quote) {
       return String(name.dropFirst().dropLast())
     }

@@ -13,7 +13,11 @@ import Foundation
 /// Declared column order is kept (JSON objects are read in file order).
 public enum ManifestReader {
   public static func read(path: String) throws -> ProjectGraph {
-    guard let data = FileManager.default.contents(atPath: path) else {
+    // Mapped, not copied: a large project's manifest is hundreds of megabytes.
+    guard
+      let data = (try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped))
+        ?? FileManager.default.contents(atPath: path)
+    else {
       throw DbtError(
         "no manifest at \(path); run `dbt parse` in the project to write target/manifest.json, or pass its path"
       )
@@ -25,28 +29,27 @@ public enum ManifestReader {
   public static func read(data: Data, path: String = "manifest.json") throws -> ProjectGraph {
     let manifest: SlimManifest
     do {
-      manifest = try JSONDecoder().decode(SlimManifest.self, from: data)
-    } catch let error as DecodingError {
-      throw DbtError(
-        "not a dbt manifest (\(describe(error))); regenerate it with `dbt parse`", file: path)
+      manifest = try data.withUnsafeBytes { raw throws(JSONCursor.Failure) in
+        var cursor = JSONCursor(bytes: raw.bindMemory(to: UInt8.self))
+        return try SlimManifest.read(&cursor)
+      }
+    } catch let error as JSONCursor.Failure {
+      throw DbtError("not a dbt manifest (\(error.description)); regenerate it with `dbt parse`", file: path)
     }
-    let columnOrder = JSONKeyOrder.sourceColumnOrder(data)
     let projectName =
-      manifest.metadata?.projectName
+      manifest.projectName
       ?? manifest.nodes.values.filter { $0.resourceType == "model" }.map(\.packageName).sorted().first ?? ""
 
     var sources: [SourceTable] = []
     for (id, source) in manifest.sources ?? [:] {
-      let byName = source.columns ?? [:]
-      let ordered = (columnOrder[id] ?? []).filter { byName[$0] != nil }
-      let names = ordered.count == byName.count ? ordered : byName.keys.sorted()
+      let columns = source.columns ?? []
       sources.append(
         SourceTable(
           uniqueID: id, packageName: source.packageName, sourceName: source.sourceName, name: source.name,
           database: source.database, schema: source.schema ?? source.sourceName,
           identifier: source.identifier ?? source.name,
-          columns: names.compactMap { key in
-            byName[key].map { DeclaredColumn(name: $0.name ?? key, dataType: $0.dataType) }
+          columns: columns.map { key, column in
+            DeclaredColumn(name: column.name ?? key, dataType: column.dataType)
           },
           filePath: source.originalFilePath, tags: GraphAssembler.normalizedTags(source.tags ?? [])))
     }
@@ -127,45 +130,32 @@ public enum ManifestReader {
 
 // MARK: - Slim manifest
 
-private struct SlimManifest: Decodable {
-  struct Metadata: Decodable {
-    var projectName: String?
-    enum CodingKeys: String, CodingKey { case projectName = "project_name" }
-  }
-
-  struct DependsOn: Decodable {
-    var nodes: [String]?
-  }
-
-  struct Kwargs: Decodable {
+/// The fields of manifest.json driftwatch uses, read in one pass with `JSONCursor` (everything else is
+/// skipped unread). Required fields (`nodes`, each node's `resource_type`, `name`, `package_name`, …) fail
+/// the read when missing; fields driftwatch can do without are read leniently: a surprising shape in one of
+/// them must not make a whole manifest unreadable.
+private struct SlimManifest {
+  struct Kwargs: Sendable {
     var columnName: String?
     var values: [JSONScalar]?
     var model: String?
-    enum CodingKeys: String, CodingKey {
-      case columnName = "column_name"
-      case values
-      case model
-    }
-
-    init(from decoder: Decoder) throws {
-      let container = try decoder.container(keyedBy: CodingKeys.self)
-      columnName = try? container.decodeIfPresent(String.self, forKey: .columnName)
-      values = try? container.decodeIfPresent([JSONScalar].self, forKey: .values)
-      model = try? container.decodeIfPresent(String.self, forKey: .model)
-    }
   }
 
-  struct TestMetadata: Decodable {
+  struct TestMetadata: Sendable {
     var name: String?
     var namespace: String?
     var kwargs: Kwargs?
   }
 
-  struct Config: Decodable {
+  struct Config: Sendable {
     var enabled: Bool?
   }
 
-  struct Node: Decodable {
+  struct DependsOn: Sendable {
+    var nodes: [String]?
+  }
+
+  struct Node: Sendable {
     var config: Config?
     var resourceType: String
     var name: String
@@ -177,75 +167,27 @@ private struct SlimManifest: Decodable {
     var testMetadata: TestMetadata?
     var attachedNode: String?
     var columnName: String?
-    enum CodingKeys: String, CodingKey {
-      case resourceType = "resource_type"
-      case name
-      case packageName = "package_name"
-      case dependsOn = "depends_on"
-      case originalFilePath = "original_file_path"
-      case tags
-      case rawCode = "raw_code"
-      case rawSQL = "raw_sql"
-      case testMetadata = "test_metadata"
-      case attachedNode = "attached_node"
-      case columnName = "column_name"
-      case config
-    }
-
-    init(from decoder: Decoder) throws {
-      let container = try decoder.container(keyedBy: CodingKeys.self)
-      config = try? container.decodeIfPresent(Config.self, forKey: .config)
-      resourceType = try container.decode(String.self, forKey: .resourceType)
-      name = try container.decode(String.self, forKey: .name)
-      packageName = try container.decode(String.self, forKey: .packageName)
-      // Fields driftwatch can do without are read leniently: a surprising shape in one of them must not
-      // make a whole manifest unreadable.
-      dependsOn = try? container.decodeIfPresent(DependsOn.self, forKey: .dependsOn)
-      originalFilePath = try? container.decodeIfPresent(String.self, forKey: .originalFilePath)
-      tags = try? container.decodeIfPresent([String].self, forKey: .tags)
-      // `raw_sql` before dbt 1.3.
-      rawCode =
-        (try? container.decodeIfPresent(String.self, forKey: .rawCode))
-        ?? (try? container.decodeIfPresent(String.self, forKey: .rawSQL))
-      testMetadata = try? container.decodeIfPresent(TestMetadata.self, forKey: .testMetadata)
-      attachedNode = try? container.decodeIfPresent(String.self, forKey: .attachedNode)
-      columnName = try? container.decodeIfPresent(String.self, forKey: .columnName)
-    }
   }
 
-  struct Column: Decodable {
+  struct Column {
     var name: String?
     var dataType: String?
-    enum CodingKeys: String, CodingKey {
-      case name
-      case dataType = "data_type"
-    }
   }
 
-  struct Source: Decodable {
+  struct Source {
     var name: String
     var sourceName: String
     var packageName: String
     var database: String?
     var schema: String?
     var identifier: String?
-    var columns: [String: Column]?
+    /// In file order (dbt writes them in declaration order).
+    var columns: [(String, Column)]?
     var originalFilePath: String?
     var tags: [String]?
-    enum CodingKeys: String, CodingKey {
-      case name
-      case tags
-      case sourceName = "source_name"
-      case packageName = "package_name"
-      case database
-      case schema
-      case identifier
-      case columns
-      case originalFilePath = "original_file_path"
-    }
   }
 
-  struct Exposure: Decodable {
+  struct Exposure {
     var name: String
     var packageName: String
     var type: String?
@@ -253,25 +195,291 @@ private struct SlimManifest: Decodable {
     var dependsOn: DependsOn?
     var originalFilePath: String?
     var tags: [String]?
-    enum CodingKeys: String, CodingKey {
-      case name
-      case packageName = "package_name"
-      case type
-      case label
-      case dependsOn = "depends_on"
-      case originalFilePath = "original_file_path"
-      case tags
-    }
   }
 
-  var metadata: Metadata?
+  var projectName: String?
   var nodes: [String: Node]
   var sources: [String: Source]?
   var exposures: [String: Exposure]?
+
+  typealias Failure = JSONCursor.Failure
+
+  static func read(_ cursor: inout JSONCursor) throws(Failure) -> SlimManifest {
+    var projectName: String?
+    var nodes: [String: Node]?
+    var sources: [String: Source]?
+    var exposures: [String: Exposure]?
+    try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+      switch key {
+      case "metadata":
+        if cursor.readNull() { return }
+        try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+          if key == "project_name" {
+            projectName = try cursor.readOptionalString()
+          } else {
+            try cursor.skipValue()
+          }
+        }
+      case "nodes":
+        // Where each node's bytes are (skipping is cheap), then the nodes read on every core.
+        var spans: [NodeSpan] = []
+        try cursor.forEachMember { (cursor: inout JSONCursor, id: String) throws(Failure) in
+          let start = cursor.index
+          try cursor.skipValue()
+          spans.append(NodeSpan(id: id, start: start))
+        }
+        nodes = try readNodes(spans, in: cursor)
+      case "sources":
+        if cursor.readNull() { return }
+        var read: [String: Source] = [:]
+        try cursor.forEachMember { (cursor: inout JSONCursor, id: String) throws(Failure) in
+          read[id] = try readSource(&cursor)
+        }
+        sources = read
+      case "exposures":
+        if cursor.readNull() { return }
+        var read: [String: Exposure] = [:]
+        try cursor.forEachMember { (cursor: inout JSONCursor, id: String) throws(Failure) in
+          read[id] = try readExposure(&cursor)
+        }
+        exposures = read
+      default:
+        try cursor.skipValue()
+      }
+    }
+    guard let nodes else { throw .missing(key: "nodes", path: "top level") }
+    return SlimManifest(projectName: projectName, nodes: nodes, sources: sources, exposures: exposures)
+  }
+
+  private struct NodeSpan: Sendable {
+    var id: String
+    var start: Int
+  }
+
+  /// The bytes of the manifest, read (never written) by several threads at once.
+  private struct SharedBytes: @unchecked Sendable {
+    let bytes: UnsafeBufferPointer<UInt8>
+  }
+
+  private static func readNodes(_ spans: [NodeSpan], in cursor: JSONCursor) throws(Failure) -> [String: Node]
+  {
+    let shared = SharedBytes(bytes: cursor.bytes)
+    let path = cursor.path
+    let chunkSize = 512
+    let chunks = Array(stride(from: 0, to: spans.count, by: chunkSize))
+    let results = FileReading.parallelMap(chunks) { first in
+      Result { () throws(Failure) -> [Node] in
+        var nodes: [Node] = []
+        nodes.reserveCapacity(chunkSize)
+        for span in spans[first..<min(first + chunkSize, spans.count)] {
+          var reader = JSONCursor(bytes: shared.bytes, at: span.start, path: path + [span.id])
+          nodes.append(try readNode(&reader))
+        }
+        return nodes
+      }
+    }
+    var nodes: [String: Node] = [:]
+    nodes.reserveCapacity(spans.count)
+    var position = 0
+    for result in results {
+      for node in try result.get() {
+        nodes[spans[position].id] = node
+        position += 1
+      }
+    }
+    return nodes
+  }
+
+  private static func required(_ value: String?, _ key: String, _ cursor: JSONCursor) throws(Failure)
+    -> String
+  {
+    guard let value else { throw .missing(key: key, path: cursor.pathText) }
+    return value
+  }
+
+  private static func readNode(_ cursor: inout JSONCursor) throws(Failure) -> Node {
+    var config: Config?
+    var resourceType: String?
+    var name: String?
+    var packageName: String?
+    var dependsOn: DependsOn?
+    var originalFilePath: String?
+    var tags: [String]?
+    var rawCode: String?
+    var rawSQL: String?
+    var testMetadata: TestMetadata?
+    var attachedNode: String?
+    var columnName: String?
+    try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+      switch key {
+      case "config": config = try readConfig(&cursor)
+      case "resource_type": resourceType = try cursor.readString()
+      case "name": name = try cursor.readString()
+      case "package_name": packageName = try cursor.readString()
+      case "depends_on": dependsOn = try readLenientDependsOn(&cursor)
+      case "original_file_path": originalFilePath = try cursor.readLenientString()
+      case "tags": tags = try cursor.readLenientStringList()
+      case "raw_code": rawCode = try cursor.readLenientString()
+      case "raw_sql": rawSQL = try cursor.readLenientString()
+      case "test_metadata": testMetadata = testMetadataFrom(try cursor.readValue())
+      case "attached_node": attachedNode = try cursor.readLenientString()
+      case "column_name": columnName = try cursor.readLenientString()
+      default: try cursor.skipValue()
+      }
+    }
+    return Node(
+      config: config, resourceType: try required(resourceType, "resource_type", cursor),
+      name: try required(name, "name", cursor),
+      packageName: try required(packageName, "package_name", cursor),
+      dependsOn: dependsOn, originalFilePath: originalFilePath, tags: tags, rawCode: rawCode ?? rawSQL,
+      testMetadata: testMetadata, attachedNode: attachedNode, columnName: columnName)
+  }
+
+  /// `config.enabled`; a config of another shape counts as none.
+  private static func readConfig(_ cursor: inout JSONCursor) throws(Failure) -> Config? {
+    guard cursor.peek() == UInt8(ascii: "{") else {
+      try cursor.skipValue()
+      return nil
+    }
+    var config: Config? = Config()
+    try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+      guard key == "enabled" else { return try cursor.skipValue() }
+      if cursor.readNull() { return }
+      if let enabled = try cursor.readLenientBool() { config?.enabled = enabled } else { config = nil }
+    }
+    return config
+  }
+
+  private static func readLenientDependsOn(_ cursor: inout JSONCursor) throws(Failure) -> DependsOn? {
+    guard cursor.peek() == UInt8(ascii: "{") else {
+      try cursor.skipValue()
+      return nil
+    }
+    var dependsOn: DependsOn? = DependsOn()
+    try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+      guard key == "nodes" else { return try cursor.skipValue() }
+      if cursor.readNull() { return }
+      if let nodes = try cursor.readLenientStringList() { dependsOn?.nodes = nodes } else { dependsOn = nil }
+    }
+    return dependsOn
+  }
+
+  private static func testMetadataFrom(_ value: JSONCursor.Value) -> TestMetadata? {
+    guard case .object(let members) = value else { return nil }
+    var metadata = TestMetadata()
+    for (key, value) in members {
+      switch (key, value) {
+      case ("name", .string(let text)): metadata.name = text
+      case ("name", .null): metadata.name = nil
+      case ("namespace", .string(let text)): metadata.namespace = text
+      case ("namespace", .null): metadata.namespace = nil
+      case ("kwargs", .object(let arguments)):
+        var kwargs = Kwargs()
+        for (argument, value) in arguments {
+          switch (argument, value) {
+          case ("column_name", .string(let text)): kwargs.columnName = text
+          case ("model", .string(let text)): kwargs.model = text
+          case ("values", .array(let items)): kwargs.values = items.map(JSONScalar.init)
+          default: break
+          }
+        }
+        metadata.kwargs = kwargs
+      case ("kwargs", .null): metadata.kwargs = nil
+      case ("name", _), ("namespace", _), ("kwargs", _): return nil
+      default: break
+      }
+    }
+    return metadata
+  }
+
+  private static func readSource(_ cursor: inout JSONCursor) throws(Failure) -> Source {
+    var name: String?
+    var sourceName: String?
+    var packageName: String?
+    var source = Source(name: "", sourceName: "", packageName: "")
+    try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+      switch key {
+      case "name": name = try cursor.readString()
+      case "source_name": sourceName = try cursor.readString()
+      case "package_name": packageName = try cursor.readString()
+      case "database": source.database = try cursor.readOptionalString()
+      case "schema": source.schema = try cursor.readOptionalString()
+      case "identifier": source.identifier = try cursor.readOptionalString()
+      case "original_file_path": source.originalFilePath = try cursor.readOptionalString()
+      case "tags": source.tags = try readOptionalStringList(&cursor)
+      case "columns":
+        if cursor.readNull() { return }
+        var columns: [(String, Column)] = []
+        var positions: [String: Int] = [:]
+        try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+          var column = Column()
+          try cursor.forEachMember { (cursor: inout JSONCursor, field: String) throws(Failure) in
+            switch field {
+            case "name": column.name = try cursor.readOptionalString()
+            case "data_type": column.dataType = try cursor.readOptionalString()
+            default: try cursor.skipValue()
+            }
+          }
+          if let position = positions[key] {
+            columns[position].1 = column
+          } else {
+            positions[key] = columns.count
+            columns.append((key, column))
+          }
+        }
+        source.columns = columns
+      default: try cursor.skipValue()
+      }
+    }
+    source.name = try required(name, "name", cursor)
+    source.sourceName = try required(sourceName, "source_name", cursor)
+    source.packageName = try required(packageName, "package_name", cursor)
+    return source
+  }
+
+  private static func readOptionalStringList(_ cursor: inout JSONCursor) throws(Failure) -> [String]? {
+    if cursor.readNull() { return nil }
+    var items: [String] = []
+    try cursor.forEachItem { (cursor: inout JSONCursor) throws(Failure) in
+      items.append(try cursor.readString())
+    }
+    return items
+  }
+
+  private static func readExposure(_ cursor: inout JSONCursor) throws(Failure) -> Exposure {
+    var name: String?
+    var packageName: String?
+    var exposure = Exposure(name: "", packageName: "")
+    try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+      switch key {
+      case "name": name = try cursor.readString()
+      case "package_name": packageName = try cursor.readString()
+      case "type": exposure.type = try cursor.readOptionalString()
+      case "label": exposure.label = try cursor.readOptionalString()
+      case "original_file_path": exposure.originalFilePath = try cursor.readOptionalString()
+      case "tags": exposure.tags = try readOptionalStringList(&cursor)
+      case "depends_on":
+        if cursor.readNull() { return }
+        var dependsOn = DependsOn()
+        try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+          if key == "nodes" {
+            dependsOn.nodes = try readOptionalStringList(&cursor)
+          } else {
+            try cursor.skipValue()
+          }
+        }
+        exposure.dependsOn = dependsOn
+      default: try cursor.skipValue()
+      }
+    }
+    exposure.name = try required(name, "name", cursor)
+    exposure.packageName = try required(packageName, "package_name", cursor)
+    return exposure
+  }
 }
 
 /// A JSON scalar as Python's `str()` prints it (accepted values can be strings, numbers, booleans, null).
-private enum JSONScalar: Decodable {
+private enum JSONScalar: Sendable {
   case string(String)
   case int(Int)
   case double(Double)
@@ -279,20 +487,20 @@ private enum JSONScalar: Decodable {
   case null
   case other
 
-  init(from decoder: Decoder) throws {
-    let container = try decoder.singleValueContainer()
-    if container.decodeNil() {
-      self = .null
-    } else if let value = try? container.decode(Bool.self) {
-      self = .bool(value)
-    } else if let value = try? container.decode(Int.self) {
-      self = .int(value)
-    } else if let value = try? container.decode(Double.self) {
-      self = .double(value)
-    } else if let value = try? container.decode(String.self) {
-      self = .string(value)
-    } else {
-      self = .other
+  init(_ value: JSONCursor.Value) {
+    switch value {
+    case .string(let text): self = .string(text)
+    case .bool(let flag): self = .bool(flag)
+    case .null: self = .null
+    case .number(let text):
+      if let integer = Int(text) {
+        self = .int(integer)
+      } else if let double = Double(text) {
+        self = .double(double)
+      } else {
+        self = .other
+      }
+    case .array, .object: self = .other
     }
   }
 
@@ -305,152 +513,5 @@ private enum JSONScalar: Decodable {
     case .null: return "None"
     case .other: return ""
     }
-  }
-}
-
-// MARK: - Key order
-
-/// Recovers the order of keys that `JSONDecoder` forgets: each source's `columns`, in file order (dbt
-/// writes them in declaration order). One forward pass over the bytes, skipping everything else.
-enum JSONKeyOrder {
-  static func sourceColumnOrder(_ data: Data) -> [String: [String]] {
-    data.withUnsafeBytes { raw -> [String: [String]] in
-      var scanner = JSONSkipper(bytes: raw.bindMemory(to: UInt8.self))
-      var result: [String: [String]] = [:]
-      guard scanner.enterObject() else { return [:] }
-      while let key = scanner.nextKey() {
-        guard key == "sources", scanner.enterObject() else {
-          guard scanner.skipValue() else { return result }
-          continue
-        }
-        while let sourceID = scanner.nextKey() {
-          guard scanner.enterObject() else {
-            guard scanner.skipValue() else { return result }
-            continue
-          }
-          while let field = scanner.nextKey() {
-            if field == "columns", scanner.enterObject() {
-              var names: [String] = []
-              while let column = scanner.nextKey() {
-                names.append(column)
-                guard scanner.skipValue() else { return result }
-              }
-              result[sourceID] = names
-            } else {
-              guard scanner.skipValue() else { return result }
-            }
-          }
-        }
-        return result
-      }
-      return result
-    }
-  }
-}
-
-private struct JSONSkipper {
-  let bytes: UnsafeBufferPointer<UInt8>
-  var index = 0
-  /// Set after a key's value or an opening brace: the next token may be `,` then a key, or `}`.
-  init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
-
-  mutating func skipSpace() {
-    while index < bytes.count {
-      let byte = bytes[index]
-      guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { return }
-      index += 1
-    }
-  }
-
-  /// Consumes `{` if it is next.
-  mutating func enterObject() -> Bool {
-    skipSpace()
-    guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return false }
-    index += 1
-    return true
-  }
-
-  /// The next key of the current object (consuming `"key":`), or `nil` at its `}` (consumed).
-  mutating func nextKey() -> String? {
-    skipSpace()
-    if index < bytes.count, bytes[index] == UInt8(ascii: ",") {
-      index += 1
-      skipSpace()
-    }
-    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-      if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1 }
-      return nil
-    }
-    guard let key = readString() else { return nil }
-    skipSpace()
-    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
-    index += 1
-    return key
-  }
-
-  private mutating func readString() -> String? {
-    index += 1
-    let start = index
-    var escaped = false
-    while index < bytes.count {
-      let byte = bytes[index]
-      if byte == UInt8(ascii: "\\") {
-        escaped = true
-        index += 2
-        continue
-      }
-      if byte == UInt8(ascii: "\"") {
-        let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
-        index += 1
-        if !escaped { return String(decoding: raw, as: UTF8.self) }
-        let quoted = "\"" + String(decoding: raw, as: UTF8.self) + "\""
-        return (try? JSONDecoder().decode(String.self, from: Data(quoted.utf8)))
-          ?? String(decoding: raw, as: UTF8.self)
-      }
-      index += 1
-    }
-    return nil
-  }
-
-  /// Skips one value (object, array, string, number, literal). `false` on malformed input.
-  mutating func skipValue() -> Bool {
-    skipSpace()
-    guard index < bytes.count else { return false }
-    var depth = 0
-    repeat {
-      guard index < bytes.count else { return false }
-      let byte = bytes[index]
-      switch byte {
-      case UInt8(ascii: "\""):
-        index += 1
-        while index < bytes.count {
-          let inner = bytes[index]
-          if inner == UInt8(ascii: "\\") {
-            index += 2
-            continue
-          }
-          index += 1
-          if inner == UInt8(ascii: "\"") { break }
-        }
-      case UInt8(ascii: "{"), UInt8(ascii: "["):
-        depth += 1
-        index += 1
-      case UInt8(ascii: "}"), UInt8(ascii: "]"):
-        depth -= 1
-        index += 1
-      default:
-        if depth == 0 {
-          // A bare literal: up to the next delimiter.
-          while index < bytes.count {
-            let next = bytes[index]
-            if next == UInt8(ascii: ",") || next == UInt8(ascii: "}") || next == UInt8(ascii: "]") { break }
-            index += 1
-          }
-          return true
-        }
-        index += 1
-      }
-    } while depth > 0
-    return true
   }
 }

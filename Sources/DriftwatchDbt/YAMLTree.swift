@@ -1,4 +1,4 @@
-import Yams
+import CYaml
 
 /// A YAML document as plain Sendable values, with line and column marks, and PyYAML's reading of plain
 /// scalars (dbt loads YAML with PyYAML, YAML 1.1 rules: `yes` is a boolean, `012` is octal).
@@ -90,75 +90,230 @@ indirect enum YAMLNode: Sendable {
 
 enum YAMLLoader {
   /// Parses one YAML document. An empty document gives `nil`. Errors name `path`, line and column.
+  ///
+  /// Builds the tree straight from libyaml's events (the C parser Yams wraps): no intermediate Yams `Node`
+  /// tree, no hashing of every mapping's keys. Same reading as Yams' `Parser(…).singleRoot()` with the basic
+  /// resolver: aliases resolve to their anchored node, a repeated key in one mapping is an error, a second
+  /// document is an error.
   static func load(_ text: String, path: String) throws -> YAMLNode? {
-    let root: Node?
-    do {
-      // The basic resolver leaves plain scalars untyped (and skips Yams' regular expressions):
-      // `PyYAML` types them the way dbt sees them. UTF-8 is Swift's native encoding: naming it spares Yams a
-      // look at the whole process environment for every file.
-      root = try Parser(yaml: text, resolver: .basic, encoding: .utf8).singleRoot()
-    } catch let error as YamlError {
-      throw describe(error, path: path)
+    var text = text
+    return try text.withUTF8 { bytes in
+      var builder = EventTreeBuilder(path: path)
+      return try builder.load(bytes)
     }
-    guard let root else { return nil }
-    return convert(root)
   }
 
-  static func describe(_ error: YamlError, path: String) -> DbtError {
-    let advice = "fix the yaml and run again"
-    switch error {
-    case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-      .composer(let context, let problem, let mark, _):
-      var detail = problem
-      if let context {
-        detail += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
-      }
-      return DbtError("invalid yaml: \(detail); \(advice)", file: path, line: mark.line, column: mark.column)
-    case .duplicatedKeysInMapping(let duplicates, let context):
-      return DbtError(
-        "invalid yaml: duplicate key \(duplicates.map { "`\($0)`" }.joined(separator: ", ")) in one mapping; "
-          + "keep one of them",
-        file: path, line: context.mark.line, column: context.mark.column)
-    case .reader(let problem, _, _, _):
-      return DbtError("unreadable yaml: \(problem); save the file as utf-8", file: path)
+  static func duplicateKeys(_ duplicates: [String], path: String, mark: YAMLMark) -> DbtError {
+    DbtError(
+      "invalid yaml: duplicate key \(duplicates.map { "`\($0)`" }.joined(separator: ", ")) in one mapping; "
+        + "keep one of them",
+      file: path, line: mark.line, column: mark.column)
+  }
+
+  static func unreadable(_ problem: String, path: String) -> DbtError {
+    DbtError("unreadable yaml: \(problem); save the file as utf-8", file: path)
+  }
+
+  static func invalid(
+    _ problem: String, context: (text: String, mark: YAMLMark)?, mark: YAMLMark, path: String
+  )
+    -> DbtError
+  {
+    var detail = problem
+    if let context {
+      detail += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
+    }
+    return DbtError(
+      "invalid yaml: \(detail); fix the yaml and run again", file: path, line: mark.line, column: mark.column)
+  }
+}
+
+/// libyaml's event stream folded into a `YAMLNode` tree, one event at a time.
+private struct EventTreeBuilder: ~Copyable {
+  let path: String
+  private var parser = yaml_parser_t()
+  private var event = yaml_event_t()
+  private var anchors: [String: YAMLNode] = [:]
+
+  init(path: String) {
+    self.path = path
+  }
+
+  /// The single document in `bytes` (UTF-8), or `nil` when the stream holds none.
+  mutating func load(_ bytes: UnsafeBufferPointer<UInt8>) throws -> YAMLNode? {
+    guard yaml_parser_initialize(&parser) == 1 else {
+      throw DbtError("out of memory reading yaml", file: path)
+    }
+    defer { yaml_parser_delete(&parser) }
+    yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+    yaml_parser_set_input_string(&parser, bytes.baseAddress, bytes.count)
+    try next()  // stream start
+    try next()
+    guard event.type != YAML_STREAM_END_EVENT else { return nil }
+    // Document start: the root node follows.
+    try next()
+    let root = try node()
+    try next()  // document end
+    try next()
+    if event.type != YAML_STREAM_END_EVENT {
+      throw YAMLLoader.invalid(
+        "but found another document",
+        context: ("expected a single document in the stream", YAMLMark(line: 1, column: 1)),
+        mark: startMark, path: path)
+    }
+    return root
+  }
+
+  deinit {
+    // The last event read (a bitwise copy owns the same buffers).
+    var last = event
+    yaml_event_delete(&last)
+  }
+
+  private var startMark: YAMLMark {
+    YAMLMark(line: event.start_mark.line + 1, column: event.start_mark.column + 1)
+  }
+
+  /// Replaces the current event with the next one.
+  private mutating func next() throws {
+    yaml_event_delete(&event)
+    guard yaml_parser_parse(&parser, &event) == 1 else { throw parserError() }
+  }
+
+  private func parserError() -> DbtError {
+    func text(_ pointer: UnsafePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
+    let problem = text(parser.problem)
+    let mark = YAMLMark(line: parser.problem_mark.line + 1, column: parser.problem_mark.column + 1)
+    switch parser.error {
+    case YAML_MEMORY_ERROR:
+      return DbtError("out of memory reading yaml", file: path)
+    case YAML_READER_ERROR:
+      return YAMLLoader.unreadable(problem, path: path)
     default:
-      return DbtError("invalid yaml: \(error); \(advice)", file: path)
+      let context = parser.context.map { pointer in
+        (
+          String(cString: pointer),
+          YAMLMark(line: parser.context_mark.line + 1, column: parser.context_mark.column + 1)
+        )
+      }
+      return YAMLLoader.invalid(problem, context: context, mark: mark, path: path)
     }
   }
 
-  private static func mark(_ mark: Mark?) -> YAMLMark {
-    YAMLMark(line: mark?.line ?? 0, column: mark?.column ?? 0)
+  private static func string(_ pointer: UnsafeMutablePointer<UInt8>?, length: Int) -> String {
+    guard let pointer else { return "" }
+    return String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)
   }
 
-  private static func convert(_ node: Node) -> YAMLNode {
-    switch node {
-    case .scalar(let scalar):
-      return .scalar(
+  private static func anchor(_ pointer: UnsafeMutablePointer<UInt8>?) -> String? {
+    pointer.map { String(cString: UnsafePointer($0)) }
+  }
+
+  /// The node that starts at the current event; on return the current event is its last one.
+  private mutating func node() throws -> YAMLNode {
+    let mark = startMark
+    switch event.type {
+    case YAML_SCALAR_EVENT:
+      let scalar = event.data.scalar
+      let style = scalar.style
+      let node = YAMLNode.scalar(
         YAMLScalar(
-          text: scalar.string, plain: scalar.style == .plain || scalar.style == .any, mark: mark(scalar.mark))
-      )
-    case .sequence(let sequence):
-      return .sequence(sequence.map(convert), mark(sequence.mark))
-    case .mapping(let mapping):
+          text: Self.string(scalar.value, length: scalar.length),
+          plain: style == YAML_PLAIN_SCALAR_STYLE || style == YAML_ANY_SCALAR_STYLE, mark: mark))
+      if let name = Self.anchor(scalar.anchor) { anchors[name] = node }
+      return node
+    case YAML_ALIAS_EVENT:
+      guard let name = Self.anchor(event.data.alias.anchor), let node = anchors[name] else {
+        throw YAMLLoader.invalid("found undefined alias", context: nil, mark: mark, path: path)
+      }
+      return node
+    case YAML_SEQUENCE_START_EVENT:
+      let anchor = Self.anchor(event.data.sequence_start.anchor)
+      var items: [YAMLNode] = []
+      try next()
+      while event.type != YAML_SEQUENCE_END_EVENT {
+        items.append(try node())
+        try next()
+      }
+      let node = YAMLNode.sequence(items, mark)
+      if let anchor { anchors[anchor] = node }
+      return node
+    case YAML_MAPPING_START_EVENT:
+      let anchor = Self.anchor(event.data.mapping_start.anchor)
       var explicit: [YAMLPair] = []
       var merged: [YAMLPair] = []
-      for (key, value) in mapping {
-        let keyText = key.scalar?.string ?? ""
-        if keyText == "<<", key.scalar?.style == .plain {
+      // Keys as Yams compares them (scalar text), for the duplicate check; merge keys included.
+      var keys: [(text: String, mark: YAMLMark)] = []
+      try next()
+      while event.type != YAML_MAPPING_END_EVENT {
+        let keyMark = startMark
+        var keyText = ""
+        var isScalarKey = false
+        var isMergeKey = false
+        if event.type == YAML_SCALAR_EVENT {
+          let scalar = event.data.scalar
+          keyText = Self.string(scalar.value, length: scalar.length)
+          isScalarKey = true
+          isMergeKey = keyText == "<<" && scalar.style == YAML_PLAIN_SCALAR_STYLE
+        }
+        let key = try node()
+        if case .scalar(let scalar) = key, !isScalarKey {
+          // An alias to a scalar.
+          keyText = scalar.text
+          isScalarKey = true
+        }
+        if isScalarKey { keys.append((keyText, keyMark)) }
+        try next()
+        let value = try node()
+        try next()
+        if isMergeKey {
           // YAML merge key: `<<: *defaults` or `<<: [*a, *b]` (earlier mappings win).
-          let sources = value.sequence.map { Array($0) } ?? [value]
-          for source in sources {
-            guard case .mapping(let pairs, _) = convert(source) else { continue }
+          for source in value.items ?? [value] {
+            guard case .mapping(let pairs, _) = source else { continue }
             for pair in pairs where !merged.contains(where: { $0.key == pair.key }) { merged.append(pair) }
           }
           continue
         }
-        explicit.append(YAMLPair(key: keyText, keyMark: mark(key.mark), value: convert(value)))
+        explicit.append(YAMLPair(key: keyText, keyMark: keyMark, value: value))
       }
-      let inherited = merged.filter { pair in !explicit.contains(where: { $0.key == pair.key }) }
-      return .mapping(inherited + explicit, mark(mapping.mark))
-    case .alias:
-      return .scalar(YAMLScalar(text: "", plain: true, mark: mark(node.mark)))
+      try checkDuplicates(keys)
+      let node: YAMLNode
+      if merged.isEmpty {
+        node = .mapping(explicit, mark)
+      } else {
+        let inherited = merged.filter { pair in !explicit.contains(where: { $0.key == pair.key }) }
+        node = .mapping(inherited + explicit, mark)
+      }
+      if let anchor { anchors[anchor] = node }
+      return node
+    default:
+      throw YAMLLoader.invalid("unexpected event in the yaml stream", context: nil, mark: mark, path: path)
     }
+  }
+
+  /// Yams' rule: no key twice in one mapping. Reports every repeated key, sorted, at the first one's mark.
+  private func checkDuplicates(_ keys: [(text: String, mark: YAMLMark)]) throws {
+    guard keys.count > 1 else { return }
+    var duplicates: [String: YAMLMark] = [:]
+    if keys.count <= 16 {
+      for index in 1..<keys.count where duplicates[keys[index].text] == nil {
+        if let first = keys[..<index].first(where: { $0.text == keys[index].text }) {
+          duplicates[first.text] = first.mark
+        }
+      }
+    } else {
+      var seen: [String: YAMLMark] = [:]
+      for key in keys {
+        if let first = seen[key.text] {
+          if duplicates[key.text] == nil { duplicates[key.text] = first }
+        } else {
+          seen[key.text] = key.mark
+        }
+      }
+    }
+    guard !duplicates.isEmpty else { return }
+    let sorted = duplicates.keys.sorted()
+    throw YAMLLoader.duplicateKeys(
+      sorted, path: path, mark: duplicates[sorted[0]] ?? YAMLMark(line: 0, column: 0))
   }
 }

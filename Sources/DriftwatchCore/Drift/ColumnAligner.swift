@@ -95,11 +95,22 @@ struct ColumnAligner {
 
     // Out-of-place renames: the names must say it on their own.
     var candidates: [(score: Double, declared: Int, live: Int, evidence: [String])] = []
-    for d in declared.indices where !usedDeclared.contains(d) {
-      for l in live.indices where !usedLive.contains(l) {
+    let leftDeclared = declared.indices.filter { !usedDeclared.contains($0) }
+    let leftLive = live.indices.filter { !usedLive.contains($0) }
+    let tokens = { (name: String) in NameTokens.tokens(name).map(NameTokens.canonical) }
+    let liveTokens =
+      leftDeclared.isEmpty
+      ? [:] : Dictionary(uniqueKeysWithValues: leftLive.map { ($0, tokens(live[$0].name)) })
+    for d in leftDeclared {
+      let declaredTokens = tokens(declared[d].name)
+      for l in leftLive {
+        // The names decide first: most pairs fail there, and need no full score.
+        let name = NameRelation.between(
+          old: declared[d].name, new: live[l].name, oldTokens: declaredTokens, newTokens: liveTokens[l] ?? [],
+          entities: entities)
+        guard name.score >= 0.75 else { continue }
         let (score, evidence) = renameScore(d, l, place: nil, lone: false)
-        let name = NameRelation.between(old: declared[d].name, new: live[l].name, entities: entities)
-        if name.score >= 0.75, score >= 0.6 { candidates.append((score, d, l, evidence)) }
+        if score >= 0.6 { candidates.append((score, d, l, evidence)) }
       }
     }
     for candidate in candidates.sorted(by: { $0.score > $1.score })

@@ -73,8 +73,9 @@ public struct DriftEngine: Sendable {
     }
     var scored: [(score: Double, source: SourceTable, table: LiveTable, alignment: ColumnAligner.Alignment)] =
       []
+    let renameCandidates = RenameCandidates(missing: missing.count, unclaimed: unclaimed)
     for source in missing {
-      for table in unclaimed {
+      for table in renameCandidates.candidates(for: source) {
         let entities = EntityMap.from(oldTable: source.identifier, newTable: table.name)
         let alignment = context.aligner(source: source, table: table, entities: entities).align()
         let nameScore = NameRelation.between(old: source.identifier, new: table.name, entities: .empty).score
@@ -109,9 +110,12 @@ public struct DriftEngine: Sendable {
       changes.append(
         context.tableMissing(source: source, live: live, nearest: near.map { ($0.table, $0.score) }))
     }
+    var sourceNamesBySchema: [String: Set<String>] = [:]
+    for source in sources {
+      sourceNamesBySchema[source.schema.lowercased(), default: []].insert(source.sourceName)
+    }
     for table in unclaimed where !claimed.contains(table.qualifiedName) {
-      let owners = sources.filter { $0.schema.lowercased() == table.schema.schema.lowercased() }
-      let sourceNames = Array(Set(owners.map(\.sourceName))).sorted()
+      let sourceNames = (sourceNamesBySchema[table.schema.schema.lowercased()] ?? []).sorted()
       changes.append(
         DriftChange(
           kind: .tableAdded, source: sourceNames.joined(separator: ","), sourceID: nil,
@@ -152,6 +156,8 @@ struct Context {
   let sourceTests: [String: [String: [String]]]
   /// Source columns tested unique: declared keys.
   let keys: [String: Set<String>]
+  /// A warehouse spells the same few types hundreds of thousands of times: each is parsed once.
+  let types = TypeCache()
 
   init(project: ProjectGraph, lineage: LineageGraph) {
     self.project = project
@@ -184,10 +190,10 @@ struct Context {
     return ColumnAligner(
       declared: source.columns.map {
         .init(
-          name: $0.name, type: $0.dataType.map(NormalizedType.init),
+          name: $0.name, type: $0.dataType.map(types.normalized),
           isKey: keys.contains($0.name.lowercased()))
       },
-      live: table.columns.map { .init(name: $0.name, type: NormalizedType($0.dataType), isKey: $0.isKey) },
+      live: table.columns.map { .init(name: $0.name, type: types.normalized($0.dataType), isKey: $0.isKey) },
       entities: entities)
   }
 
@@ -338,8 +344,8 @@ struct Context {
         let declared = source.columns[d]
         let live = table.columns[l]
         guard let declaredType = declared.dataType else { continue }
-        let old = NormalizedType(declaredType)
-        let new = NormalizedType(live.dataType)
+        let old = types.normalized(declaredType)
+        let new = types.normalized(live.dataType)
         guard !old.matches(new) else { continue }
         let crossFamily = old.family != new.family || old.family == .other
         make(
@@ -380,4 +386,16 @@ struct Context {
   }
 
   static func format(_ value: Double) -> String { Decimal2.format(value) }
+}
+
+/// `NormalizedType`s by their spelling, for one diff (single-threaded).
+final class TypeCache {
+  private var parsed: [String: NormalizedType] = [:]
+
+  func normalized(_ spelling: String) -> NormalizedType {
+    if let known = parsed[spelling] { return known }
+    let type = NormalizedType(spelling)
+    parsed[spelling] = type
+    return type
+  }
 }

@@ -117,8 +117,17 @@ extension NameRelation {
   /// Name evidence that `old` was renamed to `new`, in 0…1.
   static func between(old: String, new: String, entities: EntityMap) -> NameRelation {
     if old.lowercased() == new.lowercased() { return NameRelation(score: 1, reason: "same name") }
-    let oldTokens = NameTokens.tokens(old).map(NameTokens.canonical)
-    let newTokens = NameTokens.tokens(new).map(NameTokens.canonical)
+    return between(
+      old: old, new: new, oldTokens: NameTokens.tokens(old).map(NameTokens.canonical),
+      newTokens: NameTokens.tokens(new).map(NameTokens.canonical), entities: entities)
+  }
+
+  /// The same, with both names' canonical tokens already known (callers comparing every pair of two
+  /// column lists tokenize each name once).
+  static func between(
+    old: String, new: String, oldTokens: [String], newTokens: [String], entities: EntityMap
+  ) -> NameRelation {
+    if old.lowercased() == new.lowercased() { return NameRelation(score: 1, reason: "same name") }
     if oldTokens == newTokens {
       return NameRelation(score: 0.95, reason: "same words, spelled differently ('\(old)' → '\(new)')")
     }
