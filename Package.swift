@@ -68,7 +68,8 @@ let package = Package(
       name: "DriftwatchCommands",
       dependencies: [
         "DriftwatchCore", "DriftwatchReports", "DriftwatchDbt", "DriftwatchSQLite", "DriftwatchPostgres",
-        "DriftwatchState", "DriftwatchWatch", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "DriftwatchState", "DriftwatchWatch",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]
     ),

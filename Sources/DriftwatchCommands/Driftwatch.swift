@@ -21,7 +21,7 @@ public struct Driftwatch: AsyncParsableCommand {
     version: version,
     subcommands: [
       Check.self, Fix.self, SnapshotCommand.self, HistoryCommand.self, DiffCommand.self, Lineage.self,
-      Demo.self,
+      Watch.self, InstallTrigger.self, IncidentsCommand.self, PostmortemCommand.self, Demo.self,
     ]
   )
 

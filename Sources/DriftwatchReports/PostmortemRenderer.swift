@@ -4,11 +4,10 @@ import DriftwatchCore
 /// timeline with measured latencies, what happened (from the diff), why, what changes, what went well,
 /// what to do differently, and what an agent did versus what still needs a human.
 public struct PostmortemRenderer: Sendable {
-  public var fixCommand: String
-
-  public init(fixCommand: String) { self.fixCommand = fixCommand }
+  public init() {}
 
   public func render(_ incident: Incident) -> String {
+    let fixCommand = incident.fixCommand ?? "driftwatch fix"
     let report = incident.report
     let radius = report.blastRadius
     let changes = incident.breakingChanges

@@ -100,8 +100,10 @@ public struct SQLiteIncidentStore: IncidentStore {
   public func messages(incidentID: String) async throws -> [OutboxMessage] {
     guard FileManager.default.fileExists(atPath: path) else { return [] }
     return try await withConnection(create: false) { connection in
-      try await query(connection, "SELECT * FROM outbox WHERE incident_id = ?1 ORDER BY key", [.text(incidentID)])
-        .map(Self.message)
+      try await query(
+        connection, "SELECT * FROM outbox WHERE incident_id = ?1 ORDER BY key", [.text(incidentID)]
+      )
+      .map(Self.message)
     }
   }
 
@@ -146,7 +148,8 @@ public struct SQLiteIncidentStore: IncidentStore {
 
   private static func message(_ row: SQLiteRow) -> OutboxMessage {
     var message = OutboxMessage(
-      incidentID: row.column("incident_id")?.string ?? "", destination: row.column("destination")?.string ?? "",
+      incidentID: row.column("incident_id")?.string ?? "",
+      destination: row.column("destination")?.string ?? "",
       payload: row.column("payload")?.string ?? "",
       queuedAt: Timestamp(millisecondsSinceEpoch: Int64(row.column("next_attempt_at")?.integer ?? 0)),
       attempts: row.column("attempts")?.integer ?? 0,
@@ -179,7 +182,8 @@ public struct SQLiteIncidentStore: IncidentStore {
     do {
       connection = try await SQLiteConnection.open(storage: .file(path: path))
     } catch {
-      throw StateError("cannot open the state store \(path): \(describe(error)); check the path or pass --state")
+      throw StateError(
+        "cannot open the state store \(path): \(describe(error)); check the path or pass --state")
     }
     let result: Result<T, any Error>
     do {
@@ -225,7 +229,8 @@ public struct SQLiteIncidentStore: IncidentStore {
     guard current < Self.migrations.count else {
       if current > Self.migrations.count {
         throw StateError(
-          "the incidents in \(path) were written by a newer driftwatch (schema \(current)); upgrade driftwatch")
+          "the incidents in \(path) were written by a newer driftwatch (schema \(current)); upgrade driftwatch"
+        )
       }
       return
     }
@@ -233,7 +238,9 @@ public struct SQLiteIncidentStore: IncidentStore {
     do {
       // Another process may have migrated between the check and the lock.
       let again =
-        try await query(connection, "SELECT coalesce(max(version), 0) AS v FROM driftwatch_incident_migrations")
+        try await query(
+          connection, "SELECT coalesce(max(version), 0) AS v FROM driftwatch_incident_migrations"
+        )
         .first?.column("v")?.integer ?? 0
       for (index, statements) in Self.migrations.enumerated() where index + 1 > again {
         for statement in statements { try await run(connection, statement) }
@@ -280,7 +287,8 @@ enum IncidentCoding {
     do {
       return try JSONDecoder().decode(Incident.self, from: Data(text.utf8))
     } catch {
-      throw StateError("an incident in \(store) cannot be read (\(error)); was it written by a newer driftwatch?")
+      throw StateError(
+        "an incident in \(store) cannot be read (\(error)); was it written by a newer driftwatch?")
     }
   }
 }

@@ -9,7 +9,9 @@ public enum DDLTrigger {
   public static let channel = "driftwatch_ddl"
   public static let schema = "driftwatch"
   public static let function = "notify_ddl"
-  public static let triggers = ["driftwatch_ddl_command_end": "ddl_command_end", "driftwatch_sql_drop": "sql_drop"]
+  public static let triggers = [
+    "driftwatch_ddl_command_end": "ddl_command_end", "driftwatch_sql_drop": "sql_drop",
+  ]
 
   /// The statements that install (or replace) the trigger, in order. Identifiers are quoted; the
   /// function body uses only literals driftwatch defines.
@@ -70,7 +72,8 @@ public enum DDLTrigger {
       do {
         try await connection.query("BEGIN", logger: PostgresSession.silentLogger)
         for statement in installStatements() {
-          try await connection.query(PostgresQuery(unsafeSQL: statement), logger: PostgresSession.silentLogger)
+          try await connection.query(
+            PostgresQuery(unsafeSQL: statement), logger: PostgresSession.silentLogger)
         }
         try await connection.query("COMMIT", logger: PostgresSession.silentLogger)
       } catch {

@@ -44,7 +44,8 @@ public final class MiniHTTPServer: Sendable {
   }
 
   /// Binds `host:port` (port 0: any free port) and serves until `stop()`.
-  public static func start(host: String, port: Int, handler: @escaping Handler) async throws -> MiniHTTPServer {
+  public static func start(host: String, port: Int, handler: @escaping Handler) async throws -> MiniHTTPServer
+  {
     let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .bind(host: host, port: port) { channel in

@@ -70,11 +70,15 @@ public struct Incident: Sendable, Hashable, Codable {
   public var fix: FixDraft?
   public var ddlEvents: [DDLEvent]
   public var timeline: [TimelineEntry]
+  /// The command that shows the drafted fix (no password in it).
+  public var fixCommand: String?
 
   public init(
     id: String, project: String, warehouse: String, fingerprint: String, status: Status = .open,
-    report: DriftReport, fix: FixDraft?, ddlEvents: [DDLEvent], timeline: [TimelineEntry]
+    report: DriftReport, fix: FixDraft?, ddlEvents: [DDLEvent], timeline: [TimelineEntry],
+    fixCommand: String? = nil
   ) {
+    self.fixCommand = fixCommand
     self.id = id
     self.project = project
     self.warehouse = warehouse
