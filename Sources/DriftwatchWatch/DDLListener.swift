@@ -24,6 +24,12 @@ public enum DDLTrigger {
             'object_type', r.object_type, 'txid', txid_current()::text,
             'at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text
       """
+    // Only what can change a source's shape: not indexes, constraints, row types, toast tables, or
+    // driftwatch's own schema (a PostgreSQL state store lives there).
+    let relevant = """
+      r.object_type IN ('table', 'table column', 'view', 'materialized view', 'foreign table', 'schema') \
+      AND coalesce(r.schema_name, '') NOT IN ('pg_toast', '\(Self.schema)')
+      """
     var statements = [
       "CREATE SCHEMA IF NOT EXISTS \(schema)",
       """
@@ -33,11 +39,13 @@ public enum DDLTrigger {
       BEGIN
         -- Reports each DDL statement to LISTENers on '\(channel)' (driftwatch watch). Delivered at commit.
         IF TG_EVENT = 'sql_drop' THEN
-          FOR r IN SELECT * FROM pg_event_trigger_dropped_objects() WHERE NOT is_temporary LOOP
+          FOR r IN SELECT * FROM pg_event_trigger_dropped_objects()
+            WHERE NOT is_temporary AND \(relevant) LOOP
             PERFORM pg_notify('\(channel)', \(payload));
           END LOOP;
         ELSE
-          FOR r IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE NOT in_extension LOOP
+          FOR r IN SELECT * FROM pg_event_trigger_ddl_commands()
+            WHERE NOT in_extension AND \(relevant) LOOP
             PERFORM pg_notify('\(channel)', \(payload));
           END LOOP;
         END IF;
