@@ -27,8 +27,8 @@ public enum DDLTrigger {
     // Only what can change a source's shape: not indexes, constraints, row types, toast tables, or
     // driftwatch's own schema (a PostgreSQL state store lives there).
     let relevant = """
-      r.object_type IN ('table', 'table column', 'view', 'materialized view', 'foreign table', 'schema') \
-      AND coalesce(r.schema_name, '') NOT IN ('pg_toast', '\(Self.schema)')
+      object_type IN ('table', 'table column', 'view', 'materialized view', 'foreign table', 'schema') \
+      AND coalesce(schema_name, '') NOT IN ('pg_toast', '\(Self.schema)')
       """
     var statements = [
       "CREATE SCHEMA IF NOT EXISTS \(schema)",
@@ -49,6 +49,9 @@ public enum DDLTrigger {
             PERFORM pg_notify('\(channel)', \(payload));
           END LOOP;
         END IF;
+      EXCEPTION WHEN others THEN
+        -- Never let a notification problem fail the DDL it reports.
+        RAISE WARNING 'driftwatch: ddl notification skipped: %', SQLERRM;
       END;
       $driftwatch$
       """,

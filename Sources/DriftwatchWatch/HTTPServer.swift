@@ -71,6 +71,8 @@ public final class MiniHTTPServer: Sendable {
   /// Stops accepting connections and waits for the server to close.
   public func stop() async {
     try? await channel.close()
+    // Connections still open (a client that sends nothing) must not hold the shutdown.
+    task.cancel()
     await task.value
   }
 

@@ -207,6 +207,7 @@ struct WatchPostgresTests {
       let second = try fixture.start(log: "second.log")
       let received = await fixture.receiver.wait(forCount: 1)
       #expect(received.count == 1, "\(second.log)")
+      #expect(await second.waitForLog("alert delivered"), "\(second.log)")
       #expect(!second.log.contains("incident opened"), "the restart finds the open incident, not a new one")
       // Killed after delivery and restarted again: still one.
       second.signal(SIGKILL)
@@ -238,7 +239,7 @@ struct WatchPostgresTests {
       try await Task.sleep(for: .milliseconds(500))
       #expect(fixture.receiver.received.count == 1)
       watch.signal(SIGTERM)
-      #expect(await watch.waitForExit() == 0)
+      #expect(await watch.waitForExit() == 0, "\(watch.log)")
     }
   }
 }

@@ -136,7 +136,7 @@ struct WatchModelTests {
     let text = renderer.slack(incident)
     #expect(text.contains("raw_customers` → `raw_accounts"))
     #expect(text.contains("confidence"))
-    #expect(text.contains("*Dashboards*\\n2"))
+    #expect(text.contains("*Dashboards*\\n1"), "only revenue_dashboard reads raw_customers")
     #expect(text.contains("Dashboard revenue_dashboard"))
     #expect(text.contains("driftwatch fix --project ."))
     #expect((slack["text"] as? String)?.contains("Schema drift in shop") == true)
