@@ -113,9 +113,7 @@ extension StateOptions {
     }
     switch try WarehouseLocator.parse(state, environment: ProcessInfo.processInfo.environment) {
     case .sqlite(let path): return SQLiteIncidentStore(path: path)
-    case .postgres:
-      throw InputError(
-        "incidents are kept in a sqlite state store for now: pass --state sqlite:PATH (or leave it out)")
+    case .postgres(let locator): return PostgresIncidentStore(locator: locator)
     }
   }
 }

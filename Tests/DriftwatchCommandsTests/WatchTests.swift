@@ -49,17 +49,29 @@ final class WatchProcess: @unchecked Sendable {
 
   func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
-  /// Waits for the exit; SIGKILLs after `timeout`.
+  /// Waits for the exit (reaping the child with waitpid: Foundation's own monitoring is not relied on);
+  /// SIGKILLs after `timeout`. The exit code, or 128 + the signal.
   func waitForExit(timeout: Duration = .seconds(10)) async -> Int32 {
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning && ContinuousClock.now < deadline {
+    let pid = process.processIdentifier
+    var deadline = ContinuousClock.now + timeout
+    var killed = false
+    while true {
+      var status: Int32 = 0
+      let result = waitpid(pid, &status, WNOHANG)
+      if result == pid {
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+      }
+      if result == -1 {  // reaped elsewhere
+        return process.isRunning ? -1 : process.terminationStatus
+      }
+      if ContinuousClock.now >= deadline {
+        if killed { return -1 }
+        signal(SIGKILL)
+        killed = true
+        deadline = ContinuousClock.now + .seconds(2)
+      }
       try? await Task.sleep(for: .milliseconds(20))
     }
-    if process.isRunning {
-      signal(SIGKILL)
-      process.waitUntilExit()
-    }
-    return process.terminationStatus
   }
 
   deinit {
