@@ -4,6 +4,7 @@
     scripts/bench.py                      # everything (builds release, starts a throwaway PostgreSQL)
     scripts/bench.py --only check-sqlite  # one benchmark; see --help for names
     scripts/bench.py --models 20000 --runs 10
+    scripts/bench.py --only snapshot-postgres --rows 100000,1000000 --runs 12
 
 Each figure is measured on the release binary, as a user runs it: wall time of the whole process (median
 and p95 over --runs runs), driftwatch's own step timings from its JSON report, and peak RSS of the process.
@@ -87,6 +88,81 @@ def sqlite_acme(directory, exe):
     return os.path.join(directory, "warehouse.db")
 
 
+SNAPSHOT_SOURCES = """version: 2
+sources:
+  - name: app
+    schema: raw
+    tables:
+      - name: customers
+        columns:
+          - name: customer_id
+            data_tests: [unique, not_null]
+          - name: name
+          - name: email
+          - name: address
+          - name: segment
+            data_tests:
+              - accepted_values:
+                  arguments:
+                    values: ["premium", "standard", "basic"]
+          - name: country
+          - name: created_at
+"""
+
+
+def bench_snapshot(exe, sizes, runs, workdir):
+    """driftwatch snapshot of one PostgreSQL source table (7 declared columns, a unique key) at each size."""
+    host, port, user, password, directory = start_cluster()
+    stop = f"source {ROOT}/scripts/lib/postgres.sh; PG_DIR={directory} pg_stop_cluster"
+    env = dict(os.environ, PGPASSWORD=password, PGHOST=host, PGPORT=port, PGUSER=user)
+    project = os.path.join(workdir, "snapshot-project")
+    os.makedirs(os.path.join(project, "models"), exist_ok=True)
+    with open(os.path.join(project, "dbt_project.yml"), "w") as f:
+        f.write("name: bench\nversion: '1.0'\nprofile: bench\n")
+    with open(os.path.join(project, "models", "sources.yml"), "w") as f:
+        f.write(SNAPSHOT_SOURCES)
+    try:
+        for rows in sizes:
+            db = f"snapshot_{rows}"
+            subprocess.run(["psql", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-qc", f"CREATE DATABASE {db}"],
+                           check=True, env=env)
+            sql = f"""
+CREATE SCHEMA raw;
+CREATE TABLE raw.customers (customer_id integer primary key, name text, email text, address text,
+  segment text, country text, created_at timestamp);
+INSERT INTO raw.customers SELECT i, 'name ' || i, 'user' || i || '@example.com',
+  (i % 9000 + 100) || ' Oak Ave, City ' || (i % 300) || ', ST ' || lpad((i % 99999)::text, 5, '0'),
+  (ARRAY['premium','standard','basic'])[1 + i % 3], (ARRAY['US','CA','GB','DE'])[1 + i % 4],
+  timestamp '2023-01-01' + (i || ' minutes')::interval FROM generate_series(1, {rows}) i;
+ANALYZE raw.customers;
+"""
+            subprocess.run(["psql", "-d", db, "-v", "ON_ERROR_STOP=1", "-q"], input=sql, text=True, check=True,
+                           env=env)
+            url = f"postgres://{user}@{host}:{port}/{db}?sslmode=disable"
+            samples, rss = [], []
+            for run in range(runs):
+                state = os.path.join(workdir, f"state-{rows}-{run}.db")
+                elapsed, peak, _ = run_measured(
+                    [exe, "snapshot", "--project", project, "--warehouse", url, "--state", f"sqlite:{state}"],
+                    env=dict(os.environ, PGPASSWORD=password))
+                samples.append(elapsed)
+                rss.append(peak)
+            summarize(f"snapshot, PostgreSQL table of {rows:,} rows", samples, rss)
+    finally:
+        subprocess.run(["bash", "-c", stop], check=False, stdout=subprocess.DEVNULL)
+
+
+def start_cluster():
+    """A throwaway cluster from scripts/lib/postgres.sh: (host, port, user, password, directory)."""
+    script = f"""
+set -euo pipefail
+source {ROOT}/scripts/lib/postgres.sh
+pg_start_cluster 2>/dev/null
+printf '%s\\n' "$PG_HOST" "$PG_PORT" "$PG_USER" "$PG_PASSWORD" "$PG_DIR"
+"""
+    return subprocess.run(["bash", "-c", script], check=True, capture_output=True, text=True).stdout.split()
+
+
 def postgres_acme():
     """A throwaway cluster from scripts/lib/postgres.sh with acme loaded and migrated.
 
@@ -143,7 +219,9 @@ def main():
     parser.add_argument("--binary", help="a driftwatch binary to measure (default: build release)")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--models", type=int, default=20000, help="size of the generated project for lineage")
-    parser.add_argument("--only", choices=["check-sqlite", "check-postgres", "lineage"], action="append")
+    parser.add_argument("--only", choices=["check-sqlite", "check-postgres", "lineage", "snapshot-postgres"],
+                        action="append")
+    parser.add_argument("--rows", default="100000,1000000", help="table sizes for snapshot-postgres")
     args = parser.parse_args()
     only = set(args.only or ["check-sqlite", "check-postgres", "lineage"])
     exe = binary(args)
@@ -162,6 +240,8 @@ def main():
                 subprocess.run(["bash", "-c", stop], check=False, stdout=subprocess.DEVNULL)
         if "lineage" in only:
             bench_lineage(exe, args.models, max(3, args.runs // 4), workdir)
+        if "snapshot-postgres" in only:
+            bench_snapshot(exe, [int(n) for n in args.rows.split(",")], max(3, args.runs // 4), workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -40,7 +40,7 @@ struct Check: AsyncParsableCommand {
     let store = noSnapshot ? nil : try stateOptions.store(projectDirectory: projectOptions.project)
     let result = try await CheckRun.run(
       project: { try projectOptions.load(profile: profile) }, warehouse: warehouse,
-      snapshot: { project in try await store?.latest(project: project.projectName) })
+      snapshot: { project in await StateOptions.latest(in: store, project: project.projectName) })
     let renderer = DriftReportRenderer(
       color: !noColor && format == .text && Terminal.stdoutWantsColor, toolVersion: Driftwatch.version)
     Terminal.standardOutput(renderer.render(result.report, as: format))

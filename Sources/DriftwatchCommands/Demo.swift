@@ -52,6 +52,20 @@ struct Demo: AsyncParsableCommand {
     let before = try await CheckRun.run(project: load, warehouse: SQLiteWarehouse(path: databasePath))
     Terminal.standardOutput("loaded \(projectPath)/warehouse/seed.sql into a temporary SQLite file\n")
     Terminal.standardOutput(renderer.render(Self.local(before.report, projectPath), as: .text))
+    // A baseline: profiles and keyed samples, kept in memory for the demo (driftwatch snapshot keeps them
+    // in .driftwatch/state.db).
+    let baselineWarehouse = SQLiteWarehouse(path: databasePath)
+    let plan = SnapshotPlan.make(project: before.project, live: before.live)
+    let baseline = try await plan.run(
+      metadata: SnapshotMetadata(
+        id: "demo-baseline", takenAt: SnapshotCommand.isoTime(Date()), project: before.project.projectName,
+        warehouse: "demo", driftwatchVersion: Driftwatch.version, sampleSize: SnapshotPlan.defaultSampleSize,
+        valuesHashed: false),
+      live: before.live, profiler: baselineWarehouse, sampler: baselineWarehouse,
+      sampleSize: SnapshotPlan.defaultSampleSize, hashValues: false, progress: { _, _, _ in })
+    Terminal.standardOutput(
+      "baseline recorded (as driftwatch snapshot does): \(baseline.metadata.columns) columns profiled, "
+        + "\(baseline.metadata.sampledKeys) keys sampled\n")
 
     Terminal.standardOutput("\n── 2. the backend deploy: \(Self.displayPath(migrationPath))\n")
     let clock = ContinuousClock()
@@ -62,9 +76,31 @@ struct Demo: AsyncParsableCommand {
       "raw_customers dropped, raw_accounts created (\(Self.ms(deployed - migrated)) ms)\n")
 
     Terminal.standardOutput("\n── 3. driftwatch check after the deploy\n")
-    let after = try await CheckRun.run(project: load, warehouse: SQLiteWarehouse(path: databasePath))
+    let after = try await CheckRun.run(
+      project: load, warehouse: SQLiteWarehouse(path: databasePath), snapshot: { _ in baseline })
     let detected = clock.now
     Terminal.standardOutput(renderer.render(Self.local(after.report, projectPath), as: .text))
+
+    Terminal.standardOutput("\n── 4. the drafted fix (driftwatch fix; nothing is written here)\n")
+    var projectFiles: [String: String] = [:]
+    for path in FixDrafter.requiredFiles(project: after.project, report: after.report) {
+      projectFiles[path] = try? Self.readFile(example + "/" + path)
+    }
+    let draft = try FixDrafter(
+      project: after.project, report: after.report, live: after.live, dialect: .sqlite, files: projectFiles,
+      testPath: try DbtProjectReader.testPath(projectDirectory: example)
+    ).draft()
+    for file in draft.files { Terminal.standardOutput("  \(file.status) \(file.path)\n") }
+    for question in draft.questions {
+      Terminal.standardOutput(
+        "  \(question.isOpen ? "?" : "✓") \(question.kind.rawValue) \(question.subject): "
+          + "\(question.answer ?? question.proposal ?? "") \(question.isOpen ? "(a human decides)" : "(proven by the data)")\n"
+      )
+    }
+    if let staging = draft.files.first(where: { $0.path.hasSuffix("stg_customers.sql") }) {
+      Terminal.standardOutput(
+        "\n" + UnifiedDiff.make(path: staging.path, old: staging.original, new: staging.content))
+    }
 
     let radius = after.report.blastRadius
     let dashboards = radius.exposures.filter { after.report.nodes[$0]?.exposureType == "dashboard" }.count

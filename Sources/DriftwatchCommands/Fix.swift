@@ -61,7 +61,7 @@ struct Fix: AsyncParsableCommand {
     let store = noSnapshot ? nil : try stateOptions.store(projectDirectory: projectOptions.project)
     let check = try await CheckRun.run(
       project: { try projectOptions.load(profile: profile) }, warehouse: warehouse,
-      snapshot: { project in try await store?.latest(project: project.projectName) })
+      snapshot: { project in await StateOptions.latest(in: store, project: project.projectName) })
     let root = projectOptions.project
     var answers = try decisions.map { try DecisionsReader.read(path: $0) } ?? Decisions()
     let testPath = try DbtProjectReader.testPath(projectDirectory: root)

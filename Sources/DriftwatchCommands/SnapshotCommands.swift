@@ -13,6 +13,19 @@ struct StateOptions: ParsableArguments {
       valueName: "URL"))
   var state: String?
 
+  /// The latest snapshot of `project`, or nil. A store that cannot be read is reported on stderr and the
+  /// check goes on without evidence rather than failing.
+  static func latest(in store: (any StateStore)?, project: String) async -> Snapshot? {
+    guard let store else { return nil }
+    do {
+      return try await store.latest(project: project)
+    } catch {
+      let message = (error as? any UserFacingError)?.message ?? String(describing: error).lowercased()
+      Terminal.standardError("driftwatch: warning: no snapshot evidence: \(message)\n")
+      return nil
+    }
+  }
+
   func store(projectDirectory: String) throws -> any StateStore {
     guard let state else {
       return SQLiteStateStore(path: SQLiteStateStore.defaultPath(projectDirectory: projectDirectory))
@@ -169,7 +182,9 @@ struct DiffCommand: AsyncParsableCommand {
     abstract: "Compare two snapshots (ids from history) and report what changed, as check does.",
     discussion: """
       The first snapshot's tables stand for the declared sources; the second is the live side. Keyed
-      samples of the first are joined to the second's samples where the same keys were sampled.
+      samples of the first are joined to the second's samples (a snapshot also samples undeclared keyed
+      tables in the sources' schemas, and keys are picked in the same hash order, so a renamed table's keys
+      are found again).
 
       Exit codes: 0 no breaking drift, 1 breaking drift found, 2 usage, input or connection error.
       """)

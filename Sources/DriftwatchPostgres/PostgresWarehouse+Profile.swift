@@ -11,11 +11,18 @@ extension PostgresWarehouse: WarehouseProfiler {
     return try await withReadOnlySession { session in
       let (live, schemaNames) = try await session.liveSchema(schemas)
       var profiles: [ColumnProfile] = []
+      var estimates: [String: PostgresWarehouse.TableEstimate] = [:]
       for ref in columns {
         guard let (table, column) = live.resolve(ref), let schema = schemaNames[ref.schema] else { continue }
+        let key = schema + "\u{0}" + table.name
+        if estimates[key] == nil {
+          estimates[key] = try await session.estimate(schema: schema, table: table.name)
+        }
         profiles.append(
           try await session.profile(
-            ref, schema: schema, table: table.name, column: column, topK: max(0, topK)))
+            ref, schema: schema, table: table.name, column: column, topK: max(0, topK),
+            estimate: estimates[key] ?? PostgresWarehouse.TableEstimate(rows: -1, columns: [:]),
+            budget: rowBudget))
       }
       return profiles
     }
@@ -32,13 +39,43 @@ extension PostgresWarehouse: WarehouseProfiler {
     return prefixes.contains { type.hasPrefix($0) }
   }
 
-  /// `$1` is top-K, `$2`/`$3` the `translate` maps of `ValueShape`.
-  /// Part 0 is the aggregates, part 1 the top values, part 2 the top shapes.
-  static func profileStatement(schema: String, table: String, column: LiveColumn) -> String {
+  /// The default `rowBudget`: a large table is one above twice this many rows (by
+  /// `pg_class.reltuples`), statements read a `TABLESAMPLE SYSTEM` of about this many rows and counts are
+  /// scaled, with `pg_stats` for null fractions and distinct counts. Time then stays flat as tables grow.
+  public static let defaultRowBudget = 50_000.0
+
+  /// What PostgreSQL's statistics say about a table: estimated rows (-1: never analyzed) and, per column,
+  /// the null fraction and `n_distinct`.
+  struct TableEstimate: Sendable {
+    var rows: Double
+    var columns: [String: (nullFraction: Double, distinct: Double)]
+
+    /// The `TABLESAMPLE SYSTEM` percentage to read about `budget` rows, or nil to read the whole table.
+    func samplePercent(budget: Double) -> Double? {
+      guard rows > 2 * budget else { return nil }
+      return max(0.01, min(100, 100 * budget / rows))
+    }
+  }
+
+  /// The FROM clause: the table, or a repeatable `TABLESAMPLE SYSTEM` of it when `percentBind` is given.
+  static func fromClause(schema: String, table: String, percentBind: Int?) -> String {
     let relation = "\(PostgresSession.quoted(schema)).\(PostgresSession.quoted(table))"
+    guard let percentBind else { return relation }
+    return "\(relation) TABLESAMPLE SYSTEM ($\(percentBind)::float4) REPEATABLE (0)"
+  }
+
+  /// `$1` is top-K, `$2`/`$3` the `translate` maps of `ValueShape`, `$4` (when sampled) the percentage.
+  /// Part 0 is the aggregates, part 1 the top values, part 2 the top shapes.
+  static func profileStatement(schema: String, table: String, column: LiveColumn, sampled: Bool = false)
+    -> String
+  {
+    let relation = fromClause(schema: schema, table: table, percentBind: sampled ? 4 : nil)
     let raw = PostgresSession.quoted(column.name)
     let value = "\(raw)::text"
     let ordered = isOrderable(column.dataType) ? raw : value
+    // Shapes tell something only about strings; other types have the shape of their type.
+    let type = column.dataType.lowercased()
+    let isString = type.hasPrefix("text") || type.hasPrefix("character") || type.hasPrefix("citext")
     return """
       SELECT 0::int4 AS part, count(*)::int8 AS n, count(\(raw))::int8 AS nn,
         count(DISTINCT \(value))::int8 AS d, min(\(ordered))::text AS lo, max(\(ordered))::text AS hi,
@@ -50,7 +87,7 @@ extension PostgresWarehouse: WarehouseProfiler {
       UNION ALL
       (SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, left(translate(\(value), $2, $3), \(ValueShape.maxLength)),
         count(*)::int8 FROM \(relation)
-        WHERE \(raw) IS NOT NULL GROUP BY 8 ORDER BY 9 DESC, 8 LIMIT $1)
+        WHERE \(raw) IS NOT NULL\(isString ? "" : " AND false") GROUP BY 8 ORDER BY 9 DESC, 8 LIMIT $1)
       """
   }
 }
@@ -78,15 +115,47 @@ extension PostgresWarehouse.ReadOnlySession {
     return (PostgresWarehouse.liveSchema(requested: schemas, rows: rows), names)
   }
 
-  func profile(_ ref: ColumnRef, schema: String, table: String, column: LiveColumn, topK: Int) async throws
-    -> ColumnProfile
-  {
+  func estimate(schema: String, table: String) async throws -> PostgresWarehouse.TableEstimate {
+    var binds = PostgresBindings()
+    binds.append(schema)
+    binds.append(table)
+    let rows = try await query(
+      """
+      SELECT c.reltuples::float8 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2
+      """, binds: binds)
+    let stats = try await query(
+      """
+      SELECT attname::text, null_frac::float8, n_distinct::float8 FROM pg_catalog.pg_stats
+      WHERE schemaname = $1 AND tablename = $2
+      """, binds: binds)
+    do {
+      let estimate = try rows.first?.decode(Double.self) ?? -1
+      var columns: [String: (nullFraction: Double, distinct: Double)] = [:]
+      for row in stats {
+        let (name, nullFraction, distinct) = try row.decode((String, Double, Double).self)
+        columns[name] = (nullFraction, distinct)
+      }
+      return PostgresWarehouse.TableEstimate(rows: estimate, columns: columns)
+    } catch {
+      return PostgresWarehouse.TableEstimate(rows: -1, columns: [:])
+    }
+  }
+
+  func profile(
+    _ ref: ColumnRef, schema: String, table: String, column: LiveColumn, topK: Int,
+    estimate: PostgresWarehouse.TableEstimate, budget: Double
+  ) async throws -> ColumnProfile {
     var binds = PostgresBindings()
     binds.append(Int64(topK))
     binds.append(ValueShape.from)
     binds.append(ValueShape.to)
+    let percent = estimate.samplePercent(budget: budget)
+    if let percent { binds.append(Float(percent)) }
     let rows = try await query(
-      PostgresWarehouse.profileStatement(schema: schema, table: table, column: column), binds: binds)
+      PostgresWarehouse.profileStatement(
+        schema: schema, table: table, column: column, sampled: percent != nil),
+      binds: binds)
     var profile = ColumnProfile(column: ref, rowCount: 0, nullCount: 0, distinctCount: 0, topValues: [])
     var values: [ValueCount] = []
     var shapes: [ValueCount] = []
@@ -116,6 +185,25 @@ extension PostgresWarehouse.ReadOnlySession {
     }
     profile.topValues = ColumnProfile.ranked(values)
     profile.topShapes = ColumnProfile.ranked(shapes)
+    if percent != nil {
+      // Scale the sample's counts to the table; the statistics know nulls and distinct values better.
+      let total = max(estimate.rows, Double(profile.rowCount))
+      let scale = total / Double(max(profile.rowCount, 1))
+      let scaled = { (counts: [ValueCount]) in
+        counts.map { ValueCount(value: $0.value, count: Int((Double($0.count) * scale).rounded())) }
+      }
+      profile.topValues = scaled(profile.topValues)
+      profile.topShapes = scaled(shapes)
+      if let stats = estimate.columns[column.name] {
+        profile.nullCount = Int((stats.nullFraction * total).rounded())
+        profile.distinctCount = Int(
+          (stats.distinct >= 0 ? stats.distinct : -stats.distinct * total).rounded())
+      } else {
+        profile.nullCount = Int((Double(profile.nullCount) * scale).rounded())
+      }
+      profile.rowCount = Int(total.rounded())
+      profile.estimated = true
+    }
     return profile
   }
 }

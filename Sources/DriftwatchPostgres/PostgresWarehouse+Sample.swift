@@ -3,7 +3,8 @@ import PostgresNIO
 
 extension PostgresWarehouse: WarehouseSampler {
   /// Rows ordered by `md5(key::text)`: the same keys on every run while they exist, spread over the table.
-  /// Read in the read-only transaction; memory is bounded by `limit`.
+  /// Read in the read-only transaction; memory is bounded by `limit`. A table larger than twice
+  /// `rowBudget` (or 20 × `limit`) is sampled from a repeatable `TABLESAMPLE SYSTEM` of that many rows.
   public func sample(table: TableRef, key: String, columns: [String], limit: Int) async throws -> [KeyedRow]?
   {
     try await withReadOnlySession { session in
@@ -13,8 +14,14 @@ extension PostgresWarehouse: WarehouseSampler {
       var binds = PostgresBindings()
       binds.append(Int64(max(0, limit)))
       let keyColumn = PostgresSession.quoted(resolved.key.name)
+      // A large table is sampled from a repeatable TABLESAMPLE of enough rows, not read whole.
+      let estimate = try await session.estimate(schema: resolved.schema, table: resolved.table)
+      let percent = estimate.samplePercent(budget: max(rowBudget, Double(limit) * 20))
+      if let percent { binds.append(Float(percent)) }
+      let from = Self.fromClause(
+        schema: resolved.schema, table: resolved.table, percentBind: percent.map { _ in 2 })
       let sql = """
-        SELECT \(Self.selectList(resolved)) FROM \(resolved.relation)
+        SELECT \(Self.selectList(resolved)) FROM \(from)
         WHERE \(keyColumn) IS NOT NULL
         ORDER BY md5(\(keyColumn)::text), 1 LIMIT $1
         """
@@ -36,7 +43,7 @@ extension PostgresWarehouse: WarehouseSampler {
       binds.append(keys)
       let keyColumn = PostgresSession.quoted(resolved.key.name)
       let condition =
-        Self.isIndexableKeyType(resolved.key.dataType)
+        Self.isIndexableKeyType(resolved.key.dataType, keys: keys)
         ? "\(keyColumn) = ANY ($1::text[]::\(resolved.key.dataType)[])"
         : "\(keyColumn)::text = ANY ($1::text[])"
       let sql = "SELECT \(Self.selectList(resolved)) FROM \(resolved.relation) WHERE \(condition)"
@@ -50,16 +57,20 @@ extension PostgresWarehouse: WarehouseSampler {
     }
   }
 
-  /// Catalog type names (from `format_type`) that text casts to without surprises.
-  static func isIndexableKeyType(_ dataType: String) -> Bool {
-    let allowed = [
-      "smallint", "integer", "bigint", "text", "uuid", "numeric", "date",
-    ]
-    return allowed.contains(dataType) || dataType.hasPrefix("character varying")
-      || dataType.hasPrefix("character(")
+  /// Whether `keys` can be compared to the key column in its own type (so that its index is used): text
+  /// types always, integer types when every key is an integer. Otherwise keys are compared as text, which
+  /// cannot fail on a key whose type changed (`'abc'` against an integer key).
+  static func isIndexableKeyType(_ dataType: String, keys: [String]) -> Bool {
+    if dataType == "text" || dataType.hasPrefix("character varying") { return true }
+    if ["smallint", "integer", "bigint"].contains(dataType) {
+      return keys.allSatisfy { Int64($0) != nil }
+    }
+    return false
   }
 
   struct ResolvedTable {
+    var schema: String
+    var table: String
     var relation: String
     var key: LiveColumn
     var columns: [String]
@@ -94,6 +105,7 @@ extension PostgresWarehouse.ReadOnlySession {
     let names = columns.compactMap { column($0)?.name }
     guard names.count == columns.count else { return nil }
     return PostgresWarehouse.ResolvedTable(
+      schema: schema, table: found.name,
       relation: "\(PostgresSession.quoted(schema)).\(PostgresSession.quoted(found.name))", key: keyColumn,
       columns: names)
   }

@@ -11,6 +11,8 @@ public struct PostgresWarehouse: WarehouseIntrospector {
   public var locator: PostgresLocator
   public var logger: Logger
   public var connectTimeout: Duration
+  /// Rows read per table at most when profiling or sampling a large table (see `profile` and `sample`).
+  public var rowBudget: Double = PostgresWarehouse.defaultRowBudget
 
   public init(
     locator: PostgresLocator, logger: Logger = PostgresSession.silentLogger,

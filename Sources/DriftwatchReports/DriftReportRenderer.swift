@@ -155,7 +155,11 @@ public struct DriftReportRenderer: Sendable {
     let topLevel = report.changes.filter { $0.parent == nil }
     for change in topLevel where change.breaking || change.kind != .tableAdded && change.kind != .columnAdded
     {
-      lines += block(change, children: report.changes.filter { $0.parent == change.id })
+      // Children, each followed by its own children (a value remap under its column's rename).
+      let children = report.changes.filter { $0.parent == change.id }.flatMap { child in
+        [child] + report.changes.filter { $0.parent == child.id }
+      }
+      lines += block(change, children: children)
     }
     let additions = topLevel.filter { !$0.breaking && ($0.kind == .tableAdded || $0.kind == .columnAdded) }
     if !additions.isEmpty {
@@ -250,7 +254,10 @@ public struct DriftReportRenderer: Sendable {
     case .columnSplit: return "\(change.from ?? "") split into \(to)"
     case .columnTypeChanged: return "\(change.column ?? "") changed type \(change.from ?? "") → \(to)"
     case .valuesRemapped:
-      let pairs = (change.mapping ?? []).map { "\($0.old) → \($0.new ?? "?")" }
+      let pairs = (change.mapping ?? []).map { pair in
+        let counts = pair.support.flatMap { support in pair.total.map { " (\(support)/\($0))" } } ?? ""
+        return "\(pair.old) → \(pair.new ?? "?")\(counts)"
+      }
       return "\(change.column ?? "") values remapped: \(pairs.joined(separator: ", "))"
     case .acceptedValuesViolated:
       return

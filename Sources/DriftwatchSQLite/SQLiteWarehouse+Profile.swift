@@ -10,10 +10,11 @@ extension SQLiteWarehouse: WarehouseProfiler {
     let schemas = Array(Set(columns.map(\.schema))).sorted()
     let live = try await introspect(schemas: schemas)
     let attached = try attachedDatabases()
-    var targets: [(ref: ColumnRef, database: String, table: String, column: String)] = []
+    var targets: [(ref: ColumnRef, database: String, table: String, column: String, type: String)] = []
     for ref in columns {
       guard let (table, column) = live.resolve(ref) else { continue }
-      targets.append((ref, database(for: ref.schema, attached: attached), table.name, column.name))
+      targets.append(
+        (ref, database(for: ref.schema, attached: attached), table.name, column.name, column.dataType))
     }
     guard !targets.isEmpty else { return [] }
     let databases = Array(Set(targets.map(\.database))).sorted()
@@ -21,7 +22,9 @@ extension SQLiteWarehouse: WarehouseProfiler {
     return try await withReadOnlyConnection(databases: databases, attached: attached) { connection in
       var profiles: [ColumnProfile] = []
       for target in targets {
-        let sql = Self.profileStatement(database: target.database, table: target.table, column: target.column)
+        let sql = Self.profileStatement(
+          database: target.database, table: target.table, column: target.column,
+          shapes: Self.mayHoldText(declaredType: target.type))
         let rows: [SQLiteRow]
         do {
           rows = try await SQLiteFiles.rows(connection, sql, [.integer(limit)])
@@ -37,8 +40,16 @@ extension SQLiteWarehouse: WarehouseProfiler {
     }
   }
 
-  /// `?1` is top-K. Part 0 is the aggregates, part 1 the top values, part 2 the top shapes.
-  static func profileStatement(database: String, table: String, column: String) -> String {
+  /// SQLite's affinity rules: a declared type with CHAR, CLOB or TEXT, or none at all, may hold text.
+  /// Shapes are computed for those only (numbers and dates have the shape of their type).
+  static func mayHoldText(declaredType: String) -> Bool {
+    let type = declaredType.uppercased()
+    return type.isEmpty || type.contains("CHAR") || type.contains("CLOB") || type.contains("TEXT")
+  }
+
+  /// `?1` is top-K. Part 0 is the aggregates, part 1 the top values, part 2 the top shapes (when `shapes`).
+  static func profileStatement(database: String, table: String, column: String, shapes: Bool = true) -> String
+  {
     let relation = "\(SQLiteFiles.quoted(database)).\(SQLiteFiles.quoted(table))"
     let value = "CAST(\(SQLiteFiles.quoted(column)) AS TEXT)"
     let raw = SQLiteFiles.quoted(column)
@@ -55,7 +66,7 @@ extension SQLiteWarehouse: WarehouseProfiler {
       SELECT * FROM (
         SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, \(shapeExpression("substr(\(value), 1, \(ValueShape.maxLength))")) AS v,
           count(*) AS c FROM \(relation)
-        WHERE \(raw) IS NOT NULL GROUP BY v ORDER BY c DESC, v LIMIT ?1)
+        WHERE \(raw) IS NOT NULL\(shapes ? "" : " AND 0") GROUP BY v ORDER BY c DESC, v LIMIT ?1)
       """
   }
 

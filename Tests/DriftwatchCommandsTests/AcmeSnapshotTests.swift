@@ -111,6 +111,14 @@ struct AcmeSnapshotSQLiteTests {
     let kinds = (diffReport["changes"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
     #expect(kinds.contains("table_renamed"))
     #expect(kinds.contains("column_split"))
+    // The second snapshot sampled raw_accounts (undeclared, keyed): the same keys in the same hash order,
+    // so the diff proves the split too.
+    let diffSplit = (diffReport["changes"] as? [[String: Any]] ?? []).first {
+      $0["kind"] as? String == "column_split"
+    }
+    let diffTemplate = diffSplit?["template"] as? [String: Any]
+    #expect(diffTemplate?["format"] as? String == "{street}, {city}, {state_code} {postal_code}")
+    #expect(diffTemplate?["matched"] as? Int == 1000)
 
     let missing = try CLI.run(["diff", "nope", ids[1], "--project", CLI.acme, "--state", state])
     #expect(missing.status == 2)
@@ -147,6 +155,21 @@ struct AcmeSnapshotSQLiteTests {
     let remap = changes.first { $0["kind"] as? String == "values_remapped" }
     let olds = Set((remap?["mapping"] as? [[String: Any]] ?? []).compactMap { $0["old"] as? String })
     #expect(olds == ["premium", "standard", "basic"])
+  }
+
+  @Test func anUnreadableStateStoreIsAWarningNotAFailure() async throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let path = try await Acme.sqliteWarehouse(in: scratch, migrated: true)
+    let state = scratch.file("state.db")
+    try Data("not a database at all, just text".utf8).write(to: URL(fileURLWithPath: state))
+    let check = try CLI.run([
+      "check", "--project", CLI.acme, "--warehouse", "sqlite:\(path)", "--state", "sqlite:\(state)",
+      "--format", "json",
+    ])
+    #expect(check.status == 1, "\(check.stderr)")
+    #expect(check.stderr.hasPrefix("driftwatch: warning: no snapshot evidence:"))
+    try Acme.expectIncident(try CLI.json(check.stdout))
   }
 
   @Test func badStateAndSampleSizeAreUsageErrors() throws {

@@ -1,4 +1,5 @@
 import DriftwatchCore
+import DriftwatchSQLite
 import Foundation
 import Testing
 
@@ -69,6 +70,44 @@ struct FixCommandTests {
       let check = try CLI.run(["check", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
       #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
+  }
+
+  @Test func withASnapshotOnlyMeaningIsAsked() async throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let warehouse = try await Acme.sqliteWarehouse(in: scratch, migrated: false)
+    let project = scratch.file("acme")
+    try FileManager.default.copyItem(atPath: CLI.acme, toPath: project)
+    let snapshot = try CLI.run(["snapshot", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
+    #expect(snapshot.status == 0, "\(snapshot.stderr)")
+    let database = try await SQLiteDatabase.open(at: warehouse)
+    try await database.execute(script: try CLI.read(Acme.sqliteMigration))
+    try await database.close()
+
+    let draft = try CLI.run([
+      "fix", "--project", project, "--warehouse", "sqlite:\(warehouse)", "--format", "json",
+    ])
+    #expect(draft.status == 0, "\(draft.stderr)")
+    let questions = try CLI.json(draft.stdout)["questions"] as? [[String: Any]] ?? []
+    let open = questions.filter { $0["status"] as? String == "open" }
+    #expect(
+      open.map { $0["kind"] as? String } == ["value_mapping"], "only what values mean is asked: \(questions)")
+    #expect(open.first?["proposal"] as? String == "standard → silver, basic → bronze, premium → gold")
+    #expect(
+      questions.contains { $0["kind"] as? String == "split_template" && $0["status"] as? String == "proven" })
+
+    let id = open.first?["change_id"] as? String ?? ""
+    let decisions = scratch.file("decisions.yml")
+    try "version: 1\ndecisions:\n  \(id):\n    accept: true\n".write(
+      toFile: decisions, atomically: true, encoding: .utf8)
+    let write = try CLI.run([
+      "fix", "--project", project, "--warehouse", "sqlite:\(warehouse)", "--decisions", decisions, "--write",
+    ])
+    #expect(write.status == 0, "\(write.stderr)")
+    let sql = try CLI.read(project + "/models/staging/stg_customers.sql")
+    #expect(sql.contains("when 'gold' then 'premium'"))
+    let check = try CLI.run(["check", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
+    #expect(check.status == 0, "\(check.stdout)")
   }
 
   @Test func badDecisionsAreInputErrors() async throws {

@@ -254,6 +254,48 @@ struct DataEvidenceTests {
       })
   }
 
+  @Test func renameWithoutAKeyIsComparedByProfile() async throws {
+    let source = DriftFixtures.source("plans", columns: [("plan", "text"), ("country", "text")])
+    let project = ProjectGraph(projectName: "shop", sources: [source], nodes: [])
+    let before = DriftFixtures.live([DriftFixtures.table("plans", [("plan", "text"), ("country", "text")])])
+    let after = DriftFixtures.live([
+      DriftFixtures.table("plans", [("plan", "text"), ("country_code", "text")])
+    ])
+    func profile(_ column: String, _ values: [(String, Int)]) -> ColumnProfile {
+      ColumnProfile(
+        column: ColumnRef(schema: Self.raw, table: "plans", column: column), rowCount: 10, nullCount: 0,
+        distinctCount: values.count, topValues: values.map { ValueCount(value: $0.0, count: $0.1) })
+    }
+    let plan = SnapshotPlan.make(project: project, live: before)
+    #expect(plan.samples.isEmpty)
+    let snapshot = try await plan.run(
+      metadata: SnapshotMetadata(
+        id: "s2", takenAt: "2026-02-17T14:00:00Z", project: "shop", warehouse: "memory",
+        driftwatchVersion: "test",
+        sampleSize: 0, valuesHashed: false),
+      live: before, profiler: InMemoryProfiler(profiles: [profile("country", [("US", 6), ("CA", 4)])]),
+      sampler: InMemorySampler(tables: []), sampleSize: 10, hashValues: false)
+    let engine = DriftEngine(project: project)
+    let names = engine.diff(live: after)
+    let rename = try Self.change(names, .columnRenamed, from: "country")
+
+    let same = try await engine.applyingEvidence(
+      to: names, live: after, snapshot: snapshot, sampler: InMemorySampler(tables: []),
+      profiler: InMemoryProfiler(profiles: [profile("country_code", [("US", 6), ("CA", 4)])]))
+    let confirmed = try Self.change(same, .columnRenamed, from: "country")
+    #expect(confirmed.confidence == max(rename.confidence, min(0.9, rename.confidence + 0.1)))
+    #expect(
+      confirmed.evidence.last?.hasPrefix(
+        "no key to join on: country in snapshot s2 and country_code now have the same profile") == true)
+
+    let other = try await engine.applyingEvidence(
+      to: names, live: after, snapshot: snapshot, sampler: InMemorySampler(tables: []),
+      profiler: InMemoryProfiler(profiles: [profile("country_code", [("DE", 7), ("FR", 3)])]))
+    let doubted = try Self.change(other, .columnRenamed, from: "country")
+    #expect(doubted.confidence <= 0.5)
+    #expect(doubted.evidence.last?.contains("shares no value with country") == true)
+  }
+
   @Test func templateDerivationFindsSeparatorsAndOrder() {
     let rows: [(old: String, parts: [String])] = [
       ("12345 (Boston)", ["Boston", "12345"]),

@@ -220,28 +220,22 @@ import Testing
     #expect(scan.refs.first?.line == 2)
   }
 
-  @Test func linearOnLargeAndPathologicalInput() throws {
-    // 20,000 models' worth of SQL in one text, and deeply nested unclosed calls: both must stay fast.
+  /// Large and pathological input is scanned in one pass. Speed is measured by scripts/bench.py, not here;
+  /// the time limit only catches a quadratic (or worse) regression, which would take minutes.
+  @Test(.timeLimit(.minutes(1))) func linearOnLargeAndPathologicalInput() throws {
+    // 20,000 models' worth of SQL in one text, and deeply nested unclosed calls.
     let model = "select * from {{ ref('orders') }} join {{ source('a', 'b') }} {# note #}\n"
     let big = String(repeating: model, count: 20_000)
-    let clock = ContinuousClock()
-    let elapsed = try clock.measure {
-      let scan = try JinjaScanner.scan(big)
-      #expect(scan.refs.count == 20_000)
-      #expect(scan.sources.count == 20_000)
-    }
-    #expect(elapsed < .seconds(2))
+    let scan = try JinjaScanner.scan(big)
+    #expect(scan.refs.count == 20_000)
+    #expect(scan.sources.count == 20_000)
     // Unbalanced parentheses swallow the `}}` (as in Jinja's lexer): an error, found in one pass.
     let nested = "{{ " + String(repeating: "ref(", count: 50_000) + " }}"
-    let nestedElapsed = clock.measure {
-      #expect(throws: JinjaScanError(kind: .unterminatedExpression, line: 1)) {
-        try JinjaScanner.scan(nested)
-      }
+    #expect(throws: JinjaScanError(kind: .unterminatedExpression, line: 1)) {
+      try JinjaScanner.scan(nested)
     }
-    #expect(nestedElapsed < .seconds(2))
     let closed =
       "{{ " + String(repeating: "ref(", count: 50_000) + String(repeating: ")", count: 50_000) + " }}"
-    let closedElapsed = try clock.measure { _ = try JinjaScanner.scan(closed) }
-    #expect(closedElapsed < .seconds(2))
+    _ = try JinjaScanner.scan(closed)
   }
 }

@@ -129,6 +129,42 @@ struct ProfilerTests {
     }
   }
 
+  @Test func postgresReadsABoundedSampleOfALargeTable() async throws {
+    try await TestPostgres.withDatabase { locator in
+      try await TestPostgres.load(
+        sql: """
+          CREATE TABLE big (id integer PRIMARY KEY, tier text, note text);
+          INSERT INTO big SELECT i, (ARRAY['gold','silver','bronze','gold'])[1 + i % 4],
+            CASE WHEN i % 10 = 0 THEN NULL ELSE 'n' || i END FROM generate_series(1, 40000) i;
+          ANALYZE big;
+          """, into: locator, searchPath: "raw")
+      var warehouse = PostgresWarehouse(locator: locator)
+      warehouse.rowBudget = 2000
+      let refs = ["tier", "note"].map { Self.ref($0, table: "big") }
+      let profiles = try await warehouse.profile(columns: refs, topK: 5)
+      #expect(profiles.count == 2)
+      let tier = profiles[0]
+      #expect(tier.estimated == true)
+      #expect(tier.rowCount == 40000, "pg_class.reltuples after ANALYZE")
+      #expect(tier.distinctCount == 3, "from pg_stats")
+      #expect(tier.topValues.first?.value == "gold")
+      let gold = try #require(tier.topValues.first { $0.value == "gold" }).count
+      #expect(gold > 14000 && gold < 26000, "scaled from the sample: about half of 40,000")
+      let note = profiles[1]
+      #expect(note.nullCount > 3000 && note.nullCount < 5000, "null_frac from pg_stats: about 10 %")
+      // The same bounded, repeatable sample of keys each time.
+      let table = TableRef(schema: Self.raw, name: "big")
+      let first = try #require(
+        try await warehouse.sample(table: table, key: "id", columns: ["tier"], limit: 50))
+      #expect(first.count == 50)
+      #expect(try await warehouse.sample(table: table, key: "id", columns: ["tier"], limit: 50) == first)
+      // A small table is read whole: exact counts.
+      let exact = try await PostgresWarehouse(locator: locator).profile(columns: [refs[0]], topK: 5)
+      #expect(exact.first?.estimated == nil)
+      #expect(exact.first?.topValues.first == ValueCount(value: "gold", count: 20000))
+    }
+  }
+
   @Test func shapeMapsDigitsAndLettersAndKeepsSeparators() {
     #expect(ValueShape.of("12 Oak St, Boston, MA 02139") == "99 Aaa Aa, Aaaaaa, AA 99999")
     #expect(ValueShape.of("été-9") == "éaé-9")

@@ -73,8 +73,10 @@ extension DriftEngine {
   public func distributionProbes(changes: [DriftChange], requests: [EvidenceRequest]) -> [ColumnRef] {
     let keyed = Set(requests.map(\.sample.sourceID))
     return changes.compactMap { change in
-      guard change.kind == .valuesRemapped, let sourceID = change.sourceID, !keyed.contains(sourceID),
-        let relation = change.relation, let column = change.column, let source = project.sources[sourceID]
+      let column = change.kind == .columnRenamed ? change.to?.names.first : change.column
+      guard change.kind == .valuesRemapped || change.kind == .columnRenamed, let sourceID = change.sourceID,
+        !keyed.contains(sourceID), let relation = change.relation, let column,
+        let source = project.sources[sourceID]
       else { return nil }
       let table =
         relation.hasPrefix(source.schemaRef.description + ".")
@@ -310,6 +312,48 @@ extension DriftEngine {
     to changes: inout [DriftChange]
   ) {
     let keyed = Set(requests.map(\.sample.sourceID))
+    // Renames without a key: the old column's profile against the new column's.
+    for index in changes.indices {
+      let change = changes[index]
+      guard change.kind == .columnRenamed, let sourceID = change.sourceID, !keyed.contains(sourceID),
+        let source = project.sources[sourceID], let from = change.from, let to = change.to?.names.first,
+        let old = snapshot.profiles.first(where: {
+          $0.column.schema == source.schemaRef
+            && $0.column.table.lowercased() == source.identifier.lowercased()
+            && $0.column.column.lowercased() == from.lowercased()
+        }),
+        let new = liveProfiles.first(where: {
+          $0.column.column == to && change.relation?.hasSuffix("." + $0.column.table) == true
+        })
+      else { continue }
+      let remapped = changes.contains {
+        $0.kind == .valuesRemapped && $0.sourceID == sourceID && $0.from?.lowercased() == from.lowercased()
+      }
+      let oldTop = ColumnProfile.ranked(old.topValues)
+      let newTop = ColumnProfile.ranked(new.topValues)
+      let summary = { (profile: ColumnProfile) in
+        "\(profile.rowCount) rows, \(profile.nullCount) nulls, \(profile.distinctCount) distinct"
+      }
+      if old.rowCount == new.rowCount, old.nullCount == new.nullCount, old.distinctCount == new.distinctCount,
+        oldTop == newTop
+      {
+        changes[index].evidence.append(
+          "no key to join on: \(from) in snapshot \(snapshot.id) and \(to) now have the same profile (\(summary(new)), same top values; lower confidence than a key join)"
+        )
+        changes[index].confidence = max(change.confidence, min(0.9, change.confidence + 0.1))
+      } else if !remapped, old.topValuesComplete, new.topValuesComplete,
+        Set(oldTop.map(\.value)).isDisjoint(with: newTop.map(\.value)), !oldTop.isEmpty
+      {
+        changes[index].evidence.append(
+          "no key to join on, and \(to) shares no value with \(from) in snapshot \(snapshot.id): other contents"
+        )
+        changes[index].confidence = min(change.confidence, 0.5)
+      } else {
+        changes[index].evidence.append(
+          "no key to join on: \(from) in snapshot \(snapshot.id) (\(summary(old))) and \(to) now (\(summary(new))) differ in profile"
+        )
+      }
+    }
     for index in changes.indices {
       let change = changes[index]
       guard change.kind == .valuesRemapped, let sourceID = change.sourceID, !keyed.contains(sourceID),

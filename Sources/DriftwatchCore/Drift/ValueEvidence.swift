@@ -46,6 +46,9 @@ public struct ColumnProfile: Sendable, Hashable, Codable {
   public var averageLength: Double?
   /// The most frequent shapes (`ValueShape`) of the non-null values rendered as text, most frequent first.
   public var topShapes: [ValueCount]?
+  /// The counts are estimates scaled from a bounded sample of a large table and the warehouse's statistics,
+  /// not exact counts.
+  public var estimated: Bool?
 
   public init(
     column: ColumnRef, rowCount: Int, nullCount: Int, distinctCount: Int, topValues: [ValueCount],

@@ -449,6 +449,9 @@ public struct FixDrafter: Sendable {
         newValues: change.values,
         status: status,
         answer: status == .rejected ? "rejected" : pairs.map(render)))
+    // An open question with a complete proposal is drafted as proposed, for review (--write refuses until
+    // it is answered).
+    if status == .open && complete { return (status, proposed) }
     return (status, status == .accepted ? pairs : nil)
   }
 

@@ -11,7 +11,9 @@ public struct SnapshotPlan: Sendable, Hashable {
   /// Declared columns found in the warehouse (every live column of a source that declares none).
   public var columns: [ColumnRef]
   /// One per source table with a key: a `unique` test on a declared column, else the table's only
-  /// primary or unique key column.
+  /// primary or unique key column. Then one per undeclared table in the sources' schemas with a single key
+  /// column (all its columns, `sourceID` empty): a later snapshot's sample of a renamed table, which
+  /// `diff` joins to (the same keys come first in the same hash order).
   public var samples: [SampleTarget]
 
   public static func make(project: ProjectGraph, live: LiveSchema) -> SnapshotPlan {
@@ -44,6 +46,24 @@ public struct SnapshotPlan: Sendable, Hashable {
         SampleTarget(
           sourceID: source.uniqueID, table: TableRef(schema: table.schema, name: table.name), key: key.name,
           columns: declared.map(\.name).filter { $0 != key.name }))
+    }
+    let claimed = Set(samples.map(\.table))
+    let declared = Set(
+      project.sources.values.compactMap { live.resolve(schema: $0.schemaRef, table: $0.identifier) }.map {
+        TableRef(schema: $0.schema, name: $0.name)
+      })
+    let schemas = Set(project.sources.values.map(\.schemaRef))
+    for table in live.tables.sorted(by: { $0.qualifiedName < $1.qualifiedName })
+    where table.kind == .table && schemas.contains(table.schema) {
+      let ref = TableRef(schema: table.schema, name: table.name)
+      let keys = table.columns.filter(\.isKey)
+      guard !claimed.contains(ref), !declared.contains(ref), keys.count == 1, let key = keys.first else {
+        continue
+      }
+      samples.append(
+        SampleTarget(
+          sourceID: "", table: ref, key: key.name,
+          columns: table.columns.map(\.name).filter { $0 != key.name }))
     }
     return SnapshotPlan(columns: columns, samples: samples)
   }
