@@ -21,8 +21,9 @@ OUT=$(mktemp)
 export DRIFTWATCH_LATENCY_OUT=$OUT
 for filter in eventDrivenAlertArrivesOnceWithinASecond pollingOnSQLiteAlertsAndServesHealthMetricsIncidents; do
   for ((i = 1; i <= RUNS; i++)); do
-    if ! swift test --skip-build --scratch-path "$SCRATCH" --filter "$filter" >/dev/null 2>&1; then
-      echo "run $i of $filter failed" >&2
+    if ! swift test --skip-build --scratch-path "$SCRATCH" --filter "$filter" >"$OUT.log" 2>&1; then
+      echo "run $i of $filter failed:" >&2
+      grep -E "✘|Expectation|error" "$OUT.log" | head -20 >&2 || true
     fi
   done
 done
@@ -38,4 +39,4 @@ for name, values in sorted(runs.items()):
     print(f"{name}: runs={len(values)} median={statistics.median(values):.0f} ms p95={p95:.0f} ms "
           f"min={values[0]:.0f} ms max={values[-1]:.0f} ms")
 PY
-rm -f "$OUT"
+rm -f "$OUT" "$OUT.log"

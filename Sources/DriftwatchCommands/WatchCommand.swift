@@ -94,7 +94,9 @@ final class Locked<Value>: @unchecked Sendable {
 /// What the watch tasks share: pending DDL events, a pending full re-check, and the metrics.
 struct WatchShared {
   var debouncer: Debouncer
-  var fullCheckRequested = true
+  var fullCheckRequested = false
+  /// Set on SIGTERM/SIGINT: the loops finish what they are doing (a check, a delivery) and return.
+  var stopping = false
   var listening = false
   var connections = 0
   var checks = 0
@@ -215,6 +217,7 @@ struct Watch: AsyncParsableCommand {
       return handler
     }
     let logger = Logger(label: "driftwatch.watch")
+    let stop = StopSignal()
     let destinations = try destinations()
     let httpAddress = try http.map(Self.address)
     let root = projectOptions.project
@@ -268,43 +271,64 @@ struct Watch: AsyncParsableCommand {
       ])
 
     let intervalMs = interval.milliseconds
+    // On a signal the loops finish their current check or delivery and return (a check is never cut
+    // half-way); only the LISTEN task, which waits on the network, is cancelled.
+    let listen = postgres.map { locator in Task { await engine.listenLoop(locator: locator) } }
     await withTaskGroup(of: Void.self) { group in
       group.addTask { await engine.checkLoop(intervalMs: intervalMs) }
       group.addTask {
         await engine.outboxLoop(
           variables: Dictionary(uniqueKeysWithValues: destinations.map { ($0.name, $0.variable) }))
       }
-      if let postgres { group.addTask { await engine.listenLoop(locator: postgres) } }
-      group.addTask { await Signals.wait() }
-      await group.next()
-      group.cancelAll()
+      await stop.wait()
+      logger.info("stopping")
+      shared.withLock { $0.stopping = true }
+      listen?.cancel()
+      await listen?.value
+      await group.waitForAll()
     }
     await server?.stop()
     logger.info("stopped")
   }
 }
 
-/// Waits for SIGTERM or SIGINT.
-enum Signals {
-  static func wait() async {
-    let sources = Locked<[any DispatchSourceSignal]>([])
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-      let resumed = Locked(false)
-      for number in [SIGTERM, SIGINT] {
-        signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler {
-          let first = resumed.withLock { done -> Bool in
-            defer { done = true }
-            return !done
-          }
-          if first { continuation.resume() }
-        }
-        source.resume()
-        sources.withLock { $0.append(source) }
-      }
+/// SIGTERM and SIGINT, caught from the moment it is made (so a signal during the first check still stops
+/// watch gracefully).
+final class StopSignal: @unchecked Sendable {
+  private let lock = NSLock()
+  private var fired = false
+  private var waiter: CheckedContinuation<Void, Never>?
+  private var sources: [any DispatchSourceSignal] = []
+
+  init() {
+    for number in [SIGTERM, SIGINT] {
+      signal(number, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+      source.setEventHandler { [weak self] in self?.fire() }
+      source.resume()
+      sources.append(source)
     }
-    sources.withLock { $0.forEach { $0.cancel() } }
+  }
+
+  private func fire() {
+    let waiting = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+      fired = true
+      defer { waiter = nil }
+      return waiter
+    }
+    waiting?.resume()
+  }
+
+  /// Returns once a signal arrived (at once if one already did).
+  func wait() async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+      let now = lock.withLock { () -> Bool in
+        if fired { return true }
+        waiter = continuation
+        return false
+      }
+      if now { continuation.resume() }
+    }
   }
 }
 
@@ -322,9 +346,11 @@ struct WatchEngine: Sendable {
   var policy = RetryPolicy()
 
   /// Runs a check when DDL events are due, a full check was requested, or the interval passed.
+  var isStopping: Bool { Task.isCancelled || shared.withLock { $0.stopping } }
+
   func checkLoop(intervalMs: Int64) async {
     var nextPoll = Timestamp.now.adding(milliseconds: intervalMs)
-    while !Task.isCancelled {
+    while !isStopping {
       let now = Timestamp.now
       let (events, full) = shared.withLock { state -> ([DDLEvent], Bool) in
         let full = state.fullCheckRequested
@@ -336,6 +362,7 @@ struct WatchEngine: Sendable {
         nextPoll = Timestamp.now.adding(milliseconds: intervalMs)
         do {
           try await check(events: events, reason: reason)
+          if reason == "reconnect" { logger.info("checked everything after (re)connecting") }
         } catch {
           shared.withLock { $0.checkFailures += 1 }
           logger.error("check failed", metadata: ["error": "\(describe(error))"])
@@ -451,9 +478,9 @@ struct WatchEngine: Sendable {
 
   /// Delivers due outbox messages; failures are retried with backoff.
   func outboxLoop(variables: [String: String]) async {
-    while !Task.isCancelled {
+    while !isStopping {
       do {
-        for message in try await incidents.dueMessages(at: Timestamp.now, limit: 20) {
+        for message in try await incidents.dueMessages(at: Timestamp.now, limit: 20) where !isStopping {
           await deliver(message, variables: variables)
         }
       } catch {

@@ -152,6 +152,14 @@ public struct PostmortemRenderer: Sendable {
     out.append("- Approving the fix before deploying it to production (`\(fixCommand)`)")
     out.append("- The conversation with the backend team about process change")
     out.append("")
+    if let start = incident.startedAt, let drafted = incident.first(.fixDrafted) {
+      var line = "**Time to detect and draft the fix**: \(seconds(drafted.milliseconds(since: start)))"
+      if let end = incident.first(.fixApplied) {
+        line += "; fix applied \(minutes(end.milliseconds(since: start))) after the DDL"
+      }
+      out.append(line)
+      out.append("")
+    }
     return out.joined(separator: "\n") + "\n"
   }
 

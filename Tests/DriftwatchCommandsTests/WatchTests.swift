@@ -152,8 +152,8 @@ struct WatchPostgresTests {
   @Test func eventDrivenAlertArrivesOnceWithinASecond() async throws {
     try await WatchFixture.with { fixture in
       let watch = try fixture.start()
-      #expect(await watch.waitForLog("listening for ddl"), "\(watch.log)")
-      try await Task.sleep(for: .milliseconds(300))
+      // After LISTEN is up, watch checks everything once (what changed before it listened); then the DDL.
+      #expect(await watch.waitForLog("checked everything after (re)connecting"), "\(watch.log)")
       let committed = try await fixture.migrate()
       let received = await fixture.receiver.wait(forCount: 1)
       try #require(received.count == 1, "\(watch.log)")
@@ -280,6 +280,7 @@ struct WatchTests {
     LatencyRecord.record("polling-500ms", milliseconds: received[0].at.timeIntervalSince(committed) * 1000)
     let body = try CLI.json(received[0].body)
     #expect(body["event"] as? String == "driftwatch.incident.opened")
+    #expect(await watch.waitForLog("alert delivered"), "the delivery is recorded: \(watch.log)")
     #expect((body["blast_radius"] as? [String: Any])?["dashboards"] as? Int == 15)
 
     let health = try CLI.run(
@@ -297,6 +298,54 @@ struct WatchTests {
     #expect(await watch.waitForExit() == 0)
     #expect(watch.log.contains("stopped"))
     await receiver.stop()
+  }
+
+  /// watch opens the incident; `fix --write` records the fix applied; a green dbt run verifies it; the
+  /// postmortem has the whole timeline.
+  @Test func fixWriteAndRunResultsCloseTheTimeline() async throws {
+    try await FixCommandTests.withAcmeCopy { project, warehouse in
+      let state = "sqlite:" + project + "/../state.db"
+      let watch = try WatchProcess(
+        ["--project", project, "--warehouse", "sqlite:\(warehouse)", "--state", state, "--interval", "60s"],
+        environment: [:], logPath: project + "/../watch.log")
+      #expect(await watch.waitForLog("incident opened"), "\(watch.log)")
+      watch.signal(SIGTERM)
+      #expect(await watch.waitForExit() == 0)
+      let decisions = project + "/../decisions.yml"
+      try FixCommandTests.answers.write(toFile: decisions, atomically: true, encoding: .utf8)
+      let write = try CLI.run([
+        "fix", "--project", project, "--warehouse", "sqlite:\(warehouse)", "--decisions", decisions,
+        "--write",
+        "--state", state,
+      ])
+      #expect(write.status == 0, "\(write.stderr)")
+      let listed = try CLI.json(try CLI.run(["incidents", "--state", state, "--format", "json"]).stdout)
+      let incident = try #require((listed["incidents"] as? [[String: Any]])?.first)
+      let id = try #require(incident["id"] as? String)
+      let kinds = (incident["timeline"] as? [[String: Any]])?.compactMap { $0["kind"] as? String } ?? []
+      #expect(kinds.contains("fix_applied"))
+
+      let failing = project + "/../failing.json"
+      try
+        #"{"metadata": {"generated_at": "2026-02-17T14:24:05.000000Z"}, "results": [{"status": "success"}, {"status": "error"}]}"#
+        .write(toFile: failing, atomically: true, encoding: .utf8)
+      let refused = try CLI.run(["incidents", "mark", id, "--state", state, "--run-results", failing])
+      #expect(refused.status == 2)
+      #expect(refused.stderr.contains("1 of 2 nodes succeeded"))
+      let green = project + "/../run_results.json"
+      try #"{"metadata": {}, "results": [{"status": "success"}, {"status": "pass"}]}"#
+        .write(toFile: green, atomically: true, encoding: .utf8)
+      let marked = try CLI.run(["incidents", "mark", id, "--state", state, "--run-results", green])
+      #expect(marked.status == 0, "\(marked.stderr)")
+      let out = project + "/../postmortem.md"
+      let postmortem = try CLI.run(["postmortem", id, "--state", state, "--out", out])
+      #expect(postmortem.status == 0, "\(postmortem.stderr)")
+      let markdown = try CLI.read(out)
+      #expect(markdown.contains("| Fix applied: driftwatch fix --write |"))
+      #expect(markdown.contains("Verified: all models green (2 of 2 nodes succeeded)"))
+      let after = try CLI.json(try CLI.run(["incidents", "--state", state, "--format", "json"]).stdout)
+      #expect((after["incidents"] as? [[String: Any]])?.first?["status"] as? String == "resolved")
+    }
   }
 
   @Test func badInputExitsTwoWithOneMessage() throws {
