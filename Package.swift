@@ -78,8 +78,11 @@ let package = Package(
     .target(
       name: "DriftwatchTestSupport",
       dependencies: [
-        "DriftwatchCore", "DriftwatchSQLite", "DriftwatchPostgres", "DriftwatchWatch",
+        "DriftwatchCore", "DriftwatchSQLite", "DriftwatchPostgres",
         .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
       ],
       path: "Tests/DriftwatchTestSupport"
     ),

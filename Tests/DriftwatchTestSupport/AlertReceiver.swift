@@ -1,8 +1,13 @@
-import DriftwatchWatch
 import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 
 /// A local HTTP endpoint standing in for Slack (or any webhook): records every POST it answers.
 /// `failing` makes it answer 503 (an outage); `stop()` and `start()` take it down and up on the same port.
+///
+/// It answers on the NIO event loop itself, never on Swift's cooperative pool: a test process busy with
+/// other tests must not delay its answers (a late answer is a timeout for watch, and a retry).
 public final class AlertReceiver: @unchecked Sendable {
   public struct Received: Sendable {
     public var body: String
@@ -13,7 +18,7 @@ public final class AlertReceiver: @unchecked Sendable {
   private let lock = NSLock()
   private var log: [Received] = []
   private var failingFlag = false
-  private var server: MiniHTTPServer?
+  private var channel: (any Channel)?
   public private(set) var port: Int
 
   private init(port: Int) { self.port = port }
@@ -27,27 +32,35 @@ public final class AlertReceiver: @unchecked Sendable {
 
   /// (Re)starts on the same port.
   public func start() async throws {
-    let server = try await MiniHTTPServer.start(host: "127.0.0.1", port: port) { [self] request in
-      let failing = lock.withLock { failingFlag }
-      if failing { return HTTPResponse(status: 503, body: "unavailable") }
-      lock.withLock {
-        log.append(
-          Received(body: request.body, idempotencyKey: request.header("Idempotency-Key"), at: Date()))
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+      .childChannelInitializer { [self] channel in
+        channel.pipeline.configureHTTPServerPipeline().flatMap {
+          channel.pipeline.addHandler(Handler(receiver: self))
+        }
       }
-      return HTTPResponse(body: "ok")
-    }
+      .bind(host: "127.0.0.1", port: port).get()
     lock.withLock {
-      self.server = server
-      self.port = server.port
+      self.channel = channel
+      self.port = channel.localAddress?.port ?? port
     }
   }
 
   public func stop() async {
-    let server = lock.withLock { () -> MiniHTTPServer? in
-      defer { self.server = nil }
-      return self.server
+    let channel = lock.withLock { () -> (any Channel)? in
+      defer { self.channel = nil }
+      return self.channel
     }
-    await server?.stop()
+    try? await channel?.close()
+  }
+
+  /// Records a request; the status to answer.
+  fileprivate func handle(body: String, idempotencyKey: String?) -> HTTPResponseStatus {
+    lock.withLock {
+      if failingFlag { return .serviceUnavailable }
+      log.append(Received(body: body, idempotencyKey: idempotencyKey, at: Date()))
+      return .ok
+    }
   }
 
   /// The URL to configure (a path like Slack's, with a "secret" part that must never be printed).
@@ -69,5 +82,40 @@ public final class AlertReceiver: @unchecked Sendable {
       try? await Task.sleep(for: .milliseconds(20))
     }
     return received
+  }
+
+  private final class Handler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let receiver: AlertReceiver
+    var head: HTTPRequestHead?
+    var body = ""
+
+    init(receiver: AlertReceiver) { self.receiver = receiver }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+      switch unwrapInboundIn(data) {
+      case .head(let requestHead):
+        head = requestHead
+        body = ""
+      case .body(var buffer):
+        body += buffer.readString(length: buffer.readableBytes) ?? ""
+      case .end:
+        let status = receiver.handle(body: body, idempotencyKey: head?.headers.first(name: "Idempotency-Key"))
+        let text = status == .ok ? "ok" : "unavailable"
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Length", value: String(text.utf8.count))
+        headers.add(name: "Connection", value: "close")
+        context.write(
+          wrapOutboundOut(
+            .head(HTTPResponseHead(version: head?.version ?? .http1_1, status: status, headers: headers))),
+          promise: nil)
+        context.write(
+          wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+      }
+    }
   }
 }
