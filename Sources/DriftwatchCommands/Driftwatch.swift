@@ -20,8 +20,8 @@ public struct Driftwatch: AsyncParsableCommand {
       """,
     version: version,
     subcommands: [
-      Check.self, Fix.self, SnapshotCommand.self, HistoryCommand.self, DiffCommand.self, Lineage.self,
-      Watch.self, InstallTrigger.self, IncidentsCommand.self, PostmortemCommand.self, Demo.self,
+      Check.self, ImpactCommand.self, Fix.self, SnapshotCommand.self, HistoryCommand.self, DiffCommand.self,
+      Lineage.self, Watch.self, InstallTrigger.self, IncidentsCommand.self, PostmortemCommand.self, Demo.self,
     ]
   )
 

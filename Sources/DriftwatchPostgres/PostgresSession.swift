@@ -23,9 +23,10 @@ public enum PostgresSession {
   /// A host that is an absolute path is a unix socket directory (`HOST/.s.PGSQL.PORT`).
   /// With `readOnly`, the session starts with `default_transaction_read_only=on`, so every transaction on it
   /// is read-only unless explicitly changed.
+  /// `applicationName` is what the server shows in `pg_stat_activity.application_name`.
   public static func connect(
-    to locator: PostgresLocator, readOnly: Bool = false, logger: Logger = silentLogger,
-    connectTimeout: Duration = .seconds(5)
+    to locator: PostgresLocator, readOnly: Bool = false, applicationName: String? = nil,
+    logger: Logger = silentLogger, connectTimeout: Duration = .seconds(5)
   ) async throws -> PostgresConnection {
     var configuration: PostgresConnection.Configuration
     if locator.host.hasPrefix("/") {
@@ -39,7 +40,10 @@ public enum PostgresSession {
     }
     configuration.options.connectTimeout = timeAmount(connectTimeout)
     if readOnly {
-      configuration.options.additionalStartupParameters = [("default_transaction_read_only", "on")]
+      configuration.options.additionalStartupParameters.append(("default_transaction_read_only", "on"))
+    }
+    if let applicationName {
+      configuration.options.additionalStartupParameters.append(("application_name", applicationName))
     }
     do {
       return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
@@ -50,11 +54,13 @@ public enum PostgresSession {
 
   /// Runs `body` on a fresh connection and closes it whatever happens.
   public static func withConnection<T: Sendable>(
-    to locator: PostgresLocator, readOnly: Bool = false, logger: Logger = silentLogger,
-    connectTimeout: Duration = .seconds(5), _ body: (PostgresConnection) async throws -> T
+    to locator: PostgresLocator, readOnly: Bool = false, applicationName: String? = nil,
+    logger: Logger = silentLogger, connectTimeout: Duration = .seconds(5),
+    _ body: (PostgresConnection) async throws -> T
   ) async throws -> T {
     let connection = try await connect(
-      to: locator, readOnly: readOnly, logger: logger, connectTimeout: connectTimeout)
+      to: locator, readOnly: readOnly, applicationName: applicationName, logger: logger,
+      connectTimeout: connectTimeout)
     let result: Result<T, any Error>
     do {
       result = .success(try await body(connection))

@@ -7,25 +7,35 @@ extension PostgresWarehouse: WarehouseProfiler {
   /// Columns (or tables) that do not exist are left out.
   public func profile(columns: [ColumnRef], topK: Int) async throws -> [ColumnProfile] {
     guard !columns.isEmpty else { return [] }
-    let schemas = Array(Set(columns.map(\.schema))).sorted()
     return try await withReadOnlySession { session in
-      let (live, schemaNames) = try await session.liveSchema(schemas)
-      var profiles: [ColumnProfile] = []
-      var estimates: [String: PostgresWarehouse.TableEstimate] = [:]
-      for ref in columns {
-        guard let (table, column) = live.resolve(ref), let schema = schemaNames[ref.schema] else { continue }
-        let key = schema + "\u{0}" + table.name
-        if estimates[key] == nil {
-          estimates[key] = try await session.estimate(schema: schema, table: table.name)
-        }
-        profiles.append(
-          try await session.profile(
-            ref, schema: schema, table: table.name, column: column, topK: max(0, topK),
-            estimate: estimates[key] ?? PostgresWarehouse.TableEstimate(rows: -1, columns: [:]),
-            budget: rowBudget))
-      }
-      return profiles
+      try await Self.profile(columns: columns, topK: topK, rowBudget: rowBudget, on: session)
     }
+  }
+
+  /// `profile(columns:topK:)` on `session`'s connection, inside whatever transaction it is in (the
+  /// pre-deploy check profiles the data a migration left behind before rolling it back).
+  public static func profile(
+    columns: [ColumnRef], topK: Int, rowBudget: Double = PostgresWarehouse.defaultRowBudget,
+    on session: ReadOnlySession
+  ) async throws -> [ColumnProfile] {
+    guard !columns.isEmpty else { return [] }
+    let schemas = Array(Set(columns.map(\.schema))).sorted()
+    let (live, schemaNames) = try await session.liveSchema(schemas)
+    var profiles: [ColumnProfile] = []
+    var estimates: [String: PostgresWarehouse.TableEstimate] = [:]
+    for ref in columns {
+      guard let (table, column) = live.resolve(ref), let schema = schemaNames[ref.schema] else { continue }
+      let key = schema + "\u{0}" + table.name
+      if estimates[key] == nil {
+        estimates[key] = try await session.estimate(schema: schema, table: table.name)
+      }
+      profiles.append(
+        try await session.profile(
+          ref, schema: schema, table: table.name, column: column, topK: max(0, topK),
+          estimate: estimates[key] ?? PostgresWarehouse.TableEstimate(rows: -1, columns: [:]),
+          budget: rowBudget))
+    }
+    return profiles
   }
 
   /// Types whose own order `min`/`max` can use; others are ordered as text.

@@ -8,25 +8,34 @@ extension PostgresWarehouse: WarehouseSampler {
   public func sample(table: TableRef, key: String, columns: [String], limit: Int) async throws -> [KeyedRow]?
   {
     try await withReadOnlySession { session in
-      guard let resolved = try await session.resolve(table: table, key: key, columns: columns) else {
-        return nil
-      }
-      var binds = PostgresBindings()
-      binds.append(Int64(max(0, limit)))
-      let keyColumn = PostgresSession.quoted(resolved.key.name)
-      // A large table is sampled from a repeatable TABLESAMPLE of enough rows, not read whole.
-      let estimate = try await session.estimate(schema: resolved.schema, table: resolved.table)
-      let percent = estimate.samplePercent(budget: max(rowBudget, Double(limit) * 20))
-      if let percent { binds.append(Float(percent)) }
-      let from = Self.fromClause(
-        schema: resolved.schema, table: resolved.table, percentBind: percent.map { _ in 2 })
-      let sql = """
-        SELECT \(Self.selectList(resolved)) FROM \(from)
-        WHERE \(keyColumn) IS NOT NULL
-        ORDER BY md5(\(keyColumn)::text), 1 LIMIT $1
-        """
-      return try Self.keyedRows(try await session.query(sql, binds: binds), columns: resolved.columns.count)
+      try await Self.sample(
+        table: table, key: key, columns: columns, limit: limit, rowBudget: rowBudget, on: session)
     }
+  }
+
+  /// `sample` on `session`, inside whatever transaction it is in (the pre-deploy check samples the rows a
+  /// migration left behind, before rolling back).
+  public static func sample(
+    table: TableRef, key: String, columns: [String], limit: Int,
+    rowBudget: Double = PostgresWarehouse.defaultRowBudget, on session: ReadOnlySession
+  ) async throws -> [KeyedRow]? {
+    guard let resolved = try await session.resolve(table: table, key: key, columns: columns) else {
+      return nil
+    }
+    var binds = PostgresBindings()
+    binds.append(Int64(max(0, limit)))
+    let keyColumn = PostgresSession.quoted(resolved.key.name)
+    // A large table is sampled from a repeatable TABLESAMPLE of enough rows, not read whole.
+    let estimate = try await session.estimate(schema: resolved.schema, table: resolved.table)
+    let percent = estimate.samplePercent(budget: max(rowBudget, Double(limit) * 20))
+    if let percent { binds.append(Float(percent)) }
+    let from = fromClause(schema: resolved.schema, table: resolved.table, percentBind: percent.map { _ in 2 })
+    let sql = """
+      SELECT \(selectList(resolved)) FROM \(from)
+      WHERE \(keyColumn) IS NOT NULL
+      ORDER BY md5(\(keyColumn)::text), 1 LIMIT $1
+      """
+    return try keyedRows(try await session.query(sql, binds: binds), columns: resolved.columns.count)
   }
 
   /// Keys bound as one text array (`= ANY($1)`), cast to the key's type when it is a plain scalar type so
@@ -35,26 +44,33 @@ extension PostgresWarehouse: WarehouseSampler {
     -> [String: [String?]]?
   {
     try await withReadOnlySession { session in
-      guard let resolved = try await session.resolve(table: table, key: key, columns: columns) else {
-        return nil
-      }
-      guard !keys.isEmpty else { return [:] }
-      var binds = PostgresBindings()
-      binds.append(keys)
-      let keyColumn = PostgresSession.quoted(resolved.key.name)
-      let condition =
-        Self.isIndexableKeyType(resolved.key.dataType, keys: keys)
-        ? "\(keyColumn) = ANY ($1::text[]::\(resolved.key.dataType)[])"
-        : "\(keyColumn)::text = ANY ($1::text[])"
-      let sql = "SELECT \(Self.selectList(resolved)) FROM \(resolved.relation) WHERE \(condition)"
-      var result: [String: [String?]] = [:]
-      for row in try Self.keyedRows(
-        try await session.query(sql, binds: binds), columns: resolved.columns.count)
-      {
-        result[row.key] = row.values
-      }
-      return result
+      try await Self.rows(table: table, key: key, keys: keys, columns: columns, on: session)
     }
+  }
+
+  /// `rows` on `session`, inside whatever transaction it is in.
+  public static func rows(
+    table: TableRef, key: String, keys: [String], columns: [String], on session: ReadOnlySession
+  ) async throws -> [String: [String?]]? {
+    guard let resolved = try await session.resolve(table: table, key: key, columns: columns) else {
+      return nil
+    }
+    guard !keys.isEmpty else { return [:] }
+    var binds = PostgresBindings()
+    binds.append(keys)
+    let keyColumn = PostgresSession.quoted(resolved.key.name)
+    let condition =
+      isIndexableKeyType(resolved.key.dataType, keys: keys)
+      ? "\(keyColumn) = ANY ($1::text[]::\(resolved.key.dataType)[])"
+      : "\(keyColumn)::text = ANY ($1::text[])"
+    let sql = "SELECT \(selectList(resolved)) FROM \(resolved.relation) WHERE \(condition)"
+    var result: [String: [String?]] = [:]
+    for row in try keyedRows(
+      try await session.query(sql, binds: binds), columns: resolved.columns.count)
+    {
+      result[row.key] = row.values
+    }
+    return result
   }
 
   /// Whether `keys` can be compared to the key column in its own type (so that its index is used): text

@@ -28,16 +28,25 @@ public struct PostgresWarehouse: WarehouseIntrospector {
 
   public func introspect(schemas: [SchemaRef]) async throws -> LiveSchema {
     guard !schemas.isEmpty else { return LiveSchema(inspected: [], tables: []) }
+    return try await withReadOnlySession { session in
+      try await Self.introspect(schemas: schemas, on: session)
+    }
+  }
+
+  /// Reads `schemas` with the one catalog query on `session`'s connection, inside whatever transaction it
+  /// is in: `introspect(schemas:)` uses a read-only one; the pre-deploy check reads, in its own transaction,
+  /// the schema a migration left behind before rolling it back.
+  public static func introspect(schemas: [SchemaRef], on session: ReadOnlySession) async throws -> LiveSchema
+  {
+    guard !schemas.isEmpty else { return LiveSchema(inspected: [], tables: []) }
     var candidates: [String] = []
     for ref in schemas {
       for name in [ref.schema, ref.schema.lowercased()] where !candidates.contains(name) {
         candidates.append(name)
       }
     }
-    let rows = try await withReadOnlySession { session in
-      try await session.catalogRows(schemaNames: candidates)
-    }
-    return Self.liveSchema(requested: schemas, rows: rows)
+    let rows = try await session.catalogRows(schemaNames: candidates)
+    return liveSchema(requested: schemas, rows: rows)
   }
 
   /// Connects, runs `START TRANSACTION READ ONLY`, runs `body`, then `ROLLBACK` and closes the connection,
@@ -61,12 +70,20 @@ public struct PostgresWarehouse: WarehouseIntrospector {
     }
   }
 
-  /// A connection inside a read-only transaction. Every statement is logged at debug level
-  /// (`postgres statement`, metadata `sql`), never with its bound values.
+  /// A connection and what to say about it in errors. From `withReadOnlySession` it is inside a read-only
+  /// transaction; the pre-deploy check makes one over its own (rolled-back) transaction.
+  /// Every statement is logged at debug level (`postgres statement`, metadata `sql`), never with its
+  /// bound values.
   public struct ReadOnlySession: Sendable {
     public let connection: PostgresConnection
     let locator: PostgresLocator
     let logger: Logger
+
+    public init(connection: PostgresConnection, locator: PostgresLocator, logger: Logger) {
+      self.connection = connection
+      self.locator = locator
+      self.logger = logger
+    }
 
     /// Runs `sql` with `binds` and returns all rows. Errors are `WarehouseError`s.
     @discardableResult

@@ -46,7 +46,7 @@ public struct DriftReportRenderer: Sendable {
           ("exposures", .integer(report.blastRadius.exposures.count)),
         ])
       ),
-      ("changes", .array(report.changes.map(change))),
+      ("changes", .array(report.changes.map { change($0) })),
       ("blast_radius", radius(report.blastRadius)),
     ]
     if let timings = report.timings {
@@ -63,9 +63,10 @@ public struct DriftReportRenderer: Sendable {
     return .object(members)
   }
 
-  private func rounded(_ value: Double) -> Double { (value * 10).rounded() / 10 }
+  func rounded(_ value: Double) -> Double { (value * 10).rounded() / 10 }
 
-  private func change(_ change: DriftChange) -> JSONValue {
+  /// One change as JSON; `extra` members (the impact report's `migration_line`) go last.
+  func change(_ change: DriftChange, extra: [(String, JSONValue)] = []) -> JSONValue {
     var members: [(String, JSONValue)] = [
       ("id", .string(change.id)),
       ("kind", .string(change.kind.rawValue)),
@@ -109,10 +110,11 @@ public struct DriftReportRenderer: Sendable {
       members.append(("template", .object(fields)))
     }
     if let values = change.values { members.append(("values", .strings(values))) }
+    members += extra
     return .object(members)
   }
 
-  private func radius(_ radius: BlastRadius) -> JSONValue {
+  func radius(_ radius: BlastRadius) -> JSONValue {
     .object([
       ("models", .strings(radius.models)),
       ("tests", .strings(radius.tests)),
@@ -122,7 +124,7 @@ public struct DriftReportRenderer: Sendable {
 
   // MARK: Text
 
-  private enum Style: String {
+  enum Style: String {
     case bold = "1"
     case red = "31"
     case green = "32"
@@ -130,7 +132,7 @@ public struct DriftReportRenderer: Sendable {
     case dim = "2"
   }
 
-  private func styled(_ text: String, _ style: Style) -> String {
+  func styled(_ text: String, _ style: Style) -> String {
     color ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
   }
 
@@ -152,45 +154,9 @@ public struct DriftReportRenderer: Sendable {
       appendTimings(report, into: &lines)
       return lines.joined(separator: "\n") + "\n"
     }
-    let topLevel = report.changes.filter { $0.parent == nil }
-    for change in topLevel where change.breaking || change.kind != .tableAdded && change.kind != .columnAdded
-    {
-      // Children, each followed by its own children (a value remap under its column's rename).
-      let children = report.changes.filter { $0.parent == change.id }.flatMap { child in
-        [child] + report.changes.filter { $0.parent == child.id }
-      }
-      lines += block(change, children: children)
-    }
-    let additions = topLevel.filter { !$0.breaking && ($0.kind == .tableAdded || $0.kind == .columnAdded) }
-    if !additions.isEmpty {
-      lines.append(styled("not breaking", .dim) + " (nothing reads them yet):")
-      for change in additions {
-        let what = change.kind == .tableAdded ? "new table" : "new column"
-        let name =
-          change.kind == .tableAdded
-          ? change.relation ?? "" : "\(change.relation ?? change.source).\(change.to?.description ?? "")"
-        lines.append("  + \(what) \(name)  [\(change.id)]")
-      }
-      lines.append("")
-    }
-    let radius = report.blastRadius
+    lines += changeBlocks(report)
     if report.breaking {
-      let dashboards = radius.exposures.filter { report.nodes[$0]?.exposureType == "dashboard" }.count
-      var exposures = "\(radius.exposures.count) exposure\(radius.exposures.count == 1 ? "" : "s")"
-      if dashboards == radius.exposures.count, dashboards > 0 {
-        exposures = "\(dashboards) dashboard\(dashboards == 1 ? "" : "s")"
-      } else if dashboards > 0 {
-        exposures += " (\(dashboards) dashboard\(dashboards == 1 ? "" : "s"))"
-      }
-      lines.append(
-        styled("blast radius", .bold)
-          + ": \(radius.models.count) model\(radius.models.count == 1 ? "" : "s"), \(radius.tests.count) test\(radius.tests.count == 1 ? "" : "s"), \(exposures)"
-      )
-      lines += wrapped("  models:    ", radius.models.map { name($0, report) })
-      if !radius.exposures.isEmpty {
-        lines += wrapped("  exposures: ", radius.exposures.map { exposureName($0, report) })
-      }
-      lines += wrapped("  tests:     ", radius.tests.map { name($0, report) })
+      lines += radiusLines(report)
       lines.append("")
       lines.append(
         styled("✗ breaking drift", .red)
@@ -201,6 +167,65 @@ public struct DriftReportRenderer: Sendable {
     }
     appendTimings(report, into: &lines)
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// Each top-level change as a block (its column changes inside), then the non-breaking additions.
+  /// `location` adds where a change comes from (the impact report's migration line) to its block.
+  func changeBlocks(_ report: DriftReport, location: (DriftChange) -> String? = { _ in nil }) -> [String] {
+    var lines: [String] = []
+    let topLevel = report.changes.filter { $0.parent == nil }
+    for change in topLevel where change.breaking || change.kind != .tableAdded && change.kind != .columnAdded
+    {
+      // Children, each followed by its own children (a value remap under its column's rename).
+      let children = report.changes.filter { $0.parent == change.id }.flatMap { child in
+        [child] + report.changes.filter { $0.parent == child.id }
+      }
+      lines += block(change, children: children, location: location)
+    }
+    let additions = topLevel.filter { !$0.breaking && ($0.kind == .tableAdded || $0.kind == .columnAdded) }
+    if !additions.isEmpty {
+      lines.append(styled("not breaking", .dim) + " (nothing reads them yet):")
+      for change in additions {
+        let what = change.kind == .tableAdded ? "new table" : "new column"
+        let name =
+          change.kind == .tableAdded
+          ? change.relation ?? "" : "\(change.relation ?? change.source).\(change.to?.description ?? "")"
+        let from = location(change).map { "  (\($0))" } ?? ""
+        lines.append("  + \(what) \(name)  [\(change.id)]\(from)")
+      }
+      lines.append("")
+    }
+    return lines
+  }
+
+  /// `9 models, 23 tests, 15 dashboards` (exposures that are not all dashboards are counted as exposures).
+  public static func radiusPhrase(_ report: DriftReport) -> String {
+    radiusPhrase(report.blastRadius, nodes: report.nodes)
+  }
+
+  public static func radiusPhrase(_ radius: BlastRadius, nodes: [String: NodeLabel]) -> String {
+    let dashboards = radius.exposures.filter { nodes[$0]?.exposureType == "dashboard" }.count
+    var exposures = "\(radius.exposures.count) exposure\(radius.exposures.count == 1 ? "" : "s")"
+    if dashboards == radius.exposures.count, dashboards > 0 {
+      exposures = "\(dashboards) dashboard\(dashboards == 1 ? "" : "s")"
+    } else if dashboards > 0 {
+      exposures += " (\(dashboards) dashboard\(dashboards == 1 ? "" : "s"))"
+    }
+    return
+      "\(radius.models.count) model\(radius.models.count == 1 ? "" : "s"), \(radius.tests.count) test\(radius.tests.count == 1 ? "" : "s"), \(exposures)"
+  }
+
+  /// The blast radius: counts, then the models, exposures and tests by name.
+  func radiusLines(_ report: DriftReport) -> [String] {
+    let radius = report.blastRadius
+    var lines: [String] = []
+    lines.append(styled("blast radius", .bold) + ": " + Self.radiusPhrase(report))
+    lines += wrapped("  models:    ", radius.models.map { name($0, report) })
+    if !radius.exposures.isEmpty {
+      lines += wrapped("  exposures: ", radius.exposures.map { exposureName($0, report) })
+    }
+    lines += wrapped("  tests:     ", radius.tests.map { name($0, report) })
+    return lines
   }
 
   private func appendTimings(_ report: DriftReport, into lines: inout [String]) {
@@ -238,12 +263,12 @@ public struct DriftReportRenderer: Sendable {
     return parts.count > 2 ? parts.dropFirst(2).joined(separator: ".") : node.name
   }
 
-  private func exposureName(_ id: String, _ report: DriftReport) -> String {
+  func exposureName(_ id: String, _ report: DriftReport) -> String {
     guard let node = report.nodes[id] else { return id }
     return node.label ?? node.name
   }
 
-  private func headline(_ change: DriftChange) -> String {
+  public func headline(_ change: DriftChange) -> String {
     let to = change.to?.names.joined(separator: ", ") ?? ""
     switch change.kind {
     case .tableMissing: return "\(change.source) is missing"
@@ -270,13 +295,16 @@ public struct DriftReportRenderer: Sendable {
     change.breaking ? styled("BREAKING", .red) : styled("changed ", .yellow)
   }
 
-  private func block(_ change: DriftChange, children: [DriftChange]) -> [String] {
+  private func block(
+    _ change: DriftChange, children: [DriftChange], location: (DriftChange) -> String?
+  ) -> [String] {
     var lines: [String] = []
     let where_ = change.kind.isTableLevel ? "" : "\(change.source): "
     lines.append(
       "\(tag(change))  \(where_)\(headline(change))   "
         + styled(
           "\(change.kind.rawValue), confidence \(Decimal2.format(change.confidence)) [\(change.id)]", .dim))
+    if let from = location(change) { lines.append("    ↳ \(from)") }
     for line in change.evidence { lines.append("    · \(line)") }
     let shownChildren = children.filter { $0.kind != .columnAdded }
     if !shownChildren.isEmpty {
@@ -287,7 +315,7 @@ public struct DriftReportRenderer: Sendable {
         let padding = String(repeating: " ", count: max(0, width - text.count))
         lines.append(
           "      \(text)\(padding)  \(child.kind.rawValue) \(Decimal2.format(child.confidence))"
-            + styled("  [\(child.id)]", .dim))
+            + styled("  [\(child.id)]", .dim) + (location(child).map { "  ↳ \($0)" } ?? ""))
         for line in child.evidence { lines.append(styled("          · \(line)", .dim)) }
       }
     }
@@ -330,48 +358,70 @@ public struct DriftReportRenderer: Sendable {
     }
     out.append("")
     if report.breaking {
-      out.append("```mermaid")
-      out.append("flowchart LR")
-      let ids = report.nodes.keys.filter { report.nodes[$0]?.resourceType != .test }.sorted()
-      var index: [String: String] = [:]
-      for (offset, id) in ids.enumerated() { index[id] = "n\(offset)" }
-      for id in ids {
-        guard let node = report.nodes[id], let key = index[id] else { continue }
-        let label = LineageRenderer.mermaidEscape(node.label ?? node.name)
-        switch node.resourceType {
-        case .source: out.append("  \(key)[(\"\(label)\")]:::source")
-        case .exposure: out.append("  \(key){{\"\(label)\"}}:::exposure")
-        default: out.append("  \(key)[\"\(label)\"]:::model")
-        }
-      }
-      for id in ids {
-        guard let node = report.nodes[id], let key = index[id] else { continue }
-        for parent in node.parents { if let from = index[parent] { out.append("  \(from) --> \(key)") } }
-      }
-      out.append("  classDef source fill:#fde2e2,stroke:#c0392b")
-      out.append("  classDef model fill:#fff4d6,stroke:#b7950b")
-      out.append("  classDef exposure fill:#e8f0fe,stroke:#1f4e9c")
-      out.append("```")
+      out += mermaid(report)
       out.append("")
-      out.append("<details><summary>\(radius.exposures.count) exposures</summary>")
-      out.append("")
-      for id in radius.exposures { out.append("- \(cell(exposureName(id, report))) (`\(id)`)") }
-      out.append("")
-      out.append("</details>")
-      out.append("")
-      out.append("<details><summary>\(radius.models.count) models</summary>")
-      out.append("")
-      for id in radius.models { out.append("- `\(id)`") }
-      out.append("")
-      out.append("</details>")
-      out.append("")
-      out.append("<details><summary>\(radius.tests.count) tests</summary>")
-      out.append("")
-      for id in radius.tests { out.append("- `\(id)`") }
-      out.append("")
-      out.append("</details>")
-      out.append("")
+      out += radiusDetails(report)
     }
+    out += evidenceDetails(report)
+    return out.joined(separator: "\n") + "\n"
+  }
+
+  /// The blast radius as a Mermaid flowchart, sources to models to exposures (tests left out).
+  func mermaid(_ report: DriftReport) -> [String] {
+    var out: [String] = []
+    out.append("```mermaid")
+    out.append("flowchart LR")
+    let ids = report.nodes.keys.filter { report.nodes[$0]?.resourceType != .test }.sorted()
+    var index: [String: String] = [:]
+    for (offset, id) in ids.enumerated() { index[id] = "n\(offset)" }
+    for id in ids {
+      guard let node = report.nodes[id], let key = index[id] else { continue }
+      let label = LineageRenderer.mermaidEscape(node.label ?? node.name)
+      switch node.resourceType {
+      case .source: out.append("  \(key)[(\"\(label)\")]:::source")
+      case .exposure: out.append("  \(key){{\"\(label)\"}}:::exposure")
+      default: out.append("  \(key)[\"\(label)\"]:::model")
+      }
+    }
+    for id in ids {
+      guard let node = report.nodes[id], let key = index[id] else { continue }
+      for parent in node.parents { if let from = index[parent] { out.append("  \(from) --> \(key)") } }
+    }
+    out.append("  classDef source fill:#fde2e2,stroke:#c0392b")
+    out.append("  classDef model fill:#fff4d6,stroke:#b7950b")
+    out.append("  classDef exposure fill:#e8f0fe,stroke:#1f4e9c")
+    out.append("```")
+    return out
+  }
+
+  /// Collapsed lists of the exposures, models and tests in the blast radius.
+  func radiusDetails(_ report: DriftReport) -> [String] {
+    let radius = report.blastRadius
+    var out: [String] = []
+    out.append("<details><summary>\(radius.exposures.count) exposures</summary>")
+    out.append("")
+    for id in radius.exposures { out.append("- \(cell(exposureName(id, report))) (`\(id)`)") }
+    out.append("")
+    out.append("</details>")
+    out.append("")
+    out.append("<details><summary>\(radius.models.count) models</summary>")
+    out.append("")
+    for id in radius.models { out.append("- `\(id)`") }
+    out.append("")
+    out.append("</details>")
+    out.append("")
+    out.append("<details><summary>\(radius.tests.count) tests</summary>")
+    out.append("")
+    for id in radius.tests { out.append("- `\(id)`") }
+    out.append("")
+    out.append("</details>")
+    out.append("")
+    return out
+  }
+
+  /// Every change's evidence, collapsed.
+  func evidenceDetails(_ report: DriftReport) -> [String] {
+    var out: [String] = []
     out.append("<details><summary>evidence</summary>")
     out.append("")
     for change in report.changes {
@@ -380,10 +430,10 @@ public struct DriftReportRenderer: Sendable {
     }
     out.append("")
     out.append("</details>")
-    return out.joined(separator: "\n") + "\n"
+    return out
   }
 
-  private func cell(_ text: String) -> String {
+  func cell(_ text: String) -> String {
     text.replacingAll("|", with: "\\|").replacingAll("`", with: "'").replacingAll("\n", with: " ")
   }
 }

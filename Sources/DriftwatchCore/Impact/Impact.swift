@@ -1,0 +1,302 @@
+/// The pre-deploy check: what a migration does to the sources a dbt project reads.
+///
+/// Adapters run the migration inside a transaction (PostgreSQL) or on a copy (SQLite) and hand back the
+/// schema before and after; everything here is pure.
+
+/// The schema of the source schemas before and after a migration ran (then rolled back).
+public struct MigrationTrial: Sendable, Hashable {
+  public var before: LiveSchema
+  public var after: LiveSchema
+  /// Milliseconds spent running the migration's statements.
+  public var applyMs: Double
+  /// Milliseconds spent reading the catalog and inspecting the data (both times).
+  public var introspectMs: Double
+  /// The changes `Inspection` found before and after (value and data evidence read before rollback); nil
+  /// without one, and `ImpactAnalysis` diffs the schemas alone.
+  public var beforeChanges: [DriftChange]?
+  public var afterChanges: [DriftChange]?
+
+  /// Looks at the database as it is (schema given), through an adapter that reads inside the trial.
+  public typealias Inspection =
+    @Sendable (LiveSchema, any WarehouseProfiler & WarehouseSampler) async throws -> [DriftChange]
+
+  public init(
+    before: LiveSchema, after: LiveSchema, applyMs: Double = 0, introspectMs: Double = 0,
+    beforeChanges: [DriftChange]? = nil, afterChanges: [DriftChange]? = nil
+  ) {
+    self.before = before
+    self.after = after
+    self.applyMs = applyMs
+    self.introspectMs = introspectMs
+    self.beforeChanges = beforeChanges
+    self.afterChanges = afterChanges
+  }
+}
+
+/// A statement of the migration that the server rejected. Adapters throw it; the command names the file.
+public struct MigrationStatementFailure: Error, Sendable, Hashable {
+  public var line: Int
+  /// The server's message, with what to do when driftwatch knows (timeouts, locks).
+  public var message: String
+
+  public init(line: Int, message: String) {
+    self.line = line
+    self.message = message
+  }
+}
+
+/// A migration driftwatch refused or that failed, named by `file:line`. Exit 2.
+public struct MigrationError: UserFacingError, Hashable {
+  public var message: String
+  public init(_ message: String) { self.message = message }
+
+  public static func refused(file: String, _ refusals: [MigrationRefusal]) -> MigrationError {
+    let first = refusals[0]
+    let more = refusals.count > 1 ? " (and \(refusals.count - 1) more refused statement(s))" : ""
+    return MigrationError("\(file):\(first.line): refused: \(first.reason); nothing was run\(more)")
+  }
+
+  public static func failed(file: String, _ failure: MigrationStatementFailure, rolledBack: String)
+    -> MigrationError
+  {
+    MigrationError("\(file):\(failure.line): the migration failed: \(failure.message); \(rolledBack)")
+  }
+}
+
+/// The outcome of `driftwatch impact`.
+public struct ImpactReport: Sendable, Hashable {
+  /// The migration file as the user named it.
+  public var migration: String
+  public var dialect: SQLDialect
+  public var statementCount: Int
+  /// Only the drift this migration causes (drift already present before it is in `preexisting`).
+  public var drift: DriftReport
+  /// Drift between the project and the database that was there before the migration ran.
+  public var preexisting: [DriftChange]
+  /// Drift that was there before and that the migration removes.
+  public var resolved: [DriftChange]
+  /// Change id → the migration line of the statement that caused it, when one can be named.
+  public var lines: [String: Int]
+  public var timings: Timings?
+  /// With `--dbt-build`: dbt on a copy of staging, migrated, with the drafted fix.
+  public var parity: ParityResult?
+
+  public struct Timings: Sendable, Hashable {
+    public var readProjectMs: Double
+    public var applyMs: Double
+    public var introspectMs: Double
+    public var diffMs: Double
+    public var totalMs: Double
+
+    public init(readProjectMs: Double, applyMs: Double, introspectMs: Double, diffMs: Double, totalMs: Double)
+    {
+      self.readProjectMs = readProjectMs
+      self.applyMs = applyMs
+      self.introspectMs = introspectMs
+      self.diffMs = diffMs
+      self.totalMs = totalMs
+    }
+  }
+
+  public init(
+    migration: String, dialect: SQLDialect, statementCount: Int, drift: DriftReport,
+    preexisting: [DriftChange] = [], resolved: [DriftChange] = [], lines: [String: Int] = [:],
+    timings: Timings? = nil
+  ) {
+    self.migration = migration
+    self.dialect = dialect
+    self.statementCount = statementCount
+    self.drift = drift
+    self.preexisting = preexisting
+    self.resolved = resolved
+    self.lines = lines
+    self.timings = timings
+  }
+
+  public var breaking: Bool { drift.breaking }
+}
+
+public enum ImpactAnalysis {
+  /// Diffs the project against the schema before and after the migration; keeps the changes the migration
+  /// caused and names the statement behind each.
+  public static func report(
+    project: ProjectGraph, migration: String, statements: [SQLStatement], dialect: SQLDialect,
+    trial: MigrationTrial, warehouse: String
+  ) -> ImpactReport {
+    let engine = DriftEngine(project: project)
+    let before = trial.beforeChanges ?? engine.diff(live: trial.before)
+    let after = trial.afterChanges ?? engine.diff(live: trial.after)
+    let beforeIDs = Set(before.map(\.id))
+    let afterIDs = Set(after.map(\.id))
+    let caused = after.filter { !beforeIDs.contains($0.id) }
+    let drift = engine.report(changes: caused, warehouse: warehouse)
+    return ImpactReport(
+      migration: migration, dialect: dialect, statementCount: statements.count, drift: drift,
+      preexisting: after.filter { beforeIDs.contains($0.id) },
+      resolved: before.filter { !afterIDs.contains($0.id) },
+      lines: MigrationAttribution.lines(
+        for: caused, statements: statements, project: project, dialect: dialect))
+  }
+
+  /// What `check` finds in `live`, for a trial's `Inspection`: the schema diff, declared `accepted_values`
+  /// against the profiled values, and with a baseline snapshot the data evidence (keyed samples joined to the
+  /// migrated rows) — all read through `warehouse`, inside the trial.
+  public static func changes(
+    project: ProjectGraph, live: LiveSchema, warehouse: any WarehouseProfiler & WarehouseSampler,
+    snapshot: Snapshot?
+  ) async throws -> [DriftChange] {
+    let engine = DriftEngine(project: project)
+    let changes = try await engine.changes(live: live, profiler: warehouse)
+    guard let snapshot else { return changes }
+    return try await engine.applyingEvidence(
+      to: changes, live: live, snapshot: snapshot, sampler: warehouse, profiler: warehouse)
+  }
+}
+
+/// Which statement of a migration caused each change: the one that names the change's table and columns.
+///
+/// The catalog is read once, after the whole migration, so attribution is by the statements' text: for
+/// each change the candidates are the statements that mention its table (old or new name); schema
+/// statements (`CREATE`/`ALTER`/`DROP`) are preferred over data statements; among them the one naming
+/// most of the change's columns wins, and on a tie the later one (the statement that left the schema so).
+public enum MigrationAttribution {
+  public static func lines(
+    for changes: [DriftChange], statements: [SQLStatement], project: ProjectGraph, dialect: SQLDialect
+  ) -> [String: Int] {
+    let mentions: [(line: Int, ddl: Bool, names: Set<String>)] = statements.map { statement in
+      let tokens = SQLTokenizer.tokens(in: statement.text, firstLine: statement.line, dialect: dialect)
+      let first = tokens.first { $0.kind == .word }?.upper ?? ""
+      var names = Set(tokens.compactMap { $0.identifier?.lowercased() })
+      // Names inside function bodies and DO blocks count too (a DO block may run the DDL).
+      for body in tokens where body.kind == .dollarBody {
+        names.formUnion(
+          SQLTokenizer.tokens(in: body.text, dialect: dialect).compactMap { $0.identifier?.lowercased() })
+      }
+      return (statement.line, ["CREATE", "ALTER", "DROP", "DO"].contains(first), names)
+    }
+    var result: [String: Int] = [:]
+    for change in changes {
+      let (tables, columns) = subjects(of: change, project: project)
+      let candidates = mentions.filter { !$0.names.isDisjoint(with: tables) }
+      let ddl = candidates.filter(\.ddl)
+      let pool = ddl.isEmpty ? candidates : ddl
+      let best = pool.max { lhs, rhs in
+        let left = lhs.names.intersection(columns).count * 2 + lhs.names.intersection(tables).count
+        let right = rhs.names.intersection(columns).count * 2 + rhs.names.intersection(tables).count
+        return left == right ? lhs.line < rhs.line : left < right
+      }
+      if let best { result[change.id] = best.line }
+    }
+    return result
+  }
+
+  /// The table names and column names a change is about, lowercased.
+  static func subjects(of change: DriftChange, project: ProjectGraph) -> (Set<String>, Set<String>) {
+    var tables: Set<String> = []
+    if let id = change.sourceID, let source = project.sources[id] {
+      tables.insert(source.identifier.lowercased())
+    }
+    if let relation = change.relation, let name = relation.split(separator: ".").last {
+      tables.insert(name.lowercased())
+    }
+    var columns: Set<String> = []
+    if change.kind.isTableLevel {
+      if let from = change.from { tables.insert(from.lowercased()) }
+      for name in change.to?.names ?? [] { tables.insert(name.lowercased()) }
+    } else if change.kind == .columnTypeChanged {
+      if let column = change.column { columns.insert(column.lowercased()) }
+    } else {
+      if let from = change.from { columns.insert(from.lowercased()) }
+      for name in change.to?.names ?? [] { columns.insert(name.lowercased()) }
+    }
+    return (tables, columns)
+  }
+}
+
+/// Durations as flags take them: `30s`, `500ms`, `2min`, `1h`; a bare number is seconds; `0` is none.
+public enum DurationText {
+  public static func parse(_ text: String) -> Duration? {
+    let trimmed = text.trimmingWhitespace().lowercased()
+    let digits = trimmed.prefix { $0.isNumber || $0 == "." }
+    guard !digits.isEmpty, let value = Double(digits), value >= 0, value.isFinite else { return nil }
+    let unit = trimmed.dropFirst(digits.count)
+    let milliseconds: Double
+    switch unit {
+    case "", "s", "sec", "secs", "second", "seconds": milliseconds = value * 1000
+    case "ms": milliseconds = value
+    case "m", "min", "mins", "minute", "minutes": milliseconds = value * 60_000
+    case "h", "hour", "hours": milliseconds = value * 3_600_000
+    default: return nil
+    }
+    guard milliseconds < 86_400_000 * 365 else { return nil }
+    return .milliseconds(Int64(milliseconds.rounded()))
+  }
+
+  /// Whole milliseconds of `duration`.
+  public static func milliseconds(_ duration: Duration) -> Int64 {
+    let (seconds, attoseconds) = duration.components
+    return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+  }
+
+  /// `30s`, `500ms`: how a flag value is shown back.
+  public static func format(_ duration: Duration) -> String {
+    let ms = milliseconds(duration)
+    return ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms"
+  }
+}
+
+extension String {
+  fileprivate func trimmingWhitespace() -> Substring {
+    let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" }
+    guard let start = firstIndex(where: { !isSpace($0) }), let end = lastIndex(where: { !isSpace($0) }) else {
+      return Substring()
+    }
+    return self[start...end]
+  }
+}
+
+/// Staging parity (`impact --dbt-build`): dbt built on a throwaway copy of staging with the migration
+/// applied and the drafted fix in a copy of the dbt project.
+public struct ParityResult: Sendable, Hashable {
+  public struct Node: Sendable, Hashable {
+    public var uniqueID: String
+    /// dbt's status: success, pass, error, fail, warn, skipped, no-op, …
+    public var status: String
+    public var message: String?
+
+    public init(uniqueID: String, status: String, message: String? = nil) {
+      self.uniqueID = uniqueID
+      self.status = status
+      self.message = message
+    }
+
+    public var isFailure: Bool { ["error", "fail", "runtime error"].contains(status) }
+  }
+
+  /// The copy's database name (dropped afterwards).
+  public var database: String
+  public var dbtExitCode: Int32
+  public var nodes: [Node]
+  /// The drafted files written into the copy of the project.
+  public var fixedFiles: [String]
+  /// Questions of the drafted fix nobody answered (`--decisions`): `id kind: subject`.
+  public var openQuestions: [String]
+  /// Tests the drafted fix expects to fail, and why.
+  public var expectedFailures: [String]
+
+  public init(
+    database: String, dbtExitCode: Int32, nodes: [Node], fixedFiles: [String], openQuestions: [String] = [],
+    expectedFailures: [String] = []
+  ) {
+    self.database = database
+    self.dbtExitCode = dbtExitCode
+    self.nodes = nodes.sorted { $0.uniqueID < $1.uniqueID }
+    self.fixedFiles = fixedFiles
+    self.openQuestions = openQuestions
+    self.expectedFailures = expectedFailures
+  }
+
+  public var passed: Bool { dbtExitCode == 0 && !nodes.contains(where: \.isFailure) }
+  public var failures: [Node] { nodes.filter(\.isFailure) }
+  public func count(_ statuses: Set<String>) -> Int { nodes.filter { statuses.contains($0.status) }.count }
+}

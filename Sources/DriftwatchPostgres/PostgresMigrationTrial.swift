@@ -1,0 +1,193 @@
+import DriftwatchCore
+import Logging
+import PostgresNIO
+
+/// Runs a migration on a PostgreSQL database inside one transaction, reads the schema it leaves behind on the
+/// same connection in the same transaction, and always rolls back: the pre-deploy check.
+///
+/// Safety lies in three places. Callers refuse statements that cannot run in a transaction or escape it
+/// (`MigrationSafety`) before calling `run`. Here: `statement_timeout` and `lock_timeout` are set with
+/// `SET LOCAL` semantics, every path ends in `ROLLBACK` and closing the connection, and on PostgreSQL 14 and
+/// later `client_connection_check_interval` is set for the transaction so that the server notices within a
+/// second when this process dies mid-statement, cancels the statement and rolls back. Whatever happens to
+/// the process, the transaction is never committed: PostgreSQL rolls back a transaction whose connection
+/// is gone.
+///
+/// Sequence values drawn by the migration (`nextval`, `serial` inserts) are not rolled back: PostgreSQL
+/// never rolls sequences back.
+public struct PostgresMigrationTrial: Sendable {
+  public static let applicationName = "driftwatch impact"
+
+  public var locator: PostgresLocator
+  public var statementTimeout: Duration
+  public var lockTimeout: Duration
+  /// When set, the search path for the migration (for files with unqualified table names).
+  public var searchPath: String?
+  public var logger: Logger
+  public var connectTimeout: Duration
+
+  public init(
+    locator: PostgresLocator, statementTimeout: Duration = .seconds(30), lockTimeout: Duration = .seconds(5),
+    searchPath: String? = nil, logger: Logger = PostgresSession.silentLogger,
+    connectTimeout: Duration = .seconds(5)
+  ) {
+    self.locator = locator
+    self.statementTimeout = statementTimeout
+    self.lockTimeout = lockTimeout
+    self.searchPath = searchPath
+    self.logger = logger
+    self.connectTimeout = connectTimeout
+  }
+
+  /// Runs `statements` (already checked by `MigrationSafety`) and returns `schemas` before and after.
+  /// A statement the server rejects throws `MigrationStatementFailure` with its line; other failures are
+  /// `WarehouseError`s. The transaction is rolled back in every case.
+  /// `inspect` runs twice inside the transaction, before and after the statements, with the schema and the
+  /// database as it is then (`ImpactAnalysis.changes`: profiles and samples of the migrated rows).
+  public func run(
+    statements: [SQLStatement], schemas: [SchemaRef], inspect: MigrationTrial.Inspection? = nil
+  ) async throws -> MigrationTrial {
+    try await PostgresSession.withConnection(
+      to: locator, applicationName: Self.applicationName, logger: logger, connectTimeout: connectTimeout
+    ) { connection in
+      let session = PostgresWarehouse.ReadOnlySession(
+        connection: connection, locator: locator, logger: logger)
+      try await session.run("BEGIN")
+      let result: Result<MigrationTrial, any Error>
+      do {
+        result = .success(
+          try await trial(
+            session, statements: statements, schemas: schemas, inspect: inspect))
+      } catch {
+        result = .failure(error)
+      }
+      // If the connection is broken the server has already rolled back; closing it is enough.
+      try? await session.run("ROLLBACK")
+      return try result.get()
+    }
+  }
+
+  private func trial(
+    _ session: PostgresWarehouse.ReadOnlySession, statements: [SQLStatement], schemas: [SchemaRef],
+    inspect: MigrationTrial.Inspection?
+  ) async throws -> MigrationTrial {
+    // PostgreSQL 14+: notice a vanished client during a long statement (missing_ok read: older servers skip).
+    var binds = PostgresBindings()
+    binds.append("client_connection_check_interval")
+    let known = try await session.query("SELECT current_setting($1, true)", binds: binds)
+    let checksClient = (known.first.flatMap { try? $0.decode(String?.self) }) != nil
+    try await setGuards(session, checksClient: checksClient)
+    if let searchPath {
+      try await setLocal("search_path", PostgresSession.quoted(searchPath), session)
+    }
+
+    let clock = ContinuousClock()
+    var started = clock.now
+    let warehouse = PostgresTransactionWarehouse(session: session)
+    let before = try await warehouse.introspect(schemas: schemas)
+    let beforeChanges = try await inspect?(before, warehouse)
+    var introspect = clock.now - started
+    started = clock.now
+    for statement in statements {
+      logger.debug("migration statement", metadata: ["line": .stringConvertible(statement.line)])
+      do {
+        // Drain the rows: a statement's error (a timeout in a SELECT) may come with them.
+        let rows = try await session.connection.query(
+          PostgresQuery(unsafeSQL: statement.text), logger: logger)
+        for try await _ in rows {}
+        // pg_dump-style files start with `SET statement_timeout = 0`: the guards stay driftwatch's.
+        let head = statement.text.prefix(6).uppercased()
+        if head.hasPrefix("SET") || head.hasPrefix("RESET")
+          || statement.text.lowercased().contains("set_config")
+        {
+          try await setGuards(session, checksClient: checksClient)
+        }
+      } catch let error as PSQLError where error.code == .server {
+        throw MigrationStatementFailure(line: statement.line, message: describe(error))
+      } catch {
+        throw PostgresSession.warehouseError(error, locator: locator, connecting: false)
+      }
+    }
+    let apply = clock.now - started
+    started = clock.now
+    let after = try await warehouse.introspect(schemas: schemas)
+    let afterChanges = try await inspect?(after, warehouse)
+    introspect += clock.now - started
+    return MigrationTrial(
+      before: before, after: after, applyMs: milliseconds(apply), introspectMs: milliseconds(introspect),
+      beforeChanges: beforeChanges, afterChanges: afterChanges)
+  }
+
+  /// The timeouts (and the dead-client check) for the rest of the transaction.
+  private func setGuards(_ session: PostgresWarehouse.ReadOnlySession, checksClient: Bool) async throws {
+    try await setLocal("statement_timeout", String(DurationText.milliseconds(statementTimeout)), session)
+    try await setLocal("lock_timeout", String(DurationText.milliseconds(lockTimeout)), session)
+    if checksClient { try await setLocal("client_connection_check_interval", "1000", session) }
+  }
+
+  /// `SET LOCAL name = value`, with the value bound (`set_config(name, value, is_local => true)`).
+  private func setLocal(_ name: String, _ value: String, _ session: PostgresWarehouse.ReadOnlySession)
+    async throws
+  {
+    var binds = PostgresBindings()
+    binds.append(name)
+    binds.append(value)
+    try await session.query("SELECT set_config($1, $2, true)", binds: binds)
+  }
+
+  /// The server's message, and for timeouts and lock waits what to do about them.
+  private func describe(_ error: PSQLError) -> String {
+    let sqlState = error.serverInfo?[.sqlState] ?? ""
+    let message = error.serverInfo?[.message] ?? "unknown server error"
+    switch sqlState {
+    case "57014":
+      return
+        "\(message) (sqlstate 57014): the statement ran longer than --statement-timeout "
+        + "\(DurationText.format(statementTimeout)); raise it if the statement is expected to be slow on this data"
+    case "55P03":
+      return
+        "\(message) (sqlstate 55P03): waited longer than --lock-timeout \(DurationText.format(lockTimeout)) "
+        + "for a lock another session holds; retry when the database is quiet or raise --lock-timeout"
+    case "42P01" where searchPath == nil, "42883" where searchPath == nil:
+      return
+        "\(message) (sqlstate \(sqlState)); if the migration uses unqualified names, pass --search-path SCHEMA"
+    default:
+      var text = "\(message) (sqlstate \(sqlState))"
+      if let detail = error.serverInfo?[.detail] { text += "; \(detail.lowercased())" }
+      return text
+    }
+  }
+
+  private func milliseconds(_ duration: Duration) -> Double {
+    let (seconds, attoseconds) = duration.components
+    return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+  }
+}
+
+/// The database as a migration left it, inside the pre-deploy check's transaction: catalog, profiles and
+/// samples all read on that one connection, before the rollback.
+public struct PostgresTransactionWarehouse: WarehouseIntrospector, WarehouseProfiler, WarehouseSampler {
+  let session: PostgresWarehouse.ReadOnlySession
+
+  public var displayName: String { session.locator.displayURL }
+  public var dialect: SQLDialect { .postgres }
+
+  public func introspect(schemas: [SchemaRef]) async throws -> LiveSchema {
+    try await PostgresWarehouse.introspect(schemas: schemas, on: session)
+  }
+
+  public func profile(columns: [ColumnRef], topK: Int) async throws -> [ColumnProfile] {
+    try await PostgresWarehouse.profile(columns: columns, topK: topK, on: session)
+  }
+
+  public func sample(table: TableRef, key: String, columns: [String], limit: Int) async throws -> [KeyedRow]?
+  {
+    try await PostgresWarehouse.sample(table: table, key: key, columns: columns, limit: limit, on: session)
+  }
+
+  public func rows(table: TableRef, key: String, keys: [String], columns: [String]) async throws
+    -> [String: [String?]]?
+  {
+    try await PostgresWarehouse.rows(table: table, key: key, keys: keys, columns: columns, on: session)
+  }
+}

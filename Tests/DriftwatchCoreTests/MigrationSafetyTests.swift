@@ -1,0 +1,257 @@
+import DriftwatchCore
+import Testing
+
+/// A migration and what driftwatch impact must say about it before running anything.
+struct RefusalCase: Sendable, CustomTestStringConvertible {
+  var name: String
+  var sql: String
+  var dialect: SQLDialect = .postgres
+  var line: Int
+  var mentions: String
+
+  var testDescription: String { name }
+}
+
+@Suite("migration safety")
+struct MigrationSafetyTests {
+  static let refused: [RefusalCase] = [
+    RefusalCase(
+      name: "BEGIN in the middle", sql: "CREATE TABLE a (x int);\nBEGIN;\nCREATE TABLE b (x int);", line: 2,
+      mentions: "BEGIN"),
+    RefusalCase(
+      name: "START TRANSACTION", sql: "CREATE TABLE a (x int);\n\nSTART TRANSACTION;", line: 3,
+      mentions: "START TRANSACTION"),
+    RefusalCase(
+      name: "COMMIT in the middle", sql: "CREATE TABLE a (x int);\nCOMMIT;\nDROP TABLE b;", line: 2,
+      mentions: "COMMIT would end the transaction"),
+    RefusalCase(name: "END", sql: "create table a (x int);\nend;\ndrop table b;", line: 2, mentions: "END"),
+    RefusalCase(name: "ABORT", sql: "abort;", line: 1, mentions: "ABORT"),
+    RefusalCase(
+      name: "ROLLBACK", sql: "CREATE TABLE a (x int);\nROLLBACK;", line: 2, mentions: "ROLLBACK would end"),
+    RefusalCase(name: "ROLLBACK PREPARED", sql: "ROLLBACK PREPARED 'x';", line: 1, mentions: "ROLLBACK"),
+    RefusalCase(
+      name: "PREPARE TRANSACTION", sql: "CREATE TABLE a (x int);\nPREPARE TRANSACTION 'x';", line: 2,
+      mentions: "PREPARE TRANSACTION"),
+    RefusalCase(
+      name: "COMMIT PREPARED", sql: "COMMIT PREPARED 'x';", line: 1, mentions: "COMMIT"),
+    RefusalCase(
+      name: "CREATE INDEX CONCURRENTLY",
+      sql: "ALTER TABLE t ADD c int;\nCREATE INDEX CONCURRENTLY i ON t (c);",
+      line: 2, mentions: "CREATE INDEX CONCURRENTLY cannot run inside a transaction"),
+    RefusalCase(
+      name: "CREATE UNIQUE INDEX CONCURRENTLY over two lines",
+      sql: "CREATE UNIQUE INDEX\n  CONCURRENTLY IF NOT EXISTS i ON t (c);", line: 2, mentions: "CONCURRENTLY"),
+    RefusalCase(
+      name: "DROP INDEX CONCURRENTLY", sql: "DROP INDEX CONCURRENTLY i;", line: 1,
+      mentions: "DROP INDEX CONCURRENTLY"),
+    RefusalCase(
+      name: "REINDEX TABLE CONCURRENTLY", sql: "REINDEX TABLE CONCURRENTLY t;", line: 1,
+      mentions: "REINDEX … CONCURRENTLY"),
+    RefusalCase(
+      name: "REINDEX DATABASE", sql: "REINDEX DATABASE app;", line: 1, mentions: "REINDEX DATABASE"),
+    RefusalCase(
+      name: "DETACH PARTITION CONCURRENTLY", sql: "ALTER TABLE t DETACH PARTITION t_2020 CONCURRENTLY;",
+      line: 1, mentions: "DETACH PARTITION"),
+    RefusalCase(name: "VACUUM", sql: "DELETE FROM t;\nVACUUM t;", line: 2, mentions: "VACUUM"),
+    RefusalCase(
+      name: "VACUUM on sqlite", sql: "VACUUM INTO '/tmp/x.db';", dialect: .sqlite, line: 1, mentions: "VACUUM"
+    ),
+    RefusalCase(name: "CLUSTER without a table", sql: "CLUSTER;", line: 1, mentions: "CLUSTER"),
+    RefusalCase(
+      name: "CREATE DATABASE", sql: "CREATE DATABASE scratch;", line: 1, mentions: "CREATE DATABASE"),
+    RefusalCase(name: "DROP DATABASE", sql: "DROP DATABASE scratch;", line: 1, mentions: "DROP DATABASE"),
+    RefusalCase(
+      name: "ALTER DATABASE SET TABLESPACE", sql: "ALTER DATABASE app SET TABLESPACE fast;", line: 1,
+      mentions: "SET TABLESPACE"),
+    RefusalCase(
+      name: "CREATE TABLESPACE", sql: "CREATE TABLESPACE fast LOCATION '/ssd';", line: 1,
+      mentions: "CREATE TABLESPACE"),
+    RefusalCase(
+      name: "DROP TABLESPACE", sql: "DROP TABLESPACE fast;", line: 1, mentions: "DROP TABLESPACE"),
+    RefusalCase(
+      name: "ALTER SYSTEM", sql: "ALTER SYSTEM SET work_mem = '1GB';", line: 1, mentions: "ALTER SYSTEM"),
+    RefusalCase(
+      name: "CREATE SUBSCRIPTION",
+      sql: "CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p;", line: 1, mentions: "SUBSCRIPTION"),
+    RefusalCase(name: "DISCARD ALL", sql: "DISCARD ALL;", line: 1, mentions: "DISCARD ALL"),
+    RefusalCase(
+      name: "COPY FROM PROGRAM", sql: "COPY t FROM PROGRAM 'curl http://x';", line: 1,
+      mentions: "FROM PROGRAM runs a shell command"),
+    RefusalCase(
+      name: "COPY (query) TO PROGRAM",
+      sql: "COPY (SELECT * FROM t WHERE a IN (SELECT 1)) TO PROGRAM 'gzip > /tmp/x';", line: 1,
+      mentions: "TO PROGRAM"),
+    RefusalCase(
+      name: "COPY TO a server file", sql: "COPY t (a, b) TO '/tmp/out.csv' WITH (FORMAT csv);", line: 1,
+      mentions: "writes a file on the database server"),
+    RefusalCase(
+      name: "COPY FROM STDIN (psql data)", sql: "COPY t FROM stdin;", line: 1, mentions: "streams rows"),
+    RefusalCase(
+      name: "psql meta-command", sql: "CREATE TABLE a (x int);\n\\connect other\nCREATE TABLE b (x int);",
+      line: 2, mentions: "psql meta-command '\\connect'"),
+    RefusalCase(
+      name: "psql \\i include", sql: "\\i other.sql", line: 1, mentions: "psql meta-command '\\i'"),
+    RefusalCase(
+      name: "DO block that commits",
+      sql: """
+        CREATE TABLE a (x int);
+        DO $$
+        BEGIN
+          INSERT INTO a VALUES (1);
+          COMMIT;
+        END
+        $$;
+        """, line: 5, mentions: "the DO block runs COMMIT"),
+    RefusalCase(
+      name: "DO block with a tagged body that rolls back",
+      sql: "DO $body$ BEGIN\n  ROLLBACK;\nEND $body$ LANGUAGE plpgsql;", line: 2, mentions: "ROLLBACK"),
+    RefusalCase(
+      name: "dblink_exec", sql: "SELECT dblink_exec('dbname=app', 'DROP TABLE t');", line: 1,
+      mentions: "dblink_exec() runs sql on another connection"),
+    RefusalCase(
+      name: "dblink inside a DO block",
+      sql: "DO $$\nBEGIN\n  PERFORM dblink('dbname=app', 'select 1');\nEND $$;", line: 3, mentions: "dblink()"
+    ),
+    RefusalCase(
+      name: "lo_export", sql: "SELECT lo_export(16409, '/tmp/x');", line: 1, mentions: "lo_export()"),
+    RefusalCase(
+      name: "sqlite BEGIN TRANSACTION in the middle",
+      sql: "CREATE TABLE a (x);\nBEGIN TRANSACTION;\nCREATE TABLE b (x);", dialect: .sqlite, line: 2,
+      mentions: "BEGIN"),
+    RefusalCase(
+      name: "COMMIT before trailing settings, without a BEGIN",
+      sql: "CREATE TABLE a (x int);\nCOMMIT;\nSET search_path = public;", line: 2, mentions: "COMMIT"),
+    RefusalCase(
+      name: "sqlite END TRANSACTION", sql: "CREATE TABLE a (x);\nEND TRANSACTION;", dialect: .sqlite, line: 2,
+      mentions: "END"),
+    RefusalCase(
+      name: "sqlite ATTACH", sql: "ATTACH DATABASE 'prod.db' AS prod;", dialect: .sqlite, line: 1,
+      mentions: "ATTACH opens or closes another database file"),
+    RefusalCase(name: "sqlite DETACH", sql: "DETACH prod;", dialect: .sqlite, line: 1, mentions: "DETACH"),
+  ]
+
+  @Test(arguments: refused)
+  func refuses(_ example: RefusalCase) {
+    let statements = MigrationSafety.removingTransactionWrapper(
+      SQLScript.statements(in: example.sql, dialect: example.dialect), dialect: example.dialect)
+    let refusals = MigrationSafety.refusals(in: statements, dialect: example.dialect)
+    #expect(refusals.count == 1, "\(refusals)")
+    #expect(refusals.first?.line == example.line)
+    #expect(refusals.first?.reason.contains(example.mentions) == true, "\(refusals.first?.reason ?? "")")
+  }
+
+  /// Keywords in comments, strings, quoted identifiers and function bodies are not statements.
+  static let allowed: [RefusalCase] = [
+    RefusalCase(
+      name: "a whole-file BEGIN … COMMIT wrapper",
+      sql: "BEGIN;\nALTER TABLE t RENAME TO u;\nCOMMIT;", line: 0, mentions: ""),
+    RefusalCase(
+      name: "sqlite's table rebuild: pragmas around BEGIN … COMMIT",
+      sql:
+        "PRAGMA foreign_keys=off;\nBEGIN TRANSACTION;\nCREATE TABLE b (x);\nCOMMIT;\nPRAGMA foreign_keys=on;",
+      dialect: .sqlite, line: 0, mentions: ""),
+    RefusalCase(
+      name: "SET before a wrapped file",
+      sql: "SET lock_timeout = '1s';\nBEGIN;\nALTER TABLE t ADD c int;\nCOMMIT;", line: 0, mentions: ""),
+    RefusalCase(
+      name: "keywords in comments",
+      sql:
+        "-- COMMIT; VACUUM; CREATE INDEX CONCURRENTLY\n/* ROLLBACK; \\connect x */\nALTER TABLE t ADD c int;",
+      line: 0, mentions: ""),
+    RefusalCase(
+      name: "keywords in strings and quoted identifiers",
+      sql: "INSERT INTO log VALUES ('COMMIT; VACUUM', E'it\\'s \\\\ COPY FROM PROGRAM');\n"
+        + "CREATE TABLE \"vacuum\" (\"commit\" int);",
+      line: 0, mentions: ""),
+    RefusalCase(
+      name: "savepoints stay inside the transaction",
+      sql: "SAVEPOINT s;\nALTER TABLE t ADD c int;\nROLLBACK TO SAVEPOINT s;\nRELEASE SAVEPOINT s;", line: 0,
+      mentions: ""),
+    RefusalCase(
+      name: "a function whose body commits is created, not run",
+      sql: "CREATE PROCEDURE p() LANGUAGE plpgsql AS $$ BEGIN COMMIT; END $$;", line: 0, mentions: ""),
+    RefusalCase(
+      name: "plain CREATE INDEX and REFRESH … CONCURRENTLY",
+      sql: "CREATE INDEX i ON t (concurrently_seen);\nREFRESH MATERIALIZED VIEW CONCURRENTLY mv;", line: 0,
+      mentions: ""),
+    RefusalCase(
+      name: "COPY FROM a server file is read inside the transaction",
+      sql: "COPY t FROM '/data/t.csv' WITH (FORMAT csv);", line: 0, mentions: ""),
+    RefusalCase(
+      name: "sqlite trigger with BEGIN … END",
+      sql: "CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET x = 1; END;", dialect: .sqlite, line: 0,
+      mentions: ""),
+    RefusalCase(
+      name: "a DO block without transaction control",
+      sql: "DO $$ BEGIN EXECUTE 'ALTER TABLE t ADD c int'; END $$;", line: 0, mentions: ""),
+  ]
+
+  @Test(arguments: allowed)
+  func allows(_ example: RefusalCase) {
+    let statements = MigrationSafety.removingTransactionWrapper(
+      SQLScript.statements(in: example.sql, dialect: example.dialect), dialect: example.dialect)
+    #expect(MigrationSafety.refusals(in: statements, dialect: example.dialect).isEmpty)
+  }
+
+  @Test func everyRefusalOfAFileIsFoundInOrder() {
+    let sql = "VACUUM;\nCREATE TABLE a (x int);\nCOMMIT;\nDROP DATABASE x;"
+    let refusals = MigrationSafety.refusals(in: SQLScript.statements(in: sql), dialect: .postgres)
+    #expect(refusals.map(\.line) == [1, 3, 4])
+    let error = MigrationError.refused(file: "m.sql", refusals)
+    #expect(error.message.hasPrefix("m.sql:1: refused: VACUUM cannot run inside a transaction"))
+    #expect(error.message.hasSuffix("nothing was run (and 2 more refused statement(s))"))
+  }
+}
+
+@Suite("sql tokenizer")
+struct SQLTokenizerTests {
+  @Test func wordsStringsAndLines() {
+    let tokens = SQLTokenizer.tokens(
+      in: "ALTER TABLE \"Raw\".users -- c\n  RENAME TO 'x''y' /* b\n */ $1 $tag$ a;\n b $tag$ E'\\n'",
+      firstLine: 10)
+    #expect(
+      tokens.map(\.kind) == [
+        .word, .word, .quotedIdentifier, .punctuation, .word, .word, .word, .string, .punctuation,
+        .dollarBody,
+        .string,
+      ])
+    #expect(tokens[2].text == "Raw")
+    #expect(tokens[2].identifier == "Raw")
+    #expect(tokens[4].identifier == "users")
+    #expect(tokens[5].line == 11)
+    #expect(tokens[7].text == "x'y")
+    #expect(tokens[8].text == "$1")
+    #expect(tokens[9].text == " a;\n b ")
+    #expect(tokens[9].line == 12)
+    #expect(tokens[10].text == "n")
+    #expect(tokens[10].line == 13)
+  }
+
+  @Test func sqliteQuotes() {
+    let tokens = SQLTokenizer.tokens(in: "SELECT [a b], `c`, $x FROM t", dialect: .sqlite)
+    #expect(tokens.filter { $0.kind == .quotedIdentifier }.map(\.text) == ["a b", "c"])
+  }
+
+  @Test func metaCommandRunsToTheEndOfTheLine() {
+    let tokens = SQLTokenizer.tokens(in: "SELECT 1 \\gset\nSELECT 2")
+    #expect(tokens.filter { $0.kind == .metaCommand }.map(\.text) == ["\\gset"])
+    #expect(tokens.last?.line == 2)
+  }
+}
+
+@Suite("duration flags")
+struct DurationTextTests {
+  @Test func parses() {
+    #expect(DurationText.parse("30s") == .seconds(30))
+    #expect(DurationText.parse("500ms") == .milliseconds(500))
+    #expect(DurationText.parse("2min") == .seconds(120))
+    #expect(DurationText.parse("1.5s") == .milliseconds(1500))
+    #expect(DurationText.parse("10") == .seconds(10))
+    #expect(DurationText.parse("0") == .zero)
+    #expect(DurationText.parse("soon") == nil)
+    #expect(DurationText.parse("-1s") == nil)
+    #expect(DurationText.parse("5 parsecs") == nil)
+    #expect(DurationText.format(.milliseconds(1500)) == "1500ms")
+    #expect(DurationText.format(.seconds(30)) == "30s")
+  }
+}
