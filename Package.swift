@@ -14,6 +14,9 @@ let package = Package(
     .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    // Already in the graph through postgres-nio: the watch service's HTTP client and server use them directly.
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+    .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
   ],
   targets: [
     // Pure model and logic: schema model, drift engine, lineage, selectors. No I/O.
@@ -47,12 +50,27 @@ let package = Package(
         .product(name: "PostgresNIO", package: "postgres-nio"),
       ]
     ),
+    // The watch service's I/O: LISTEN for DDL events, a small HTTP client (webhooks) and server (metrics).
+    .target(
+      name: "DriftwatchWatch",
+      dependencies: [
+        "DriftwatchCore", "DriftwatchPostgres",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
     // The commands, as a library; the executable is a few lines over it.
     .target(
       name: "DriftwatchCommands",
       dependencies: [
         "DriftwatchCore", "DriftwatchReports", "DriftwatchDbt", "DriftwatchSQLite", "DriftwatchPostgres",
-        "DriftwatchState", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "DriftwatchState", "DriftwatchWatch",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
       ]
     ),
     .executableTarget(name: "driftwatch", dependencies: ["DriftwatchCommands"]),
@@ -62,6 +80,9 @@ let package = Package(
       dependencies: [
         "DriftwatchCore", "DriftwatchSQLite", "DriftwatchPostgres",
         .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
       ],
       path: "Tests/DriftwatchTestSupport"
     ),

@@ -21,7 +21,7 @@ public struct Driftwatch: AsyncParsableCommand {
     version: version,
     subcommands: [
       Check.self, ImpactCommand.self, Fix.self, SnapshotCommand.self, HistoryCommand.self, DiffCommand.self,
-      Lineage.self, Demo.self,
+      Lineage.self, Watch.self, InstallTrigger.self, IncidentsCommand.self, PostmortemCommand.self, Demo.self,
     ]
   )
 

@@ -105,6 +105,7 @@ struct Fix: AsyncParsableCommand {
         )
       }
       try FileTransaction(root: root).commit(drafted.files)
+      await Self.recordApplied(project: check.report.project, stateOptions: stateOptions, root: root)
       Terminal.standardOutput(renderer.render(drafted, report: check.report, as: format))
       if format == .text {
         Terminal.standardOutput("wrote \(drafted.files.count) file\(drafted.files.count == 1 ? "" : "s").\n")
@@ -112,6 +113,18 @@ struct Fix: AsyncParsableCommand {
     } else {
       Terminal.standardOutput(renderer.render(drafted, report: check.report, as: format))
     }
+  }
+}
+
+extension Fix {
+  /// Adds `fix_applied` to the project's open incident (driftwatch watch), if there is one. The files are
+  /// written either way: a state store that cannot be read only costs the timeline entry.
+  static func recordApplied(project: String, stateOptions: StateOptions, root: String) async {
+    guard let store = try? stateOptions.incidentStore(projectDirectory: root),
+      var incident = try? await store.openIncident(project: project)
+    else { return }
+    incident.timeline.append(TimelineEntry(.fixApplied, at: Timestamp.now, detail: "driftwatch fix --write"))
+    try? await store.save(incident, enqueue: [])
   }
 }
 

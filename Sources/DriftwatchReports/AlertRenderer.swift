@@ -1,0 +1,137 @@
+import DriftwatchCore
+
+/// The alert bodies `watch` posts: a Slack Block Kit message and a generic JSON webhook event.
+public struct AlertRenderer: Sendable {
+  /// The command that prints the drafted fix (`driftwatch fix --project … --warehouse …`), password-free.
+  public var fixCommand: String
+  public var maxChanges: Int
+  public var maxDashboards: Int
+
+  public init(fixCommand: String, maxChanges: Int = 8, maxDashboards: Int = 5) {
+    self.fixCommand = fixCommand
+    self.maxChanges = maxChanges
+    self.maxDashboards = maxDashboards
+  }
+
+  /// One line per breaking change: what changed and how sure driftwatch is.
+  public static func summary(_ change: DriftChange) -> String {
+    let percent = Int((change.confidence * 100).rounded())
+    let what: String
+    switch change.kind {
+    case .tableMissing: what = "table `\(change.from ?? change.source)` is gone"
+    case .tableRenamed:
+      what = "table `\(change.from ?? "")` → `\(change.to?.description ?? "")`"
+    case .columnMissing:
+      what = "column `\(change.from ?? "")` is gone from `\(change.relation ?? change.source)`"
+    case .columnRenamed: what = "column `\(change.from ?? "")` → `\(change.to?.description ?? "")`"
+    case .columnSplit:
+      what =
+        "column `\(change.from ?? "")` split into `\((change.to?.names ?? []).joined(separator: "`, `"))`"
+    case .columnTypeChanged:
+      what = "column `\(change.column ?? "")` type `\(change.from ?? "")` → `\(change.to?.description ?? "")`"
+    case .valuesRemapped:
+      let pairs = (change.mapping ?? []).map { "\($0.old)→\($0.new ?? "?")" }.joined(separator: ", ")
+      what =
+        "values of `\(change.column ?? change.to?.description ?? "")` remapped"
+        + (pairs.isEmpty ? "" : " (\(pairs))")
+    case .acceptedValuesViolated:
+      what =
+        "`\(change.column ?? "")` has values outside accepted_values: \((change.values ?? []).joined(separator: ", "))"
+    case .tableAdded: what = "new table `\(change.relation ?? "")`"
+    case .columnAdded: what = "new column `\(change.to?.description ?? "")`"
+    }
+    return "\(what) (\(change.kind.rawValue), confidence \(percent)%)"
+  }
+
+  static func counts(_ incident: Incident) -> (models: Int, tests: Int, dashboards: Int) {
+    let radius = incident.report.blastRadius
+    return (radius.models.count, radius.tests.count, incident.dashboards.count)
+  }
+
+  /// Slack incoming-webhook body (Block Kit, with a plain-text fallback).
+  public func slack(_ incident: Incident) -> String {
+    let changes = incident.breakingChanges
+    let (models, tests, dashboards) = Self.counts(incident)
+    let title =
+      "Schema drift in \(incident.project): \(changes.count) breaking change\(changes.count == 1 ? "" : "s")"
+    var lines = changes.prefix(maxChanges).map { "• " + Self.summary($0) }
+    if changes.count > maxChanges { lines.append("• … and \(changes.count - maxChanges) more") }
+    let top = incident.dashboards.prefix(maxDashboards)
+    var blocks: [JSONValue] = [
+      .object([("type", .string("header")), ("text", plain(title))]),
+      .object([("type", .string("section")), ("text", markdown(lines.joined(separator: "\n")))]),
+      .object([
+        ("type", .string("section")),
+        (
+          "fields",
+          .array([
+            markdown("*Models*\n\(models)"), markdown("*Tests*\n\(tests)"),
+            markdown("*Dashboards*\n\(dashboards)"), markdown("*Warehouse*\n\(incident.warehouse)"),
+          ])
+        ),
+      ]),
+    ]
+    if !top.isEmpty {
+      var text = "*Top dashboards*: " + top.joined(separator: ", ")
+      if incident.dashboards.count > top.count { text += " … (+\(incident.dashboards.count - top.count))" }
+      blocks.append(.object([("type", .string("section")), ("text", markdown(text))]))
+    }
+    var fixText = "*Drafted fix*: see it with\n```\(fixCommand)```"
+    if let fix = incident.fix {
+      fixText =
+        "*Drafted fix* (\(fix.files.count) file\(fix.files.count == 1 ? "" : "s"), \(fix.openQuestions.count) open question\(fix.openQuestions.count == 1 ? "" : "s")): see it with\n```\(fixCommand)```"
+    }
+    blocks.append(.object([("type", .string("section")), ("text", markdown(fixText))]))
+    blocks.append(
+      .object([
+        ("type", .string("context")),
+        ("elements", .array([markdown("incident `\(incident.id)` · driftwatch")])),
+      ]))
+    return JSONValue.object([
+      ("text", .string("\(title): \(models) models, \(tests) tests, \(dashboards) dashboards downstream")),
+      ("blocks", .array(blocks)),
+    ]).rendered()
+  }
+
+  /// Generic webhook body: the incident's facts as JSON.
+  public func webhook(_ incident: Incident) -> String {
+    let (models, tests, dashboards) = Self.counts(incident)
+    return JSONValue.object([
+      ("event", .string("driftwatch.incident.opened")),
+      ("incident", .string(incident.id)),
+      ("idempotency_key", .string("\(incident.id):webhook")),
+      ("project", .string(incident.project)),
+      ("warehouse", .string(incident.warehouse)),
+      ("detected_at", .optional(incident.first(.detected)?.iso8601)),
+      ("ddl_at", .optional(incident.first(.ddl)?.iso8601)),
+      (
+        "changes",
+        .array(
+          incident.breakingChanges.map { change in
+            .object([
+              ("id", .string(change.id)), ("kind", .string(change.kind.rawValue)),
+              ("source", .string(change.source)), ("from", .optional(change.from)),
+              ("to", .optional(change.to?.description)), ("confidence", .number(change.confidence)),
+              ("summary", .string(Self.summary(change))),
+            ])
+          })
+      ),
+      (
+        "blast_radius",
+        .object([
+          ("models", .integer(models)), ("tests", .integer(tests)), ("dashboards", .integer(dashboards)),
+          ("top_dashboards", .strings(Array(incident.dashboards.prefix(maxDashboards)))),
+        ])
+      ),
+      ("fix_command", .string(fixCommand)),
+    ]).rendered()
+  }
+
+  private func plain(_ text: String) -> JSONValue {
+    .object([("type", .string("plain_text")), ("text", .string(String(text.prefix(150))))])
+  }
+
+  private func markdown(_ text: String) -> JSONValue {
+    .object([("type", .string("mrkdwn")), ("text", .string(String(text.prefix(3000))))])
+  }
+}

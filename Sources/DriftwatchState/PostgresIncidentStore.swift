@@ -1,0 +1,257 @@
+import DriftwatchCore
+import DriftwatchPostgres
+import PostgresNIO
+
+/// Incidents and the alert outbox in a PostgreSQL state database shared by a team (`--state postgres://…`),
+/// schema `driftwatch`, tables `incidents` and `outbox`, with their own versioned migrations
+/// (`driftwatch.incident_migrations`, run under an advisory lock). Every change is one transaction.
+public struct PostgresIncidentStore: IncidentStore {
+  public var locator: PostgresLocator
+
+  public init(locator: PostgresLocator) { self.locator = locator }
+
+  public var displayName: String { locator.displayURL }
+
+  static let migrations: [[String]] = [
+    [
+      """
+      CREATE TABLE driftwatch.incidents (
+        id text PRIMARY KEY, project text NOT NULL, status text NOT NULL, opened_at int8 NOT NULL,
+        body text NOT NULL)
+      """,
+      "CREATE INDEX incidents_by_project ON driftwatch.incidents (project, opened_at, id)",
+      """
+      CREATE TABLE driftwatch.outbox (
+        key text PRIMARY KEY, incident_id text NOT NULL REFERENCES driftwatch.incidents (id),
+        destination text NOT NULL, payload text NOT NULL, attempts int4 NOT NULL, next_attempt_at int8 NOT NULL,
+        delivered_at int8, last_error text)
+      """,
+      "CREATE INDEX outbox_due ON driftwatch.outbox (next_attempt_at) WHERE delivered_at IS NULL",
+    ]
+  ]
+
+  public func save(_ incident: Incident, enqueue messages: [OutboxMessage]) async throws {
+    let body = try IncidentCoding.encode(incident)
+    try await transaction { connection in
+      var binds = PostgresBindings()
+      binds.append(incident.id)
+      binds.append(incident.project)
+      binds.append(incident.status.rawValue)
+      binds.append(incident.first(.detected)?.millisecondsSinceEpoch ?? 0)
+      binds.append(body)
+      try await run(
+        connection,
+        """
+        INSERT INTO driftwatch.incidents (id, project, status, opened_at, body) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body
+        """, binds)
+      for message in messages {
+        var binds = PostgresBindings()
+        binds.append(message.key)
+        binds.append(message.incidentID)
+        binds.append(message.destination)
+        binds.append(message.payload)
+        binds.append(Int32(message.attempts))
+        binds.append(message.nextAttemptAt.millisecondsSinceEpoch)
+        try await run(
+          connection,
+          """
+          INSERT INTO driftwatch.outbox (key, incident_id, destination, payload, attempts, next_attempt_at)
+          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING
+          """, binds)
+      }
+    }
+  }
+
+  public func incident(id: String) async throws -> Incident? {
+    try await withConnection { connection in
+      var binds = PostgresBindings()
+      binds.append(id)
+      return try await query(connection, "SELECT body FROM driftwatch.incidents WHERE id = $1", binds).first
+        .map { try IncidentCoding.decode(try $0.decode(String.self), store: displayName) }
+    }
+  }
+
+  public func incidents(project: String?) async throws -> [Incident] {
+    try await withConnection { connection in
+      var binds = PostgresBindings()
+      binds.append(project)
+      return try await query(
+        connection,
+        "SELECT body FROM driftwatch.incidents WHERE $1::text IS NULL OR project = $1 ORDER BY opened_at, id",
+        binds
+      ).map { try IncidentCoding.decode(try $0.decode(String.self), store: displayName) }
+    }
+  }
+
+  static let messageColumns =
+    "key, incident_id, destination, payload, attempts, next_attempt_at, delivered_at, last_error"
+
+  public func dueMessages(at now: Timestamp, limit: Int) async throws -> [OutboxMessage] {
+    try await withConnection { connection in
+      var binds = PostgresBindings()
+      binds.append(now.millisecondsSinceEpoch)
+      binds.append(Int32(limit))
+      return try await query(
+        connection,
+        """
+        SELECT \(Self.messageColumns) FROM driftwatch.outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1
+        ORDER BY next_attempt_at, key LIMIT $2
+        """, binds
+      ).map(Self.message)
+    }
+  }
+
+  public func messages(incidentID: String) async throws -> [OutboxMessage] {
+    try await withConnection { connection in
+      var binds = PostgresBindings()
+      binds.append(incidentID)
+      return try await query(
+        connection,
+        "SELECT \(Self.messageColumns) FROM driftwatch.outbox WHERE incident_id = $1 ORDER BY key",
+        binds
+      ).map(Self.message)
+    }
+  }
+
+  public func update(_ message: OutboxMessage) async throws {
+    try await transaction { connection in
+      var binds = PostgresBindings()
+      binds.append(message.key)
+      binds.append(Int32(message.attempts))
+      binds.append(message.nextAttemptAt.millisecondsSinceEpoch)
+      binds.append(message.lastError)
+      try await run(
+        connection,
+        """
+        UPDATE driftwatch.outbox SET attempts = $2, next_attempt_at = $3, last_error = $4
+        WHERE key = $1 AND delivered_at IS NULL
+        """, binds)
+    }
+  }
+
+  public func markDelivered(key: String, at: Timestamp) async throws {
+    try await transaction { connection in
+      var binds = PostgresBindings()
+      binds.append(key)
+      guard
+        let row = try await query(
+          connection,
+          "SELECT incident_id, destination FROM driftwatch.outbox WHERE key = $1 AND delivered_at IS NULL FOR UPDATE",
+          binds
+        ).first
+      else { return }
+      let (incidentID, destination) = try row.decode((String, String).self)
+      var update = PostgresBindings()
+      update.append(key)
+      update.append(at.millisecondsSinceEpoch)
+      try await run(
+        connection, "UPDATE driftwatch.outbox SET delivered_at = $2, attempts = attempts + 1 WHERE key = $1",
+        update)
+      var select = PostgresBindings()
+      select.append(incidentID)
+      guard
+        let body = try await query(
+          connection, "SELECT body FROM driftwatch.incidents WHERE id = $1 FOR UPDATE", select
+        ).first
+      else { return }
+      var incident = try IncidentCoding.decode(try body.decode(String.self), store: displayName)
+      incident.timeline.append(TimelineEntry(.alertDelivered, at: at, detail: destination))
+      var save = PostgresBindings()
+      save.append(incidentID)
+      save.append(try IncidentCoding.encode(incident))
+      try await run(connection, "UPDATE driftwatch.incidents SET body = $2 WHERE id = $1", save)
+    }
+  }
+
+  private static func message(_ row: PostgresRow) throws -> OutboxMessage {
+    let (key, incidentID, destination, payload, attempts, next, delivered, lastError) = try row.decode(
+      (String, String, String, String, Int32, Int64, Int64?, String?).self)
+    var message = OutboxMessage(
+      incidentID: incidentID, destination: destination, payload: payload,
+      queuedAt: Timestamp(millisecondsSinceEpoch: next), attempts: Int(attempts),
+      deliveredAt: delivered.map { Timestamp(millisecondsSinceEpoch: $0) }, lastError: lastError)
+    message.key = key
+    return message
+  }
+
+  // MARK: - connection and migrations
+
+  private func transaction(_ body: (PostgresConnection) async throws -> Void) async throws {
+    try await withConnection { connection in
+      try await run(connection, "BEGIN")
+      do {
+        try await body(connection)
+        try await run(connection, "COMMIT")
+      } catch {
+        try? await run(connection, "ROLLBACK")
+        throw error
+      }
+    }
+  }
+
+  private func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    try await PostgresSession.withConnection(to: locator) { connection in
+      try await migrate(connection)
+      return try await body(connection)
+    }
+  }
+
+  private func migrate(_ connection: PostgresConnection) async throws {
+    try await run(connection, "BEGIN")
+    do {
+      try await run(connection, "SELECT pg_advisory_xact_lock(7242314102)")
+      try await run(connection, "CREATE SCHEMA IF NOT EXISTS driftwatch")
+      try await run(
+        connection,
+        "CREATE TABLE IF NOT EXISTS driftwatch.incident_migrations (version int4 PRIMARY KEY, applied_at timestamptz NOT NULL)"
+      )
+      let current =
+        try await query(
+          connection, "SELECT coalesce(max(version), 0)::int4 FROM driftwatch.incident_migrations"
+        )
+        .first.map { try $0.decode(Int32.self) } ?? 0
+      if current > Self.migrations.count {
+        throw StateError(
+          "the incidents in \(displayName) were written by a newer driftwatch (schema \(current)); upgrade driftwatch"
+        )
+      }
+      for (index, statements) in Self.migrations.enumerated() where index + 1 > current {
+        for statement in statements { try await run(connection, statement) }
+        var binds = PostgresBindings()
+        binds.append(Int32(index + 1))
+        try await run(
+          connection, "INSERT INTO driftwatch.incident_migrations (version, applied_at) VALUES ($1, now())",
+          binds)
+      }
+      try await run(connection, "COMMIT")
+    } catch {
+      try? await run(connection, "ROLLBACK")
+      throw error
+    }
+  }
+
+  private func run(
+    _ connection: PostgresConnection, _ sql: String, _ binds: PostgresBindings = PostgresBindings()
+  )
+    async throws
+  {
+    _ = try await query(connection, sql, binds)
+  }
+
+  private func query(
+    _ connection: PostgresConnection, _ sql: String, _ binds: PostgresBindings = PostgresBindings()
+  ) async throws -> [PostgresRow] {
+    do {
+      return try await connection.query(
+        PostgresQuery(unsafeSQL: sql, binds: binds), logger: PostgresSession.silentLogger
+      )
+      .collect()
+    } catch let error as StateError {
+      throw error
+    } catch {
+      let warehouseError = PostgresSession.warehouseError(error, locator: locator, connecting: false)
+      throw StateError("state store: \(warehouseError.message)")
+    }
+  }
+}

@@ -1,0 +1,294 @@
+import DriftwatchCore
+import Foundation
+import SQLiteNIO
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Incidents and the alert outbox of `watch`, in the same SQLite file as the snapshots (0600, WAL).
+/// Its tables have their own versioned migrations (`driftwatch_incident_migrations`), so they evolve
+/// independently of the snapshot tables. Every change is one `BEGIN IMMEDIATE … COMMIT`.
+public struct SQLiteIncidentStore: IncidentStore {
+  public let path: String
+
+  public init(path: String) { self.path = path }
+
+  public var displayName: String { "sqlite:\(path)" }
+
+  static let migrations: [[String]] = [
+    [
+      """
+      CREATE TABLE incidents (
+        id TEXT PRIMARY KEY, project TEXT NOT NULL, status TEXT NOT NULL, opened_at INTEGER NOT NULL,
+        body TEXT NOT NULL)
+      """,
+      "CREATE INDEX incidents_by_project ON incidents (project, opened_at, id)",
+      """
+      CREATE TABLE outbox (
+        key TEXT PRIMARY KEY, incident_id TEXT NOT NULL REFERENCES incidents (id), destination TEXT NOT NULL,
+        payload TEXT NOT NULL, attempts INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL,
+        delivered_at INTEGER, last_error TEXT)
+      """,
+      "CREATE INDEX outbox_due ON outbox (delivered_at, next_attempt_at)",
+    ]
+  ]
+
+  public func save(_ incident: Incident, enqueue messages: [OutboxMessage]) async throws {
+    let body = try IncidentCoding.encode(incident)
+    try await transaction { connection in
+      try await run(
+        connection,
+        """
+        INSERT INTO incidents (id, project, status, opened_at, body) VALUES (?1, ?2, ?3, ?4, ?5)
+        ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body
+        """,
+        [
+          .text(incident.id), .text(incident.project), .text(incident.status.rawValue),
+          .integer(Int(incident.first(.detected)?.millisecondsSinceEpoch ?? 0)), .text(body),
+        ])
+      for message in messages {
+        try await run(
+          connection,
+          """
+          INSERT INTO outbox (key, incident_id, destination, payload, attempts, next_attempt_at, delivered_at,
+            last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, NULL) ON CONFLICT (key) DO NOTHING
+          """,
+          [
+            .text(message.key), .text(message.incidentID), .text(message.destination), .text(message.payload),
+            .integer(message.attempts), .integer(Int(message.nextAttemptAt.millisecondsSinceEpoch)),
+          ])
+      }
+    }
+  }
+
+  public func incident(id: String) async throws -> Incident? {
+    guard FileManager.default.fileExists(atPath: path) else { return nil }
+    return try await withConnection(create: false) { connection in
+      try await query(connection, "SELECT body FROM incidents WHERE id = ?1", [.text(id)]).first
+        .map { try IncidentCoding.decode($0.column("body")?.string ?? "", store: displayName) }
+    }
+  }
+
+  public func incidents(project: String?) async throws -> [Incident] {
+    guard FileManager.default.fileExists(atPath: path) else { return [] }
+    return try await withConnection(create: false) { connection in
+      let rows =
+        try await query(
+          connection,
+          "SELECT body FROM incidents WHERE ?1 IS NULL OR project = ?1 ORDER BY opened_at, id",
+          [project.map { .text($0) } ?? .null])
+      return try rows.map { try IncidentCoding.decode($0.column("body")?.string ?? "", store: displayName) }
+    }
+  }
+
+  public func dueMessages(at now: Timestamp, limit: Int) async throws -> [OutboxMessage] {
+    guard FileManager.default.fileExists(atPath: path) else { return [] }
+    return try await withConnection(create: false) { connection in
+      try await query(
+        connection,
+        """
+        SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?1
+        ORDER BY next_attempt_at, key LIMIT ?2
+        """, [.integer(Int(now.millisecondsSinceEpoch)), .integer(limit)]
+      ).map(Self.message)
+    }
+  }
+
+  public func messages(incidentID: String) async throws -> [OutboxMessage] {
+    guard FileManager.default.fileExists(atPath: path) else { return [] }
+    return try await withConnection(create: false) { connection in
+      try await query(
+        connection, "SELECT * FROM outbox WHERE incident_id = ?1 ORDER BY key", [.text(incidentID)]
+      )
+      .map(Self.message)
+    }
+  }
+
+  public func update(_ message: OutboxMessage) async throws {
+    try await transaction { connection in
+      try await run(
+        connection,
+        "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4 WHERE key = ?1 AND delivered_at IS NULL",
+        [
+          .text(message.key), .integer(message.attempts),
+          .integer(Int(message.nextAttemptAt.millisecondsSinceEpoch)),
+          message.lastError.map { .text($0) } ?? .null,
+        ])
+    }
+  }
+
+  public func markDelivered(key: String, at: Timestamp) async throws {
+    try await transaction { connection in
+      guard
+        let row = try await query(
+          connection, "SELECT incident_id, destination FROM outbox WHERE key = ?1 AND delivered_at IS NULL",
+          [.text(key)]
+        ).first,
+        let incidentID = row.column("incident_id")?.string
+      else { return }
+      try await run(
+        connection, "UPDATE outbox SET delivered_at = ?2, attempts = attempts + 1 WHERE key = ?1",
+        [.text(key), .integer(Int(at.millisecondsSinceEpoch))])
+      guard
+        let body = try await query(
+          connection, "SELECT body FROM incidents WHERE id = ?1", [.text(incidentID)]
+        ).first?.column("body")?.string
+      else { return }
+      var incident = try IncidentCoding.decode(body, store: displayName)
+      incident.timeline.append(
+        TimelineEntry(.alertDelivered, at: at, detail: row.column("destination")?.string))
+      try await run(
+        connection, "UPDATE incidents SET body = ?2 WHERE id = ?1",
+        [.text(incidentID), .text(try IncidentCoding.encode(incident))])
+    }
+  }
+
+  private static func message(_ row: SQLiteRow) -> OutboxMessage {
+    var message = OutboxMessage(
+      incidentID: row.column("incident_id")?.string ?? "",
+      destination: row.column("destination")?.string ?? "",
+      payload: row.column("payload")?.string ?? "",
+      queuedAt: Timestamp(millisecondsSinceEpoch: Int64(row.column("next_attempt_at")?.integer ?? 0)),
+      attempts: row.column("attempts")?.integer ?? 0,
+      deliveredAt: row.column("delivered_at")?.integer.map { Timestamp(millisecondsSinceEpoch: Int64($0)) },
+      lastError: row.column("last_error")?.string)
+    message.key = row.column("key")?.string ?? message.key
+    return message
+  }
+
+  // MARK: - connection, file and migrations
+
+  private func transaction(_ body: @escaping (SQLiteConnection) async throws -> Void) async throws {
+    try await withConnection(create: true) { connection in
+      try await run(connection, "BEGIN IMMEDIATE")
+      do {
+        try await body(connection)
+        try await run(connection, "COMMIT")
+      } catch {
+        try? await run(connection, "ROLLBACK")
+        throw error
+      }
+    }
+  }
+
+  private func withConnection<T: Sendable>(create: Bool, _ body: (SQLiteConnection) async throws -> T)
+    async throws -> T
+  {
+    if create { try prepareFile() }
+    let connection: SQLiteConnection
+    do {
+      connection = try await SQLiteConnection.open(storage: .file(path: path))
+    } catch {
+      throw StateError(
+        "cannot open the state store \(path): \(describe(error)); check the path or pass --state")
+    }
+    let result: Result<T, any Error>
+    do {
+      try await run(connection, "PRAGMA busy_timeout = 5000")
+      if create { try await run(connection, "PRAGMA journal_mode = WAL") }
+      try await migrate(connection)
+      result = .success(try await body(connection))
+    } catch {
+      result = .failure(error)
+    }
+    try? await connection.close()
+    return try result.get()
+  }
+
+  private func prepareFile() throws {
+    let directory = (path as NSString).deletingLastPathComponent
+    if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+      do {
+        try FileManager.default.createDirectory(
+          atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      } catch {
+        throw StateError("cannot create \(directory) for the state store: \(describe(error)); pass --state")
+      }
+    }
+    let descriptor = open(path, O_CREAT | O_WRONLY, 0o600)
+    guard descriptor >= 0 else {
+      throw StateError(
+        "cannot create the state store \(path): \(String(cString: strerror(errno))); check the directory or pass --state"
+      )
+    }
+    close(descriptor)
+    _ = chmod(path, 0o600)
+  }
+
+  private func migrate(_ connection: SQLiteConnection) async throws {
+    try await run(
+      connection,
+      "CREATE TABLE IF NOT EXISTS driftwatch_incident_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    let current =
+      try await query(connection, "SELECT coalesce(max(version), 0) AS v FROM driftwatch_incident_migrations")
+      .first?.column("v")?.integer ?? 0
+    guard current < Self.migrations.count else {
+      if current > Self.migrations.count {
+        throw StateError(
+          "the incidents in \(path) were written by a newer driftwatch (schema \(current)); upgrade driftwatch"
+        )
+      }
+      return
+    }
+    try await run(connection, "BEGIN IMMEDIATE")
+    do {
+      // Another process may have migrated between the check and the lock.
+      let again =
+        try await query(
+          connection, "SELECT coalesce(max(version), 0) AS v FROM driftwatch_incident_migrations"
+        )
+        .first?.column("v")?.integer ?? 0
+      for (index, statements) in Self.migrations.enumerated() where index + 1 > again {
+        for statement in statements { try await run(connection, statement) }
+        try await run(
+          connection,
+          "INSERT INTO driftwatch_incident_migrations (version, applied_at) VALUES (?1, datetime('now'))",
+          [.integer(index + 1)])
+      }
+      try await run(connection, "COMMIT")
+    } catch {
+      try? await run(connection, "ROLLBACK")
+      throw error
+    }
+  }
+
+  private func run(_ connection: SQLiteConnection, _ sql: String, _ binds: [SQLiteData] = []) async throws {
+    _ = try await query(connection, sql, binds)
+  }
+
+  private func query(_ connection: SQLiteConnection, _ sql: String, _ binds: [SQLiteData] = []) async throws
+    -> [SQLiteRow]
+  {
+    do {
+      return try await connection.query(sql, binds)
+    } catch {
+      throw StateError("state store \(path): \(describe(error))")
+    }
+  }
+
+  private func describe(_ error: any Error) -> String {
+    ((error as? SQLiteError)?.message ?? String(describing: error)).lowercased()
+  }
+}
+
+/// Incidents are stored as JSON documents (their report and fix are nested values).
+enum IncidentCoding {
+  static func encode(_ incident: Incident) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(incident), as: UTF8.self)
+  }
+
+  static func decode(_ text: String, store: String) throws -> Incident {
+    do {
+      return try JSONDecoder().decode(Incident.self, from: Data(text.utf8))
+    } catch {
+      throw StateError(
+        "an incident in \(store) cannot be read (\(error)); was it written by a newer driftwatch?")
+    }
+  }
+}
