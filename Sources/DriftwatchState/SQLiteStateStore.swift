@@ -122,14 +122,24 @@ public struct SQLiteStateStore: StateStore {
       throw StateError(
         "cannot open the state store \(path): \(describe(error)); check the path or pass --state")
     }
-    let result: Result<T, any Error>
-    do {
-      try await run(connection, "PRAGMA busy_timeout = 5000")
-      if create { try await run(connection, "PRAGMA journal_mode = WAL") }
-      try await migrate(connection)
-      result = .success(try await body(connection))
-    } catch {
-      result = .failure(error)
+    var result: Result<T, any Error> = .failure(StateError("the state store \(path) stayed locked"))
+    // SQLite answers "database is locked" at once (without waiting out busy_timeout) when a read turns into a
+    // write while another process writes; every change is one transaction, so trying again is safe.
+    for attempt in 0..<50 {
+      do {
+        try await run(connection, "PRAGMA busy_timeout = 5000")
+        if create { try await run(connection, "PRAGMA journal_mode = WAL") }
+        try await migrate(connection)
+        result = .success(try await body(connection))
+      } catch {
+        result = .failure(error)
+        if "\(error)".contains("locked") || "\(error)".contains("busy") {
+          try? await run(connection, "ROLLBACK")
+          try? await Task.sleep(for: .milliseconds(20 + 10 * attempt))
+          continue
+        }
+      }
+      break
     }
     try? await connection.close()
     return try result.get()
