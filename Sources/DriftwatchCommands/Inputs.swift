@@ -18,18 +18,23 @@ struct ProjectOptions: ParsableArguments {
   var manifest: String?
 
   /// The project graph. With a dbt profile, sources without a database get the target's, and yml may use
-  /// `{{ target.* }}` as dbt allows.
-  func load(profile: ResolvedProfile? = nil) throws -> ProjectGraph {
-    if let manifest { return try ManifestReader.read(path: manifest) }
+  /// `{{ target.* }}` as dbt allows. `includeSQL: false` leaves the models' SQL out of a manifest's graph
+  /// (lineage needs none of it).
+  func load(profile: ResolvedProfile? = nil, includeSQL: Bool = true) throws -> ProjectGraph {
+    if let manifest {
+      return try ManifestReader.read(
+        path: manifest, options: ManifestReadOptions(includeSQL: includeSQL, freeParsedManifest: false))
+    }
     // The process ends after the command: the parsed files are left for its exit to free.
     guard let profile else {
       return try DbtProjectReader.read(
-        projectDirectory: project, options: DbtReadOptions(freeParsedFiles: false))
+        projectDirectory: project, options: DbtReadOptions(freeParsedFiles: false, includeSQL: includeSQL))
     }
     return try DbtProjectReader.read(
       projectDirectory: project,
       options: DbtReadOptions(
-        defaultDatabase: profile.database, target: profile.targetAttributes, freeParsedFiles: false))
+        defaultDatabase: profile.database, target: profile.targetAttributes, freeParsedFiles: false,
+        includeSQL: includeSQL))
   }
 }
 

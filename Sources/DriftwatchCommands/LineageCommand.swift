@@ -1,5 +1,6 @@
 import ArgumentParser
 import DriftwatchCore
+import DriftwatchDbt
 import DriftwatchReports
 
 extension LineageFormat: ExpressibleByArgument {}
@@ -41,16 +42,23 @@ struct Lineage: AsyncParsableCommand {
 
   func run() async throws {
     let selector = try NodeSelector.parse(select: selectors.joined(separator: " "), exclude: exclude)
-    let project = try projectOptions.load()
+    StepTrace.mark("lineage: start")
+    let project = try projectOptions.load(includeSQL: false)
+    StepTrace.mark("lineage: project read")
     let graph = LineageGraph(project: project)
+    StepTrace.mark("lineage: graph")
     let selection = graph.evaluate(selector)
+    StepTrace.mark("lineage: selector")
     if !selection.unmatchedTerms.isEmpty {
       let terms = selection.unmatchedTerms.map { "'\($0)'" }.joined(separator: ", ")
       throw InputError(
         "selector \(terms) matches no node in project \(project.projectName): check the name (dbt ls lists them)"
       )
     }
-    Terminal.standardOutput(LineageRenderer.render(selection, graph: graph, format: format))
+    let output = LineageRenderer.render(selection, graph: graph, format: format)
+    StepTrace.mark("lineage: rendered")
+    Terminal.standardOutput(output)
+    StepTrace.mark("lineage: written")
     KeptUntilExit.keep(graph)
   }
 }

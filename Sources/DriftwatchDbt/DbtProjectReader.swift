@@ -14,16 +14,21 @@ public struct DbtReadOptions: Sendable {
   /// Free the parsed files once the graph is built (on another core). A command line that exits right
   /// after its answer sets this to `false`: the process's exit returns that memory at no cost.
   public var freeParsedFiles: Bool
+  /// Keep the SQL of models, analyses and tests in the graph (`GraphNode.rawCode`): `check` reads it to see
+  /// which columns a model uses; lineage does not, and a large project's SQL is then not held in memory.
+  public var includeSQL: Bool
 
   public init(
     environment: [String: String] = ProcessInfo.processInfo.environment, defaultDatabase: String? = nil,
-    target: [String: String] = [:], includePackages: Bool = true, freeParsedFiles: Bool = true
+    target: [String: String] = [:], includePackages: Bool = true, freeParsedFiles: Bool = true,
+    includeSQL: Bool = true
   ) {
     self.environment = environment
     self.defaultDatabase = defaultDatabase
     self.target = target
     self.includePackages = includePackages
     self.freeParsedFiles = freeParsedFiles
+    self.includeSQL = includeSQL
   }
 }
 
@@ -66,7 +71,10 @@ public enum DbtProjectReader {
       packages += try PackageDiscovery.packages(root: root, directory: projectDirectory, options: options)
     }
     let tasks = FileDiscovery.tasks(for: packages)
-    let loaded = FileReading.parallelMap(tasks) { task in LoadedFile.load(task) }
+    StepTrace.mark("read: files found")
+    let includeSQL = options.includeSQL
+    let loaded = FileReading.parallelMap(tasks) { task in LoadedFile.load(task, includeSQL: includeSQL) }
+    StepTrace.mark("read: files parsed")
     var assembler = GraphAssembler(packages: packages, options: options)
     let graph = try assembler.assemble(loaded)
     // Freeing tens of thousands of parsed files and YAML trees takes a while: let another core do it while
@@ -237,7 +245,9 @@ struct LoadedFile: Sendable {
   var task: FileTask
   var content: Content
 
-  static func load(_ task: FileTask) -> LoadedFile {
+  /// Without `includeSQL`, a model's, analysis's or test's text is dropped once scanned (a snapshot's is
+  /// kept: its blocks are cut from it).
+  static func load(_ task: FileTask, includeSQL: Bool = true) -> LoadedFile {
     if task.kind == .seed { return LoadedFile(task: task, content: .seed) }
     guard let text = FileReading.readText(task.absolutePath) else {
       return LoadedFile(
@@ -249,9 +259,13 @@ struct LoadedFile: Sendable {
       case .properties:
         return LoadedFile(task: task, content: .yaml(try YAMLLoader.load(text, path: task.displayPath)))
       case .pythonModel:
-        return LoadedFile(task: task, content: .sql(text: text, scan: try JinjaScanner.scanPython(text)))
-      default:
+        let scan = try JinjaScanner.scanPython(text)
+        return LoadedFile(task: task, content: .sql(text: includeSQL ? text : "", scan: scan))
+      case .snapshot:
         return LoadedFile(task: task, content: .sql(text: text, scan: try JinjaScanner.scan(text)))
+      default:
+        let scan = try JinjaScanner.scan(text)
+        return LoadedFile(task: task, content: .sql(text: includeSQL ? text : "", scan: scan))
       }
     } catch let error as DbtError {
       return LoadedFile(task: task, content: .failed(error))

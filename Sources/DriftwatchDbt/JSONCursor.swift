@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// A forward-only JSON reader over UTF-8 bytes: reads the values asked for and skips the rest without
 /// building them. For dbt's manifest (tens of megabytes of which driftwatch needs a few fields per node),
 /// this is several times faster than `JSONDecoder`, which materialises every value first.
@@ -28,10 +34,56 @@ struct JSONCursor {
     case object([(String, Value)])
   }
 
+  /// An object's key, not decoded: most keys are only compared with a few names (`case "name":`), and a
+  /// manifest has millions of them. `string` decodes it when the text itself is needed.
+  struct Key {
+    let bytes: UnsafeBufferPointer<UInt8>
+    /// Between the quotes.
+    let start: Int
+    let end: Int
+    /// Holds a backslash escape, so its bytes are not its text.
+    let escaped: Bool
+
+    var string: String {
+      guard escaped else {
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+      }
+      var reader = JSONCursor(bytes: bytes)
+      reader.index = start - 1
+      return (try? reader.readStringToken())
+        ?? String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    }
+
+    static func ~= (pattern: StaticString, key: Key) -> Bool { key == pattern }
+
+    static func == (key: Key, literal: StaticString) -> Bool {
+      if key.escaped { return key.string == literal.description }
+      let count = literal.utf8CodeUnitCount
+      guard key.end - key.start == count else { return false }
+      guard count > 0, let base = key.bytes.baseAddress else { return count == 0 }
+      return memcmp(base + key.start, literal.utf8Start, count) == 0
+    }
+  }
+
+  /// One step of the way to the value being read; decoded only for an error message.
+  private enum PathStep {
+    case key(Key)
+    case item(Int)
+    case text(String)
+
+    var text: String {
+      switch self {
+      case .key(let key): return key.string
+      case .item(let position): return "[\(position)]"
+      case .text(let text): return text
+      }
+    }
+  }
+
   let bytes: UnsafeBufferPointer<UInt8>
   private(set) var index = 0
   /// Keys from the top level to the value being read.
-  var path: [String] = []
+  private var steps: [PathStep] = []
 
   init(bytes: UnsafeBufferPointer<UInt8>) {
     self.bytes = bytes
@@ -41,10 +93,13 @@ struct JSONCursor {
   init(bytes: UnsafeBufferPointer<UInt8>, at index: Int, path: [String]) {
     self.bytes = bytes
     self.index = index
-    self.path = path
+    self.steps = path.map(PathStep.text)
   }
 
-  var pathText: String { path.isEmpty ? "top level" : path.joined(separator: ".") }
+  /// Keys from the top level to the value being read.
+  var path: [String] { steps.map(\.text) }
+
+  var pathText: String { steps.isEmpty ? "top level" : path.joined(separator: ".") }
 
   func invalid() -> Failure { .invalid(path: pathText) }
   func unexpected() -> Failure { .unexpected(path: pathText) }
@@ -73,7 +128,7 @@ struct JSONCursor {
 
   /// Iterates over an object's members: `body` is called with each key, positioned at its value, and must
   /// consume that value (read or skip it). Throws `unexpected` when the value is not an object.
-  mutating func forEachMember(_ body: (inout JSONCursor, String) throws(Failure) -> Void) throws(Failure) {
+  mutating func forEachMember(_ body: (inout JSONCursor, Key) throws(Failure) -> Void) throws(Failure) {
     guard peek() == UInt8(ascii: "{") else {
       if index < bytes.count { throw unexpected() }
       throw invalid()
@@ -85,11 +140,11 @@ struct JSONCursor {
     }
     while true {
       guard peek() == UInt8(ascii: "\"") else { throw invalid() }
-      let key = try readStringToken()
+      let key = try readKey()
       try expect(UInt8(ascii: ":"))
-      path.append(key)
+      steps.append(.key(key))
       try body(&self, key)
-      path.removeLast()
+      steps.removeLast()
       guard let next = peek() else { throw invalid() }
       index += 1
       if next == UInt8(ascii: "}") { return }
@@ -110,9 +165,9 @@ struct JSONCursor {
     }
     var position = 0
     while true {
-      path.append("[\(position)]")
+      steps.append(.item(position))
       try body(&self)
-      path.removeLast()
+      steps.removeLast()
       position += 1
       guard let next = peek() else { throw invalid() }
       index += 1
@@ -177,8 +232,8 @@ struct JSONCursor {
     case UInt8(ascii: "\""): return .string(try readStringToken())
     case UInt8(ascii: "{"):
       var members: [(String, Value)] = []
-      try forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
-        members.append((key, try cursor.readValue()))
+      try forEachMember { (cursor: inout JSONCursor, key: Key) throws(Failure) in
+        members.append((key.string, try cursor.readValue()))
       }
       return .object(members)
     case UInt8(ascii: "["):
@@ -225,6 +280,13 @@ struct JSONCursor {
       break
     }
     return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+  }
+
+  /// The key at `index` (which holds its opening quote), not decoded.
+  private mutating func readKey() throws(Failure) -> Key {
+    let start = index + 1
+    let escaped = try skipStringReportingEscapes(detect: true)
+    return Key(bytes: bytes, start: start, end: index - 1, escaped: escaped)
   }
 
   /// The string at `index` (which holds its opening quote), unescaped.
@@ -347,17 +409,35 @@ struct JSONCursor {
     throw invalid()
   }
 
-  private mutating func skipString() throws(Failure) {
-    index += 1
-    while index < bytes.count {
-      let byte = bytes[index]
-      if byte == UInt8(ascii: "\\") {
-        index += 2
-        continue
+  private mutating func skipString() throws(Failure) { _ = try skipStringReportingEscapes(detect: false) }
+
+  /// Moves past the string at `index` (its opening quote); says whether it held an escape. Finds each quote
+  /// with `memchr` (long SQL bodies are most of a manifest's bytes) and counts the backslashes before it.
+  /// Escapes are looked for only when `detect` is set; otherwise the answer is meaningless.
+  private mutating func skipStringReportingEscapes(detect: Bool) throws(Failure) -> Bool {
+    guard let base = bytes.baseAddress else { throw invalid() }
+    let start = index + 1
+    var from = start
+    var escaped = false
+    while from < bytes.count {
+      guard let found = memchr(base + from, Int32(UInt8(ascii: "\"")), bytes.count - from) else { break }
+      let quote = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+      var backslashes = 0
+      while quote - backslashes - 1 >= start, base[quote - backslashes - 1] == UInt8(ascii: "\\") {
+        backslashes += 1
       }
-      index += 1
-      if byte == UInt8(ascii: "\"") { return }
+      if backslashes > 0 { escaped = true }
+      if backslashes % 2 == 0 {
+        if detect, !escaped, memchr(base + start, Int32(UInt8(ascii: "\\")), quote - start) != nil {
+          escaped = true
+        }
+        index = quote + 1
+        return escaped
+      }
+      from = quote + 1
     }
+    index = bytes.count
     throw invalid()
   }
+
 }

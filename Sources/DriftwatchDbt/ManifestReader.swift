@@ -11,8 +11,34 @@ import Foundation
 /// Generic tests on sources carry no `attached_node` in dbt's manifest; the source is recovered from the
 /// test's `model` argument, so `TestInfo.attachedNode` is set for them as `DbtProjectReader` sets it.
 /// Declared column order is kept (JSON objects are read in file order).
+/// How `ManifestReader` reads a manifest.
+public struct ManifestReadOptions: Sendable {
+  /// Keep each node's SQL (`raw_code`): `check` reads it to see which columns a model uses; lineage does not,
+  /// and skipping it saves decoding most of a large manifest's bytes.
+  public var includeSQL: Bool
+  /// Free the parsed manifest once the graph is built (on another core). A command line that exits right
+  /// after its answer sets this to `false`: the process's exit returns that memory at no cost.
+  public var freeParsedManifest: Bool
+
+  public init(includeSQL: Bool = true, freeParsedManifest: Bool = true) {
+    self.includeSQL = includeSQL
+    self.freeParsedManifest = freeParsedManifest
+  }
+}
+
+/// Holds a parsed manifest until `free()`.
+private final class ManifestLeftovers: @unchecked Sendable {
+  private var value: Any?
+  init(_ value: Any) { self.value = value }
+  func free() { value = nil }
+}
+
 public enum ManifestReader {
   public static func read(path: String) throws -> ProjectGraph {
+    try read(path: path, options: ManifestReadOptions())
+  }
+
+  public static func read(path: String, options: ManifestReadOptions) throws -> ProjectGraph {
     // Mapped, not copied: a large project's manifest is hundreds of megabytes.
     guard
       let data = (try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped))
@@ -22,23 +48,27 @@ public enum ManifestReader {
         "no manifest at \(path); run `dbt parse` in the project to write target/manifest.json, or pass its path"
       )
     }
-    return try read(data: data, path: path)
+    return try read(data: data, path: path, options: options)
   }
 
   /// `path` is only used in messages.
-  public static func read(data: Data, path: String = "manifest.json") throws -> ProjectGraph {
+  public static func read(
+    data: Data, path: String = "manifest.json", options: ManifestReadOptions = ManifestReadOptions()
+  ) throws -> ProjectGraph {
     let manifest: SlimManifest
     do {
       manifest = try data.withUnsafeBytes { raw throws(JSONCursor.Failure) in
         var cursor = JSONCursor(bytes: raw.bindMemory(to: UInt8.self))
-        return try SlimManifest.read(&cursor)
+        return try SlimManifest.read(&cursor, includeSQL: options.includeSQL)
       }
     } catch let error as JSONCursor.Failure {
       throw DbtError("not a dbt manifest (\(error.description)); regenerate it with `dbt parse`", file: path)
     }
+    StepTrace.mark("manifest: rest parsed")
     let projectName =
       manifest.projectName
-      ?? manifest.nodes.values.filter { $0.resourceType == "model" }.map(\.packageName).sorted().first ?? ""
+      ?? manifest.nodes.filter { $0.node.resourceType == "model" }.map(\.node.packageName).sorted().first
+      ?? ""
 
     var sources: [SourceTable] = []
     for (id, source) in manifest.sources ?? [:] {
@@ -57,40 +87,22 @@ public enum ManifestReader {
       sources.map { ("\($0.packageName)\u{0}\($0.sourceName)\u{0}\($0.name)", $0.uniqueID) },
       uniquingKeysWith: { first, _ in first })
 
-    var nodes: [GraphNode] = []
-    let kept: Set<ResourceType> = [.model, .seed, .snapshot, .test, .analysis]
-    for (id, node) in manifest.nodes {
-      guard let type = ResourceType(rawValue: node.resourceType), kept.contains(type) else { continue }
-      // dbt leaves tests whose parents are disabled among the nodes, disabled and cut from their parents.
-      guard node.config?.enabled ?? true else { continue }
-      var test: TestInfo?
-      var rawCode = node.rawCode.flatMap { $0.isEmpty ? nil : $0 }
-      if type == .test {
-        if let metadata = node.testMetadata {
-          rawCode = nil
-          let name = metadata.name ?? ""
-          let qualified = metadata.namespace.map { "\($0).\(name)" } ?? name
-          let column = node.columnName ?? metadata.kwargs?.columnName
-          test = TestInfo(
-            testName: qualified, columnName: column.map(GraphAssembler.unquote),
-            attachedNode: node.attachedNode
-              ?? attachedSource(
-                model: metadata.kwargs?.model, package: node.packageName,
-                dependsOn: node.dependsOn?.nodes ?? [],
-                sources: sourcesByName),
-            acceptedValues: name == "accepted_values" ? metadata.kwargs?.values?.map(\.pythonStr) : nil)
-        } else {
-          test = TestInfo(testName: "singular")
-        }
-      } else if type == .seed {
-        rawCode = nil
+    StepTrace.mark("manifest: sources")
+    // Nodes become graph nodes on every core, in chunks, in file order.
+    let entries = manifest.nodes
+    let chunkSize = 1024
+    let chunks = Array(stride(from: 0, to: entries.count, by: chunkSize))
+    let converted = FileReading.parallelMap(chunks) { first in
+      var out: [GraphNode] = []
+      out.reserveCapacity(chunkSize)
+      for entry in entries[first..<min(first + chunkSize, entries.count)] {
+        if let node = graphNode(entry.id, entry.node, sources: sourcesByName) { out.append(node) }
       }
-      nodes.append(
-        GraphNode(
-          uniqueID: id, resourceType: type, name: node.name, packageName: node.packageName,
-          dependsOn: node.dependsOn?.nodes ?? [], filePath: node.originalFilePath,
-          tags: GraphAssembler.normalizedTags(node.tags ?? []), rawCode: rawCode, test: test))
+      return out
     }
+    var nodes: [GraphNode] = []
+    nodes.reserveCapacity(entries.count + (manifest.exposures?.count ?? 0))
+    for chunk in converted { nodes += chunk }
     for (id, exposure) in manifest.exposures ?? [:] {
       nodes.append(
         GraphNode(
@@ -99,7 +111,54 @@ public enum ManifestReader {
           tags: GraphAssembler.normalizedTags(exposure.tags ?? []), exposureType: exposure.type,
           label: exposure.label))
     }
-    return ProjectGraph(projectName: projectName, sources: sources, nodes: nodes)
+    StepTrace.mark("manifest: nodes")
+    let graph = ProjectGraph(projectName: projectName, sources: consume sources, nodes: consume nodes)
+    StepTrace.mark("manifest: graph")
+    // Freeing a large manifest's parsed nodes takes a while: another core does it, or the process's exit.
+    let leftovers = ManifestLeftovers((consume manifest, data))
+    if options.freeParsedManifest {
+      DispatchQueue.global(qos: .utility).async { leftovers.free() }
+    } else {
+      _ = Unmanaged.passRetained(leftovers)
+    }
+    return graph
+  }
+
+  private static let keptTypes: Set<ResourceType> = [.model, .seed, .snapshot, .test, .analysis]
+
+  /// One manifest node as the graph holds it; `nil` for kinds driftwatch does not model and disabled nodes.
+  private static func graphNode(_ id: String, _ node: SlimManifest.Node, sources: [String: String])
+    -> GraphNode?
+  {
+    guard let type = ResourceType(rawValue: node.resourceType), keptTypes.contains(type) else { return nil }
+    // dbt leaves tests whose parents are disabled among the nodes, disabled and cut from their parents.
+    guard node.config?.enabled ?? true else { return nil }
+    var test: TestInfo?
+    var rawCode = node.rawCode.flatMap { $0.isEmpty ? nil : $0 }
+    if type == .test {
+      if let metadata = node.testMetadata {
+        rawCode = nil
+        let name = metadata.name ?? ""
+        let qualified = metadata.namespace.map { "\($0).\(name)" } ?? name
+        let column = node.columnName ?? metadata.kwargs?.columnName
+        test = TestInfo(
+          testName: qualified, columnName: column.map(GraphAssembler.unquote),
+          attachedNode: node.attachedNode
+            ?? attachedSource(
+              model: metadata.kwargs?.model, package: node.packageName,
+              dependsOn: node.dependsOn?.nodes ?? [],
+              sources: sources),
+          acceptedValues: name == "accepted_values" ? metadata.kwargs?.values?.map(\.pythonStr) : nil)
+      } else {
+        test = TestInfo(testName: "singular")
+      }
+    } else if type == .seed {
+      rawCode = nil
+    }
+    return GraphNode(
+      uniqueID: id, resourceType: type, name: node.name, packageName: node.packageName,
+      dependsOn: node.dependsOn?.nodes ?? [], filePath: node.originalFilePath,
+      tags: GraphAssembler.normalizedTags(node.tags ?? []), rawCode: rawCode, test: test)
   }
 
   /// A source test's `model` argument is `{{ get_where_subquery(source('s', 't')) }}`.
@@ -197,23 +256,29 @@ private struct SlimManifest {
     var tags: [String]?
   }
 
+  struct Entry: Sendable {
+    var id: String
+    var node: Node
+  }
+
   var projectName: String?
-  var nodes: [String: Node]
+  /// In file order.
+  var nodes: [Entry]
   var sources: [String: Source]?
   var exposures: [String: Exposure]?
 
   typealias Failure = JSONCursor.Failure
 
-  static func read(_ cursor: inout JSONCursor) throws(Failure) -> SlimManifest {
+  static func read(_ cursor: inout JSONCursor, includeSQL: Bool) throws(Failure) -> SlimManifest {
     var projectName: String?
-    var nodes: [String: Node]?
+    var nodes: [Entry]?
     var sources: [String: Source]?
     var exposures: [String: Exposure]?
-    try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+    try cursor.forEachMember { (cursor: inout JSONCursor, key: JSONCursor.Key) throws(Failure) in
       switch key {
       case "metadata":
         if cursor.readNull() { return }
-        try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+        try cursor.forEachMember { (cursor: inout JSONCursor, key: JSONCursor.Key) throws(Failure) in
           if key == "project_name" {
             projectName = try cursor.readOptionalString()
           } else {
@@ -223,24 +288,26 @@ private struct SlimManifest {
       case "nodes":
         // Where each node's bytes are (skipping is cheap), then the nodes read on every core.
         var spans: [NodeSpan] = []
-        try cursor.forEachMember { (cursor: inout JSONCursor, id: String) throws(Failure) in
+        try cursor.forEachMember { (cursor: inout JSONCursor, id: JSONCursor.Key) throws(Failure) in
           let start = cursor.index
           try cursor.skipValue()
-          spans.append(NodeSpan(id: id, start: start))
+          spans.append(NodeSpan(id: id.string, start: start))
         }
-        nodes = try readNodes(spans, in: cursor)
+        StepTrace.mark("manifest: node spans")
+        nodes = try readNodes(spans, in: cursor, includeSQL: includeSQL)
+        StepTrace.mark("manifest: nodes parsed")
       case "sources":
         if cursor.readNull() { return }
         var read: [String: Source] = [:]
-        try cursor.forEachMember { (cursor: inout JSONCursor, id: String) throws(Failure) in
-          read[id] = try readSource(&cursor)
+        try cursor.forEachMember { (cursor: inout JSONCursor, id: JSONCursor.Key) throws(Failure) in
+          read[id.string] = try readSource(&cursor)
         }
         sources = read
       case "exposures":
         if cursor.readNull() { return }
         var read: [String: Exposure] = [:]
-        try cursor.forEachMember { (cursor: inout JSONCursor, id: String) throws(Failure) in
-          read[id] = try readExposure(&cursor)
+        try cursor.forEachMember { (cursor: inout JSONCursor, id: JSONCursor.Key) throws(Failure) in
+          read[id.string] = try readExposure(&cursor)
         }
         exposures = read
       default:
@@ -261,7 +328,8 @@ private struct SlimManifest {
     let bytes: UnsafeBufferPointer<UInt8>
   }
 
-  private static func readNodes(_ spans: [NodeSpan], in cursor: JSONCursor) throws(Failure) -> [String: Node]
+  private static func readNodes(_ spans: [NodeSpan], in cursor: JSONCursor, includeSQL: Bool) throws(Failure)
+    -> [Entry]
   {
     let shared = SharedBytes(bytes: cursor.bytes)
     let path = cursor.path
@@ -273,21 +341,19 @@ private struct SlimManifest {
         nodes.reserveCapacity(chunkSize)
         for span in spans[first..<min(first + chunkSize, spans.count)] {
           var reader = JSONCursor(bytes: shared.bytes, at: span.start, path: path + [span.id])
-          nodes.append(try readNode(&reader))
+          nodes.append(try readNode(&reader, includeSQL: includeSQL))
         }
         return nodes
       }
     }
-    var nodes: [String: Node] = [:]
-    nodes.reserveCapacity(spans.count)
-    var position = 0
+    var entries: [Entry] = []
+    entries.reserveCapacity(spans.count)
     for result in results {
       for node in try result.get() {
-        nodes[spans[position].id] = node
-        position += 1
+        entries.append(Entry(id: spans[entries.count].id, node: node))
       }
     }
-    return nodes
+    return entries
   }
 
   private static func required(_ value: String?, _ key: String, _ cursor: JSONCursor) throws(Failure)
@@ -297,7 +363,7 @@ private struct SlimManifest {
     return value
   }
 
-  private static func readNode(_ cursor: inout JSONCursor) throws(Failure) -> Node {
+  private static func readNode(_ cursor: inout JSONCursor, includeSQL: Bool) throws(Failure) -> Node {
     var config: Config?
     var resourceType: String?
     var name: String?
@@ -310,7 +376,7 @@ private struct SlimManifest {
     var testMetadata: TestMetadata?
     var attachedNode: String?
     var columnName: String?
-    try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+    try cursor.forEachMember { (cursor: inout JSONCursor, key: JSONCursor.Key) throws(Failure) in
       switch key {
       case "config": config = try readConfig(&cursor)
       case "resource_type": resourceType = try cursor.readString()
@@ -319,8 +385,8 @@ private struct SlimManifest {
       case "depends_on": dependsOn = try readLenientDependsOn(&cursor)
       case "original_file_path": originalFilePath = try cursor.readLenientString()
       case "tags": tags = try cursor.readLenientStringList()
-      case "raw_code": rawCode = try cursor.readLenientString()
-      case "raw_sql": rawSQL = try cursor.readLenientString()
+      case "raw_code" where includeSQL: rawCode = try cursor.readLenientString()
+      case "raw_sql" where includeSQL: rawSQL = try cursor.readLenientString()
       case "test_metadata": testMetadata = testMetadataFrom(try cursor.readValue())
       case "attached_node": attachedNode = try cursor.readLenientString()
       case "column_name": columnName = try cursor.readLenientString()
@@ -342,7 +408,7 @@ private struct SlimManifest {
       return nil
     }
     var config: Config? = Config()
-    try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+    try cursor.forEachMember { (cursor: inout JSONCursor, key: JSONCursor.Key) throws(Failure) in
       guard key == "enabled" else { return try cursor.skipValue() }
       if cursor.readNull() { return }
       if let enabled = try cursor.readLenientBool() { config?.enabled = enabled } else { config = nil }
@@ -356,7 +422,7 @@ private struct SlimManifest {
       return nil
     }
     var dependsOn: DependsOn? = DependsOn()
-    try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+    try cursor.forEachMember { (cursor: inout JSONCursor, key: JSONCursor.Key) throws(Failure) in
       guard key == "nodes" else { return try cursor.skipValue() }
       if cursor.readNull() { return }
       if let nodes = try cursor.readLenientStringList() { dependsOn?.nodes = nodes } else { dependsOn = nil }
@@ -397,7 +463,7 @@ private struct SlimManifest {
     var sourceName: String?
     var packageName: String?
     var source = Source(name: "", sourceName: "", packageName: "")
-    try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+    try cursor.forEachMember { (cursor: inout JSONCursor, key: JSONCursor.Key) throws(Failure) in
       switch key {
       case "name": name = try cursor.readString()
       case "source_name": sourceName = try cursor.readString()
@@ -411,20 +477,21 @@ private struct SlimManifest {
         if cursor.readNull() { return }
         var columns: [(String, Column)] = []
         var positions: [String: Int] = [:]
-        try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+        try cursor.forEachMember { (cursor: inout JSONCursor, key: JSONCursor.Key) throws(Failure) in
           var column = Column()
-          try cursor.forEachMember { (cursor: inout JSONCursor, field: String) throws(Failure) in
+          try cursor.forEachMember { (cursor: inout JSONCursor, field: JSONCursor.Key) throws(Failure) in
             switch field {
             case "name": column.name = try cursor.readOptionalString()
             case "data_type": column.dataType = try cursor.readOptionalString()
             default: try cursor.skipValue()
             }
           }
-          if let position = positions[key] {
+          let name = key.string
+          if let position = positions[name] {
             columns[position].1 = column
           } else {
-            positions[key] = columns.count
-            columns.append((key, column))
+            positions[name] = columns.count
+            columns.append((name, column))
           }
         }
         source.columns = columns
@@ -450,7 +517,7 @@ private struct SlimManifest {
     var name: String?
     var packageName: String?
     var exposure = Exposure(name: "", packageName: "")
-    try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+    try cursor.forEachMember { (cursor: inout JSONCursor, key: JSONCursor.Key) throws(Failure) in
       switch key {
       case "name": name = try cursor.readString()
       case "package_name": packageName = try cursor.readString()
@@ -461,7 +528,7 @@ private struct SlimManifest {
       case "depends_on":
         if cursor.readNull() { return }
         var dependsOn = DependsOn()
-        try cursor.forEachMember { (cursor: inout JSONCursor, key: String) throws(Failure) in
+        try cursor.forEachMember { (cursor: inout JSONCursor, key: JSONCursor.Key) throws(Failure) in
           if key == "nodes" {
             dependsOn.nodes = try readOptionalStringList(&cursor)
           } else {
