@@ -132,3 +132,63 @@ private struct UncheckedPointer<Element: Sendable>: @unchecked Sendable {
   let buffer: UnsafeBufferPointer<Element>
   init(_ buffer: UnsafeBufferPointer<Element>) { self.buffer = buffer }
 }
+
+/// Work on `count` items, shared between background threads started early and the caller, who joins in
+/// once it is done with its own work: `startInBackground()` begins on all cores but one, `finish()` takes
+/// the rest on the caller's thread, waits for the items in progress and returns every result in item order.
+/// Items are claimed in small batches in order, one claim at a time.
+final class SharedWork<Output: Sendable>: @unchecked Sendable {
+  private let count: Int
+  private let body: @Sendable (Int) -> Output
+  private let batch: Int
+  private let lock = NSLock()
+  private var next = 0
+  private var results: [Output?]
+  private let running = DispatchGroup()
+
+  init(count: Int, batch: Int = 16, _ body: @escaping @Sendable (Int) -> Output) {
+    self.count = count
+    self.body = body
+    self.batch = max(1, batch)
+    results = Array(repeating: nil, count: count)
+  }
+
+  /// Starts `threads` helpers (default: one fewer than the cores, at least one).
+  func startInBackground(threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)) {
+    guard count > 0 else { return }
+    for _ in 0..<threads {
+      running.enter()
+      DispatchQueue.global(qos: .userInitiated).async {
+        self.work()
+        self.running.leave()
+      }
+    }
+  }
+
+  /// Every result, in item order, once all items are done (the caller works on what is left meanwhile).
+  func finish() -> [Output] {
+    work()
+    running.wait()
+    lock.lock()
+    defer { lock.unlock() }
+    return results.compactMap { $0 }
+  }
+
+  private func claim() -> Range<Int>? {
+    lock.lock()
+    defer { lock.unlock() }
+    guard next < count else { return nil }
+    let range = next..<min(next + batch, count)
+    next = range.upperBound
+    return range
+  }
+
+  private func work() {
+    while let range = claim() {
+      let outputs = range.map(body)
+      lock.lock()
+      for (offset, output) in outputs.enumerated() { results[range.lowerBound + offset] = output }
+      lock.unlock()
+    }
+  }
+}

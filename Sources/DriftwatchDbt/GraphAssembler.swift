@@ -13,6 +13,8 @@ struct GraphAssembler {
   private var sourceEntries: [String: [SourceEntry]] = [:]
   private var sources: [SourceTable] = []
   private var nodes: [GraphNode] = []
+  /// Intermediate values the graph no longer needs, left for whoever frees the assembler.
+  private var retired: [any Sendable] = []
 
   init(packages: [PackageContext], options: DbtReadOptions) {
     self.packages = packages
@@ -28,6 +30,14 @@ struct GraphAssembler {
       if case .failed(let error) = file.content { throw error }
     }
     let properties = try PropertiesIndex(files: files, packages: packages)
+    StepTrace.mark("read: properties index")
+    // Naming and hashing the generic tests needs only the yml and dbt_project.yml: it starts now on the other
+    // cores, while this thread builds the models, configs and lookups that resolving the tests needs.
+    let testWork = Self.testWork(properties)
+    let preparing = SharedWork(count: testWork.count) { [packages] index in
+      Self.prepareTests(testWork[index], packages: packages)
+    }
+    preparing.startInBackground()
     candidates.reserveCapacity(files.count)
 
     for file in files {
@@ -44,15 +54,33 @@ struct GraphAssembler {
       }
     }
     try addYAMLSnapshots(properties)
+    StepTrace.mark("read: models, snapshots")
     try applyVersions(properties)
     try resolveConfigs(properties)
+    StepTrace.mark("read: configs")
     try checkDuplicates()
     buildLookups()
+    StepTrace.mark("read: lookups")
     try buildSources(properties)
+    StepTrace.mark("read: sources")
     try resolveCandidates()
-    try buildGenericTests(properties)
+    StepTrace.mark("read: refs")
+    let prepared = preparing.finish()
+    try buildGenericTests(prepared)
+    // Freed with the assembler (later, or never for a command line), not on this thread now.
+    retired.append((testWork, prepared, preparing))
+    StepTrace.mark("read: generic tests")
     try buildExposures(properties)
-    return ProjectGraph(projectName: rootName, sources: sources, nodes: nodes)
+    StepTrace.mark("read: exposures")
+    // Moved, not copied, into the graph: the assembler is done with them.
+    let finishedSources = sources
+    let finishedNodes = nodes
+    sources = []
+    nodes = []
+    let graph = ProjectGraph(
+      projectName: rootName, sources: consume finishedSources, nodes: consume finishedNodes)
+    StepTrace.mark("read: graph")
+    return graph
   }
 
   // MARK: - Candidates from SQL, Python and CSV files
@@ -100,7 +128,8 @@ struct GraphAssembler {
     append(
       Candidate(
         resourceType: .model, package: task.package, name: task.stem,
-        uniqueID: "model.\(package.name).\(task.stem)", task: task, rawCode: strip(text), refs: scan.refs,
+        uniqueID: "model.\(package.name).\(task.stem)", task: task,
+        rawCode: options.includeSQL ? strip(text) : nil, refs: scan.refs,
         sourceCalls: scan.sources, inlineEnabled: scan.enabled, inlineTags: scan.tags,
         fqn: [package.name] + task.folders + [task.stem], patchName: task.stem))
   }
@@ -122,7 +151,8 @@ struct GraphAssembler {
     append(
       Candidate(
         resourceType: type, package: task.package, name: task.stem,
-        uniqueID: "\(type.rawValue).\(package.name).\(task.stem)", task: task, rawCode: strip(text),
+        uniqueID: "\(type.rawValue).\(package.name).\(task.stem)", task: task,
+        rawCode: options.includeSQL ? strip(text) : nil,
         refs: scan.refs, sourceCalls: scan.sources, inlineEnabled: scan.enabled, inlineTags: scan.tags,
         fqn: [package.name] + fqnPrefix + task.folders + [task.stem], patchName: task.stem))
   }
@@ -169,19 +199,21 @@ struct GraphAssembler {
         Candidate(
           resourceType: .snapshot, package: entry.file.package, name: entry.name,
           uniqueID: "snapshot.\(package.name).\(entry.name)", task: entry.file,
-          rawCode: "select * from {{ \(relation) }}", refs: scan.refs.map { relocate($0, to: entry.node) },
-          sourceCalls: scan.sources.map { relocate($0, to: entry.node) }, inlineEnabled: nil, inlineTags: [],
+          rawCode: "select * from {{ \(relation) }}",
+          refs: scan.refs.map { Self.relocate($0, to: entry.node) },
+          sourceCalls: scan.sources.map { Self.relocate($0, to: entry.node) }, inlineEnabled: nil,
+          inlineTags: [],
           fqn: [package.name] + entry.file.folders + [entry.name], patchName: entry.name))
     }
   }
 
-  private func relocate(_ ref: JinjaScan.Ref, to node: YAMLNode) -> JinjaScan.Ref {
+  private static func relocate(_ ref: JinjaScan.Ref, to node: YAMLNode) -> JinjaScan.Ref {
     var moved = ref
     moved.line = node.mark.line
     return moved
   }
 
-  private func relocate(_ source: JinjaScan.Source, to node: YAMLNode) -> JinjaScan.Source {
+  private static func relocate(_ source: JinjaScan.Source, to node: YAMLNode) -> JinjaScan.Source {
     var moved = source
     moved.line = node.mark.line
     return moved
@@ -246,6 +278,12 @@ struct GraphAssembler {
 
   private func projectConfig(
     _ keyPath: KeyPath<DbtProjectFile, ConfigTree>, package: Int, fqn: [String]
+  ) -> ConfigTree.Resolved {
+    Self.projectConfig(keyPath, packages: packages, package: package, fqn: fqn)
+  }
+
+  private static func projectConfig(
+    _ keyPath: KeyPath<DbtProjectFile, ConfigTree>, packages: [PackageContext], package: Int, fqn: [String]
   ) -> ConfigTree.Resolved {
     var resolved = ConfigTree.Resolved()
     if !packages[package].isRoot { packages[package].project[keyPath: keyPath].resolve(fqn, into: &resolved) }
@@ -595,7 +633,15 @@ struct GraphAssembler {
     (node["data_tests"] ?? node["tests"])?.items ?? []
   }
 
-  private mutating func buildGenericTests(_ properties: PropertiesIndex) throws {
+  /// The generic tests declared on one target: its columns' tests and its own.
+  private struct TestWork: Sendable {
+    var target: TestTarget
+    var columns: [YAMLNode]
+    var tests: [YAMLNode]
+    var entry: PropertiesIndex.Entry
+  }
+
+  private static func testWork(_ properties: PropertiesIndex) -> [TestWork] {
     var work: [TestWork] = []
     for entry in properties.models {
       if let versions = entry.node["versions"]?.items, !versions.isEmpty {
@@ -656,15 +702,79 @@ struct GraphAssembler {
             entry: entry))
       }
     }
-    // Naming and hashing thousands of tests is the costly part: spread it across cores. Results come back
-    // in declaration order, so the first error and the duplicate check are deterministic.
+    return work
+  }
+
+  /// A generic test named, hashed and configured from the yml alone; what it depends on is resolved after
+  /// the models and sources are known.
+  private struct PreparedTest: Sendable {
+    var uniqueID: String
+    var name: String
+    var tags: [String]
+    var refs: [JinjaScan.Ref]
+    var sourceCalls: [JinjaScan.Source]
+    /// `namespace.name` of the test (`dbt_utils.expression_is_true`).
+    var testName: String
+    var columnName: String?
+    var acceptedValues: [String]?
+    var line: Int
+    var column: Int
+  }
+
+  private enum PreparedOutcome: Sendable {
+    case test(PreparedTest)
+    /// Disabled by its config or dbt_project.yml.
+    case disabled
+    /// Kept, not thrown: it counts only if its target exists and is enabled, and after the errors of the
+    /// tests declared before it.
+    case failed(DbtError)
+  }
+
+  private struct PreparedWork: Sendable {
+    var work: TestWork
+    var hasTests: Bool
+    var tests: [PreparedOutcome]
+  }
+
+  private struct BuiltTest: Sendable {
+    var node: GraphNode
+    var file: String
+    var line: Int
+    var column: Int
+  }
+
+  private static func prepareTests(_ work: TestWork, packages: [PackageContext]) -> PreparedWork {
+    let hasTests = !work.tests.isEmpty || work.columns.contains { !testEntries($0).isEmpty }
+    var outcomes: [PreparedOutcome] = []
+    guard hasTests else { return PreparedWork(work: work, hasTests: false, tests: []) }
+    func add(_ test: YAMLNode, _ column: ColumnSpec?) {
+      do {
+        let prepared = try prepareTest(
+          test, target: work.target, column: column, entry: work.entry, packages: packages)
+        outcomes.append(prepared.map(PreparedOutcome.test) ?? .disabled)
+      } catch {
+        outcomes.append(.failed(error))
+      }
+    }
+    for column in work.columns {
+      let entries = testEntries(column)
+      guard !entries.isEmpty, let spec = columnSpec(column) else { continue }
+      for test in entries { add(test, spec) }
+    }
+    for test in work.tests { add(test, nil) }
+    return PreparedWork(work: work, hasTests: true, tests: outcomes)
+  }
+
+  private mutating func buildGenericTests(_ prepared: [PreparedWork]) throws {
+    // Resolving what each test depends on reads the lookups only: spread across cores. Results come back in
+    // declaration order, so the first error and the duplicate check are deterministic.
     let assembler = self
-    let results = FileReading.parallelMap(work) { item in
-      Result { () throws(DbtError) -> [BuiltTest] in try assembler.tests(for: item) }
+    let results = FileReading.parallelMap(prepared) { item in
+      Result { () throws(DbtError) -> [BuiltTest] in try assembler.resolveTests(item) }
     }
     var seen: Set<String> = []
-    seen.reserveCapacity(work.count * 4)
-    nodes.reserveCapacity(nodes.count + work.count * 4)
+    seen.reserveCapacity(prepared.count * 4)
+    nodes.reserveCapacity(nodes.count + prepared.count * 4)
     for result in results {
       for built in try result.get() {
         guard seen.insert(built.node.uniqueID).inserted else {
@@ -678,24 +788,9 @@ struct GraphAssembler {
     }
   }
 
-  private struct TestWork: Sendable {
-    var target: TestTarget
-    var columns: [YAMLNode]
-    var tests: [YAMLNode]
-    var entry: PropertiesIndex.Entry
-  }
-
-  private struct BuiltTest: Sendable {
-    var node: GraphNode
-    var file: String
-    var line: Int
-    var column: Int
-  }
-
-  private func tests(for work: TestWork) throws(DbtError) -> [BuiltTest] {
-    let (target, columns, tests, entry) = (work.target, work.columns, work.tests, work.entry)
-    let hasTests = !tests.isEmpty || columns.contains { !Self.testEntries($0).isEmpty }
-    guard hasTests else { return [] }
+  private func resolveTests(_ item: PreparedWork) throws(DbtError) -> [BuiltTest] {
+    guard item.hasTests else { return [] }
+    let (target, entry) = (item.work.target, item.work.entry)
     // What the tests are attached to.
     let attached: Resolution
     switch target.kind {
@@ -718,20 +813,32 @@ struct GraphAssembler {
           + "enabled \(kind) of that name; fix the name in the yml or add the \(kind)",
         file: entry.file.displayPath, line: entry.node.mark.line, column: entry.node.mark.column)
     }
+    let file = entry.file
+    let packageName = packages[file.package].name
     var built: [BuiltTest] = []
-    func add(_ test: YAMLNode, _ column: ColumnSpec?) throws(DbtError) {
+    for outcome in item.tests {
+      let test: PreparedTest
+      switch outcome {
+      case .failed(let error): throw error
+      case .disabled: continue
+      case .test(let prepared): test = prepared
+      }
+      // Dependencies: the attached node, and every ref()/source() in the arguments.
       guard
-        let node = try genericTest(test, target: target, attachedID: attachedID, column: column, entry: entry)
-      else { return }
-      built.append(
-        BuiltTest(node: node, file: entry.file.displayPath, line: test.mark.line, column: test.mark.column))
+        var dependsOn = try dependencies(
+          refs: test.refs, sourceCalls: test.sourceCalls, from: file.package, file: file.displayPath,
+          what: "test \(test.name)", dropIfDisabled: true)
+      else { continue }
+      dependsOn.removeAll { $0 == attachedID }
+      dependsOn.append(attachedID)
+      let node = GraphNode(
+        uniqueID: test.uniqueID, resourceType: .test, name: test.name, packageName: packageName,
+        dependsOn: dependsOn, filePath: file.originalPath, tags: test.tags,
+        test: TestInfo(
+          testName: test.testName, columnName: test.columnName, attachedNode: attachedID,
+          acceptedValues: test.acceptedValues))
+      built.append(BuiltTest(node: node, file: file.displayPath, line: test.line, column: test.column))
     }
-    for column in columns {
-      let entries = Self.testEntries(column)
-      guard !entries.isEmpty, let spec = Self.columnSpec(column) else { continue }
-      for test in entries { try add(test, spec) }
-    }
-    for test in tests { try add(test, nil) }
     return built
   }
 
@@ -742,10 +849,10 @@ struct GraphAssembler {
   ]
   private static let configArgumentSet = Set(configArguments)
 
-  private func genericTest(
-    _ test: YAMLNode, target: TestTarget, attachedID: String, column: ColumnSpec?,
-    entry: PropertiesIndex.Entry
-  ) throws(DbtError) -> GraphNode? {
+  private static func prepareTest(
+    _ test: YAMLNode, target: TestTarget, column: ColumnSpec?, entry: PropertiesIndex.Entry,
+    packages: [PackageContext]
+  ) throws(DbtError) -> PreparedTest? {
     let file = entry.file
     let package = packages[file.package]
     func fail(_ problem: String) -> DbtError {
@@ -849,7 +956,7 @@ struct GraphAssembler {
     let uniqueID = "test.\(package.name).\(fullName).\(hash)"
     // 5. Enabled and tags.
     let fqn = [package.name] + file.folders + [fullName]
-    let project = projectConfig(\.tests, package: file.package, fqn: fqn)
+    let project = projectConfig(\.tests, packages: packages, package: file.package, fqn: fqn)
     let configEnabled = config.value("enabled").flatMap(Self.bool)
     guard configEnabled ?? project.enabled ?? true else { return nil }
     var tags = target.inheritedTags + (column?.tags ?? []) + project.tags
@@ -858,7 +965,7 @@ struct GraphAssembler {
     case .list(let items)?: tags += items.compactMap(\.stringValue)
     default: break
     }
-    // 6. Dependencies: the attached node, and every ref()/source() in the arguments.
+    // 6. What the arguments ref() or source() (resolved later, with the attached node).
     var refs: [JinjaScan.Ref] = []
     var sourceCalls: [JinjaScan.Source] = []
     let builtin = parsed.namespace == nil && (parsed.name == "unique" || parsed.name == "not_null")
@@ -873,19 +980,11 @@ struct GraphAssembler {
           } catch {
             throw fail("test \(fullName): argument `\(pair.key.pythonStr)`: \(error.message)")
           }
-          refs += scan.refs.map { relocate($0, to: test) }
-          sourceCalls += scan.sources.map { relocate($0, to: test) }
+          refs += scan.refs.map { Self.relocate($0, to: test) }
+          sourceCalls += scan.sources.map { Self.relocate($0, to: test) }
         }
       }
     }
-    guard
-      var dependsOn = try dependencies(
-        refs: refs, sourceCalls: sourceCalls, from: file.package, file: file.displayPath,
-        what: "test \(fullName)",
-        dropIfDisabled: true)
-    else { return nil }
-    dependsOn.removeAll { $0 == attachedID }
-    dependsOn.append(attachedID)
     // 7. What the test checks.
     var columnName = column?.plainName
     if columnName == nil, let named = arguments.value("column_name")?.stringValue {
@@ -896,12 +995,11 @@ struct GraphAssembler {
       accepted = values.map(\.pythonStr)
     }
     let qualified = parsed.namespace.map { "\($0).\(parsed.name)" } ?? parsed.name
-    return GraphNode(
-      uniqueID: uniqueID, resourceType: .test, name: fullName, packageName: package.name,
-      dependsOn: dependsOn,
-      filePath: file.originalPath, tags: Self.normalizedTags(tags),
-      test: TestInfo(
-        testName: qualified, columnName: columnName, attachedNode: attachedID, acceptedValues: accepted))
+    return PreparedTest(
+      uniqueID: uniqueID, name: fullName, tags: Self.normalizedTags(tags), refs: refs,
+      sourceCalls: sourceCalls,
+      testName: qualified, columnName: columnName, acceptedValues: accepted, line: test.mark.line,
+      column: test.mark.column)
   }
 
   /// `((namespace)\.)?(name)` with identifiers `[a-zA-Z_][0-9a-zA-Z_]*`, matched at the start as dbt does.
@@ -988,9 +1086,8 @@ struct GraphAssembler {
   /// `^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$` (no newlines inside).
   static func looksLikeFunction(_ text: String) -> Bool {
     // Most arguments (column names, values) hold no call at all: skip Foundation's trimming for them.
-    guard text.utf8.contains(UInt8(ascii: "(")) else { return false }
+    guard text.utf8.contains(UInt8(ascii: "(")), !text.utf8.contains(UInt8(ascii: "\n")) else { return false }
     let trimmed = text.trimmingCharacters(in: .whitespaces)
-    guard !text.contains("\n") else { return false }
     for name in ["env_var", "ref", "var", "source", "doc"] where trimmed.hasPrefix(name) {
       let rest = trimmed.dropFirst(name.count).drop { $0 == " " || $0 == "\t" }
       if rest.hasPrefix("("), rest.hasSuffix(")"), rest.count > 2 { return true }
@@ -1012,8 +1109,8 @@ struct GraphAssembler {
         guard let text = dependency.string else { continue }
         do {
           let scan = try JinjaScanner.scanExpression(text)
-          refs += scan.refs.map { relocate($0, to: dependency) }
-          sourceCalls += scan.sources.map { relocate($0, to: dependency) }
+          refs += scan.refs.map { Self.relocate($0, to: dependency) }
+          sourceCalls += scan.sources.map { Self.relocate($0, to: dependency) }
         } catch {
           throw DbtError(
             "exposure \(entry.name): \(error.message)", file: entry.file.displayPath,

@@ -44,44 +44,34 @@ enum MD5 {
                   | UInt32(bytes[base + 3]) << 24
               }
               var (a, b, c, d) = state
-              for round in 0..<64 {
-                var f: UInt32
-                let g: Int
-                switch round {
-                case 0..<16:
-                  f = (b & c) | (~b & d)
-                  g = round
-                case 16..<32:
-                  f = (d & b) | (~d & c)
-                  g = (5 &* round &+ 1) & 15
-                case 32..<48:
-                  f = b ^ c ^ d
-                  g = (3 &* round &+ 5) & 15
-                default:
-                  f = c ^ (b | ~d)
-                  g = (7 &* round) & 15
-                }
-                f = f &+ a &+ constants[round] &+ words[g]
+              // The four rounds apart, so that no round pays for choosing its function.
+              @inline(__always) func step(_ f: UInt32, _ round: Int, _ g: Int) {
+                let sum = f &+ a &+ constants[round] &+ words[g]
+                let shift = shifts[round]
                 a = d
                 d = c
                 c = b
-                b = b &+ ((f << shifts[round]) | (f >> (32 &- shifts[round])))
+                b = b &+ ((sum << shift) | (sum >> (32 &- shift)))
               }
+              for round in 0..<16 { step((b & c) | (~b & d), round, round) }
+              for round in 16..<32 { step((d & b) | (~d & c), round, (5 &* round &+ 1) & 15) }
+              for round in 32..<48 { step(b ^ c ^ d, round, (3 &* round &+ 5) & 15) }
+              for round in 48..<64 { step(c ^ (b | ~d), round, (7 &* round) & 15) }
               state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d)
             }
           }
         }
       }
     }
-    var output = [UInt8]()
-    output.reserveCapacity(32)
-    for word in [state.0, state.1, state.2, state.3] {
-      for index in 0..<4 {
-        let byte = UInt8(truncatingIfNeeded: word >> (8 * UInt32(index)))
-        output.append(hexDigits[Int(byte >> 4)])
-        output.append(hexDigits[Int(byte & 0x0F)])
+    let digest = (state.0.littleEndian, state.1.littleEndian, state.2.littleEndian, state.3.littleEndian)
+    return withUnsafeBytes(of: digest) { bytes in
+      String(unsafeUninitializedCapacity: 32) { output in
+        for (index, byte) in bytes.enumerated() {
+          output[2 * index] = hexDigits[Int(byte >> 4)]
+          output[2 * index + 1] = hexDigits[Int(byte & 0x0F)]
+        }
+        return 32
       }
     }
-    return String(decoding: output, as: UTF8.self)
   }
 }
