@@ -51,7 +51,7 @@ public struct LineageGraph: Sendable {
       guard index[id] == nil else { continue }
       index[id] = ids.count
       ids.append(id)
-      types.append(project.nodes[position].value.resourceType)
+      types.append(project.nodes.values[position].resourceType)
       slots.append(.node(position))
       nodeSlots.append((ids.count - 1, position))
     }
@@ -62,11 +62,12 @@ public struct LineageGraph: Sendable {
     var edgeParent: [Int32] = []
     var edgeChild: [Int32] = []
     var dangling: [DanglingReference] = []
+    let nodes = project.nodes.values
     for (child, position) in nodeSlots {
-      let node = project.nodes[position].value
-      for dependency in node.dependsOn {
+      // Only the node's dependency list, not a copy of the whole node.
+      for dependency in nodes[position].dependsOn {
         guard let parent = index[dependency] else {
-          dangling.append(DanglingReference(nodeID: node.uniqueID, missingID: dependency))
+          dangling.append(DanglingReference(nodeID: ids[child], missingID: dependency))
           continue
         }
         if parent == child || lastChild[parent] == child { continue }

@@ -132,10 +132,26 @@ public struct ProjectGraph: Sendable, Codable {
   public var sources: [String: SourceTable]
   public var nodes: [String: GraphNode]
 
-  public init(projectName: String, sources: [SourceTable], nodes: [GraphNode]) {
+  /// Pass the arrays with `consume` where they are not needed after: their elements are then moved into the
+  /// graph instead of copied (a 70,000-node project's strings are not retained and released once more).
+  public init(projectName: String, sources: consuming [SourceTable], nodes: consuming [GraphNode]) {
     self.projectName = projectName
-    self.sources = Dictionary(sources.map { ($0.uniqueID, $0) }, uniquingKeysWith: { first, _ in first })
-    self.nodes = Dictionary(nodes.map { ($0.uniqueID, $0) }, uniquingKeysWith: { first, _ in first })
+    self.sources = Self.byID(sources, id: \.uniqueID)
+    self.nodes = Self.byID(nodes, id: \.uniqueID)
+  }
+
+  /// Keyed by id; of equal ids the first is kept.
+  private static func byID<Value>(_ values: consuming [Value], id: KeyPath<Value, String>) -> [String: Value]
+  {
+    var values = values
+    var result: [String: Value] = [:]
+    result.reserveCapacity(values.count)
+    // From the last to the first, each moved out of the array: an earlier value overwrites a later one with
+    // the same id, so the first wins.
+    while let value = values.popLast() {
+      result[value[keyPath: id]] = value
+    }
+    return result
   }
 
   /// The schemas the sources live in: what a warehouse must introspect, and nothing more.

@@ -33,7 +33,9 @@ public indirect enum JSONValue: Sendable, Hashable {
       }
       out += "{\n"
       for (index, (key, value)) in members.enumerated() {
-        out += inner + Self.quote(key) + ": "
+        out += inner
+        Self.appendQuoted(key, to: &out)
+        out += ": "
         value.write(into: &out, indent: indent + 1)
         out += index == members.count - 1 ? "\n" : ",\n"
       }
@@ -50,7 +52,7 @@ public indirect enum JSONValue: Sendable, Hashable {
         out += index == values.count - 1 ? "\n" : ",\n"
       }
       out += pad + "]"
-    case .string(let text): out += Self.quote(text)
+    case .string(let text): Self.appendQuoted(text, to: &out)
     case .number(let value):
       if value.isFinite {
         out += value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
@@ -64,7 +66,19 @@ public indirect enum JSONValue: Sendable, Hashable {
   }
 
   static func quote(_ text: String) -> String {
-    var out = "\""
+    var out = ""
+    appendQuoted(text, to: &out)
+    return out
+  }
+
+  /// Appends `text` as a JSON string literal. Most strings (ids, names) need no escape and are copied whole.
+  static func appendQuoted(_ text: String, to out: inout String) {
+    out += "\""
+    if !text.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) {
+      out += text
+      out += "\""
+      return
+    }
     for scalar in text.unicodeScalars {
       switch scalar {
       case "\"": out += "\\\""
@@ -81,6 +95,6 @@ public indirect enum JSONValue: Sendable, Hashable {
         }
       }
     }
-    return out + "\""
+    out += "\""
   }
 }

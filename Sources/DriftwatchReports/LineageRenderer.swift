@@ -18,7 +18,7 @@ public enum LineageRenderer {
     let nodes = rows(selection.ids, graph: graph)
     switch format {
     case .text: return text(nodes, selector: selection.selector)
-    case .json: return json(nodes, selector: selection.selector).rendered()
+    case .json: return json(nodes, selector: selection.selector)
     case .mermaid: return mermaid(nodes)
     case .dot: return dot(nodes)
     }
@@ -127,23 +127,38 @@ public enum LineageRenderer {
   /// ```
   /// `selector` is null when the selection did not come from one; `nodes` are sorted by `unique_id`;
   /// `depends_on` lists every id the node reads (sorted), selected or not; a source's `name` is its table name.
-  static func json(_ rows: [Row], selector: String?) -> JSONValue {
-    .object([
-      ("schema_version", .integer(schemaVersion)),
-      ("selector", .optional(selector)),
-      (
-        "nodes",
-        .array(
-          rows.map { row in
-            .object([
-              ("unique_id", .string(row.id)),
-              ("resource_type", .string(row.type.rawValue)),
-              ("name", .string(row.name)),
-              ("depends_on", .strings(row.dependsOn)),
-            ])
-          })
-      ),
-    ])
+  /// Written straight into the text (a selection can hold tens of thousands of nodes): the same bytes as
+  /// `JSONValue`'s pretty printing would give.
+  static func json(_ rows: [Row], selector: String?) -> String {
+    var out = "{\n  \"schema_version\": \(schemaVersion),\n  \"selector\": "
+    if let selector { JSONValue.appendQuoted(selector, to: &out) } else { out += "null" }
+    out += ",\n  \"nodes\": "
+    guard !rows.isEmpty else { return out + "[]\n}\n" }
+    out.reserveCapacity(rows.count * (200 + 60 * 2))
+    out += "[\n"
+    for (position, row) in rows.enumerated() {
+      out += "    {\n      \"unique_id\": "
+      JSONValue.appendQuoted(row.id, to: &out)
+      out += ",\n      \"resource_type\": "
+      JSONValue.appendQuoted(row.type.rawValue, to: &out)
+      out += ",\n      \"name\": "
+      JSONValue.appendQuoted(row.name, to: &out)
+      out += ",\n      \"depends_on\": "
+      if row.dependsOn.isEmpty {
+        out += "[]"
+      } else {
+        out += "[\n"
+        for (index, id) in row.dependsOn.enumerated() {
+          out += "        "
+          JSONValue.appendQuoted(id, to: &out)
+          out += index == row.dependsOn.count - 1 ? "\n" : ",\n"
+        }
+        out += "      ]"
+      }
+      out += position == rows.count - 1 ? "\n    }\n" : "\n    },\n"
+    }
+    out += "  ]\n}\n"
+    return out
   }
 
   // MARK: Mermaid
