@@ -48,8 +48,11 @@ public struct LineageGraph: Sendable {
     nodeSlots.reserveCapacity(project.nodes.count)
     for position in project.nodes.indices {
       let id = project.nodes[position].key
-      guard index[id] == nil else { continue }
-      index[id] = ids.count
+      // One hash per node: insert, and put a source back in the (never seen) case of a node with its id.
+      if let source = index.updateValue(ids.count, forKey: id) {
+        index[id] = source
+        continue
+      }
       ids.append(id)
       types.append(project.nodes.values[position].resourceType)
       slots.append(.node(position))

@@ -136,20 +136,22 @@ public struct ProjectGraph: Sendable, Codable {
   /// graph instead of copied (a 70,000-node project's strings are not retained and released once more).
   public init(projectName: String, sources: consuming [SourceTable], nodes: consuming [GraphNode]) {
     self.projectName = projectName
-    self.sources = Self.byID(sources, id: \.uniqueID)
-    self.nodes = Self.byID(nodes, id: \.uniqueID)
+    self.sources = Self.byID(consume sources) { $0.uniqueID }
+    self.nodes = Self.byID(consume nodes) { $0.uniqueID }
   }
 
   /// Keyed by id; of equal ids the first is kept.
-  private static func byID<Value>(_ values: consuming [Value], id: KeyPath<Value, String>) -> [String: Value]
+  @inline(__always)
+  private static func byID<Value>(_ values: consuming [Value], id: (borrowing Value) -> String) -> [String:
+    Value]
   {
-    var values = values
+    var values = consume values
     var result: [String: Value] = [:]
     result.reserveCapacity(values.count)
     // From the last to the first, each moved out of the array: an earlier value overwrites a later one with
     // the same id, so the first wins.
     while let value = values.popLast() {
-      result[value[keyPath: id]] = value
+      result[id(value)] = value
     }
     return result
   }

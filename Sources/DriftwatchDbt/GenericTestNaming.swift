@@ -118,11 +118,17 @@ enum GenericTestNaming {
     return String(output)
   }
 
-  /// Python sorts `str` keys by code point.
+  /// Python sorts `str` keys by code point, which is the order of their UTF-8 bytes.
   static func sortedByPythonOrder(_ pairs: [PyPair]) -> [PyPair] {
     if pairs.count < 2 { return pairs }
-    return pairs.sorted { lhs, rhs in
-      lhs.key.pythonStr.unicodeScalars.lexicographicallyPrecedes(rhs.key.pythonStr.unicodeScalars)
+    func precedes(_ lhs: PyPair, _ rhs: PyPair) -> Bool {
+      if case .str(let left) = lhs.key, case .str(let right) = rhs.key {
+        return left.utf8.lexicographicallyPrecedes(right.utf8)
+      }
+      return lhs.key.pythonStr.utf8.lexicographicallyPrecedes(rhs.key.pythonStr.utf8)
     }
+    // Often already in order (`column_name`, `model`): no copy then.
+    if zip(pairs, pairs.dropFirst()).allSatisfy({ !precedes($1, $0) }) { return pairs }
+    return pairs.sorted(by: precedes)
   }
 }

@@ -34,8 +34,9 @@ struct GraphAssembler {
     // Naming and hashing the generic tests needs only the yml and dbt_project.yml: it starts now on the other
     // cores, while this thread builds the models, configs and lookups that resolving the tests needs.
     let testWork = Self.testWork(properties)
-    let preparing = SharedWork(count: testWork.count) { [packages] index in
-      Self.prepareTests(testWork[index], packages: packages)
+    let context = TestContext(packages)
+    let preparing = SharedWork(count: testWork.count) { index in
+      Self.prepareTests(testWork[index], context: context)
     }
     preparing.startInBackground()
     candidates.reserveCapacity(files.count)
@@ -279,12 +280,6 @@ struct GraphAssembler {
   private func projectConfig(
     _ keyPath: KeyPath<DbtProjectFile, ConfigTree>, package: Int, fqn: [String]
   ) -> ConfigTree.Resolved {
-    Self.projectConfig(keyPath, packages: packages, package: package, fqn: fqn)
-  }
-
-  private static func projectConfig(
-    _ keyPath: KeyPath<DbtProjectFile, ConfigTree>, packages: [PackageContext], package: Int, fqn: [String]
-  ) -> ConfigTree.Resolved {
     var resolved = ConfigTree.Resolved()
     if !packages[package].isRoot { packages[package].project[keyPath: keyPath].resolve(fqn, into: &resolved) }
     packages[0].project[keyPath: keyPath].resolve(fqn, into: &resolved)
@@ -349,8 +344,10 @@ struct GraphAssembler {
 
   private func checkDuplicates() throws {
     var seen: [String: Int] = [:]
+    seen.reserveCapacity(candidates.count)
     // A model, a seed and a snapshot may not share a name in one package: ref() could not tell them apart.
     var refNames: [String: Int] = [:]
+    refNames.reserveCapacity(candidates.count)
     for (index, candidate) in candidates.enumerated() where candidate.enabled {
       if let other = seen.updateValue(index, forKey: candidate.uniqueID) {
         throw DbtError(
@@ -743,14 +740,42 @@ struct GraphAssembler {
     var column: Int
   }
 
-  private static func prepareTests(_ work: TestWork, packages: [PackageContext]) -> PreparedWork {
+  /// What naming a test needs of the packages, taken out once (a package's settings are large to copy).
+  private struct TestContext: Sendable {
+    var names: [String]
+    /// dbt's `require_generic_test_arguments_property` as it applies to each package's tests.
+    var requireArgumentsProperty: [Bool]
+    var isRoot: [Bool]
+    var testConfigs: [ConfigTree]
+
+    init(_ packages: [PackageContext]) {
+      names = packages.map(\.name)
+      isRoot = packages.map(\.isRoot)
+      requireArgumentsProperty = packages.map { package in
+        package.isRoot
+          ? package.project.requireGenericTestArgumentsProperty
+          : packages[0].project.requireGenericTestArgumentsProperty
+      }
+      testConfigs = packages.map(\.project.tests)
+    }
+
+    /// `+enabled`/`+tags` of dbt_project.yml for a test at `fqn` (the package's own, then the root's).
+    func config(package: Int, fqn: [String]) -> ConfigTree.Resolved {
+      var resolved = ConfigTree.Resolved()
+      if !isRoot[package] { testConfigs[package].resolve(fqn, into: &resolved) }
+      testConfigs[0].resolve(fqn, into: &resolved)
+      return resolved
+    }
+  }
+
+  private static func prepareTests(_ work: TestWork, context: TestContext) -> PreparedWork {
     let hasTests = !work.tests.isEmpty || work.columns.contains { !testEntries($0).isEmpty }
     var outcomes: [PreparedOutcome] = []
     guard hasTests else { return PreparedWork(work: work, hasTests: false, tests: []) }
     func add(_ test: YAMLNode, _ column: ColumnSpec?) {
       do {
         let prepared = try prepareTest(
-          test, target: work.target, column: column, entry: work.entry, packages: packages)
+          test, target: work.target, column: column, entry: work.entry, context: context)
         outcomes.append(prepared.map(PreparedOutcome.test) ?? .disabled)
       } catch {
         outcomes.append(.failed(error))
@@ -851,10 +876,10 @@ struct GraphAssembler {
 
   private static func prepareTest(
     _ test: YAMLNode, target: TestTarget, column: ColumnSpec?, entry: PropertiesIndex.Entry,
-    packages: [PackageContext]
+    context: TestContext
   ) throws(DbtError) -> PreparedTest? {
     let file = entry.file
-    let package = packages[file.package]
+    let packageName = context.names[file.package]
     func fail(_ problem: String) -> DbtError {
       DbtError(problem, file: file.displayPath, line: test.mark.line, column: test.mark.column)
     }
@@ -890,11 +915,7 @@ struct GraphAssembler {
       throw fail("a data test must be a name or a mapping, not a list")
     }
     if let spec = column { arguments.set("column_name", .str(spec.name)) }
-    if package.isRoot
-      ? package.project.requireGenericTestArgumentsProperty
-      : packages[0].project
-        .requireGenericTestArgumentsProperty
-    {
+    if context.requireArgumentsProperty[file.package] {
       if case .dict(let nested)? = arguments.remove("arguments") {
         for pair in nested { arguments.set(pair.key.pythonStr, pair.value) }
       }
@@ -953,10 +974,10 @@ struct GraphAssembler {
       .full
     let hash = GenericTestNaming.hash(
       name: fullName, namespace: parsed.namespace, testName: parsed.name, kwargs: arguments)
-    let uniqueID = "test.\(package.name).\(fullName).\(hash)"
+    let uniqueID = "test.\(packageName).\(fullName).\(hash)"
     // 5. Enabled and tags.
-    let fqn = [package.name] + file.folders + [fullName]
-    let project = projectConfig(\.tests, packages: packages, package: file.package, fqn: fqn)
+    let fqn = [packageName] + file.folders + [fullName]
+    let project = context.config(package: file.package, fqn: fqn)
     let configEnabled = config.value("enabled").flatMap(Self.bool)
     guard configEnabled ?? project.enabled ?? true else { return nil }
     var tags = target.inheritedTags + (column?.tags ?? []) + project.tags
@@ -1085,9 +1106,17 @@ struct GraphAssembler {
   /// dbt wraps arguments like `ref('x')` in `{{ }}` before rendering them:
   /// `^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$` (no newlines inside).
   static func looksLikeFunction(_ text: String) -> Bool {
-    // Most arguments (column names, values) hold no call at all: skip Foundation's trimming for them.
+    // Most arguments (column names, values) hold no call at all.
     guard text.utf8.contains(UInt8(ascii: "(")), !text.utf8.contains(UInt8(ascii: "\n")) else { return false }
-    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    // Python's str.strip() of spaces and tabs (Foundation's `.whitespaces`: tab and Unicode space separators).
+    func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+      scalar == " " || scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator
+    }
+    let scalars = text.unicodeScalars
+    guard let first = scalars.firstIndex(where: { !isSpace($0) }),
+      let last = scalars.lastIndex(where: { !isSpace($0) })
+    else { return false }
+    let trimmed = Substring(scalars[first...last])
     for name in ["env_var", "ref", "var", "source", "doc"] where trimmed.hasPrefix(name) {
       let rest = trimmed.dropFirst(name.count).drop { $0 == " " || $0 == "\t" }
       if rest.hasPrefix("("), rest.hasSuffix(")"), rest.count > 2 { return true }

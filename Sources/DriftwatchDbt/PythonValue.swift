@@ -189,12 +189,27 @@ enum PyYAML {
   static func resolveKey(_ text: String) -> PyValue { resolve(text) }
 
   static func resolve(_ text: String) -> PyValue {
+    // Most scalars are words. Null, bools, ints, floats and timestamps all start with one of
+    // `~ - + . 0-9 n N t T f F y Y o O`: any other first byte is a string, whatever follows.
+    if let first = text.utf8.first, !mayResolve(first) { return .str(text) }
     if isNull(text) { return .none }
     if let value = bool(text) { return .bool(value) }
     if let value = int(text) { return .int(value) }
     if let value = float(text) { return .float(value) }
     // Timestamps (`2024-01-31`) come back as dates whose `str()` is the same text.
     return .str(text)
+  }
+
+  private static func mayResolve(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "~"), UInt8(ascii: "-"), UInt8(ascii: "+"),
+      UInt8(ascii: "."), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "t"), UInt8(ascii: "T"),
+      UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "o"),
+      UInt8(ascii: "O"):
+      return true
+    default:
+      return false
+    }
   }
 
   /// `[-+]?0b[01_]+ | [-+]?0[0-7_]+ | [-+]?(0|[1-9][0-9_]*) | [-+]?0x[0-9a-fA-F_]+ | [-+]?[1-9][0-9_]*(:[0-5]?[0-9])+`
