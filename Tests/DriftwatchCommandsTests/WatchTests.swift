@@ -61,8 +61,14 @@ final class WatchProcess: @unchecked Sendable {
       if result == pid {
         return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
       }
-      if result == -1 {  // reaped elsewhere
-        return process.isRunning ? -1 : process.terminationStatus
+      if result == -1 && errno != EINTR {
+        // Reaped by Foundation's own monitor (its waitpid won the race): it clears isRunning just after.
+        while process.isRunning && ContinuousClock.now < deadline {
+          try? await Task.sleep(for: .milliseconds(10))
+        }
+        if process.isRunning { return -1 }
+        return process.terminationReason == .uncaughtSignal
+          ? 128 + process.terminationStatus : process.terminationStatus
       }
       if ContinuousClock.now >= deadline {
         if killed { return -1 }

@@ -153,6 +153,8 @@ public struct TestCluster: Sendable {
       usleep(10_000)
     }
     while process.isRunning && Date() < deadline { usleep(10_000) }
-    return process.isRunning ? -1 : process.terminationStatus
+    if process.isRunning { return -1 }
+    return process.terminationReason == .uncaughtSignal
+      ? 128 + process.terminationStatus : process.terminationStatus
   }
 }
