@@ -345,31 +345,48 @@ struct WatchEngine: Sendable {
   var logger: Logger
   var policy = RetryPolicy()
 
-  /// Runs a check when DDL events are due, a full check was requested, or the interval passed.
   var isStopping: Bool { Task.isCancelled || shared.withLock { $0.stopping } }
 
+  /// Runs a check when DDL events are due, a full check was requested (a reconnect), or the interval
+  /// passed (`CheckSchedule`). A failed check — the warehouse down or restarting, a connection refused —
+  /// is logged and retried with backoff; it never stops watch and never opens an incident.
   func checkLoop(intervalMs: Int64) async {
-    var nextPoll = Timestamp.now.adding(milliseconds: intervalMs)
+    var schedule = CheckSchedule(intervalMilliseconds: intervalMs, start: Timestamp.now)
     while !isStopping {
       let now = Timestamp.now
-      let (events, full) = shared.withLock { state -> ([DDLEvent], Bool) in
-        let full = state.fullCheckRequested
-        state.fullCheckRequested = false
-        return (state.debouncer.isDue(at: now) ? state.debouncer.take() : [], full)
+      let due = shared.withLock { state -> (CheckSchedule.Reason, [DDLEvent])? in
+        guard
+          let reason = schedule.due(
+            at: now, eventsPending: !state.debouncer.pending.isEmpty,
+            eventsDue: state.debouncer.isDue(at: now),
+            fullRequested: state.fullCheckRequested)
+        else { return nil }
+        state.fullCheckRequested = false  // every check is a full check
+        return (reason, reason == .ddl ? state.debouncer.take() : [])
       }
-      if !events.isEmpty || full || now >= nextPoll {
-        let reason = !events.isEmpty ? "ddl" : full ? "reconnect" : "interval"
-        nextPoll = Timestamp.now.adding(milliseconds: intervalMs)
+      if let (reason, events) = due {
+        schedule.started(at: now)
         do {
-          try await check(events: events, reason: reason)
-          if reason == "reconnect" { logger.info("checked everything after (re)connecting") }
-        } catch {
-          shared.withLock { $0.checkFailures += 1 }
-          logger.error("check failed", metadata: ["error": "\(describe(error))"])
-          // A failed check after DDL is retried on the next tick.
-          if !events.isEmpty {
-            shared.withLock { state in events.forEach { state.debouncer.add($0, receivedAt: Timestamp.now) } }
+          try await check(events: events, reason: reason.rawValue)
+          if schedule.failures > 0 {
+            logger.info("check succeeded again", metadata: ["failed_checks": "\(schedule.failures)"])
           }
+          schedule.succeeded()
+          if reason == .reconnect { logger.info("checked everything after (re)connecting") }
+        } catch {
+          let delay = schedule.failed(at: Timestamp.now, reason: reason)
+          shared.withLock { state in
+            state.checkFailures += 1
+            // The DDL events go with the retry.
+            events.forEach { state.debouncer.add($0, receivedAt: Timestamp.now) }
+          }
+          logger.error(
+            "check failed; will retry",
+            metadata: [
+              "reason": "\(reason.rawValue)", "error": "\(describe(error))",
+              "attempt": "\(schedule.failures)",
+              "retry_in_ms": "\(delay)",
+            ])
         }
       }
       try? await Task.sleep(for: .milliseconds(20))
@@ -477,16 +494,27 @@ struct WatchEngine: Sendable {
   }
 
   /// Delivers due outbox messages; failures are retried with backoff.
+  /// A state store that cannot be read (a PostgreSQL state store restarting) is retried with backoff.
   func outboxLoop(variables: [String: String]) async {
+    let backoff = RetryPolicy(initialMilliseconds: 250, maximumMilliseconds: 30_000)
+    var failures = 0
     while !isStopping {
+      var pause: Int64 = 50
       do {
         for message in try await incidents.dueMessages(at: Timestamp.now, limit: 20) where !isStopping {
           await deliver(message, variables: variables)
         }
+        failures = 0
       } catch {
-        logger.error("outbox read failed", metadata: ["error": "\(describe(error))"])
+        failures += 1
+        pause = backoff.delayMilliseconds(afterAttempt: failures)
+        logger.error(
+          "outbox read failed; will retry",
+          metadata: ["error": "\(describe(error))", "attempt": "\(failures)", "retry_in_ms": "\(pause)"])
       }
-      try? await Task.sleep(for: .milliseconds(50))
+      // Sleeps in short steps, so a stop is not delayed by a long backoff.
+      let until = Timestamp.now.adding(milliseconds: pause)
+      while !isStopping && Timestamp.now < until { try? await Task.sleep(for: .milliseconds(50)) }
     }
   }
 
@@ -538,8 +566,10 @@ struct WatchEngine: Sendable {
   /// LISTENs for DDL events; reconnects with backoff. Every time LISTEN is up (the first time too), a full
   /// check follows, so whatever changed while it was not listening is still found.
   func listenLoop(locator: PostgresLocator) async {
+    let backoff = RetryPolicy(initialMilliseconds: 200, maximumMilliseconds: 5000)
     var failures = 0
     while !Task.isCancelled {
+      let failure: String
       do {
         try await DDLTrigger.listen(
           locator: locator,
@@ -555,19 +585,22 @@ struct WatchEngine: Sendable {
             shared.withLock { $0.debouncer.add(event, receivedAt: Timestamp.now) }
             logger.debug("ddl", metadata: ["tag": "\(event.tag)", "object": "\(event.identity ?? "")"])
           })
+        failure = "the listen connection ended"
       } catch is CancellationError {
         return
       } catch {
-        if Task.isCancelled { return }
-        logger.warning("listen connection lost; reconnecting", metadata: ["error": "\(describe(error))"])
+        failure = describe(error)
       }
+      if Task.isCancelled { return }
       let wasListening = shared.withLock { state -> Bool in
         defer { state.listening = false }
         return state.listening
       }
       failures = wasListening ? 1 : failures + 1
-      let delay = RetryPolicy(initialMilliseconds: 200, maximumMilliseconds: 5000).delayMilliseconds(
-        afterAttempt: failures)
+      let delay = backoff.delayMilliseconds(afterAttempt: failures)
+      logger.warning(
+        wasListening ? "listen connection lost; reconnecting" : "cannot listen for ddl; retrying",
+        metadata: ["error": "\(failure)", "attempt": "\(failures)", "retry_in_ms": "\(delay)"])
       try? await Task.sleep(for: .milliseconds(delay))
     }
   }

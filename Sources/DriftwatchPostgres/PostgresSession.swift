@@ -154,9 +154,13 @@ public enum PostgresSession {
         "cannot connect to \(url): database \(locator.database) does not exist; check the database name in --warehouse"
       )
     case "57P03", "57P01", "57P02":
+      // Starting up, shutting down, terminated by an administrator: while connecting, or on a session that
+      // was up (a server restart).
       return WarehouseError(
         .connectionFailed,
-        "cannot connect to \(url): \(serverMessage); the server is not accepting connections, try again")
+        connecting
+          ? "cannot connect to \(url): \(serverMessage); the server is not accepting connections, try again"
+          : "lost the connection to \(url): \(serverMessage); the server may be restarting, try again")
     case "53300":
       return WarehouseError(
         .connectionFailed,

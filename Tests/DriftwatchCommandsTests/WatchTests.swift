@@ -61,8 +61,14 @@ final class WatchProcess: @unchecked Sendable {
       if result == pid {
         return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
       }
-      if result == -1 {  // reaped elsewhere
-        return process.isRunning ? -1 : process.terminationStatus
+      if result == -1 && errno != EINTR {
+        // Reaped by Foundation's own monitor (its waitpid won the race): it clears isRunning just after.
+        while process.isRunning && ContinuousClock.now < deadline {
+          try? await Task.sleep(for: .milliseconds(10))
+        }
+        if process.isRunning { return -1 }
+        return process.terminationReason == .uncaughtSignal
+          ? 128 + process.terminationStatus : process.terminationStatus
       }
       if ContinuousClock.now >= deadline {
         if killed { return -1 }
@@ -80,16 +86,24 @@ final class WatchProcess: @unchecked Sendable {
 }
 
 /// The acme incident on the real PostgreSQL: the trigger installed, watch running, a receiver for alerts.
+/// On the shared test server, or on `server` (the admin locator of a dedicated `TestCluster`).
 struct WatchFixture {
   var db: PostgresLocator
   var scratch: Scratch
   var receiver: AlertReceiver
 
   var url: String { "postgres://\(db.user)@\(db.host):\(db.port)/\(db.database)?sslmode=disable" }
-  var environment: [String: String] { ["PGPASSWORD": db.password ?? "", "SLACK_URL": receiver.url] }
+  var environment: [String: String] {
+    ["PGPASSWORD": db.password ?? "", "SLACK_URL": receiver.url, "WEBHOOK_URL": receiver.url]
+  }
 
-  static func with(_ body: (WatchFixture) async throws -> Void) async throws {
-    try await TestPostgres.withDatabase { db in
+  /// Where watch sends its alert: Slack's payload, or the generic webhook's (`event`, `blast_radius`, …).
+  enum Destination {
+    case slack, webhook
+  }
+
+  static func with(server: PostgresLocator? = nil, _ body: (WatchFixture) async throws -> Void) async throws {
+    try await TestPostgres.withDatabase(on: server) { db in
       try await TestPostgres.load(sql: try CLI.read(Acme.seed), into: db, searchPath: "raw")
       let scratch = try Scratch()
       defer { scratch.remove() }
@@ -108,17 +122,27 @@ struct WatchFixture {
     }
   }
 
-  func start(_ extra: [String] = [], log: String = "watch.log") throws -> WatchProcess {
-    try WatchProcess(
+  func start(
+    _ extra: [String] = [], log: String = "watch.log", interval: String = "60s",
+    to destination: Destination = .slack
+  ) throws -> WatchProcess {
+    let alerts =
+      switch destination {
+      case .slack: ["--slack-webhook-env", "SLACK_URL"]
+      case .webhook: ["--webhook-url-env", "WEBHOOK_URL"]
+      }
+    return try WatchProcess(
       [
         "--project", CLI.acme, "--warehouse", url, "--state", "sqlite:" + scratch.file("state.db"),
-        "--slack-webhook-env", "SLACK_URL", "--interval", "60s",
-      ] + extra, environment: environment, logPath: scratch.file(log))
+        "--interval", interval,
+      ] + alerts + extra, environment: environment, logPath: scratch.file(log))
   }
 
-  /// Applies the acme migration in one transaction; returns when it committed.
-  func migrate() async throws -> Date {
-    try await TestPostgres.load(sql: try CLI.read(Acme.postgresMigration), into: db, searchPath: "raw")
+  /// Applies the acme migration in one transaction (through `locator` when given: the same database reached
+  /// another way, e.g. over a unix socket); returns when it committed.
+  func migrate(via locator: PostgresLocator? = nil) async throws -> Date {
+    try await TestPostgres.load(
+      sql: try CLI.read(Acme.postgresMigration), into: locator ?? db, searchPath: "raw")
     return Date()
   }
 
@@ -252,6 +276,67 @@ struct WatchPostgresTests {
       #expect(fixture.receiver.received.count == 1)
       watch.signal(SIGTERM)
       #expect(await watch.waitForExit() == 0, "\(watch.log)")
+    }
+  }
+
+  /// PostgreSQL itself restarts under watch — on a dedicated cluster, so the shared test server is never
+  /// restarted. The server stops; it comes back on its unix socket only (watch, on TCP, cannot reconnect) and
+  /// the migration runs there: its notification reaches nobody. watch keeps running, its LISTEN reconnects and
+  /// its checks are retried with backoff; once TCP is back it reconnects, checks everything, and exactly one
+  /// alert goes out.
+  @Test func postgresRestartedReconnectsAndDriftDuringTheOutageIsReported() async throws {
+    try await TestCluster.with { cluster in
+      try await WatchFixture.with(server: cluster.admin) { fixture in
+        // A short interval: checks run, and fail, while the server is away.
+        let watch = try fixture.start(interval: "1s", to: .webhook)
+        #expect(await watch.waitForLog("checked everything after (re)connecting"), "\(watch.log)")
+
+        try cluster.stop()
+        #expect(await watch.waitForLog("listen connection lost; reconnecting"), "\(watch.log)")
+        try cluster.start(.socketOnly)
+        _ = try await fixture.migrate(via: cluster.overSocket(fixture.db))
+        // Down for watch: checks fail (connection refused) and are retried with backoff, LISTEN retries too.
+        #expect(await watch.waitForLog("check failed; will retry", count: 2), "\(watch.log)")
+        #expect(await watch.waitForLog("cannot listen for ddl; retrying"), "\(watch.log)")
+        #expect(watch.process.isRunning, "a failed check never stops watch: \(watch.log)")
+        let failedChecks = watch.log.split(separator: "\n").filter { $0.contains("check failed; will retry") }
+        #expect(failedChecks.filter { $0.contains("connection refused") }.count >= 2, "\(watch.log)")
+        #expect(
+          failedChecks.first.map { $0.contains("attempt=1 ") && $0.contains("retry_in_ms=250 ") } == true,
+          "backoff: \(watch.log)")
+        #expect(
+          failedChecks.dropFirst().first.map { $0.contains("attempt=2 ") && $0.contains("retry_in_ms=500 ") }
+            == true, "backoff: \(watch.log)")
+        #expect(fixture.receiver.received.isEmpty, "a failed check is never an alert")
+        #expect(try fixture.incidents().isEmpty, "a failed check is never an incident")
+
+        try cluster.stop()
+        try cluster.start(.tcp)
+        let received = await fixture.receiver.wait(forCount: 1, timeout: .seconds(30))
+        try #require(received.count == 1, "\(watch.log)")
+        let body = try CLI.json(received[0].body)
+        #expect(body["event"] as? String == "driftwatch.incident.opened")
+        #expect((body["blast_radius"] as? [String: Any])?["dashboards"] as? Int == 15)
+        #expect(await watch.waitForLog("listening for ddl", count: 2), "reconnected: \(watch.log)")
+        #expect(
+          await watch.waitForLog("checked everything after (re)connecting", count: 2),
+          "re-checked on reconnect: \(watch.log)")
+        #expect(watch.log.contains("check succeeded again"), "\(watch.log)")
+        // Nothing more arrives: one incident, one alert.
+        try await Task.sleep(for: .seconds(1))
+        #expect(fixture.receiver.received.count == 1)
+        watch.signal(SIGTERM)
+        #expect(await watch.waitForExit() == 0, "\(watch.log)")
+        #expect(!watch.log.contains(fixture.db.password ?? "no password"), "the password is never logged")
+        let incidents = try fixture.incidents()
+        #expect(incidents.count == 1)
+        let kinds =
+          (incidents.first?["timeline"] as? [[String: Any]])?.compactMap { $0["kind"] as? String } ?? []
+        // Found by a check, not by a notification: the migration's pg_notify reached nobody.
+        #expect(kinds.first == "detected")
+        #expect(!kinds.contains("ddl"))
+        #expect(kinds.contains("alert_delivered"))
+      }
     }
   }
 }

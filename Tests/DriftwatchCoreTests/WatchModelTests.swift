@@ -97,6 +97,60 @@ struct WatchModelTests {
     #expect(failed.lastError == "http 503")
   }
 
+  @Test func checkScheduleRetriesFailedChecksWithBackoffUpToTheInterval() throws {
+    let start = try Self.at("2026-02-17T14:00:00Z")
+    func at(_ milliseconds: Int64) -> Timestamp { start.adding(milliseconds: milliseconds) }
+    var schedule = CheckSchedule(intervalMilliseconds: 2000, start: start)
+    #expect(schedule.backoff == RetryPolicy(initialMilliseconds: 250, maximumMilliseconds: 2000))
+    #expect(schedule.due(at: at(100), eventsPending: true, eventsDue: false, fullRequested: false) == nil)
+    #expect(schedule.due(at: at(100), eventsPending: true, eventsDue: true, fullRequested: true) == .ddl)
+    #expect(
+      schedule.due(at: at(100), eventsPending: false, eventsDue: false, fullRequested: true) == .reconnect)
+    #expect(
+      schedule.due(at: at(2000), eventsPending: false, eventsDue: false, fullRequested: false) == .interval)
+
+    // The reconnect check fails (the server restarted and went down again): retried at 250, 500, 1000, 2000,
+    // 2000 ms; while backing off nothing runs, not even due DDL or the interval.
+    schedule.started(at: at(3000))
+    var now: Int64 = 3000
+    var delays: [Int64] = []
+    for (index, reason) in [CheckSchedule.Reason.reconnect, .retry, .retry, .retry, .retry].enumerated() {
+      let delay = schedule.failed(at: at(now), reason: reason)
+      delays.append(delay)
+      #expect(schedule.failures == index + 1)
+      #expect(
+        schedule.due(at: at(now + delay - 1), eventsPending: true, eventsDue: true, fullRequested: true)
+          == nil)
+      // The retry of a failed reconnect check is still the reconnect check.
+      #expect(
+        schedule.due(at: at(now + delay), eventsPending: false, eventsDue: false, fullRequested: false)
+          == .reconnect)
+      now += delay
+      schedule.started(at: at(now))
+    }
+    #expect(delays == [250, 500, 1000, 2000, 2000])
+    // DDL that arrived meanwhile goes with the retry, due or not.
+    #expect(
+      schedule.due(at: at(now + 2000), eventsPending: true, eventsDue: false, fullRequested: false) == .ddl)
+    schedule.succeeded()
+    #expect(schedule.failures == 0)
+    #expect(schedule.retryAt == nil)
+    #expect(
+      schedule.due(at: at(now + 100), eventsPending: false, eventsDue: false, fullRequested: false) == nil)
+    #expect(
+      schedule.due(at: at(now + 2000), eventsPending: false, eventsDue: false, fullRequested: false)
+        == .interval)
+    // A failed interval check is retried as a retry; backoff starts over after the success.
+    #expect(schedule.failed(at: at(now), reason: .interval) == 250)
+    #expect(
+      schedule.due(at: at(now + 250), eventsPending: false, eventsDue: false, fullRequested: false) == .retry)
+    // A long interval caps the backoff at 30 s; a very short one at the interval.
+    #expect(
+      CheckSchedule(intervalMilliseconds: 3_600_000, start: start).backoff.maximumMilliseconds == 30_000)
+    var fast = CheckSchedule(intervalMilliseconds: 100, start: start)
+    #expect(fast.failed(at: start, reason: .interval) == 100)
+  }
+
   @Test func inMemoryOutboxKeepsOneMessagePerKeyAndRecordsDelivery() async throws {
     let store = InMemoryIncidentStore()
     let now = try Self.at("2026-02-17T14:00:01Z")

@@ -39,9 +39,10 @@ public enum TestPostgres {
     return locator
   }
 
-  /// Creates an empty database with a unique name on the test server; returns its locator (admin user).
-  public static func createDatabase() async throws -> PostgresLocator {
-    var locator = try adminLocator()
+  /// Creates an empty database with a unique name on the test server (or on `server`, an admin locator of
+  /// another one, e.g. a `TestCluster`'s); returns its locator (admin user).
+  public static func createDatabase(on server: PostgresLocator? = nil) async throws -> PostgresLocator {
+    var locator = try server ?? adminLocator()
     let name =
       "driftwatch_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
     try await withConnection(to: locator) { connection in
@@ -51,26 +52,32 @@ public enum TestPostgres {
     return locator
   }
 
-  /// Drops a database made by `createDatabase()`, closing any session still connected to it.
-  public static func dropDatabase(_ locator: PostgresLocator) async throws {
-    let admin = try adminLocator()
+  /// Drops a database made by `createDatabase(on:)` (pass the same `server`), closing any session still
+  /// connected to it.
+  public static func dropDatabase(_ locator: PostgresLocator, on server: PostgresLocator? = nil) async throws
+  {
+    let admin = try server ?? adminLocator()
     try await withConnection(to: admin) { connection in
       try await run(
         "DROP DATABASE IF EXISTS \(PostgresSession.quoted(locator.database)) WITH (FORCE)", on: connection)
     }
   }
 
-  /// Runs `body` with a fresh database and drops it afterwards, whether `body` succeeds or throws.
-  public static func withDatabase<T: Sendable>(_ body: (PostgresLocator) async throws -> T) async throws -> T
-  {
-    let locator = try await createDatabase()
+  /// Runs `body` with a fresh database (on the test server, or on `server`) and drops it afterwards, whether
+  /// `body` succeeds or throws. When `body` threw, its error is the one rethrown (a drop that fails then,
+  /// e.g. because the test stopped the server, does not hide it).
+  public static func withDatabase<T: Sendable>(
+    on server: PostgresLocator? = nil, _ body: (PostgresLocator) async throws -> T
+  ) async throws -> T {
+    let locator = try await createDatabase(on: server)
     let result: Result<T, any Error>
     do {
       result = .success(try await body(locator))
     } catch {
-      result = .failure(error)
+      try? await dropDatabase(locator, on: server)
+      throw error
     }
-    try await dropDatabase(locator)
+    try await dropDatabase(locator, on: server)
     return try result.get()
   }
 

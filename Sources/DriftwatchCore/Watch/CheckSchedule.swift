@@ -1,0 +1,71 @@
+/// When `watch` checks the warehouse: debounced DDL events, a full check requested after the LISTEN
+/// connection (re)connected, every interval — and, after a failed check (the warehouse down, a connection
+/// refused, a project that does not load), again after a backoff that starts short and doubles up to the
+/// interval (at most 30 s). A failed check is retried, never fatal; while it waits for its retry, DDL
+/// events and reconnect requests wait too (the retry checks everything and takes them along).
+///
+/// Every check is a full check; the reason only tells what triggered it (and which DDL events to attach).
+public struct CheckSchedule: Sendable, Hashable {
+  public enum Reason: String, Sendable, Hashable {
+    /// Debounced DDL events are due (or pending when a retry is due).
+    case ddl
+    /// LISTEN (re)connected: whatever changed while nobody listened must be found.
+    case reconnect
+    /// The polling interval passed.
+    case interval
+    /// A failed interval or DDL check, retried.
+    case retry
+  }
+
+  public let intervalMilliseconds: Int64
+  public let backoff: RetryPolicy
+  public private(set) var nextPoll: Timestamp
+  /// Consecutive failed checks (0 after a success).
+  public private(set) var failures = 0
+  /// When the next retry is due, while backing off after a failure.
+  public private(set) var retryAt: Timestamp?
+  private var retryingReconnect = false
+
+  public init(intervalMilliseconds: Int64, start now: Timestamp, initialRetryMilliseconds: Int64 = 250) {
+    self.intervalMilliseconds = intervalMilliseconds
+    backoff = RetryPolicy(
+      initialMilliseconds: initialRetryMilliseconds,
+      maximumMilliseconds: max(1, min(intervalMilliseconds, 30_000)))
+    nextPoll = now.adding(milliseconds: intervalMilliseconds)
+  }
+
+  /// Why a check runs at `now`, or nil when none is due. `eventsPending`: the debouncer holds events;
+  /// `eventsDue`: it says they are due; `fullRequested`: a reconnect asked for a full check.
+  public func due(at now: Timestamp, eventsPending: Bool, eventsDue: Bool, fullRequested: Bool) -> Reason? {
+    if let retryAt {
+      guard now >= retryAt else { return nil }
+      if eventsPending { return .ddl }
+      return fullRequested || retryingReconnect ? .reconnect : .retry
+    }
+    if eventsDue { return .ddl }
+    if fullRequested { return .reconnect }
+    if now >= nextPoll { return .interval }
+    return nil
+  }
+
+  /// A check started at `now`: the next poll is an interval later.
+  public mutating func started(at now: Timestamp) {
+    nextPoll = now.adding(milliseconds: intervalMilliseconds)
+  }
+
+  public mutating func succeeded() {
+    failures = 0
+    retryAt = nil
+    retryingReconnect = false
+  }
+
+  /// A check for `reason` failed at `now`; returns the wait before its retry.
+  @discardableResult
+  public mutating func failed(at now: Timestamp, reason: Reason) -> Int64 {
+    failures += 1
+    retryingReconnect = retryingReconnect || reason == .reconnect
+    let delay = backoff.delayMilliseconds(afterAttempt: failures)
+    retryAt = now.adding(milliseconds: delay)
+    return delay
+  }
+}
