@@ -10,8 +10,17 @@ public enum StepTrace {
   public static func mark(_ step: @autoclosure () -> String) {
     guard enabled else { return }
     let elapsed = clock.lap()
-    let line = "trace \(step()): \(String(format: "%.1f", elapsed)) ms\n"
+    let memory = residentMegabytes().map { String(format: ", %.0f MB resident", $0) } ?? ""
+    let line = "trace \(step()): \(String(format: "%.1f", elapsed)) ms\(memory)\n"
     FileHandle.standardError.write(Data(line.utf8))
+  }
+
+  /// Resident memory from /proc/self/statm (Linux); `nil` elsewhere.
+  private static func residentMegabytes() -> Double? {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+    let fields = text.split(separator: " ")
+    guard fields.count > 1, let pages = Double(fields[1]) else { return nil }
+    return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
   }
 
   private final class Clock: @unchecked Sendable {
