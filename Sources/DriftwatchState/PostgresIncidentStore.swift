@@ -32,14 +32,14 @@ public struct PostgresIncidentStore: IncidentStore {
 
   public func save(_ incident: Incident, enqueue messages: [OutboxMessage]) async throws {
     let body = try IncidentCoding.encode(incident)
-    try await transaction { connection in
+    try await database.transaction { connection in
       var binds = PostgresBindings()
       binds.append(incident.id)
       binds.append(incident.project)
       binds.append(incident.status.rawValue)
       binds.append(incident.first(.detected)?.millisecondsSinceEpoch ?? 0)
       binds.append(body)
-      try await run(
+      try await database.run(
         connection,
         """
         INSERT INTO driftwatch.incidents (id, project, status, opened_at, body) VALUES ($1, $2, $3, $4, $5)
@@ -53,7 +53,7 @@ public struct PostgresIncidentStore: IncidentStore {
         binds.append(message.payload)
         binds.append(Int32(message.attempts))
         binds.append(message.nextAttemptAt.millisecondsSinceEpoch)
-        try await run(
+        try await database.run(
           connection,
           """
           INSERT INTO driftwatch.outbox (key, incident_id, destination, payload, attempts, next_attempt_at)
@@ -64,19 +64,21 @@ public struct PostgresIncidentStore: IncidentStore {
   }
 
   public func incident(id: String) async throws -> Incident? {
-    try await withConnection { connection in
+    try await database.withConnection { connection in
       var binds = PostgresBindings()
       binds.append(id)
-      return try await query(connection, "SELECT body FROM driftwatch.incidents WHERE id = $1", binds).first
+      return try await database.query(
+        connection, "SELECT body FROM driftwatch.incidents WHERE id = $1", binds
+      ).first
         .map { try IncidentCoding.decode(try $0.decode(String.self), store: displayName) }
     }
   }
 
   public func incidents(project: String?) async throws -> [Incident] {
-    try await withConnection { connection in
+    try await database.withConnection { connection in
       var binds = PostgresBindings()
       binds.append(project)
-      return try await query(
+      return try await database.query(
         connection,
         "SELECT body FROM driftwatch.incidents WHERE $1::text IS NULL OR project = $1 ORDER BY opened_at, id",
         binds
@@ -88,11 +90,11 @@ public struct PostgresIncidentStore: IncidentStore {
     "key, incident_id, destination, payload, attempts, next_attempt_at, delivered_at, last_error"
 
   public func dueMessages(at now: Timestamp, limit: Int) async throws -> [OutboxMessage] {
-    try await withConnection { connection in
+    try await database.withConnection { connection in
       var binds = PostgresBindings()
       binds.append(now.millisecondsSinceEpoch)
       binds.append(Int32(limit))
-      return try await query(
+      return try await database.query(
         connection,
         """
         SELECT \(Self.messageColumns) FROM driftwatch.outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1
@@ -103,10 +105,10 @@ public struct PostgresIncidentStore: IncidentStore {
   }
 
   public func messages(incidentID: String) async throws -> [OutboxMessage] {
-    try await withConnection { connection in
+    try await database.withConnection { connection in
       var binds = PostgresBindings()
       binds.append(incidentID)
-      return try await query(
+      return try await database.query(
         connection,
         "SELECT \(Self.messageColumns) FROM driftwatch.outbox WHERE incident_id = $1 ORDER BY key",
         binds
@@ -115,13 +117,13 @@ public struct PostgresIncidentStore: IncidentStore {
   }
 
   public func update(_ message: OutboxMessage) async throws {
-    try await transaction { connection in
+    try await database.transaction { connection in
       var binds = PostgresBindings()
       binds.append(message.key)
       binds.append(Int32(message.attempts))
       binds.append(message.nextAttemptAt.millisecondsSinceEpoch)
       binds.append(message.lastError)
-      try await run(
+      try await database.run(
         connection,
         """
         UPDATE driftwatch.outbox SET attempts = $2, next_attempt_at = $3, last_error = $4
@@ -131,11 +133,11 @@ public struct PostgresIncidentStore: IncidentStore {
   }
 
   public func markDelivered(key: String, at: Timestamp) async throws {
-    try await transaction { connection in
+    try await database.transaction { connection in
       var binds = PostgresBindings()
       binds.append(key)
       guard
-        let row = try await query(
+        let row = try await database.query(
           connection,
           "SELECT incident_id, destination FROM driftwatch.outbox WHERE key = $1 AND delivered_at IS NULL FOR UPDATE",
           binds
@@ -145,13 +147,13 @@ public struct PostgresIncidentStore: IncidentStore {
       var update = PostgresBindings()
       update.append(key)
       update.append(at.millisecondsSinceEpoch)
-      try await run(
+      try await database.run(
         connection, "UPDATE driftwatch.outbox SET delivered_at = $2, attempts = attempts + 1 WHERE key = $1",
         update)
       var select = PostgresBindings()
       select.append(incidentID)
       guard
-        let body = try await query(
+        let body = try await database.query(
           connection, "SELECT body FROM driftwatch.incidents WHERE id = $1 FOR UPDATE", select
         ).first
       else { return }
@@ -160,7 +162,7 @@ public struct PostgresIncidentStore: IncidentStore {
       var save = PostgresBindings()
       save.append(incidentID)
       save.append(try IncidentCoding.encode(incident))
-      try await run(connection, "UPDATE driftwatch.incidents SET body = $2 WHERE id = $1", save)
+      try await database.run(connection, "UPDATE driftwatch.incidents SET body = $2 WHERE id = $1", save)
     }
   }
 
@@ -175,83 +177,12 @@ public struct PostgresIncidentStore: IncidentStore {
     return message
   }
 
-  // MARK: - connection and migrations
+  // MARK: - database
 
-  private func transaction(_ body: (PostgresConnection) async throws -> Void) async throws {
-    try await withConnection { connection in
-      try await run(connection, "BEGIN")
-      do {
-        try await body(connection)
-        try await run(connection, "COMMIT")
-      } catch {
-        try? await run(connection, "ROLLBACK")
-        throw error
-      }
-    }
-  }
-
-  private func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-    try await PostgresSession.withConnection(to: locator) { connection in
-      try await migrate(connection)
-      return try await body(connection)
-    }
-  }
-
-  private func migrate(_ connection: PostgresConnection) async throws {
-    try await run(connection, "BEGIN")
-    do {
-      try await run(connection, "SELECT pg_advisory_xact_lock(7242314102)")
-      try await run(connection, "CREATE SCHEMA IF NOT EXISTS driftwatch")
-      try await run(
-        connection,
-        "CREATE TABLE IF NOT EXISTS driftwatch.incident_migrations (version int4 PRIMARY KEY, applied_at timestamptz NOT NULL)"
-      )
-      let current =
-        try await query(
-          connection, "SELECT coalesce(max(version), 0)::int4 FROM driftwatch.incident_migrations"
-        )
-        .first.map { try $0.decode(Int32.self) } ?? 0
-      if current > Self.migrations.count {
-        throw StateError(
-          "the incidents in \(displayName) were written by a newer driftwatch (schema \(current)); upgrade driftwatch"
-        )
-      }
-      for (index, statements) in Self.migrations.enumerated() where index + 1 > current {
-        for statement in statements { try await run(connection, statement) }
-        var binds = PostgresBindings()
-        binds.append(Int32(index + 1))
-        try await run(
-          connection, "INSERT INTO driftwatch.incident_migrations (version, applied_at) VALUES ($1, now())",
-          binds)
-      }
-      try await run(connection, "COMMIT")
-    } catch {
-      try? await run(connection, "ROLLBACK")
-      throw error
-    }
-  }
-
-  private func run(
-    _ connection: PostgresConnection, _ sql: String, _ binds: PostgresBindings = PostgresBindings()
-  )
-    async throws
-  {
-    _ = try await query(connection, sql, binds)
-  }
-
-  private func query(
-    _ connection: PostgresConnection, _ sql: String, _ binds: PostgresBindings = PostgresBindings()
-  ) async throws -> [PostgresRow] {
-    do {
-      return try await connection.query(
-        PostgresQuery(unsafeSQL: sql, binds: binds), logger: PostgresSession.silentLogger
-      )
-      .collect()
-    } catch let error as StateError {
-      throw error
-    } catch {
-      let warehouseError = PostgresSession.warehouseError(error, locator: locator, connecting: false)
-      throw StateError("state store: \(warehouseError.message)")
-    }
+  private var database: PostgresStoreDatabase {
+    PostgresStoreDatabase(
+      locator: locator, migrationsTable: "incident_migrations", migrations: Self.migrations,
+      advisoryLock: 7_242_314_102,
+      writtenBy: "the incidents in \(displayName) were written")
   }
 }

@@ -34,45 +34,38 @@ public struct PostgresStateStore: StateStore {
 
   public func save(_ snapshot: Snapshot) async throws {
     let rows = try SnapshotRows.encode(snapshot)
-    try await withConnection { connection in
-      try await run(connection, "BEGIN")
-      do {
+    try await database.transaction { connection in
+      var binds = PostgresBindings()
+      binds.append(snapshot.id)
+      binds.append(snapshot.metadata.project)
+      binds.append(snapshot.metadata.takenAt)
+      binds.append(rows.metadata)
+      try await database.run(
+        connection,
+        "INSERT INTO driftwatch.snapshots (id, project, taken_at, metadata) VALUES ($1, $2, $3, $4)",
+        binds)
+      for part in rows.parts {
+        if let failAfterParts, part.number >= failAfterParts {
+          throw StateError("injected failure after \(failAfterParts) parts")
+        }
         var binds = PostgresBindings()
         binds.append(snapshot.id)
-        binds.append(snapshot.metadata.project)
-        binds.append(snapshot.metadata.takenAt)
-        binds.append(rows.metadata)
-        try await run(
+        binds.append(Int32(part.number))
+        binds.append(part.kind)
+        binds.append(part.payload)
+        try await database.run(
           connection,
-          "INSERT INTO driftwatch.snapshots (id, project, taken_at, metadata) VALUES ($1, $2, $3, $4)",
+          "INSERT INTO driftwatch.snapshot_parts (snapshot_id, part, kind, payload) VALUES ($1, $2, $3, $4)",
           binds)
-        for part in rows.parts {
-          if let failAfterParts, part.number >= failAfterParts {
-            throw StateError("injected failure after \(failAfterParts) parts")
-          }
-          var binds = PostgresBindings()
-          binds.append(snapshot.id)
-          binds.append(Int32(part.number))
-          binds.append(part.kind)
-          binds.append(part.payload)
-          try await run(
-            connection,
-            "INSERT INTO driftwatch.snapshot_parts (snapshot_id, part, kind, payload) VALUES ($1, $2, $3, $4)",
-            binds)
-        }
-        try await run(connection, "COMMIT")
-      } catch {
-        try? await run(connection, "ROLLBACK")
-        throw error
       }
     }
   }
 
   public func list(project: String?) async throws -> [SnapshotMetadata] {
-    try await withConnection { connection in
+    try await database.withConnection { connection in
       var binds = PostgresBindings()
       binds.append(project)
-      let rows = try await query(
+      let rows = try await database.query(
         connection,
         "SELECT metadata FROM driftwatch.snapshots WHERE $1::text IS NULL OR project = $1 ORDER BY taken_at, id",
         binds)
@@ -81,16 +74,16 @@ public struct PostgresStateStore: StateStore {
   }
 
   public func load(id: String) async throws -> Snapshot? {
-    try await withConnection { connection in
+    try await database.withConnection { connection in
       var binds = PostgresBindings()
       binds.append(id)
       guard
-        let metadata = try await query(
+        let metadata = try await database.query(
           connection, "SELECT metadata FROM driftwatch.snapshots WHERE id = $1", binds
         )
         .first
       else { return nil }
-      let parts = try await query(
+      let parts = try await database.query(
         connection,
         "SELECT kind, payload FROM driftwatch.snapshot_parts WHERE snapshot_id = $1 ORDER BY part",
         binds)
@@ -100,65 +93,12 @@ public struct PostgresStateStore: StateStore {
     }
   }
 
-  private func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-    try await PostgresSession.withConnection(to: locator) { connection in
-      try await migrate(connection)
-      return try await body(connection)
-    }
-  }
+  // MARK: - database
 
-  private func migrate(_ connection: PostgresConnection) async throws {
-    try await run(connection, "BEGIN")
-    do {
-      try await run(connection, "SELECT pg_advisory_xact_lock(7242314101)")
-      try await run(connection, "CREATE SCHEMA IF NOT EXISTS driftwatch")
-      try await run(
-        connection,
-        "CREATE TABLE IF NOT EXISTS driftwatch.migrations (version int4 PRIMARY KEY, applied_at timestamptz NOT NULL)"
-      )
-      let current =
-        try await query(connection, "SELECT coalesce(max(version), 0)::int4 FROM driftwatch.migrations")
-        .first.map { try $0.decode(Int32.self) } ?? 0
-      if current > Self.migrations.count {
-        throw StateError(
-          "the state store \(displayName) was written by a newer driftwatch (schema \(current)); upgrade driftwatch"
-        )
-      }
-      for (index, statements) in Self.migrations.enumerated() where index + 1 > current {
-        for statement in statements { try await run(connection, statement) }
-        var binds = PostgresBindings()
-        binds.append(Int32(index + 1))
-        try await run(
-          connection, "INSERT INTO driftwatch.migrations (version, applied_at) VALUES ($1, now())", binds)
-      }
-      try await run(connection, "COMMIT")
-    } catch {
-      try? await run(connection, "ROLLBACK")
-      throw error
-    }
-  }
-
-  private func run(
-    _ connection: PostgresConnection, _ sql: String, _ binds: PostgresBindings = PostgresBindings()
-  )
-    async throws
-  {
-    _ = try await query(connection, sql, binds)
-  }
-
-  private func query(
-    _ connection: PostgresConnection, _ sql: String, _ binds: PostgresBindings = PostgresBindings()
-  ) async throws -> [PostgresRow] {
-    do {
-      return try await connection.query(
-        PostgresQuery(unsafeSQL: sql, binds: binds), logger: PostgresSession.silentLogger
-      )
-      .collect()
-    } catch let error as StateError {
-      throw error
-    } catch {
-      let warehouseError = PostgresSession.warehouseError(error, locator: locator, connecting: false)
-      throw StateError("state store: \(warehouseError.message)")
-    }
+  private var database: PostgresStoreDatabase {
+    PostgresStoreDatabase(
+      locator: locator, migrationsTable: "migrations", migrations: Self.migrations,
+      advisoryLock: 7_242_314_101,
+      writtenBy: "the state store \(displayName) was written")
   }
 }
