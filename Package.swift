@@ -87,7 +87,9 @@ let package = Package(
       path: "Tests/DriftwatchTestSupport"
     ),
     .testTarget(
-      name: "DriftwatchCoreTests", dependencies: ["DriftwatchCore", "DriftwatchReports"], exclude: ["Golden"]),
+      name: "DriftwatchCoreTests",
+      dependencies: ["DriftwatchCore", "DriftwatchReports", "DriftwatchTestSupport"],
+      exclude: ["Golden"]),
     .testTarget(name: "DriftwatchDbtTests", dependencies: ["DriftwatchDbt"], exclude: ["Fixtures"]),
     .testTarget(
       name: "DriftwatchWarehouseTests",

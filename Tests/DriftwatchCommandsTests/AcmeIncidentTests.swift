@@ -111,9 +111,9 @@ struct AcmeSQLiteTests {
     #expect(changes.contains { $0.kind == .valuesRemapped && $0.column == "account_tier" })
     let report = engine.report(changes: changes, warehouse: "sqlite:warehouse.db")
     let renderer = DriftReportRenderer(color: false, toolVersion: "test")
-    try Golden.check(renderer.render(report, as: .text), named: "acme-incident.txt")
-    try Golden.check(renderer.render(report, as: .json), named: "acme-incident.json")
-    try Golden.check(renderer.render(report, as: .markdown), named: "acme-incident.md")
+    try golden.check(renderer.render(report, as: .text), named: "acme-incident.txt")
+    try golden.check(renderer.render(report, as: .json), named: "acme-incident.json")
+    try golden.check(renderer.render(report, as: .markdown), named: "acme-incident.md")
     let colored = DriftReportRenderer(color: true, toolVersion: "test").render(report, as: .text)
     #expect(colored.contains("\u{1B}[31mBREAKING"))
   }

@@ -1,3 +1,4 @@
+import DriftwatchTestSupport
 import Foundation
 import Testing
 
@@ -47,21 +48,7 @@ struct CLI {
     for (key, value) in environment { env[key] = value }
     process.environment = env
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read both pipes while the process runs, so a large output cannot block it.
-    nonisolated(unsafe) var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-      errData = err.fileHandleForReading.readDataToEndOfFile()
-      group.leave()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
+    let (outData, errData) = try ProcessOutput.run(process)
     process.waitUntilExit()
     return Result(
       status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
@@ -102,24 +89,5 @@ struct Scratch {
 }
 
 /// Golden files live in Tests/DriftwatchCommandsTests/Golden; `DRIFTWATCH_RECORD_GOLDEN=1` re-records them.
-enum Golden {
-  static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-    "Golden")
-
-  static func check(_ actual: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation)
-    throws
-  {
-    let url = directory.appendingPathComponent(name)
-    if ProcessInfo.processInfo.environment["DRIFTWATCH_RECORD_GOLDEN"] == "1" {
-      try actual.write(to: url, atomically: true, encoding: .utf8)
-      return
-    }
-    guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
-      Issue.record(
-        "golden file \(name) is missing: run with DRIFTWATCH_RECORD_GOLDEN=1 to record it",
-        sourceLocation: sourceLocation)
-      return
-    }
-    #expect(actual == expected, "output differs from Golden/\(name)", sourceLocation: sourceLocation)
-  }
-}
+let golden = GoldenFiles(
+  directory: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden"))

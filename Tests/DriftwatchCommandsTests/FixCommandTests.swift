@@ -39,7 +39,7 @@ struct FixCommandTests {
       "fix", "--project", CLI.acme, "--warehouse", "sqlite:\(warehouse)", "--format", format,
     ])
     #expect(result.status == 0, "\(result.stderr)")
-    try Golden.check(result.stdout, named: "acme-fix.\(ext)")
+    try golden.check(result.stdout, named: "acme-fix.\(ext)")
     if format == "text" {
       #expect(result.stdout.contains("3 open questions"))
       #expect(result.stdout.contains("decisions template"))

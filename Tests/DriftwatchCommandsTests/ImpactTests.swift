@@ -428,10 +428,10 @@ struct ImpactGoldenTests {
         project: project, migration: migration, statements: statements, dialect: .postgres, trial: trial,
         warehouse: "postgres://ci@staging:5432/acme")
       let renderer = ImpactReportRenderer(color: false, toolVersion: "test")
-      try Golden.check(renderer.render(report, as: .text), named: "acme-impact.txt")
-      try Golden.check(renderer.render(report, as: .json), named: "acme-impact.json")
-      try Golden.check(renderer.render(report, as: .markdown), named: "acme-impact.md")
-      try Golden.check(renderer.render(report, as: .github), named: "acme-impact.github")
+      try golden.check(renderer.render(report, as: .text), named: "acme-impact.txt")
+      try golden.check(renderer.render(report, as: .json), named: "acme-impact.json")
+      try golden.check(renderer.render(report, as: .markdown), named: "acme-impact.md")
+      try golden.check(renderer.render(report, as: .github), named: "acme-impact.github")
     }
   }
 }

@@ -515,7 +515,7 @@ struct WatchTests {
       ],
       fixCommand: "driftwatch fix --project . --warehouse postgres://analyst@warehouse:5432/acme")
     let markdown = PostmortemRenderer().render(incident)
-    try Golden.check(markdown, named: "postmortem_acme.md")
+    try golden.check(markdown, named: "postmortem_acme.md")
     // The template's sections, in order.
     let sections = [
       "## Incident Summary", "## Timeline", "## What Happened", "## Why It Happened",

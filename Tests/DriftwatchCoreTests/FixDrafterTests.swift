@@ -1,4 +1,5 @@
 import DriftwatchCore
+import DriftwatchTestSupport
 import Foundation
 import Testing
 
@@ -186,7 +187,7 @@ struct FixDrafterTests {
         "models/paying_users.sql", "models/src_app.yml", "models/stg_users.sql",
         "tests/assert_schema_contract_raw_members.sql",
       ])
-    try CoreGolden.check(Self.rendered(draft), named: "fix-all-kinds.\(dialect.rawValue).txt")
+    try coreGolden.check(Self.rendered(draft), named: "fix-all-kinds.\(dialect.rawValue).txt")
     let yml = draft.files.first { $0.path == "models/src_app.yml" }?.content ?? ""
     // Outside the edited entry, the file is untouched: comments, the other table, the layout.
     #expect(yml.hasPrefix("version: 2\n\n# Replicated from the app. Keep in sync.\nsources:\n"))
@@ -264,23 +265,5 @@ struct FixDrafterTests {
 }
 
 /// Golden files of Core's tests live in Tests/DriftwatchCoreTests/Golden; `DRIFTWATCH_RECORD_GOLDEN=1` re-records.
-enum CoreGolden {
-  static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-    "Golden")
-
-  static func check(_ actual: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation)
-    throws
-  {
-    let url = directory.appendingPathComponent(name)
-    if ProcessInfo.processInfo.environment["DRIFTWATCH_RECORD_GOLDEN"] == "1" {
-      try actual.write(to: url, atomically: true, encoding: .utf8)
-      return
-    }
-    guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
-      Issue.record(
-        "golden file \(name) is missing: run with DRIFTWATCH_RECORD_GOLDEN=1", sourceLocation: sourceLocation)
-      return
-    }
-    #expect(actual == expected, "output differs from Golden/\(name)", sourceLocation: sourceLocation)
-  }
-}
+let coreGolden = GoldenFiles(
+  directory: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden"))

@@ -111,21 +111,8 @@ public struct TestCluster: Sendable {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: script)
     process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
     // Both pipes are read while it runs, so a long server log on stderr cannot block it.
-    nonisolated(unsafe) var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-      errData = err.fileHandleForReading.readDataToEndOfFile()
-      group.leave()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
+    let (outData, errData) = try ProcessOutput.run(process)
     let status = exitStatus(of: process, timeout: 120)
     guard status == 0 else {
       throw TestSupportError(
