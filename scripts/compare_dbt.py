@@ -233,6 +233,8 @@ def compare(args, project: str) -> int:
     with open(manifest_path, encoding="utf-8") as handle:
         manifest = json.load(handle)
     core = manifest.get("metadata", {}).get("dbt_version", "?")
+    # Counted from the manifest: a reused project was not necessarily generated with --models.
+    args.models = sum(1 for node in manifest["nodes"].values() if node.get("resource_type") == "model")
     print(f"project: {args.models} models, {len(manifest['nodes'])} nodes, {len(manifest['sources'])} sources, "
           f"{len(manifest['exposures'])} exposures (dbt-core {core})")
     print(f"dbt parse: {parse_s:.2f} s, peak RSS {parse_rss:.0f} MB")
