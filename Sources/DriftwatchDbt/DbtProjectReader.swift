@@ -193,10 +193,14 @@ enum FileDiscovery {
       for resourcePath in project.allResourcePaths {
         let base = FileReading.join(package.directory, resourcePath)
         for relative in FileReading.files(under: base) {
-          let components = relative.split(separator: "/").map(String.init)
-          guard let fileName = components.last, let dot = fileName.lastIndex(of: ".") else { continue }
+          // Byte-wise (no grapheme breaking): tens of thousands of paths.
+          let components = relative.utf8.split(separator: UInt8(ascii: "/")).map {
+            String(decoding: $0, as: UTF8.self)
+          }
+          guard let fileName = components.last, let dot = fileName.utf8.lastIndex(of: UInt8(ascii: "."))
+          else { continue }
           let stem = String(fileName[..<dot])
-          let fileExtension = fileName[fileName.index(after: dot)...]
+          let fileExtension = fileName[fileName.utf8.index(after: dot)...]
           let folders = Array(components.dropLast())
           var kinds: [FileKind] = []
           switch fileExtension {
