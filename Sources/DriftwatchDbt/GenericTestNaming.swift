@@ -28,11 +28,38 @@ enum GenericTestNaming {
       }
     }
     let unique = flat.map(clean).joined(separator: "__")
-    let identifier = "\(testType)_\(targetName)"
-    let full = "\(identifier)_\(unique)"
-    guard full.unicodeScalars.count >= 64 else { return (full, full) }
-    let prefix = String(String.UnicodeScalarView(identifier.unicodeScalars.prefix(30)))
-    return ("\(prefix)_\(MD5.hex(full))", full)
+    var identifier = testType
+    identifier += "_"
+    identifier += targetName
+    var full = identifier
+    full += "_"
+    full += unique
+    guard scalarCount(full) >= 64 else { return (full, full) }
+    var short = String(identifier[..<scalarPrefixEnd(identifier, 30)])
+    short += "_"
+    short += MD5.hex(full)
+    return (short, full)
+  }
+
+  /// Python's `len()`: code points, counted as the UTF-8 bytes that start one (no grapheme breaking).
+  static func scalarCount(_ text: String) -> Int {
+    var count = 0
+    for byte in text.utf8 where byte & 0xC0 != 0x80 { count += 1 }
+    return count
+  }
+
+  /// Where the first `limit` code points of `text` end (Python's `text[:limit]`).
+  static func scalarPrefixEnd(_ text: String, _ limit: Int) -> String.Index {
+    var seen = 0
+    var index = text.utf8.startIndex
+    while index < text.utf8.endIndex {
+      if text.utf8[index] & 0xC0 != 0x80 {
+        if seen == limit { return index }
+        seen += 1
+      }
+      index = text.utf8.index(after: index)
+    }
+    return text.endIndex
   }
 
   /// The 10-hex-digit suffix of a generic test's unique id.

@@ -44,19 +44,45 @@ enum MD5 {
                   | UInt32(bytes[base + 3]) << 24
               }
               var (a, b, c, d) = state
-              // The four rounds apart, so that no round pays for choosing its function.
-              @inline(__always) func step(_ f: UInt32, _ round: Int, _ g: Int) {
-                let sum = f &+ a &+ constants[round] &+ words[g]
+              // Four steps per turn with the roles of a, b, c, d fixed (no shuffling of the four words), each
+              // round with its own function: the textbook unrolling.
+              @inline(__always) func rotate(_ value: UInt32, _ round: Int) -> UInt32 {
                 let shift = shifts[round]
-                a = d
-                d = c
-                c = b
-                b = b &+ ((sum << shift) | (sum >> (32 &- shift)))
+                return (value << shift) | (value >> (32 &- shift))
               }
-              for round in 0..<16 { step((b & c) | (~b & d), round, round) }
-              for round in 16..<32 { step((d & b) | (~d & c), round, (5 &* round &+ 1) & 15) }
-              for round in 32..<48 { step(b ^ c ^ d, round, (3 &* round &+ 5) & 15) }
-              for round in 48..<64 { step(c ^ (b | ~d), round, (7 &* round) & 15) }
+              @inline(__always) func input(_ round: Int, _ word: Int) -> UInt32 {
+                constants[round] &+ words[word]
+              }
+              for round in stride(from: 0, to: 16, by: 4) {
+                a = b &+ rotate(a &+ ((b & c) | (~b & d)) &+ input(round, round), round)
+                d = a &+ rotate(d &+ ((a & b) | (~a & c)) &+ input(round + 1, round + 1), round + 1)
+                c = d &+ rotate(c &+ ((d & a) | (~d & b)) &+ input(round + 2, round + 2), round + 2)
+                b = c &+ rotate(b &+ ((c & d) | (~c & a)) &+ input(round + 3, round + 3), round + 3)
+              }
+              for round in stride(from: 16, to: 32, by: 4) {
+                a = b &+ rotate(a &+ ((b & d) | (c & ~d)) &+ input(round, (5 &* round &+ 1) & 15), round)
+                d =
+                  a
+                  &+ rotate(d &+ ((a & c) | (b & ~c)) &+ input(round + 1, (5 &* round &+ 6) & 15), round + 1)
+                c =
+                  d
+                  &+ rotate(c &+ ((d & b) | (a & ~b)) &+ input(round + 2, (5 &* round &+ 11) & 15), round + 2)
+                b =
+                  c
+                  &+ rotate(b &+ ((c & a) | (d & ~a)) &+ input(round + 3, (5 &* round &+ 16) & 15), round + 3)
+              }
+              for round in stride(from: 32, to: 48, by: 4) {
+                a = b &+ rotate(a &+ (b ^ c ^ d) &+ input(round, (3 &* round &+ 5) & 15), round)
+                d = a &+ rotate(d &+ (a ^ b ^ c) &+ input(round + 1, (3 &* round &+ 8) & 15), round + 1)
+                c = d &+ rotate(c &+ (d ^ a ^ b) &+ input(round + 2, (3 &* round &+ 11) & 15), round + 2)
+                b = c &+ rotate(b &+ (c ^ d ^ a) &+ input(round + 3, (3 &* round &+ 14) & 15), round + 3)
+              }
+              for round in stride(from: 48, to: 64, by: 4) {
+                a = b &+ rotate(a &+ (c ^ (b | ~d)) &+ input(round, (7 &* round) & 15), round)
+                d = a &+ rotate(d &+ (b ^ (a | ~c)) &+ input(round + 1, (7 &* round &+ 7) & 15), round + 1)
+                c = d &+ rotate(c &+ (a ^ (d | ~b)) &+ input(round + 2, (7 &* round &+ 14) & 15), round + 2)
+                b = c &+ rotate(b &+ (d ^ (c | ~a)) &+ input(round + 3, (7 &* round &+ 21) & 15), round + 3)
+              }
               state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d)
             }
           }
