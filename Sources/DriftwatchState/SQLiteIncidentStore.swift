@@ -162,62 +162,19 @@ public struct SQLiteIncidentStore: IncidentStore {
   // MARK: - connection, file and migrations
 
   private func transaction(_ body: @escaping (SQLiteConnection) async throws -> Void) async throws {
-    try await withConnection(create: true) { connection in
-      try await run(connection, "BEGIN IMMEDIATE")
-      do {
-        try await body(connection)
-        try await run(connection, "COMMIT")
-      } catch {
-        try? await run(connection, "ROLLBACK")
-        throw error
-      }
-    }
+    try await withConnection(create: true) { connection in try await file.transaction(connection, body) }
   }
 
-  private var file: SQLiteStoreFile { SQLiteStoreFile(path: path) }
+  private var file: SQLiteStoreFile {
+    SQLiteStoreFile(
+      path: path, migrationsTable: "driftwatch_incident_migrations", migrations: Self.migrations,
+      writtenBy: "the incidents in \(path) were written")
+  }
 
   private func withConnection<T: Sendable>(create: Bool, _ body: (SQLiteConnection) async throws -> T)
     async throws -> T
   {
-    try await file.withConnection(create: create, migrate: migrate, body)
-  }
-
-  private func migrate(_ connection: SQLiteConnection) async throws {
-    try await run(
-      connection,
-      "CREATE TABLE IF NOT EXISTS driftwatch_incident_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
-    let current =
-      try await query(connection, "SELECT coalesce(max(version), 0) AS v FROM driftwatch_incident_migrations")
-      .first?.column("v")?.integer ?? 0
-    guard current < Self.migrations.count else {
-      if current > Self.migrations.count {
-        throw StateError(
-          "the incidents in \(path) were written by a newer driftwatch (schema \(current)); upgrade driftwatch"
-        )
-      }
-      return
-    }
-    try await run(connection, "BEGIN IMMEDIATE")
-    do {
-      // Another process may have migrated between the check and the lock.
-      let again =
-        try await query(
-          connection, "SELECT coalesce(max(version), 0) AS v FROM driftwatch_incident_migrations"
-        )
-        .first?.column("v")?.integer ?? 0
-      for (index, statements) in Self.migrations.enumerated() where index + 1 > again {
-        for statement in statements { try await run(connection, statement) }
-        try await run(
-          connection,
-          "INSERT INTO driftwatch_incident_migrations (version, applied_at) VALUES (?1, datetime('now'))",
-          [.integer(index + 1)])
-      }
-      try await run(connection, "COMMIT")
-    } catch {
-      try? await run(connection, "ROLLBACK")
-      throw error
-    }
+    try await file.withConnection(create: create, body)
   }
 
   private func run(_ connection: SQLiteConnection, _ sql: String, _ binds: [SQLiteData] = []) async throws {

@@ -44,32 +44,31 @@ public struct SQLiteStateStore: StateStore {
 
   public func save(_ snapshot: Snapshot) async throws {
     let rows = try SnapshotRows.encode(snapshot)
-    try await withConnection(create: true) { connection in
-      try await run(connection, "BEGIN IMMEDIATE")
-      do {
-        try await run(
-          connection, "INSERT INTO snapshots (id, project, taken_at, metadata) VALUES (?1, ?2, ?3, ?4)",
-          [
-            .text(snapshot.id), .text(snapshot.metadata.project), .text(snapshot.metadata.takenAt),
-            .text(rows.metadata),
-          ])
-        for part in rows.parts {
-          if let failAfterParts, part.number >= failAfterParts {
-            throw StateError("injected failure after \(failAfterParts) parts")
-          }
+    do {
+      try await withConnection(create: true) { connection in
+        try await file.transaction(connection) { connection in
           try await run(
-            connection,
-            "INSERT INTO snapshot_parts (snapshot_id, part, kind, payload) VALUES (?1, ?2, ?3, ?4)",
-            [.text(snapshot.id), .integer(part.number), .text(part.kind), .text(part.payload)])
+            connection, "INSERT INTO snapshots (id, project, taken_at, metadata) VALUES (?1, ?2, ?3, ?4)",
+            [
+              .text(snapshot.id), .text(snapshot.metadata.project), .text(snapshot.metadata.takenAt),
+              .text(rows.metadata),
+            ])
+          for part in rows.parts {
+            if let failAfterParts, part.number >= failAfterParts {
+              throw StateError("injected failure after \(failAfterParts) parts")
+            }
+            try await run(
+              connection,
+              "INSERT INTO snapshot_parts (snapshot_id, part, kind, payload) VALUES (?1, ?2, ?3, ?4)",
+              [.text(snapshot.id), .integer(part.number), .text(part.kind), .text(part.payload)])
+          }
         }
-        try await run(connection, "COMMIT")
-      } catch {
-        try? await run(connection, "ROLLBACK")
-        if let error = error as? StateError, error.message.contains("unique constraint") {
-          throw StateError("snapshot \(snapshot.id) is already in \(displayName): take a new one")
-        }
-        throw error
       }
+    } catch {
+      if let error = error as? StateError, error.message.contains("unique constraint") {
+        throw StateError("snapshot \(snapshot.id) is already in \(displayName): take a new one")
+      }
+      throw error
     }
   }
 
@@ -111,42 +110,16 @@ public struct SQLiteStateStore: StateStore {
 
   // MARK: - connection, file and migrations
 
-  private var file: SQLiteStoreFile { SQLiteStoreFile(path: path) }
+  private var file: SQLiteStoreFile {
+    SQLiteStoreFile(
+      path: path, migrationsTable: "driftwatch_migrations", migrations: Self.migrations,
+      writtenBy: "the state store \(path) was written")
+  }
 
   private func withConnection<T: Sendable>(create: Bool, _ body: (SQLiteConnection) async throws -> T)
     async throws -> T
   {
-    try await file.withConnection(create: create, migrate: migrate, body)
-  }
-
-  private func migrate(_ connection: SQLiteConnection) async throws {
-    try await run(
-      connection,
-      "CREATE TABLE IF NOT EXISTS driftwatch_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
-    let current =
-      try await query(connection, "SELECT coalesce(max(version), 0) AS v FROM driftwatch_migrations").first?
-      .column("v")?.integer ?? 0
-    guard current < Self.migrations.count else {
-      if current > Self.migrations.count {
-        throw StateError(
-          "the state store \(path) was written by a newer driftwatch (schema \(current)); upgrade driftwatch")
-      }
-      return
-    }
-    try await run(connection, "BEGIN IMMEDIATE")
-    do {
-      for (index, statements) in Self.migrations.enumerated() where index + 1 > current {
-        for statement in statements { try await run(connection, statement) }
-        try await run(
-          connection, "INSERT INTO driftwatch_migrations (version, applied_at) VALUES (?1, datetime('now'))",
-          [.integer(index + 1)])
-      }
-      try await run(connection, "COMMIT")
-    } catch {
-      try? await run(connection, "ROLLBACK")
-      throw error
-    }
+    try await file.withConnection(create: create, body)
   }
 
   private func run(_ connection: SQLiteConnection, _ sql: String, _ binds: [SQLiteData] = []) async throws {

@@ -6,11 +6,16 @@ import SQLiteNIO
 /// busy_timeout and WAL, migrated, and every use retried while SQLite refuses it as locked.
 struct SQLiteStoreFile: Sendable {
   let path: String
+  /// Which migrations of this store ran (one table per store: both stores may share a file).
+  let migrationsTable: String
+  /// Statements of each schema version, oldest first.
+  let migrations: [[String]]
+  /// The store as the subject of "… by a newer driftwatch": "the state store PATH was written".
+  let writtenBy: String
 
-  func withConnection<T: Sendable>(
-    create: Bool, migrate: (SQLiteConnection) async throws -> Void,
-    _ body: (SQLiteConnection) async throws -> T
-  ) async throws -> T {
+  func withConnection<T: Sendable>(create: Bool, _ body: (SQLiteConnection) async throws -> T) async throws
+    -> T
+  {
     if create { try prepareFile() }
     let connection: SQLiteConnection
     do {
@@ -40,6 +45,49 @@ struct SQLiteStoreFile: Sendable {
     }
     try? await connection.close()
     return try result.get()
+  }
+
+  /// Applies the migrations this file lacks, in one `BEGIN IMMEDIATE` transaction (re-read under the lock:
+  /// another process may have migrated meanwhile).
+  private func migrate(_ connection: SQLiteConnection) async throws {
+    try await run(
+      connection,
+      "CREATE TABLE IF NOT EXISTS \(migrationsTable) (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+    func version() async throws -> Int {
+      try await query(connection, "SELECT coalesce(max(version), 0) AS v FROM \(migrationsTable)").first?
+        .column("v")?.integer ?? 0
+    }
+    let current = try await version()
+    guard current < migrations.count else {
+      if current > migrations.count {
+        throw StateError("\(writtenBy) by a newer driftwatch (schema \(current)); upgrade driftwatch")
+      }
+      return
+    }
+    try await transaction(connection) { connection in
+      let again = try await version()
+      for (index, statements) in migrations.enumerated() where index + 1 > again {
+        for statement in statements { try await run(connection, statement) }
+        try await run(
+          connection, "INSERT INTO \(migrationsTable) (version, applied_at) VALUES (?1, datetime('now'))",
+          [.integer(index + 1)])
+      }
+    }
+  }
+
+  /// `body` in one `BEGIN IMMEDIATE` transaction: committed when it returns, rolled back when it throws.
+  func transaction<T: Sendable>(
+    _ connection: SQLiteConnection, _ body: (SQLiteConnection) async throws -> T
+  ) async throws -> T {
+    try await run(connection, "BEGIN IMMEDIATE")
+    do {
+      let result = try await body(connection)
+      try await run(connection, "COMMIT")
+      return result
+    } catch {
+      try? await run(connection, "ROLLBACK")
+      throw error
+    }
   }
 
   /// Creates the directory (0700) and the file (0600) when missing; keeps an existing file at 0600.
