@@ -79,25 +79,9 @@ public enum DbtProjectReader {
     let graph = try assembler.assemble(loaded)
     // Freeing tens of thousands of parsed files and YAML trees takes a while: let another core do it while
     // the caller goes on with the graph.
-    let leftovers = Leftovers((consume loaded, consume assembler))
-    if options.freeParsedFiles {
-      freeInBackground(leftovers)
-    } else {
-      _ = Unmanaged.passRetained(leftovers)
-    }
+    Leftovers.release((consume loaded, consume assembler), free: options.freeParsedFiles)
     return graph
   }
-
-  private static func freeInBackground<Value: Sendable>(_ leftovers: Leftovers<Value>) {
-    DispatchQueue.global(qos: .utility).async { leftovers.free() }
-  }
-}
-
-/// Holds values until `free()`; the only reference to them once the reader has handed them over.
-private final class Leftovers<Value: Sendable>: @unchecked Sendable {
-  private var value: Value?
-  init(_ value: Value) { self.value = value }
-  func free() { value = nil }
 }
 
 // MARK: - Packages and files

@@ -192,3 +192,21 @@ final class SharedWork<Output: Sendable>: @unchecked Sendable {
     }
   }
 }
+
+/// What a reader is done with once the graph is built: tens of thousands of parsed files or nodes, which take a
+/// while to free. `release` frees them on another core, or, for a command line that exits right after its
+/// answer, never (the process's exit returns the memory at no cost).
+final class Leftovers<Value: Sendable>: @unchecked Sendable {
+  private var value: Value?
+
+  private init(_ value: Value) { self.value = value }
+
+  static func release(_ value: consuming Value, free: Bool) {
+    let leftovers = Leftovers(value)
+    if free {
+      DispatchQueue.global(qos: .utility).async { leftovers.value = nil }
+    } else {
+      _ = Unmanaged.passRetained(leftovers)
+    }
+  }
+}

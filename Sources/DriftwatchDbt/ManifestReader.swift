@@ -26,13 +26,6 @@ public struct ManifestReadOptions: Sendable {
   }
 }
 
-/// Holds a parsed manifest until `free()`.
-private final class ManifestLeftovers: @unchecked Sendable {
-  private var value: Any?
-  init(_ value: Any) { self.value = value }
-  func free() { value = nil }
-}
-
 public enum ManifestReader {
   public static func read(path: String) throws -> ProjectGraph {
     try read(path: path, options: ManifestReadOptions())
@@ -115,12 +108,7 @@ public enum ManifestReader {
     let graph = ProjectGraph(projectName: projectName, sources: consume sources, nodes: consume nodes)
     StepTrace.mark("manifest: graph")
     // Freeing a large manifest's parsed nodes takes a while: another core does it, or the process's exit.
-    let leftovers = ManifestLeftovers((consume manifest, data))
-    if options.freeParsedManifest {
-      DispatchQueue.global(qos: .utility).async { leftovers.free() }
-    } else {
-      _ = Unmanaged.passRetained(leftovers)
-    }
+    Leftovers.release((consume manifest, data), free: options.freeParsedManifest)
     return graph
   }
 
