@@ -39,7 +39,7 @@ public struct SQLiteIncidentStore: IncidentStore {
   public func save(_ incident: Incident, enqueue messages: [OutboxMessage]) async throws {
     let body = try IncidentCoding.encode(incident)
     try await transaction { connection in
-      try await run(
+      try await file.run(
         connection,
         """
         INSERT INTO incidents (id, project, status, opened_at, body) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -50,7 +50,7 @@ public struct SQLiteIncidentStore: IncidentStore {
           .integer(Int(incident.first(.detected)?.millisecondsSinceEpoch ?? 0)), .text(body),
         ])
       for message in messages {
-        try await run(
+        try await file.run(
           connection,
           """
           INSERT INTO outbox (key, incident_id, destination, payload, attempts, next_attempt_at, delivered_at,
@@ -66,17 +66,17 @@ public struct SQLiteIncidentStore: IncidentStore {
 
   public func incident(id: String) async throws -> Incident? {
     guard FileManager.default.fileExists(atPath: path) else { return nil }
-    return try await withConnection(create: false) { connection in
-      try await query(connection, "SELECT body FROM incidents WHERE id = ?1", [.text(id)]).first
+    return try await file.withConnection(create: false) { connection in
+      try await file.query(connection, "SELECT body FROM incidents WHERE id = ?1", [.text(id)]).first
         .map { try IncidentCoding.decode($0.column("body")?.string ?? "", store: displayName) }
     }
   }
 
   public func incidents(project: String?) async throws -> [Incident] {
     guard FileManager.default.fileExists(atPath: path) else { return [] }
-    return try await withConnection(create: false) { connection in
+    return try await file.withConnection(create: false) { connection in
       let rows =
-        try await query(
+        try await file.query(
           connection,
           "SELECT body FROM incidents WHERE ?1 IS NULL OR project = ?1 ORDER BY opened_at, id",
           [project.map { .text($0) } ?? .null])
@@ -86,8 +86,8 @@ public struct SQLiteIncidentStore: IncidentStore {
 
   public func dueMessages(at now: Timestamp, limit: Int) async throws -> [OutboxMessage] {
     guard FileManager.default.fileExists(atPath: path) else { return [] }
-    return try await withConnection(create: false) { connection in
-      try await query(
+    return try await file.withConnection(create: false) { connection in
+      try await file.query(
         connection,
         """
         SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?1
@@ -99,8 +99,8 @@ public struct SQLiteIncidentStore: IncidentStore {
 
   public func messages(incidentID: String) async throws -> [OutboxMessage] {
     guard FileManager.default.fileExists(atPath: path) else { return [] }
-    return try await withConnection(create: false) { connection in
-      try await query(
+    return try await file.withConnection(create: false) { connection in
+      try await file.query(
         connection, "SELECT * FROM outbox WHERE incident_id = ?1 ORDER BY key", [.text(incidentID)]
       )
       .map(Self.message)
@@ -109,7 +109,7 @@ public struct SQLiteIncidentStore: IncidentStore {
 
   public func update(_ message: OutboxMessage) async throws {
     try await transaction { connection in
-      try await run(
+      try await file.run(
         connection,
         "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4 WHERE key = ?1 AND delivered_at IS NULL",
         [
@@ -123,24 +123,24 @@ public struct SQLiteIncidentStore: IncidentStore {
   public func markDelivered(key: String, at: Timestamp) async throws {
     try await transaction { connection in
       guard
-        let row = try await query(
+        let row = try await file.query(
           connection, "SELECT incident_id, destination FROM outbox WHERE key = ?1 AND delivered_at IS NULL",
           [.text(key)]
         ).first,
         let incidentID = row.column("incident_id")?.string
       else { return }
-      try await run(
+      try await file.run(
         connection, "UPDATE outbox SET delivered_at = ?2, attempts = attempts + 1 WHERE key = ?1",
         [.text(key), .integer(Int(at.millisecondsSinceEpoch))])
       guard
-        let body = try await query(
+        let body = try await file.query(
           connection, "SELECT body FROM incidents WHERE id = ?1", [.text(incidentID)]
         ).first?.column("body")?.string
       else { return }
       var incident = try IncidentCoding.decode(body, store: displayName)
       incident.timeline.append(
         TimelineEntry(.alertDelivered, at: at, detail: row.column("destination")?.string))
-      try await run(
+      try await file.run(
         connection, "UPDATE incidents SET body = ?2 WHERE id = ?1",
         [.text(incidentID), .text(try IncidentCoding.encode(incident))])
     }
@@ -162,7 +162,7 @@ public struct SQLiteIncidentStore: IncidentStore {
   // MARK: - connection, file and migrations
 
   private func transaction(_ body: @escaping (SQLiteConnection) async throws -> Void) async throws {
-    try await withConnection(create: true) { connection in try await file.transaction(connection, body) }
+    try await file.withConnection(create: true) { connection in try await file.transaction(connection, body) }
   }
 
   private var file: SQLiteStoreFile {
@@ -170,24 +170,6 @@ public struct SQLiteIncidentStore: IncidentStore {
       path: path, migrationsTable: "driftwatch_incident_migrations", migrations: Self.migrations,
       writtenBy: "the incidents in \(path) were written")
   }
-
-  private func withConnection<T: Sendable>(create: Bool, _ body: (SQLiteConnection) async throws -> T)
-    async throws -> T
-  {
-    try await file.withConnection(create: create, body)
-  }
-
-  private func run(_ connection: SQLiteConnection, _ sql: String, _ binds: [SQLiteData] = []) async throws {
-    try await file.run(connection, sql, binds)
-  }
-
-  private func query(_ connection: SQLiteConnection, _ sql: String, _ binds: [SQLiteData] = []) async throws
-    -> [SQLiteRow]
-  {
-    try await file.query(connection, sql, binds)
-  }
-
-  private func describe(_ error: any Error) -> String { file.describe(error) }
 }
 
 /// Incidents are stored as JSON documents (their report and fix are nested values).

@@ -45,9 +45,9 @@ public struct SQLiteStateStore: StateStore {
   public func save(_ snapshot: Snapshot) async throws {
     let rows = try SnapshotRows.encode(snapshot)
     do {
-      try await withConnection(create: true) { connection in
+      try await file.withConnection(create: true) { connection in
         try await file.transaction(connection) { connection in
-          try await run(
+          try await file.run(
             connection, "INSERT INTO snapshots (id, project, taken_at, metadata) VALUES (?1, ?2, ?3, ?4)",
             [
               .text(snapshot.id), .text(snapshot.metadata.project), .text(snapshot.metadata.takenAt),
@@ -57,7 +57,7 @@ public struct SQLiteStateStore: StateStore {
             if let failAfterParts, part.number >= failAfterParts {
               throw StateError("injected failure after \(failAfterParts) parts")
             }
-            try await run(
+            try await file.run(
               connection,
               "INSERT INTO snapshot_parts (snapshot_id, part, kind, payload) VALUES (?1, ?2, ?3, ?4)",
               [.text(snapshot.id), .integer(part.number), .text(part.kind), .text(part.payload)])
@@ -74,14 +74,14 @@ public struct SQLiteStateStore: StateStore {
 
   public func list(project: String?) async throws -> [SnapshotMetadata] {
     guard FileManager.default.fileExists(atPath: path) else { return [] }
-    return try await withConnection(create: false) { connection in
+    return try await file.withConnection(create: false) { connection in
       let rows: [SQLiteRow]
       if let project {
-        rows = try await query(
+        rows = try await file.query(
           connection, "SELECT metadata FROM snapshots WHERE project = ?1 ORDER BY taken_at, id",
           [.text(project)])
       } else {
-        rows = try await query(connection, "SELECT metadata FROM snapshots ORDER BY taken_at, id")
+        rows = try await file.query(connection, "SELECT metadata FROM snapshots ORDER BY taken_at, id")
       }
       return try rows.map {
         try SnapshotRows.decodeMetadata($0.column("metadata")?.string ?? "", store: displayName)
@@ -91,14 +91,14 @@ public struct SQLiteStateStore: StateStore {
 
   public func load(id: String) async throws -> Snapshot? {
     guard FileManager.default.fileExists(atPath: path) else { return nil }
-    return try await withConnection(create: false) { connection in
+    return try await file.withConnection(create: false) { connection in
       guard
-        let metadata = try await query(
+        let metadata = try await file.query(
           connection, "SELECT metadata FROM snapshots WHERE id = ?1", [.text(id)]
         )
         .first?.column("metadata")?.string
       else { return nil }
-      let parts = try await query(
+      let parts = try await file.query(
         connection, "SELECT kind, payload FROM snapshot_parts WHERE snapshot_id = ?1 ORDER BY part",
         [.text(id)])
       return try SnapshotRows.decode(
@@ -115,22 +115,4 @@ public struct SQLiteStateStore: StateStore {
       path: path, migrationsTable: "driftwatch_migrations", migrations: Self.migrations,
       writtenBy: "the state store \(path) was written")
   }
-
-  private func withConnection<T: Sendable>(create: Bool, _ body: (SQLiteConnection) async throws -> T)
-    async throws -> T
-  {
-    try await file.withConnection(create: create, body)
-  }
-
-  private func run(_ connection: SQLiteConnection, _ sql: String, _ binds: [SQLiteData] = []) async throws {
-    try await file.run(connection, sql, binds)
-  }
-
-  private func query(_ connection: SQLiteConnection, _ sql: String, _ binds: [SQLiteData] = []) async throws
-    -> [SQLiteRow]
-  {
-    try await file.query(connection, sql, binds)
-  }
-
-  private func describe(_ error: any Error) -> String { file.describe(error) }
 }
