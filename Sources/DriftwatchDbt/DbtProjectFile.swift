@@ -130,6 +130,15 @@ struct ConfigTree: Sendable {
     var tags: [String] = []
   }
 
+  /// dbt_project.yml's configs for a resource of a package at `fqn`: the package's own tree (`nil` for the
+  /// root project), then the root project's, which wins.
+  static func resolved(_ fqn: [String], own: ConfigTree?, root: ConfigTree) -> Resolved {
+    var resolved = Resolved()
+    own?.resolve(fqn, into: &resolved)
+    root.resolve(fqn, into: &resolved)
+    return resolved
+  }
+
   /// Walks `fqn` (`[package, folder…, name]`) and collects `enabled` and `tags` along the way.
   func resolve(_ fqn: [String], into resolved: inout Resolved) {
     guard var node = root, node.pairs != nil else { return }

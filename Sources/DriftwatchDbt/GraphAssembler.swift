@@ -280,10 +280,9 @@ struct GraphAssembler {
   private func projectConfig(
     _ keyPath: KeyPath<DbtProjectFile, ConfigTree>, package: Int, fqn: [String]
   ) -> ConfigTree.Resolved {
-    var resolved = ConfigTree.Resolved()
-    if !packages[package].isRoot { packages[package].project[keyPath: keyPath].resolve(fqn, into: &resolved) }
-    packages[0].project[keyPath: keyPath].resolve(fqn, into: &resolved)
-    return resolved
+    ConfigTree.resolved(
+      fqn, own: packages[package].isRoot ? nil : packages[package].project[keyPath: keyPath],
+      root: packages[0].project[keyPath: keyPath])
   }
 
   /// Precedence as in dbt: `config()` in the file, then the YAML entry (a version's config over its
@@ -761,10 +760,7 @@ struct GraphAssembler {
 
     /// `+enabled`/`+tags` of dbt_project.yml for a test at `fqn` (the package's own, then the root's).
     func config(package: Int, fqn: [String]) -> ConfigTree.Resolved {
-      var resolved = ConfigTree.Resolved()
-      if !isRoot[package] { testConfigs[package].resolve(fqn, into: &resolved) }
-      testConfigs[0].resolve(fqn, into: &resolved)
-      return resolved
+      ConfigTree.resolved(fqn, own: isRoot[package] ? nil : testConfigs[package], root: testConfigs[0])
     }
   }
 
