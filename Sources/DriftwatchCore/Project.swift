@@ -142,9 +142,9 @@ public struct ProjectGraph: Sendable, Codable {
 
   /// Keyed by id; of equal ids the first is kept.
   @inline(__always)
-  private static func byID<Value>(_ values: consuming [Value], id: (borrowing Value) -> String) -> [String:
-    Value]
-  {
+  private static func byID<Value>(
+    _ values: consuming [Value], id: (borrowing Value) -> String
+  ) -> [String: Value] {
     var values = consume values
     var result: [String: Value] = [:]
     result.reserveCapacity(values.count)
