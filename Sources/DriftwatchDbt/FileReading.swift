@@ -133,62 +133,84 @@ private struct UncheckedPointer<Element: Sendable>: @unchecked Sendable {
   init(_ buffer: UnsafeBufferPointer<Element>) { self.buffer = buffer }
 }
 
-/// Work on `count` items, shared between background threads started early and the caller, who joins in
-/// once it is done with its own work: `startInBackground()` begins on all cores but one, `finish()` takes
-/// the rest on the caller's thread, waits for the items in progress and returns every result in item order.
-/// Items are claimed in small batches in order, one claim at a time.
-final class SharedWork<Output: Sendable>: @unchecked Sendable {
-  private let count: Int
-  private let body: @Sendable (Int) -> Output
+/// Work on items that may still be arriving, shared between helper threads started early and the caller,
+/// who joins in once it is done with its own work. `startInBackground()` begins on all cores but one; `add`
+/// hands over more items (a list given to `init` is complete); `finish()` takes what is left on the caller's
+/// thread, waits for the items in progress and returns every output in item order. Items are claimed in
+/// batches, in order, one claim at a time; helpers wait for a full batch until `finish()` is called.
+final class SharedWork<Input: Sendable, Output: Sendable>: @unchecked Sendable {
   private let batch: Int
-  private let lock = NSLock()
-  private var next = 0
-  private var results: [Output?]
-  private let running = DispatchGroup()
+  private let body: @Sendable (Input) -> Output
+  private let condition = NSCondition()
+  private var inputs: [Input] = []
+  private var outputs: [Output?] = []
+  private var closed = false
+  private var claimed = 0
+  private let helpers = DispatchGroup()
 
-  init(count: Int, batch: Int = 16, _ body: @escaping @Sendable (Int) -> Output) {
-    self.count = count
-    self.body = body
+  /// Items to come through `add`.
+  init(batch: Int = 16, _ body: @escaping @Sendable (Input) -> Output) {
     self.batch = max(1, batch)
-    results = Array(repeating: nil, count: count)
+    self.body = body
+  }
+
+  /// All the items, known now.
+  convenience init(_ inputs: [Input], batch: Int = 16, _ body: @escaping @Sendable (Input) -> Output) {
+    self.init(batch: batch, body)
+    self.inputs = inputs
+    outputs = Array(repeating: nil, count: inputs.count)
+    closed = true
   }
 
   /// Starts `threads` helpers (default: one fewer than the cores, at least one).
   func startInBackground(threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)) {
-    guard count > 0 else { return }
     for _ in 0..<threads {
-      running.enter()
+      helpers.enter()
       DispatchQueue.global(qos: .userInitiated).async {
-        self.work()
-        self.running.leave()
+        self.work(waiting: true)
+        self.helpers.leave()
       }
     }
   }
 
-  /// Every result, in item order, once all items are done (the caller works on what is left meanwhile).
+  func add(_ input: Input) {
+    condition.lock()
+    inputs.append(input)
+    outputs.append(nil)
+    if inputs.count - claimed >= batch { condition.signal() }
+    condition.unlock()
+  }
+
+  /// Every output, in item order, once all items are done (the caller works on what is left meanwhile).
   func finish() -> [Output] {
-    work()
-    running.wait()
-    lock.lock()
-    defer { lock.unlock() }
-    return results.compactMap { $0 }
+    condition.lock()
+    closed = true
+    condition.broadcast()
+    condition.unlock()
+    work(waiting: false)
+    helpers.wait()
+    condition.lock()
+    defer { condition.unlock() }
+    return outputs.compactMap { $0 }
   }
 
-  private func claim() -> Range<Int>? {
-    lock.lock()
-    defer { lock.unlock() }
-    guard next < count else { return nil }
-    let range = next..<min(next + batch, count)
-    next = range.upperBound
-    return range
-  }
-
-  private func work() {
-    while let range = claim() {
-      let outputs = range.map(body)
-      lock.lock()
-      for (offset, output) in outputs.enumerated() { results[range.lowerBound + offset] = output }
-      lock.unlock()
+  /// Claims and runs batches until none is left; `waiting` helpers wait for a full batch until closed.
+  private func work(waiting: Bool) {
+    while true {
+      condition.lock()
+      while waiting && !closed && inputs.count - claimed < batch { condition.wait() }
+      guard claimed < inputs.count, closed || inputs.count - claimed >= batch else {
+        condition.unlock()
+        return
+      }
+      let first = claimed
+      let chunk = Array(inputs[first..<min(first + batch, inputs.count)])
+      claimed = first + chunk.count
+      condition.unlock()
+      let results = chunk.map(body)
+      condition.lock()
+      for (offset, result) in results.enumerated() { outputs[first + offset] = result }
+      condition.unlock()
     }
   }
 }

@@ -35,9 +35,7 @@ struct GraphAssembler {
     // cores, while this thread builds the models, configs and lookups that resolving the tests needs.
     let testWork = Self.testWork(properties)
     let context = TestContext(packages)
-    let preparing = SharedWork(count: testWork.count) { index in
-      Self.prepareTests(testWork[index], context: context)
-    }
+    let preparing = SharedWork(testWork) { work in Self.prepareTests(work, context: context) }
     preparing.startInBackground()
     candidates.reserveCapacity(files.count)
 

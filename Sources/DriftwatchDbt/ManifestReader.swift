@@ -276,7 +276,14 @@ private struct SlimManifest {
       case "nodes":
         // This thread finds where each node's bytes are (skipping is cheap) while the other cores read the
         // nodes found so far; then it helps them with the rest.
-        let stream = NodeStream(bytes: cursor.bytes, path: cursor.path, includeSQL: includeSQL)
+        let bytes = SharedBytes(cursor.bytes)
+        let path = cursor.path
+        let stream = SharedWork<NodeSpan, Result<Entry, Failure>>(batch: 256) { span in
+          Result { () throws(Failure) -> Entry in
+            var reader = JSONCursor(bytes: bytes.buffer, at: span.start, path: path + [span.id])
+            return Entry(id: span.id, node: try readNode(&reader, includeSQL: includeSQL))
+          }
+        }
         stream.startInBackground()
         do throws(Failure) {
           try cursor.forEachMember { (cursor: inout JSONCursor, id: JSONCursor.Key) throws(Failure) in
@@ -286,11 +293,11 @@ private struct SlimManifest {
           }
         } catch {
           // The helpers read these bytes: they stop before the bytes may go.
-          _ = try? stream.finish()
+          _ = stream.finish()
           throw error
         }
         StepTrace.mark("manifest: node spans")
-        nodes = try stream.finish()
+        nodes = try stream.finish().map { result throws(Failure) in try result.get() }
         StepTrace.mark("manifest: nodes parsed")
       case "sources":
         if cursor.readNull() { return }
@@ -319,91 +326,11 @@ private struct SlimManifest {
     var start: Int
   }
 
-  /// Nodes read on every core as their spans are found: helpers started early take chunks of spans as soon
-  /// as the scanning thread has found them; `finish()` (the scanning thread, once done) takes what is left,
-  /// waits for the helpers and returns the nodes in file order, or the first failure in file order.
-  private final class NodeStream: @unchecked Sendable {
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private let path: [String]
-    private let includeSQL: Bool
-    private let chunkSize = 256
-    private let condition = NSCondition()
-    private var spans: [NodeSpan] = []
-    private var closed = false
-    private var claimed = 0
-    private var results: [Int: Result<[Node], Failure>] = [:]
-    private let helpers = DispatchGroup()
-
-    init(bytes: UnsafeBufferPointer<UInt8>, path: [String], includeSQL: Bool) {
-      self.bytes = bytes
-      self.path = path
-      self.includeSQL = includeSQL
-    }
-
-    func startInBackground(threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)) {
-      for _ in 0..<threads {
-        helpers.enter()
-        DispatchQueue.global(qos: .userInitiated).async {
-          self.work(waiting: true)
-          self.helpers.leave()
-        }
-      }
-    }
-
-    func add(_ span: NodeSpan) {
-      condition.lock()
-      spans.append(span)
-      if spans.count - claimed >= chunkSize { condition.signal() }
-      condition.unlock()
-    }
-
-    func finish() throws(Failure) -> [Entry] {
-      condition.lock()
-      closed = true
-      condition.broadcast()
-      condition.unlock()
-      work(waiting: false)
-      helpers.wait()
-      condition.lock()
-      defer { condition.unlock() }
-      var entries: [Entry] = []
-      entries.reserveCapacity(spans.count)
-      for first in stride(from: 0, to: spans.count, by: chunkSize) {
-        guard let result = results[first] else { continue }
-        for (offset, node) in try result.get().enumerated() {
-          entries.append(Entry(id: spans[first + offset].id, node: node))
-        }
-      }
-      return entries
-    }
-
-    /// Claims and reads chunks until none is left; `waiting` helpers wait for more spans until closed.
-    private func work(waiting: Bool) {
-      while true {
-        condition.lock()
-        while waiting && !closed && spans.count - claimed < chunkSize { condition.wait() }
-        guard claimed < spans.count, closed || spans.count - claimed >= chunkSize else {
-          condition.unlock()
-          return
-        }
-        let first = claimed
-        let chunk = Array(spans[first..<min(first + chunkSize, spans.count)])
-        claimed = first + chunk.count
-        condition.unlock()
-        let result = Result { () throws(Failure) -> [Node] in
-          var nodes: [Node] = []
-          nodes.reserveCapacity(chunk.count)
-          for span in chunk {
-            var reader = JSONCursor(bytes: bytes, at: span.start, path: path + [span.id])
-            nodes.append(try SlimManifest.readNode(&reader, includeSQL: includeSQL))
-          }
-          return nodes
-        }
-        condition.lock()
-        results[first] = result
-        condition.unlock()
-      }
-    }
+  /// The manifest's bytes, read (never written) by the helper threads while the reader is inside
+  /// `withUnsafeBytes`: `finish()` returns before they may go.
+  private struct SharedBytes: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<UInt8>
+    init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
   }
 
   private static func required(_ value: String?, _ key: String, _ cursor: JSONCursor) throws(Failure)
@@ -413,7 +340,7 @@ private struct SlimManifest {
     return value
   }
 
-  fileprivate static func readNode(_ cursor: inout JSONCursor, includeSQL: Bool) throws(Failure) -> Node {
+  private static func readNode(_ cursor: inout JSONCursor, includeSQL: Bool) throws(Failure) -> Node {
     var config: Config?
     var resourceType: String?
     var name: String?
