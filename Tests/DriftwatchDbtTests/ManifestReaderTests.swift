@@ -67,4 +67,39 @@ import Testing
       #expect(error.message.contains("not a dbt manifest (missing `nodes` at top level)"))
     }
   }
+
+  /// Nodes are read on other threads while the scan goes on: a bad node far into a large `nodes` object, or
+  /// bytes that end in the middle of it, still give the one error of the first problem in file order.
+  @Test func brokenNodesInALargeManifest() throws {
+    func node(_ index: Int, name: Bool = true) -> String {
+      let named = name ? "\"name\": \"m\(index)\", " : ""
+      return "\"model.p.m\(index)\": {\"resource_type\": \"model\", \(named)\"package_name\": \"p\", "
+        + "\"raw_code\": \"select 1 -- \\\"quoted\\\"\\n\", \"depends_on\": {\"nodes\": []}}"
+    }
+    let nodes = (0..<1_000).map { node($0, name: $0 != 700 && $0 != 900) }.joined(separator: ", ")
+    let complete = "{\"metadata\": {\"project_name\": \"p\"}, \"nodes\": {\(nodes)}, \"sources\": {}}"
+    let project = try TemporaryProject([
+      "unnamed.json": complete,
+      "truncated.json": String(complete.prefix(complete.count / 2)),
+      "good.json": "{\"nodes\": {"
+        + (0..<1_000).map { node($0) }.joined(separator: ", ") + "}, \"sources\": {}}",
+    ])
+    defer { project.remove() }
+    #expect(try ManifestReader.read(path: project.path("good.json")).nodes.count == 1_000)
+    #expect(
+      try ManifestReader.read(path: project.path("good.json")).nodes["model.p.m999"]?.rawCode
+        == "select 1 -- \"quoted\"\n")
+    do {
+      _ = try ManifestReader.read(path: project.path("unnamed.json"))
+      Issue.record("expected an error")
+    } catch let error as DbtError {
+      #expect(error.message.contains("not a dbt manifest (missing `name` at nodes.model.p.m700)"), "\(error)")
+    }
+    do {
+      _ = try ManifestReader.read(path: project.path("truncated.json"))
+      Issue.record("expected an error")
+    } catch let error as DbtError {
+      #expect(error.message.contains("not a dbt manifest (invalid json near nodes"), "\(error)")
+    }
+  }
 }
