@@ -135,23 +135,32 @@ public struct ProjectGraph: Sendable, Codable {
   /// Pass the arrays with `consume` where they are not needed after: their elements are then moved into the
   /// graph instead of copied (a 70,000-node project's strings are not retained and released once more).
   public init(projectName: String, sources: consuming [SourceTable], nodes: consuming [GraphNode]) {
+    self.init(projectName: projectName, sources: sources, nodeBatches: [nodes])
+  }
+
+  /// The nodes in batches (as several threads read them), in order: the same graph as one list of all of
+  /// them. Batches passed with `consume` are moved in.
+  public init(projectName: String, sources: consuming [SourceTable], nodeBatches: consuming [[GraphNode]]) {
     self.projectName = projectName
-    self.sources = Self.byID(consume sources) { $0.uniqueID }
-    self.nodes = Self.byID(consume nodes) { $0.uniqueID }
+    self.sources = Self.byID([consume sources]) { $0.uniqueID }
+    self.nodes = Self.byID(consume nodeBatches) { $0.uniqueID }
   }
 
   /// Keyed by id; of equal ids the first is kept.
   @inline(__always)
   private static func byID<Value>(
-    _ values: consuming [Value], id: (borrowing Value) -> String
+    _ batches: consuming [[Value]], id: (borrowing Value) -> String
   ) -> [String: Value] {
-    var values = consume values
+    var batches = consume batches
     var result: [String: Value] = [:]
-    result.reserveCapacity(values.count)
-    // From the last to the first, each moved out of the array: an earlier value overwrites a later one with
+    result.reserveCapacity(batches.reduce(0) { $0 + $1.count })
+    // From the last to the first, each moved out of its array: an earlier value overwrites a later one with
     // the same id, so the first wins.
-    while let value = values.popLast() {
-      result[id(value)] = value
+    while var values = batches.popLast() {
+      while let value = values.popLast() {
+        let key = id(value)
+        result[key] = consume value
+      }
     }
     return result
   }

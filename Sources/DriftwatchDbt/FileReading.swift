@@ -133,33 +133,24 @@ private struct UncheckedPointer<Element: Sendable>: @unchecked Sendable {
   init(_ buffer: UnsafeBufferPointer<Element>) { self.buffer = buffer }
 }
 
-/// Work on items that may still be arriving, shared between helper threads started early and the caller,
-/// who joins in once it is done with its own work. `startInBackground()` begins on all cores but one; `add`
-/// hands over more items (a list given to `init` is complete); `finish()` takes what is left on the caller's
-/// thread, waits for the items in progress and returns every output in item order. Items are claimed in
-/// batches, in order, one claim at a time; helpers wait for a full batch until `finish()` is called.
+/// Work on items known up front, shared between helper threads started early and the caller, who joins in
+/// once it is done with its own work. `startInBackground()` begins on all cores but one; `finish()` takes what
+/// is left on the caller's thread, waits for the items in progress and returns every output in item order.
+/// Items are claimed in batches, in order, one claim at a time.
 final class SharedWork<Input: Sendable, Output: Sendable>: @unchecked Sendable {
   private let batch: Int
   private let body: @Sendable (Input) -> Output
-  private let condition = NSCondition()
-  private var inputs: [Input] = []
-  private var outputs: [Output?] = []
-  private var closed = false
+  private let lock = NSLock()
+  private let inputs: [Input]
+  private var outputs: [Output?]
   private var claimed = 0
   private let helpers = DispatchGroup()
 
-  /// Items to come through `add`.
-  init(batch: Int = 16, _ body: @escaping @Sendable (Input) -> Output) {
+  init(_ inputs: [Input], batch: Int = 16, _ body: @escaping @Sendable (Input) -> Output) {
     self.batch = max(1, batch)
     self.body = body
-  }
-
-  /// All the items, known now.
-  convenience init(_ inputs: [Input], batch: Int = 16, _ body: @escaping @Sendable (Input) -> Output) {
-    self.init(batch: batch, body)
     self.inputs = inputs
     outputs = Array(repeating: nil, count: inputs.count)
-    closed = true
   }
 
   /// Starts `threads` helpers (default: one fewer than the cores, at least one).
@@ -167,50 +158,37 @@ final class SharedWork<Input: Sendable, Output: Sendable>: @unchecked Sendable {
     for _ in 0..<threads {
       helpers.enter()
       DispatchQueue.global(qos: .userInitiated).async {
-        self.work(waiting: true)
+        self.work()
         self.helpers.leave()
       }
     }
   }
 
-  func add(_ input: Input) {
-    condition.lock()
-    inputs.append(input)
-    outputs.append(nil)
-    if inputs.count - claimed >= batch { condition.signal() }
-    condition.unlock()
-  }
-
   /// Every output, in item order, once all items are done (the caller works on what is left meanwhile).
   func finish() -> [Output] {
-    condition.lock()
-    closed = true
-    condition.broadcast()
-    condition.unlock()
-    work(waiting: false)
+    work()
     helpers.wait()
-    condition.lock()
-    defer { condition.unlock() }
+    lock.lock()
+    defer { lock.unlock() }
     return outputs.compactMap { $0 }
   }
 
-  /// Claims and runs batches until none is left; `waiting` helpers wait for a full batch until closed.
-  private func work(waiting: Bool) {
+  /// Claims and runs batches until none is left.
+  private func work() {
     while true {
-      condition.lock()
-      while waiting && !closed && inputs.count - claimed < batch { condition.wait() }
-      guard claimed < inputs.count, closed || inputs.count - claimed >= batch else {
-        condition.unlock()
+      lock.lock()
+      guard claimed < inputs.count else {
+        lock.unlock()
         return
       }
       let first = claimed
-      let chunk = Array(inputs[first..<min(first + batch, inputs.count)])
+      let chunk = inputs[first..<min(first + batch, inputs.count)]
       claimed = first + chunk.count
-      condition.unlock()
+      lock.unlock()
       let results = chunk.map(body)
-      condition.lock()
+      lock.lock()
       for (offset, result) in results.enumerated() { outputs[first + offset] = result }
-      condition.unlock()
+      lock.unlock()
     }
   }
 }

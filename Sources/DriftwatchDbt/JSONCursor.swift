@@ -152,6 +152,99 @@ struct JSONCursor {
     }
   }
 
+  /// Consumes an object's `{`: the index of its first member's key, or `nil` for `{}` (consumed whole).
+  /// Throws `unexpected` when the value is not an object.
+  mutating func openObject() throws(Failure) -> Int? {
+    guard peek() == UInt8(ascii: "{") else {
+      if index < bytes.count { throw unexpected() }
+      throw invalid()
+    }
+    index += 1
+    if peek() == UInt8(ascii: "}") {
+      index += 1
+      return nil
+    }
+    return index
+  }
+
+  /// From a member's key inside an object, reads members as `forEachMember` does until the object closes
+  /// (`true`, `index` after its `}`) or the next member's key would start at or after `limit` (`false`,
+  /// `index` at that key). At least one member is read.
+  mutating func readMembers(until limit: Int, _ body: (inout JSONCursor, Key) throws(Failure) -> Void)
+    throws(Failure) -> Bool
+  {
+    while true {
+      guard peek() == UInt8(ascii: "\"") else { throw invalid() }
+      let key = try readKey()
+      try expect(UInt8(ascii: ":"))
+      steps.append(.key(key))
+      try body(&self, key)
+      steps.removeLast()
+      guard let next = peek() else { throw invalid() }
+      index += 1
+      if next == UInt8(ascii: "}") { return true }
+      guard next == UInt8(ascii: ",") else { throw invalid() }
+      skipSpace()
+      if index >= limit { return false }
+    }
+  }
+
+  /// Continues after an object read elsewhere (by `ParallelMembers`), which ended just before `index`.
+  mutating func moveAfterObject(to index: Int) {
+    self.index = index
+  }
+
+  /// The first place in `from..<before` that looks like the start of an object member whose key has the shape
+  /// of a dbt unique id (`model.pkg.name`: lowercase letters or `_`, a dot, and another dot later) and whose
+  /// value is an object, right after another object member: `}, "model.pkg.name": {`. A guess: the member may
+  /// belong to a nested object. The quote found is a real one (not inside a string): inside a string, every
+  /// quote follows an odd number of backslashes.
+  static func likelyMemberStart(in bytes: UnsafeBufferPointer<UInt8>, from: Int, before: Int) -> Int? {
+    guard let base = bytes.baseAddress, from < before else { return nil }
+    let count = bytes.count
+    func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
+    var position = max(from, 1)
+    while position < before {
+      guard let found = memchr(base + position, Int32(UInt8(ascii: "\"")), before - position) else {
+        return nil
+      }
+      let quote = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+      position = quote + 1
+      // After `}` and `,` (spaces allowed), and not escaped.
+      var back = quote - 1
+      while back >= 0, isSpace(base[back]) { back -= 1 }
+      guard back > 0, base[back] == UInt8(ascii: ",") else { continue }
+      back -= 1
+      while back >= 0, isSpace(base[back]) { back -= 1 }
+      guard back >= 0, base[back] == UInt8(ascii: "}") else { continue }
+      // The key: `word.` then another dot before the closing quote, no escapes.
+      var scan = quote + 1
+      while scan < count,
+        (base[scan] >= UInt8(ascii: "a") && base[scan] <= UInt8(ascii: "z"))
+          || base[scan] == UInt8(ascii: "_")
+      {
+        scan += 1
+      }
+      guard scan > quote + 1, scan < count, base[scan] == UInt8(ascii: ".") else { continue }
+      var dots = 1
+      scan += 1
+      while scan < count, base[scan] != UInt8(ascii: "\""), base[scan] != UInt8(ascii: "\\") {
+        if base[scan] == UInt8(ascii: ".") { dots += 1 }
+        scan += 1
+      }
+      guard dots >= 2, scan < count, base[scan] == UInt8(ascii: "\"") else { continue }
+      // Then `:` and an object.
+      scan += 1
+      while scan < count, isSpace(base[scan]) { scan += 1 }
+      guard scan < count, base[scan] == UInt8(ascii: ":") else { continue }
+      scan += 1
+      while scan < count, isSpace(base[scan]) { scan += 1 }
+      guard scan < count, base[scan] == UInt8(ascii: "{") else { continue }
+      return quote
+    }
+    return nil
+  }
+
   /// Iterates over an array's items: `body` must consume each. Throws `unexpected` when not an array.
   mutating func forEachItem(_ body: (inout JSONCursor) throws(Failure) -> Void) throws(Failure) {
     guard peek() == UInt8(ascii: "[") else {

@@ -58,10 +58,6 @@ public enum ManifestReader {
       throw DbtError("not a dbt manifest (\(error.description)); regenerate it with `dbt parse`", file: path)
     }
     StepTrace.mark("manifest: rest parsed")
-    let projectName =
-      manifest.projectName
-      ?? manifest.nodes.filter { $0.node.resourceType == "model" }.map(\.node.packageName).sorted().first
-      ?? ""
 
     var sources: [SourceTable] = []
     for (id, source) in manifest.sources ?? [:] {
@@ -76,52 +72,54 @@ public enum ManifestReader {
           },
           filePath: source.originalFilePath, tags: GraphAssembler.normalizedTags(source.tags ?? [])))
     }
-    let sourcesByName = Dictionary(
-      sources.map { ("\($0.packageName)\u{0}\($0.sourceName)\u{0}\($0.name)", $0.uniqueID) },
-      uniquingKeysWith: { first, _ in first })
-
     StepTrace.mark("manifest: sources")
-    // Nodes become graph nodes on every core, in chunks, in file order.
-    let entries = manifest.nodes
-    let chunkSize = 1024
-    let chunks = Array(stride(from: 0, to: entries.count, by: chunkSize))
-    let converted = FileReading.parallelMap(chunks) { first in
-      var out: [GraphNode] = []
-      out.reserveCapacity(chunkSize)
-      for entry in entries[first..<min(first + chunkSize, entries.count)] {
-        if let node = graphNode(entry.id, entry.node, sources: sourcesByName) { out.append(node) }
+    // The nodes became graph nodes while they were read; generic tests on sources wait for the sources.
+    var batches = manifest.nodes
+    if batches.contains(where: { !$0.sourceTests.isEmpty }) {
+      let sourcesByName = Dictionary(
+        sources.map { ("\($0.packageName)\u{0}\($0.sourceName)\u{0}\($0.name)", $0.uniqueID) },
+        uniquingKeysWith: { first, _ in first })
+      for batch in batches.indices {
+        for (position, call) in batches[batch].sourceTests {
+          let node = batches[batch].nodes[position]
+          batches[batch].nodes[position].test?.attachedNode = attachedSource(
+            call, package: node.packageName, dependsOn: node.dependsOn, sources: sourcesByName)
+        }
       }
-      return out
     }
-    var nodes: [GraphNode] = []
-    nodes.reserveCapacity(entries.count + (manifest.exposures?.count ?? 0))
-    for chunk in converted { nodes += chunk }
+    let projectName =
+      manifest.projectName
+      ?? batches.lazy.flatMap(\.nodes).filter { $0.resourceType == .model }.map(\.packageName).min() ?? ""
+    var nodes = batches.map(\.nodes)
+    var exposures: [GraphNode] = []
     for (id, exposure) in manifest.exposures ?? [:] {
-      nodes.append(
+      exposures.append(
         GraphNode(
           uniqueID: id, resourceType: .exposure, name: exposure.name, packageName: exposure.packageName,
           dependsOn: exposure.dependsOn?.nodes ?? [], filePath: exposure.originalFilePath,
           tags: GraphAssembler.normalizedTags(exposure.tags ?? []), exposureType: exposure.type,
           label: exposure.label))
     }
+    nodes.append(exposures)
+    batches = []
     StepTrace.mark("manifest: nodes")
-    let graph = ProjectGraph(projectName: projectName, sources: consume sources, nodes: consume nodes)
+    let graph = ProjectGraph(projectName: projectName, sources: consume sources, nodeBatches: consume nodes)
     StepTrace.mark("manifest: graph")
-    // Freeing a large manifest's parsed nodes takes a while: another core does it, or the process's exit.
+    // Freeing a large manifest's parsed values takes a while: another core does it, or the process's exit.
     Leftovers.release((consume manifest, data), free: options.freeParsedManifest)
     return graph
   }
 
   private static let keptTypes: Set<ResourceType> = [.model, .seed, .snapshot, .test, .analysis]
 
-  /// One manifest node as the graph holds it; `nil` for kinds driftwatch does not model and disabled nodes.
-  private static func graphNode(_ id: String, _ node: SlimManifest.Node, sources: [String: String])
-    -> GraphNode?
-  {
-    guard let type = ResourceType(rawValue: node.resourceType), keptTypes.contains(type) else { return nil }
+  /// One manifest node as the graph holds it, added to `batch`; nothing for kinds driftwatch does not model
+  /// and disabled nodes.
+  fileprivate static func add(_ id: String, _ node: SlimManifest.Node, to batch: inout NodeBatch) {
+    guard let type = ResourceType(rawValue: node.resourceType), keptTypes.contains(type) else { return }
     // dbt leaves tests whose parents are disabled among the nodes, disabled and cut from their parents.
-    guard node.config?.enabled ?? true else { return nil }
+    guard node.config?.enabled ?? true else { return }
     var test: TestInfo?
+    var sourceCall: JinjaScan.Source?
     var rawCode = node.rawCode.flatMap { $0.isEmpty ? nil : $0 }
     if type == .test {
       if let metadata = node.testMetadata {
@@ -129,13 +127,12 @@ public enum ManifestReader {
         let name = metadata.name ?? ""
         let qualified = metadata.namespace.map { "\($0).\(name)" } ?? name
         let column = node.columnName ?? metadata.kwargs?.columnName
+        if node.attachedNode == nil, let model = metadata.kwargs?.model {
+          sourceCall = (try? JinjaScanner.scan(model))?.sources.first
+        }
         test = TestInfo(
           testName: qualified, columnName: column.map(GraphAssembler.unquote),
-          attachedNode: node.attachedNode
-            ?? attachedSource(
-              model: metadata.kwargs?.model, package: node.packageName,
-              dependsOn: node.dependsOn?.nodes ?? [],
-              sources: sources),
+          attachedNode: node.attachedNode,
           acceptedValues: name == "accepted_values" ? metadata.kwargs?.values?.map(\.pythonStr) : nil)
       } else {
         test = TestInfo(testName: "singular")
@@ -143,17 +140,18 @@ public enum ManifestReader {
     } else if type == .seed {
       rawCode = nil
     }
-    return GraphNode(
-      uniqueID: id, resourceType: type, name: node.name, packageName: node.packageName,
-      dependsOn: node.dependsOn?.nodes ?? [], filePath: node.originalFilePath,
-      tags: GraphAssembler.normalizedTags(node.tags ?? []), rawCode: rawCode, test: test)
+    if let sourceCall { batch.sourceTests.append((batch.nodes.count, sourceCall)) }
+    batch.nodes.append(
+      GraphNode(
+        uniqueID: id, resourceType: type, name: node.name, packageName: node.packageName,
+        dependsOn: node.dependsOn?.nodes ?? [], filePath: node.originalFilePath,
+        tags: GraphAssembler.normalizedTags(node.tags ?? []), rawCode: rawCode, test: test))
   }
 
   /// A source test's `model` argument is `{{ get_where_subquery(source('s', 't')) }}`.
   private static func attachedSource(
-    model: String?, package: String, dependsOn: [String], sources: [String: String]
+    _ call: JinjaScan.Source, package: String, dependsOn: [String], sources: [String: String]
   ) -> String? {
-    guard let model, let call = (try? JinjaScanner.scan(model))?.sources.first else { return nil }
     let key = "\(package)\u{0}\(call.sourceName)\u{0}\(call.tableName)"
     if let id = sources[key] { return id }
     let suffix = ".\(call.sourceName).\(call.tableName)"
@@ -176,6 +174,14 @@ public enum ManifestReader {
 }
 
 // MARK: - Slim manifest
+
+/// Graph nodes read from one stretch of the manifest's `nodes`, with the generic tests on sources whose
+/// `attachedNode` waits for the sources (read after the nodes).
+struct NodeBatch: Sendable {
+  var nodes: [GraphNode] = []
+  /// Position in `nodes` and the test's `source()` call.
+  var sourceTests: [(Int, JinjaScan.Source)] = []
+}
 
 /// The fields of manifest.json driftwatch uses, read in one pass with `JSONCursor` (everything else is
 /// skipped unread). Required fields (`nodes`, each node's `resource_type`, `name`, `package_name`, …) fail
@@ -244,14 +250,9 @@ private struct SlimManifest {
     var tags: [String]?
   }
 
-  struct Entry: Sendable {
-    var id: String
-    var node: Node
-  }
-
   var projectName: String?
-  /// In file order.
-  var nodes: [Entry]
+  /// The nodes as graph nodes, in file order.
+  var nodes: [NodeBatch]
   var sources: [String: Source]?
   var exposures: [String: Exposure]?
 
@@ -259,7 +260,7 @@ private struct SlimManifest {
 
   static func read(_ cursor: inout JSONCursor, includeSQL: Bool) throws(Failure) -> SlimManifest {
     var projectName: String?
-    var nodes: [Entry]?
+    var nodes: [NodeBatch]?
     var sources: [String: Source]?
     var exposures: [String: Exposure]?
     try cursor.forEachMember { (cursor: inout JSONCursor, key: JSONCursor.Key) throws(Failure) in
@@ -274,30 +275,11 @@ private struct SlimManifest {
           }
         }
       case "nodes":
-        // This thread finds where each node's bytes are (skipping is cheap) while the other cores read the
-        // nodes found so far; then it helps them with the rest.
-        let bytes = SharedBytes(cursor.bytes)
-        let path = cursor.path
-        let stream = SharedWork<NodeSpan, Result<Entry, Failure>>(batch: 256) { span in
-          Result { () throws(Failure) -> Entry in
-            var reader = JSONCursor(bytes: bytes.buffer, at: span.start, path: path + [span.id])
-            return Entry(id: span.id, node: try readNode(&reader, includeSQL: includeSQL))
-          }
+        // Read on every core at once, each thread from a guessed member start, checked in order after.
+        nodes = try ParallelMembers.read(&cursor, batch: NodeBatch.init) {
+          (cursor, id, batch) throws(Failure) in
+          ManifestReader.add(id.string, try readNode(&cursor, includeSQL: includeSQL), to: &batch)
         }
-        stream.startInBackground()
-        do throws(Failure) {
-          try cursor.forEachMember { (cursor: inout JSONCursor, id: JSONCursor.Key) throws(Failure) in
-            let start = cursor.index
-            try cursor.skipValue()
-            stream.add(NodeSpan(id: id.string, start: start))
-          }
-        } catch {
-          // The helpers read these bytes: they stop before the bytes may go.
-          _ = stream.finish()
-          throw error
-        }
-        StepTrace.mark("manifest: node spans")
-        nodes = try stream.finish().map { result throws(Failure) in try result.get() }
         StepTrace.mark("manifest: nodes parsed")
       case "sources":
         if cursor.readNull() { return }
@@ -319,18 +301,6 @@ private struct SlimManifest {
     }
     guard let nodes else { throw .missing(key: "nodes", path: "top level") }
     return SlimManifest(projectName: projectName, nodes: nodes, sources: sources, exposures: exposures)
-  }
-
-  private struct NodeSpan: Sendable {
-    var id: String
-    var start: Int
-  }
-
-  /// The manifest's bytes, read (never written) by the helper threads while the reader is inside
-  /// `withUnsafeBytes`: `finish()` returns before they may go.
-  private struct SharedBytes: @unchecked Sendable {
-    let buffer: UnsafeBufferPointer<UInt8>
-    init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
   }
 
   private static func required(_ value: String?, _ key: String, _ cursor: JSONCursor) throws(Failure)
