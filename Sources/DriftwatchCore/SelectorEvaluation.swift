@@ -3,12 +3,29 @@ public struct Selection: Sendable, Hashable {
   /// The selector as written (`NodeSelector.description`), or a caption such as `impact of raw.orders`.
   public var selector: String?
   /// Unique ids of the selected sources and nodes.
-  public var ids: Set<String>
+  public var ids: Set<String> {
+    didSet { vertices = nil }
+  }
   /// The space-separated terms of `--select` that matched nothing, in the order written. dbt warns about
   /// these ("does not match any enabled nodes"); driftwatch's CLI treats them as an input error.
   public var unmatchedTerms: [String]
   /// The same, for `--exclude`.
   public var unmatchedExclusions: [String]
+  /// The selected vertices of the graph that evaluated the selector (`ids` in another form), so that listing
+  /// them needs no id hashed again; `nil` for a selection made or changed by hand. Not part of equality.
+  var vertices: [Int]?
+
+  public static func == (lhs: Selection, rhs: Selection) -> Bool {
+    lhs.selector == rhs.selector && lhs.ids == rhs.ids && lhs.unmatchedTerms == rhs.unmatchedTerms
+      && lhs.unmatchedExclusions == rhs.unmatchedExclusions
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(selector)
+    hasher.combine(ids)
+    hasher.combine(unmatchedTerms)
+    hasher.combine(unmatchedExclusions)
+  }
 
   public init(
     selector: String? = nil, ids: Set<String>, unmatchedTerms: [String] = [],
@@ -53,13 +70,62 @@ extension LineageGraph {
       }
       for vertex in 0..<count where found[vertex] { selected[vertex] = false }
     }
-    var ids = Set<String>()
+    var vertices: [Int] = []
     for vertex in 0..<count where selected[vertex] && resourceTypes.contains(types[vertex]) {
-      ids.insert(self.ids[vertex])
+      vertices.append(vertex)
     }
-    return Selection(
+    var ids = Set<String>(minimumCapacity: vertices.count)
+    for vertex in vertices { ids.insert(self.ids[vertex]) }
+    var selection = Selection(
       selector: selector.description, ids: ids, unmatchedTerms: unmatched,
       unmatchedExclusions: unmatchedExclusions)
+    selection.vertices = vertices
+    return selection
+  }
+
+  /// What a listing shows of one selected source or node.
+  public struct ListedNode: Sendable, Hashable {
+    public var id: String
+    public var type: ResourceType
+    /// dbt's `name` (a source's table name).
+    public var name: String
+    /// What to show: `source_name.table_name` for a source, the label of an exposure, else the name.
+    public var display: String
+    /// Every unique id the node depends on, sorted and unique (dbt's `depends_on.nodes`).
+    public var dependsOn: [String]
+  }
+
+  /// The selected sources and nodes sorted by unique id, as listings show them. Reached through the vertices
+  /// the selection carries when this graph evaluated it (no id is hashed again); ids the graph does not hold
+  /// are left out.
+  public func listing(_ selection: Selection) -> [ListedNode] {
+    var vertices = selection.vertices ?? selection.ids.compactMap { index[$0] }
+    vertices.sort { ids[$0] < ids[$1] }
+    let sources = project.sources.values
+    let nodes = project.nodes.values
+    return vertices.map { vertex in
+      switch slots[vertex] {
+      case .source(let position):
+        let source = sources[position]
+        return ListedNode(
+          id: ids[vertex], type: .source, name: source.name, display: source.displayName, dependsOn: [])
+      case .node(let position):
+        let node = nodes[position]
+        let display = node.resourceType == .exposure ? (node.label ?? node.name) : node.name
+        return ListedNode(
+          id: ids[vertex], type: node.resourceType, name: node.name, display: display,
+          dependsOn: Self.sortedUnique(node.dependsOn))
+      }
+    }
+  }
+
+  static func sortedUnique(_ values: [String]) -> [String] {
+    if values.count < 2 { return values }
+    // Often already sorted and unique (dbt writes them so): no copy then.
+    if zip(values, values.dropFirst()).allSatisfy({ $0 < $1 }) { return values }
+    var out: [String] = []
+    for value in values.sorted() where out.last != value { out.append(value) }
+    return out
   }
 
   /// dbt's fully qualified name of a node, derived from its package, file path and name: the directories under

@@ -13,6 +13,8 @@ struct GraphAssembler {
   private var sourceEntries: [String: [SourceEntry]] = [:]
   private var sources: [SourceTable] = []
   private var nodes: [GraphNode] = []
+  /// The generic tests, in the batches their dependencies were resolved in (moved into the graph as they are).
+  private var testBatches: [[GraphNode]] = []
   /// Intermediate values the graph no longer needs, left for whoever frees the assembler.
   private var retired: [any Sendable] = []
 
@@ -71,13 +73,14 @@ struct GraphAssembler {
     StepTrace.mark("read: generic tests")
     try buildExposures(properties)
     StepTrace.mark("read: exposures")
-    // Moved, not copied, into the graph: the assembler is done with them.
+    // Moved, not copied, into the graph: the assembler is done with them. Tests follow the other nodes.
     let finishedSources = sources
-    let finishedNodes = nodes
+    let finishedNodes = [nodes] + testBatches
     sources = []
     nodes = []
+    testBatches = []
     let graph = ProjectGraph(
-      projectName: rootName, sources: consume finishedSources, nodes: consume finishedNodes)
+      projectName: rootName, sources: consume finishedSources, nodeBatches: consume finishedNodes)
     StepTrace.mark("read: graph")
     return graph
   }
@@ -730,11 +733,10 @@ struct GraphAssembler {
     var tests: [PreparedOutcome]
   }
 
-  private struct BuiltTest: Sendable {
-    var node: GraphNode
-    var file: String
-    var line: Int
-    var column: Int
+  /// One target's generic tests, with where each was declared (for the duplicate check's message).
+  private struct BuiltTests: Sendable {
+    var nodes: [GraphNode] = []
+    var places: [(file: String, line: Int, column: Int)] = []
   }
 
   /// What naming a test needs of the packages, taken out once (a package's settings are large to copy).
@@ -789,26 +791,27 @@ struct GraphAssembler {
     // declaration order, so the first error and the duplicate check are deterministic.
     let assembler = self
     let results = FileReading.parallelMap(prepared) { item in
-      Result { () throws(DbtError) -> [BuiltTest] in try assembler.resolveTests(item) }
+      Result { () throws(DbtError) -> BuiltTests in try assembler.resolveTests(item) }
     }
     var seen: Set<String> = []
     seen.reserveCapacity(prepared.count * 4)
-    nodes.reserveCapacity(nodes.count + prepared.count * 4)
+    testBatches.reserveCapacity(results.count)
     for result in results {
-      for built in try result.get() {
-        guard seen.insert(built.node.uniqueID).inserted else {
+      let built = try result.get()
+      for (node, place) in zip(built.nodes, built.places) {
+        guard seen.insert(node.uniqueID).inserted else {
           throw DbtError(
-            "two data tests are both named \(built.node.name) (same test, same target, same arguments); remove "
+            "two data tests are both named \(node.name) (same test, same target, same arguments); remove "
               + "one or give one a `name:`",
-            file: built.file, line: built.line, column: built.column)
+            file: place.file, line: place.line, column: place.column)
         }
-        nodes.append(built.node)
       }
+      if !built.nodes.isEmpty { testBatches.append(built.nodes) }
     }
   }
 
-  private func resolveTests(_ item: PreparedWork) throws(DbtError) -> [BuiltTest] {
-    guard item.hasTests else { return [] }
+  private func resolveTests(_ item: PreparedWork) throws(DbtError) -> BuiltTests {
+    guard item.hasTests else { return BuiltTests() }
     let (target, entry) = (item.work.target, item.work.entry)
     // What the tests are attached to.
     let attached: Resolution
@@ -823,7 +826,7 @@ struct GraphAssembler {
     let attachedID: String
     switch attached {
     case .found(let id): attachedID = id
-    case .disabled: return []
+    case .disabled: return BuiltTests()
     case .missing:
       let kind = target.kind == .source ? "source table" : "model, seed or snapshot"
       let name = target.kind == .source ? "\(target.name).\(target.tableName ?? "")" : target.name
@@ -834,7 +837,7 @@ struct GraphAssembler {
     }
     let file = entry.file
     let packageName = packages[file.package].name
-    var built: [BuiltTest] = []
+    var built = BuiltTests()
     for outcome in item.tests {
       let test: PreparedTest
       switch outcome {
@@ -856,7 +859,8 @@ struct GraphAssembler {
         test: TestInfo(
           testName: test.testName, columnName: test.columnName, attachedNode: attachedID,
           acceptedValues: test.acceptedValues))
-      built.append(BuiltTest(node: node, file: file.displayPath, line: test.line, column: test.column))
+      built.nodes.append(node)
+      built.places.append((file.displayPath, test.line, test.column))
     }
     return built
   }

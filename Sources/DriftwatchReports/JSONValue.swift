@@ -98,3 +98,35 @@ public indirect enum JSONValue: Sendable, Hashable {
     out += "\""
   }
 }
+
+/// JSON text written as UTF-8 bytes, for reports with tens of thousands of entries: appending bytes costs less
+/// than growing a `String` piece by piece. Strings are quoted exactly as `JSONValue.appendQuoted` quotes them.
+struct JSONBytes {
+  private var bytes: [UInt8] = []
+
+  init(capacity: Int) {
+    bytes.reserveCapacity(capacity)
+  }
+
+  mutating func append(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes.append(contentsOf: $0) }
+  }
+
+  mutating func appendQuoted(_ text: String) {
+    var text = text
+    let plain = text.withUTF8 { utf8 in
+      guard !utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) else { return false }
+      bytes.append(0x22)
+      bytes.append(contentsOf: utf8)
+      bytes.append(0x22)
+      return true
+    }
+    if plain { return }
+    var quoted = ""
+    JSONValue.appendQuoted(text, to: &quoted)
+    append(quoted)
+  }
+
+  var string: String { String(decoding: bytes, as: UTF8.self) }
+}

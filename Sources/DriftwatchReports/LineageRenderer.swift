@@ -15,7 +15,7 @@ public enum LineageRenderer {
   public static let schemaVersion = 1
 
   public static func render(_ selection: Selection, graph: LineageGraph, format: LineageFormat) -> String {
-    let nodes = rows(selection.ids, graph: graph)
+    let nodes = rows(selection, graph: graph)
     switch format {
     case .text: return text(nodes, selector: selection.selector)
     case .json: return json(nodes, selector: selection.selector)
@@ -25,34 +25,10 @@ public enum LineageRenderer {
   }
 
   /// What a renderer needs of one selected node.
-  struct Row {
-    var id: String
-    var type: ResourceType
-    /// dbt's `name` (a source's table name).
-    var name: String
-    /// What to show: `source_name.table_name` for a source, the label of an exposure, else the name.
-    var display: String
-    /// Every unique id the node depends on, sorted and unique (dbt's `depends_on.nodes`).
-    var dependsOn: [String]
-  }
+  typealias Row = LineageGraph.ListedNode
 
-  static func rows(_ ids: Set<String>, graph: LineageGraph) -> [Row] {
-    ids.sorted().compactMap { id in
-      if let source = graph.project.sources[id] {
-        return Row(id: id, type: .source, name: source.name, display: source.displayName, dependsOn: [])
-      }
-      guard let node = graph.project.nodes[id] else { return nil }
-      let display = node.resourceType == .exposure ? (node.label ?? node.name) : node.name
-      return Row(
-        id: id, type: node.resourceType, name: node.name, display: display,
-        dependsOn: sortedUnique(node.dependsOn))
-    }
-  }
-
-  static func sortedUnique(_ values: [String]) -> [String] {
-    var out: [String] = []
-    for value in values.sorted() where out.last != value { out.append(value) }
-    return out
+  static func rows(_ selection: Selection, graph: LineageGraph) -> [Row] {
+    graph.listing(selection)
   }
 
   /// Parent → child edges between selected nodes, as positions in `rows`, sorted by parent then child.
@@ -130,35 +106,38 @@ public enum LineageRenderer {
   /// Written straight into the text (a selection can hold tens of thousands of nodes): the same bytes as
   /// `JSONValue`'s pretty printing would give.
   static func json(_ rows: [Row], selector: String?) -> String {
-    var out = "{\n  \"schema_version\": \(schemaVersion),\n  \"selector\": "
-    if let selector { JSONValue.appendQuoted(selector, to: &out) } else { out += "null" }
-    out += ",\n  \"nodes\": "
-    guard !rows.isEmpty else { return out + "[]\n}\n" }
-    out.reserveCapacity(rows.count * (200 + 60 * 2))
-    out += "[\n"
-    for (position, row) in rows.enumerated() {
-      out += "    {\n      \"unique_id\": "
-      JSONValue.appendQuoted(row.id, to: &out)
-      out += ",\n      \"resource_type\": "
-      JSONValue.appendQuoted(row.type.rawValue, to: &out)
-      out += ",\n      \"name\": "
-      JSONValue.appendQuoted(row.name, to: &out)
-      out += ",\n      \"depends_on\": "
-      if row.dependsOn.isEmpty {
-        out += "[]"
-      } else {
-        out += "[\n"
-        for (index, id) in row.dependsOn.enumerated() {
-          out += "        "
-          JSONValue.appendQuoted(id, to: &out)
-          out += index == row.dependsOn.count - 1 ? "\n" : ",\n"
-        }
-        out += "      ]"
-      }
-      out += position == rows.count - 1 ? "\n    }\n" : "\n    },\n"
+    var out = JSONBytes(capacity: 64 + rows.count * 240)
+    out.append("{\n  \"schema_version\": \(schemaVersion),\n  \"selector\": ")
+    if let selector { out.appendQuoted(selector) } else { out.append("null") }
+    out.append(",\n  \"nodes\": ")
+    guard !rows.isEmpty else {
+      out.append("[]\n}\n")
+      return out.string
     }
-    out += "  ]\n}\n"
-    return out
+    out.append("[\n")
+    for (position, row) in rows.enumerated() {
+      out.append("    {\n      \"unique_id\": ")
+      out.appendQuoted(row.id)
+      out.append(",\n      \"resource_type\": ")
+      out.appendQuoted(row.type.rawValue)
+      out.append(",\n      \"name\": ")
+      out.appendQuoted(row.name)
+      out.append(",\n      \"depends_on\": ")
+      if row.dependsOn.isEmpty {
+        out.append("[]")
+      } else {
+        out.append("[\n")
+        for (index, id) in row.dependsOn.enumerated() {
+          out.append("        ")
+          out.appendQuoted(id)
+          out.append(index == row.dependsOn.count - 1 ? "\n" : ",\n")
+        }
+        out.append("      ]")
+      }
+      out.append(position == rows.count - 1 ? "\n    }\n" : "\n    },\n")
+    }
+    out.append("  ]\n}\n")
+    return out.string
   }
 
   // MARK: Mermaid
