@@ -64,44 +64,48 @@ enum GenericTestNaming {
 
   /// The 10-hex-digit suffix of a generic test's unique id.
   static func hash(name: String, namespace: String?, testName: String, kwargs: [PyPair]) -> String {
-    // repr(get_hashable_md({namespace, name, kwargs})), written straight into the text: the keys in
+    // repr(get_hashable_md({namespace, name, kwargs})), written straight into the bytes MD5 reads: the keys in
     // Python's order are kwargs, name, namespace; every scalar (None too) is its str().
-    var text = name
-    text.reserveCapacity(name.utf8.count * 2 + 256)
-    text += "{'kwargs': "
+    var text = ReprBytes(capacity: name.utf8.count * 2 + 320)
+    text.append(name)
+    text.append("{'kwargs': ")
     appendHashableRepr(.dict(kwargs), to: &text)
-    text += ", 'name': "
-    PyValue.appendReprString(testName, to: &text)
-    text += ", 'namespace': "
-    PyValue.appendReprString(namespace ?? "None", to: &text)
-    text += "}"
-    let digest = MD5.hex(text)
+    text.append(", 'name': ")
+    text.appendReprString(testName)
+    text.append(", 'namespace': ")
+    text.appendReprString(namespace ?? "None")
+    text.append("}")
+    let digest = MD5.hex(bytes: text.bytes)
     return String(digest.suffix(10))
   }
 
   /// `repr(hashable(value))` without building the hashable copy.
-  static func appendHashableRepr(_ value: PyValue, to output: inout String) {
+  static func appendHashableRepr(_ value: PyValue, to output: inout ReprBytes) {
     switch value {
     case .dict(let pairs):
-      output += "{"
+      output.append("{")
       for (index, pair) in sortedByPythonOrder(pairs).enumerated() {
-        if index > 0 { output += ", " }
-        pair.key.appendRepr(to: &output)
-        output += ": "
+        if index > 0 { output.append(", ") }
+        if case .str(let key) = pair.key {
+          output.appendReprString(key)
+        } else {
+          output.append(pair.key.pythonRepr)
+        }
+        output.append(": ")
         appendHashableRepr(pair.value, to: &output)
       }
-      output += "}"
+      output.append("}")
     case .list(let items):
-      output += "["
+      output.append("[")
       for (index, item) in items.enumerated() {
-        if index > 0 { output += ", " }
+        if index > 0 { output.append(", ") }
         appendHashableRepr(item, to: &output)
       }
-      output += "]"
+      output.append("]")
     case .str(let text):
-      PyValue.appendReprString(text, to: &output)
+      output.appendReprString(text)
     default:
-      PyValue.appendReprString(value.pythonStr, to: &output)
+      output.appendReprString(value.pythonStr)
     }
   }
 
@@ -157,5 +161,42 @@ enum GenericTestNaming {
     // Often already in order (`column_name`, `model`): no copy then.
     if zip(pairs, pairs.dropFirst()).allSatisfy({ !precedes($1, $0) }) { return pairs }
     return pairs.sorted(by: precedes)
+  }
+}
+
+/// Python `repr` text written as UTF-8 bytes (what MD5 reads), without growing a `String` piece by piece.
+struct ReprBytes {
+  private(set) var bytes: [UInt8] = []
+
+  init(capacity: Int) {
+    bytes.reserveCapacity(capacity)
+  }
+
+  mutating func append(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes.append(contentsOf: $0) }
+  }
+
+  /// `repr()` of a `str`, as `PyValue.appendReprString` writes it; printable ASCII without quotes or
+  /// backslashes (nearly every name and argument) is copied whole.
+  mutating func appendReprString(_ value: String) {
+    var value = value
+    let plain = value.withUTF8 { utf8 in
+      for byte in utf8 {
+        switch byte {
+        case UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "\\"): return false
+        case 0x20...0x7E: continue
+        default: return false
+        }
+      }
+      bytes.append(UInt8(ascii: "'"))
+      bytes.append(contentsOf: utf8)
+      bytes.append(UInt8(ascii: "'"))
+      return true
+    }
+    if plain { return }
+    var quoted = ""
+    PyValue.appendReprString(value, to: &quoted)
+    append(quoted)
   }
 }

@@ -67,10 +67,11 @@ struct GraphAssembler {
     try resolveCandidates()
     StepTrace.mark("read: refs")
     let prepared = preparing.finish()
+    StepTrace.mark("read: generic tests named")
     try buildGenericTests(prepared)
     // Freed with the assembler (later, or never for a command line), not on this thread now.
     retired.append((testWork, prepared, preparing))
-    StepTrace.mark("read: generic tests")
+    StepTrace.mark("read: generic tests checked")
     try buildExposures(properties)
     StepTrace.mark("read: exposures")
     // Moved, not copied, into the graph: the assembler is done with them. Tests follow the other nodes.
@@ -737,6 +738,9 @@ struct GraphAssembler {
   private struct BuiltTests: Sendable {
     var nodes: [GraphNode] = []
     var places: [(file: String, line: Int, column: Int)] = []
+    /// Each node's `uniqueID.hashValue`, taken on the resolving thread: the duplicate check compares these,
+    /// and the ids themselves only when two hashes match.
+    var hashes: [Int] = []
   }
 
   /// What naming a test needs of the packages, taken out once (a package's settings are large to copy).
@@ -793,21 +797,49 @@ struct GraphAssembler {
     let results = FileReading.parallelMap(prepared) { item in
       Result { () throws(DbtError) -> BuiltTests in try assembler.resolveTests(item) }
     }
-    var seen: Set<String> = []
-    seen.reserveCapacity(prepared.count * 4)
-    testBatches.reserveCapacity(results.count)
+    StepTrace.mark("read: generic tests resolved")
+    // No two tests may share an id. Their hashes are sorted, and ids compared only where hashes match; the
+    // error names the first repeat in declaration order, as a front-to-back check would.
+    var keyed: [(hash: Int, batch: Int32, index: Int32)] = []
+    keyed.reserveCapacity(prepared.count * 4)
+    var built: [BuiltTests] = []
+    built.reserveCapacity(results.count)
     for result in results {
-      let built = try result.get()
-      for (node, place) in zip(built.nodes, built.places) {
-        guard seen.insert(node.uniqueID).inserted else {
-          throw DbtError(
-            "two data tests are both named \(node.name) (same test, same target, same arguments); remove "
-              + "one or give one a `name:`",
-            file: place.file, line: place.line, column: place.column)
+      let tests = try result.get()
+      guard !tests.nodes.isEmpty else { continue }
+      for (index, hash) in tests.hashes.enumerated() {
+        keyed.append((hash, Int32(built.count), Int32(index)))
+      }
+      built.append(tests)
+    }
+    keyed.sort { ($0.hash, $0.batch, $0.index) < ($1.hash, $1.batch, $1.index) }
+    var firstRepeat: (batch: Int32, index: Int32)?
+    var start = 0
+    while start < keyed.count {
+      var end = start + 1
+      while end < keyed.count, keyed[end].hash == keyed[start].hash { end += 1 }
+      // Same hash: a repeat is a later entry whose id equals an earlier one's.
+      if end - start > 1 {
+        for later in (start + 1)..<end {
+          let id = built[Int(keyed[later].batch)].nodes[Int(keyed[later].index)].uniqueID
+          let isRepeat = (start..<later).contains { earlier in
+            built[Int(keyed[earlier].batch)].nodes[Int(keyed[earlier].index)].uniqueID == id
+          }
+          let position = (keyed[later].batch, keyed[later].index)
+          if isRepeat, firstRepeat.map({ position < $0 }) ?? true { firstRepeat = position }
         }
       }
-      if !built.nodes.isEmpty { testBatches.append(built.nodes) }
+      start = end
     }
+    if let firstRepeat {
+      let tests = built[Int(firstRepeat.batch)]
+      let place = tests.places[Int(firstRepeat.index)]
+      throw DbtError(
+        "two data tests are both named \(tests.nodes[Int(firstRepeat.index)].name) (same test, same target, same "
+          + "arguments); remove one or give one a `name:`",
+        file: place.file, line: place.line, column: place.column)
+    }
+    testBatches = built.map(\.nodes)
   }
 
   private func resolveTests(_ item: PreparedWork) throws(DbtError) -> BuiltTests {
@@ -859,6 +891,7 @@ struct GraphAssembler {
         test: TestInfo(
           testName: test.testName, columnName: test.columnName, attachedNode: attachedID,
           acceptedValues: test.acceptedValues))
+      built.hashes.append(node.uniqueID.hashValue)
       built.nodes.append(node)
       built.places.append((file.displayPath, test.line, test.column))
     }

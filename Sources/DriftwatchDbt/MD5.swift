@@ -26,6 +26,12 @@ enum MD5 {
     var message = [UInt8]()
     message.reserveCapacity(text.utf8.count + 72)
     message.append(contentsOf: text.utf8)
+    return hex(bytes: message)
+  }
+
+  /// MD5 of `message`'s bytes (padded in place: reserve 72 bytes more than the message to avoid a copy).
+  static func hex(bytes message: consuming [UInt8]) -> String {
+    var message = message
     let bitLength = UInt64(message.count) &* 8
     message.append(0x80)
     while message.count % 64 != 56 { message.append(0) }

@@ -627,6 +627,33 @@ import Testing
     #expect(nameless.message.hasPrefix("dbt_project.yml:1:1: dbt_project.yml has no `name:`"))
   }
 
+  @Test func twoIdenticalDataTestsAreAnErrorAtTheSecond() throws {
+    // 300 models with distinct tests, then the same test twice on one column of the last model: the error
+    // names the second declaration, however the tests were spread over threads.
+    var files = ["dbt_project.yml": "name: shop\nversion: '1'\nprofile: shop\n"]
+    var yml = "version: 2\nmodels:\n"
+    for index in 0..<300 {
+      files["models/m\(index).sql"] = "select 1 as id"
+      yml += "  - name: m\(index)\n    columns:\n      - name: id\n        data_tests: [unique, not_null]\n"
+    }
+    yml +=
+      "      - name: other\n        data_tests:\n          - accepted_values:\n              values: [a]\n"
+    yml += "          - accepted_values:\n              values: [a]\n"
+    files["models/schema.yml"] = yml
+    let error = try readError(files)
+    #expect(
+      error.message
+        == "models/schema.yml:1207:13: two data tests are both named accepted_values_m299_other__a (same test, "
+        + "same target, same arguments); remove one or give one a `name:`", "\(error.message)")
+    // The same yml without the repeated test reads.
+    files["models/schema.yml"] = String(
+      yml.dropLast("          - accepted_values:\n              values: [a]\n".count))
+    let project = try TemporaryProject(files)
+    defer { project.remove() }
+    let graph = try DbtProjectReader.read(projectDirectory: project.directory)
+    #expect(graph.nodes.values.filter { $0.resourceType == .test }.count == 601)
+  }
+
   @Test func messagesAreLowercaseProse() throws {
     let error = try readError([
       "dbt_project.yml": projectFile,
