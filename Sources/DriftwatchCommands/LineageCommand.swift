@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import DriftwatchCore
 import DriftwatchDbt
 import DriftwatchReports
@@ -45,7 +46,9 @@ struct Lineage: AsyncParsableCommand {
     StepTrace.mark("lineage: start")
     let project = try projectOptions.load(includeSQL: false)
     StepTrace.mark("lineage: project read")
-    let graph = LineageGraph(project: project)
+    let graph = LineageGraph(project: project) { count, body in
+      DispatchQueue.concurrentPerform(iterations: count, execute: body)
+    }
     StepTrace.mark("lineage: graph")
     let selection = graph.evaluate(selector)
     StepTrace.mark("lineage: selector")

@@ -26,7 +26,13 @@ public struct LineageGraph: Sendable {
     case node(Dictionary<String, GraphNode>.Index)
   }
 
-  public init(project: ProjectGraph) {
+  /// Runs `body(0..<count)` in any order, possibly at once on several threads (the caller's
+  /// `DispatchQueue.concurrentPerform`, say): Core itself starts no threads.
+  public typealias ParallelFor = (_ count: Int, _ body: @Sendable (Int) -> Void) -> Void
+
+  /// With `parallel`, the dependencies of large projects are looked up on several threads; the graph is the
+  /// same either way.
+  public init(project: ProjectGraph, parallel: ParallelFor? = nil) {
     self.project = project
     let capacity = project.sources.count + project.nodes.count
     var ids: [String] = []
@@ -59,33 +65,75 @@ public struct LineageGraph: Sendable {
       nodeSlots.append((ids.count - 1, position))
     }
 
-    // Edges parent -> child, de-duplicated per child with a "last child that used this parent" mark.
+    // Edges parent -> child, in the order of the children and of their dependencies, each at most once.
+    let edges = Self.edges(
+      nodeSlots, nodes: project.nodes.values, index: index, ids: ids,
+      parallel: nodeSlots.count >= 4_096 ? parallel : nil)
     let count = ids.count
-    var lastChild = [Int](repeating: -1, count: count)
-    var edgeParent: [Int32] = []
-    var edgeChild: [Int32] = []
-    var dangling: [DanglingReference] = []
-    let nodes = project.nodes.values
-    for (child, position) in nodeSlots {
-      // Only the node's dependency list, not a copy of the whole node.
-      for dependency in nodes[position].dependsOn {
-        guard let parent = index[dependency] else {
-          dangling.append(DanglingReference(nodeID: ids[child], missingID: dependency))
-          continue
-        }
-        if parent == child || lastChild[parent] == child { continue }
-        lastChild[parent] = child
-        edgeParent.append(Int32(parent))
-        edgeChild.append(Int32(child))
-      }
-    }
-    (parentStart, parentList) = Self.compress(count: count, from: edgeChild, to: edgeParent)
-    (childStart, childList) = Self.compress(count: count, from: edgeParent, to: edgeChild)
+    (parentStart, parentList) = Self.compress(count: count, from: edges.children, to: edges.parents)
+    (childStart, childList) = Self.compress(count: count, from: edges.parents, to: edges.children)
     self.ids = ids
     self.index = index
     self.types = types
     self.slots = slots
-    self.danglingReferences = Array(Set(dangling)).sorted()
+    self.danglingReferences = Array(Set(edges.dangling)).sorted()
+  }
+
+  private struct Edges: Sendable {
+    var parents: [Int32] = []
+    var children: [Int32] = []
+    var dangling: [DanglingReference] = []
+  }
+
+  /// Each child's dependencies looked up in `index`, in chunks of children (on several threads with
+  /// `parallel`), joined in order.
+  private static func edges(
+    _ children: [(vertex: Int, position: Dictionary<String, GraphNode>.Index)],
+    nodes: Dictionary<String, GraphNode>.Values, index: [String: Int], ids: [String], parallel: ParallelFor?
+  ) -> Edges {
+    @Sendable func resolve(_ range: Range<Int>) -> Edges {
+      var out = Edges()
+      out.parents.reserveCapacity(range.count * 2)
+      out.children.reserveCapacity(range.count * 2)
+      var seen: Set<Int> = []
+      for (child, position) in children[range] {
+        // Only the node's dependency list, not a copy of the whole node.
+        let dependsOn = nodes[position].dependsOn
+        let first = out.parents.count
+        seen.removeAll(keepingCapacity: true)
+        for dependency in dependsOn {
+          guard let parent = index[dependency] else {
+            out.dangling.append(DanglingReference(nodeID: ids[child], missingID: dependency))
+            continue
+          }
+          if parent == child { continue }
+          // A parent named twice counts once: a short list is searched, a long one hashed.
+          if dependsOn.count <= 16 {
+            if out.parents[first...].contains(Int32(parent)) { continue }
+          } else if !seen.insert(parent).inserted {
+            continue
+          }
+          out.parents.append(Int32(parent))
+          out.children.append(Int32(child))
+        }
+      }
+      return out
+    }
+    guard let parallel else { return resolve(0..<children.count) }
+    let chunk = 2_048
+    let chunks = (children.count + chunk - 1) / chunk
+    let results = ChunkResults<Edges>(count: chunks)
+    parallel(chunks) { number in
+      let start = number * chunk
+      results.set(number, resolve(start..<min(start + chunk, children.count)))
+    }
+    var joined = Edges()
+    for part in results.values {
+      joined.parents += part.parents
+      joined.children += part.children
+      joined.dangling += part.dangling
+    }
+    return joined
   }
 
   /// Counting sort of edges by their `from` end: offsets plus a flat list of `to` ends.
@@ -251,4 +299,20 @@ public struct Impact: Sendable, Hashable, Codable {
 
   /// Every id, sorted.
   public var all: [String] { (models + tests + exposures + others).sorted() }
+}
+
+/// One result per chunk, each written once by the iteration that owns it and read after all have finished
+/// (`ParallelFor` returns when every iteration is done).
+private final class ChunkResults<Value: Sendable>: @unchecked Sendable {
+  private var storage: [Value?]
+
+  init(count: Int) {
+    storage = Array(repeating: nil, count: count)
+  }
+
+  func set(_ position: Int, _ value: Value) {
+    storage.withUnsafeMutableBufferPointer { $0[position] = value }
+  }
+
+  var values: [Value] { storage.compactMap { $0 } }
 }

@@ -204,6 +204,34 @@ enum LineageFixture {
     #expect(try chain.select(NodeSelector.parse("@m50000")).count == count)
   }
 
+  @Test func lookingUpDependenciesInParallelBuildsTheSameGraph() {
+    // 10,000 models (enough for several chunks), with repeated parents, self-references, long dependency
+    // lists and names that exist nowhere.
+    let count = 10_000
+    let nodes = (0..<count).map { index in
+      var deps = (1...3).map { "model.shop.m\((index * 7 + $0 * 13) % count)" }
+      deps += [deps[0], "model.shop.m\(index)", "model.shop.missing\(index % 5)"]
+      if index % 1_000 == 0 { deps += (0..<40).map { "model.shop.m\(($0 * 31) % count)" } }
+      return LineageFixture.model("m\(index)", "models/m\(index).sql", deps)
+    }
+    let project = ProjectGraph(projectName: "shop", sources: [], nodes: nodes)
+    let serial = LineageGraph(project: project)
+    // Chunks run backwards: the order they finish in must not matter.
+    let parallel = LineageGraph(project: project) { chunks, body in
+      for number in stride(from: chunks - 1, through: 0, by: -1) { body(number) }
+    }
+    #expect(parallel.danglingReferences == serial.danglingReferences)
+    #expect(serial.danglingReferences.count == count)
+    for index in stride(from: 0, to: count, by: 97) {
+      let id = "model.shop.m\(index)"
+      #expect(parallel.parents(of: id) == serial.parents(of: id))
+      #expect(parallel.children(of: id) == serial.children(of: id))
+      #expect(!serial.parents(of: id).contains(id))
+    }
+    #expect(Set(serial.parents(of: "model.shop.m0")).count == serial.parents(of: "model.shop.m0").count)
+    #expect(parallel.descendants(of: "model.shop.m1") == serial.descendants(of: "model.shop.m1"))
+  }
+
   @Test func cyclesDoNotHang() {
     let cyclic = LineageGraph(
       project: ProjectGraph(
