@@ -30,7 +30,7 @@ struct YAMLScalar: Sendable, Hashable {
   var mark: YAMLMark
 }
 
-struct YAMLPair: Sendable {
+struct YAMLPair: Sendable, Equatable {
   var key: String
   var keyMark: YAMLMark
   var value: YAMLNode
@@ -39,7 +39,7 @@ struct YAMLPair: Sendable {
 /// Not `indirect`: collections already hold their children in arrays, so a scalar is stored inline in its
 /// parent's array instead of in a box of its own (one allocation fewer per scalar; a 20,000-model project's yml
 /// has about a million of them).
-enum YAMLNode: Sendable {
+enum YAMLNode: Sendable, Equatable {
   case scalar(YAMLScalar)
   case sequence([YAMLNode], YAMLMark)
   case mapping([YAMLPair], YAMLMark)
@@ -117,9 +117,16 @@ enum YAMLLoader {
   static func load(_ text: String, path: String) throws -> YAMLNode? {
     var text = text
     return try text.withUTF8 { bytes in
-      var builder = EventTreeBuilder(path: path)
-      return try builder.load(bytes)
+      // dbt's usual YAML is read by the fast reader; the rest (and every error) by libyaml.
+      if case .document(let root) = YAMLBlockReader.read(bytes) { return root }
+      return try libyaml(bytes, path: path)
     }
+  }
+
+  /// The document read by libyaml alone (the reference the fast reader is tested against).
+  static func libyaml(_ bytes: UnsafeBufferPointer<UInt8>, path: String) throws -> YAMLNode? {
+    var builder = EventTreeBuilder(path: path)
+    return try builder.load(bytes)
   }
 
   static func duplicateKeys(_ duplicates: [String], path: String, mark: YAMLMark) -> DbtError {
