@@ -5,6 +5,7 @@
     scripts/bench.py --only check-sqlite  # one benchmark; see --help for names
     scripts/bench.py --models 20000 --runs 10
     scripts/bench.py --only snapshot-postgres --rows 100000,1000000 --runs 12
+    scripts/bench.py --only lineage-manifest --project /tmp/synth-20000 --runs 48   # after `dbt parse` there
 
 Each figure is measured on the release binary, as a user runs it: wall time of the whole process (median
 and p95 over --runs runs), driftwatch's own step timings from its JSON report, and peak RSS of the process.
@@ -189,21 +190,25 @@ printf '%s\\n' "$PG_HOST" "$PG_PORT" "$PG_USER" "$PG_PASSWORD" "$PG_DIR"
     return f"postgres://{user}@{host}:{port}/acme_bench?sslmode=disable", password, stop
 
 
-def bench_lineage(exe, models, runs, workdir):
-    project = os.path.join(workdir, f"synth-{models}")
-    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "generate_project.py"), "--models",
-                    str(models), "--out", project], check=True, stdout=subprocess.DEVNULL)
-    # A source with a large downstream tree: the first source the generator declares.
-    _, _, listing = run_measured([exe, "lineage", "--project", project, "resource_type:source", "--format", "json"])
+def widest_source(exe, location):
+    """`source:s.t+` for the source with the largest downstream tree among the first 12 (sorted by id): the worst
+    case a user asks. `location` is `["--project", DIR]` or `["--manifest", FILE]`."""
+    _, _, listing = run_measured([exe, "lineage", *location, "resource_type:source", "--format", "json"])
     sources = sorted(n["unique_id"] for n in json.loads(listing)["nodes"] if n["resource_type"] == "source")
-    # Measure the source with the largest downstream tree among the first few: the worst case a user asks.
     best = (-1, "")
     for source in sources[:12]:
         parts = source.split(".")
         candidate = f"source:{parts[2]}.{parts[3]}+"
-        _, _, out = run_measured([exe, "lineage", "--project", project, candidate, "--format", "json"])
+        _, _, out = run_measured([exe, "lineage", *location, candidate, "--format", "json"])
         best = max(best, (len(json.loads(out)["nodes"]), candidate))
-    selector = best[1]
+    return best[1]
+
+
+def bench_lineage(exe, models, runs, workdir):
+    project = os.path.join(workdir, f"synth-{models}")
+    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "generate_project.py"), "--models",
+                    str(models), "--out", project], check=True, stdout=subprocess.DEVNULL)
+    selector = widest_source(exe, ["--project", project])
     samples, rss = [], []
     nodes = 0
     for _ in range(runs):
@@ -212,6 +217,30 @@ def bench_lineage(exe, models, runs, workdir):
         rss.append(peak)
         nodes = len(json.loads(out)["nodes"])
     return summarize(f"lineage '{selector}' ({models} models, cold)", samples, rss, f"   nodes {nodes}")
+
+
+def bench_lineage_manifest(exe, project, runs):
+    """`lineage` from the files and from dbt's target/manifest.json of the same parsed project, interleaved run by
+    run so both see the same machine; the selector is `bench_lineage`'s (the widest of the first sources)."""
+    manifest = os.path.join(project, "target", "manifest.json")
+    if not os.path.isfile(manifest):
+        sys.exit(f"bench: no {manifest}; run `dbt parse` in {project} first (scripts/compare_dbt.py --project does)")
+    selector = widest_source(exe, ["--manifest", manifest])
+    files, manifest_samples, files_rss, manifest_rss = [], [], [], []
+    outputs = set()
+    for _ in range(runs):
+        elapsed, peak, out = run_measured([exe, "lineage", "--project", project, selector, "--format", "json"])
+        files.append(elapsed)
+        files_rss.append(peak)
+        outputs.add(out)
+        elapsed, peak, out = run_measured([exe, "lineage", "--manifest", manifest, selector, "--format", "json"])
+        manifest_samples.append(elapsed)
+        manifest_rss.append(peak)
+        outputs.add(out)
+    nodes = len(json.loads(out)["nodes"])
+    same = "identical output" if len(outputs) == 1 else "OUTPUTS DIFFER"
+    summarize(f"lineage '{selector}' files, cold", files, files_rss, f"   nodes {nodes}")
+    summarize(f"lineage '{selector}' --manifest, cold", manifest_samples, manifest_rss, f"   nodes {nodes}, {same}")
 
 
 def bench_lineage_growth(exe, sizes, runs, workdir):
@@ -395,7 +424,9 @@ def main():
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--models", type=int, default=20000, help="size of the generated project for lineage")
     parser.add_argument("--only", choices=["check-sqlite", "check-postgres", "check-postgres-large", "lineage",
-                                           "lineage-growth", "snapshot-postgres"], action="append")
+                                           "lineage-manifest", "lineage-growth", "snapshot-postgres"],
+                        action="append")
+    parser.add_argument("--project", help="for lineage-manifest: a generated project with target/manifest.json")
     parser.add_argument("--sizes", default="1000,5000,20000,50000", help="project sizes for lineage-growth")
     parser.add_argument("--tables", type=int, default=10000, help="tables in the large PostgreSQL warehouse")
     parser.add_argument("--declared", type=int, default=2000, help="of which declared as dbt sources")
@@ -421,6 +452,10 @@ def main():
                                        declared=args.declared)
         if "lineage" in only:
             bench_lineage(exe, args.models, max(3, args.runs // 4), workdir)
+        if "lineage-manifest" in only:
+            if not args.project:
+                sys.exit("bench: lineage-manifest needs --project DIR (a parsed generated project)")
+            bench_lineage_manifest(exe, os.path.abspath(args.project), max(3, args.runs // 4))
         if "lineage-growth" in only:
             bench_lineage_growth(exe, [int(size) for size in args.sizes.split(",")], max(3, args.runs // 4),
                                  workdir)

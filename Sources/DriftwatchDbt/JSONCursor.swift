@@ -129,27 +129,8 @@ struct JSONCursor {
   /// Iterates over an object's members: `body` is called with each key, positioned at its value, and must
   /// consume that value (read or skip it). Throws `unexpected` when the value is not an object.
   mutating func forEachMember(_ body: (inout JSONCursor, Key) throws(Failure) -> Void) throws(Failure) {
-    guard peek() == UInt8(ascii: "{") else {
-      if index < bytes.count { throw unexpected() }
-      throw invalid()
-    }
-    index += 1
-    if peek() == UInt8(ascii: "}") {
-      index += 1
-      return
-    }
-    while true {
-      guard peek() == UInt8(ascii: "\"") else { throw invalid() }
-      let key = try readKey()
-      try expect(UInt8(ascii: ":"))
-      steps.append(.key(key))
-      try body(&self, key)
-      steps.removeLast()
-      guard let next = peek() else { throw invalid() }
-      index += 1
-      if next == UInt8(ascii: "}") { return }
-      guard next == UInt8(ascii: ",") else { throw invalid() }
-    }
+    guard try openObject() != nil else { return }
+    _ = try readMembers(until: .max, body)
   }
 
   /// Consumes an object's `{`: the index of its first member's key, or `nil` for `{}` (consumed whole).
