@@ -238,6 +238,7 @@ struct YAMLBlockReader {
 
   /// A mapping key at `position` (plain or quoted), consuming it and its `:`.
   private mutating func key() throws(Unsupported) -> String {
+    let keyStart = position
     let text: String
     if byte(0) == UInt8(ascii: "'") || byte(0) == UInt8(ascii: "\"") {
       text = try quoted()
@@ -255,7 +256,8 @@ struct YAMLBlockReader {
       text = String(decoding: UnsafeBufferPointer(rebasing: bytes[begin..<end]), as: UTF8.self)
       if text == "<<" { throw Unsupported() }
     }
-    guard byte(0) == UInt8(ascii: ":") else { throw Unsupported() }
+    // libyaml allows implicit keys of up to 1024 characters (and reports longer ones).
+    guard byte(0) == UInt8(ascii: ":"), position - keyStart < 1024 else { throw Unsupported() }
     position += 1
     return text
   }

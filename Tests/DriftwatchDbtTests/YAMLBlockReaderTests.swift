@@ -55,7 +55,8 @@ import Testing
     "%YAML 1.1\n---\na: 1\n",
     "a: 'two\n  lines'\n", "a: [1,\n  2]\n", "a:\tb\n", "a: b\r\n", "a: caf\u{e9}\n", "? complex\n: key\n",
     "- - nested\n", "a: b: c\n", "a: \"\\u0041\"\n", "a: [x: y]\n", "a: [1, , 2]\n", "a: [1, 2,]\n",
-    "just a scalar\n", "a: 'x' trailing\n", "a: [http://x]\n", "- {a: b}\n", "a:\n  - x\n b: 1\n",
+    "just a scalar\n", String(repeating: "k", count: 1_100) + ": 1\n", "a: 'x' trailing\n", "a: [http://x]\n",
+    "- {a: b}\n", "a:\n  - x\n b: 1\n",
   ]
 
   @Test func readsTheShapesDbtUsesExactlyAsLibyaml() {
