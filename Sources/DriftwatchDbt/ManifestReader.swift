@@ -283,11 +283,18 @@ private struct SlimManifest {
         StepTrace.mark("manifest: nodes parsed")
       case "sources":
         if cursor.readNull() { return }
+        // Read on every core, like the nodes (source ids have the same shape).
+        let batches = try ParallelMembers.read(&cursor, batch: { [(String, Source)]() }) {
+          (cursor, id, batch) throws(Failure) in
+          batch.append((id.string, try readSource(&cursor)))
+        }
         var read: [String: Source] = [:]
-        try cursor.forEachMember { (cursor: inout JSONCursor, id: JSONCursor.Key) throws(Failure) in
-          read[id.string] = try readSource(&cursor)
+        read.reserveCapacity(batches.reduce(0) { $0 + $1.count })
+        for batch in batches {
+          for (id, source) in batch { read[id] = source }
         }
         sources = read
+        StepTrace.mark("manifest: sources parsed")
       case "exposures":
         if cursor.readNull() { return }
         var read: [String: Exposure] = [:]
