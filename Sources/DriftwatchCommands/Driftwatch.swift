@@ -63,11 +63,31 @@ public struct Driftwatch: AsyncParsableCommand {
 /// Writing to the terminal, and asking whether it is one.
 enum Terminal {
   static func standardOutput(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
+    writeAll(text, to: STDOUT_FILENO)
   }
 
   static func standardError(_ text: String) {
-    FileHandle.standardError.write(Data(text.utf8))
+    writeAll(text, to: STDERR_FILENO)
+  }
+
+  /// The text's bytes as they are (no copy: a lineage listing can be megabytes), written until all are out or
+  /// the descriptor fails (a closed pipe: nothing more can be said there).
+  private static func writeAll(_ text: String, to descriptor: Int32) {
+    var text = text
+    text.withUTF8 { buffer in
+      guard let base = buffer.baseAddress else { return }
+      var offset = 0
+      while offset < buffer.count {
+        let written = write(descriptor, base + offset, buffer.count - offset)
+        if written > 0 {
+          offset += written
+        } else if written < 0 && errno == EINTR {
+          continue
+        } else {
+          return
+        }
+      }
+    }
   }
 
   /// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).

@@ -110,11 +110,13 @@ extension LineageGraph {
         return ListedNode(
           id: ids[vertex], type: .source, name: source.name, display: source.displayName, dependsOn: [])
       case .node(let position):
-        let node = nodes[position]
-        let display = node.resourceType == .exposure ? (node.label ?? node.name) : node.name
+        // Field by field: no copy of the whole node.
+        let type = nodes[position].resourceType
+        let name = nodes[position].name
+        let display = type == .exposure ? (nodes[position].label ?? name) : name
         return ListedNode(
-          id: ids[vertex], type: node.resourceType, name: node.name, display: display,
-          dependsOn: Self.sortedUnique(node.dependsOn))
+          id: ids[vertex], type: type, name: name, display: display,
+          dependsOn: Self.sortedUnique(nodes[position].dependsOn))
       }
     }
   }
