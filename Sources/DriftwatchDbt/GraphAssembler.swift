@@ -804,9 +804,15 @@ struct GraphAssembler {
     keyed.reserveCapacity(prepared.count * 4)
     var built: [BuiltTests] = []
     built.reserveCapacity(results.count)
+    // A test that cannot be resolved ends the reading there; repeats before it are reported first, as a
+    // front-to-back check would.
+    var failure: DbtError?
     for result in results {
-      let tests = try result.get()
-      guard !tests.nodes.isEmpty else { continue }
+      if case .failure(let error) = result {
+        failure = error
+        break
+      }
+      guard case .success(let tests) = result, !tests.nodes.isEmpty else { continue }
       for (index, hash) in tests.hashes.enumerated() {
         keyed.append((hash, Int32(built.count), Int32(index)))
       }
@@ -839,6 +845,7 @@ struct GraphAssembler {
           + "arguments); remove one or give one a `name:`",
         file: place.file, line: place.line, column: place.column)
     }
+    if let failure { throw failure }
     testBatches = built.map(\.nodes)
   }
 

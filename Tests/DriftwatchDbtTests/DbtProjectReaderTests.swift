@@ -645,6 +645,22 @@ import Testing
       error.message
         == "models/schema.yml:1207:13: two data tests are both named accepted_values_m299_other__a (same test, "
         + "same target, same arguments); remove one or give one a `name:`", "\(error.message)")
+    // A test that cannot be resolved after the repeat (on a source, declared after the models): the repeat is
+    // reported, as a front-to-back reading meets it first; before it (on the first model): that test's error.
+    let badTest =
+      "          - relationships:\n              arguments:\n                to: ref('nope')\n                field: id\n"
+    var later = files
+    later["models/sources.yml"] =
+      "version: 2\nsources:\n  - name: raw\n    tables:\n      - name: t\n        columns:\n          - name: id\n"
+      + "            data_tests:\n" + badTest.replacingOccurrences(of: "          ", with: "              ")
+    #expect(
+      try readError(later).message.contains("two data tests are both named accepted_values_m299_other__a"))
+    var earlier = files
+    earlier["models/schema.yml"] = yml.replacingOccurrences(
+      of: "  - name: m0\n    columns:\n      - name: id\n        data_tests: [unique, not_null]\n",
+      with: "  - name: m0\n    columns:\n      - name: id\n        data_tests:\n" + badTest)
+    let refError = try readError(earlier)
+    #expect(refError.message.contains("ref('nope')"), "\(refError.message)")
     // The same yml without the repeated test reads.
     files["models/schema.yml"] = String(
       yml.dropLast("          - accepted_values:\n              values: [a]\n".count))
