@@ -302,16 +302,24 @@ public struct Impact: Sendable, Hashable, Codable {
 }
 
 /// One result per chunk, each written once by the iteration that owns it and read after all have finished
-/// (`ParallelFor` returns when every iteration is done).
+/// (`ParallelFor` returns when every iteration is done). The slots live in memory allocated once, so that
+/// iterations on several threads write their own slot without touching shared state (an `Array` property
+/// would be moved out and back by each write).
 private final class ChunkResults<Value: Sendable>: @unchecked Sendable {
-  private var storage: [Value?]
+  private let storage: UnsafeMutableBufferPointer<Value?>
 
   init(count: Int) {
-    storage = Array(repeating: nil, count: count)
+    storage = .allocate(capacity: count)
+    storage.initialize(repeating: nil)
+  }
+
+  deinit {
+    storage.deinitialize()
+    storage.deallocate()
   }
 
   func set(_ position: Int, _ value: Value) {
-    storage.withUnsafeMutableBufferPointer { $0[position] = value }
+    storage[position] = value
   }
 
   var values: [Value] { storage.compactMap { $0 } }

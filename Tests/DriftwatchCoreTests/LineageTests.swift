@@ -1,3 +1,4 @@
+import Dispatch
 import DriftwatchCore
 import Testing
 
@@ -219,6 +220,15 @@ enum LineageFixture {
     // Chunks run backwards: the order they finish in must not matter.
     let parallel = LineageGraph(project: project) { chunks, body in
       for number in stride(from: chunks - 1, through: 0, by: -1) { body(number) }
+    }
+    // And on real threads, several times: every chunk writes its own result slot.
+    for _ in 0..<5 {
+      let threaded = LineageGraph(project: project) { chunks, body in
+        DispatchQueue.concurrentPerform(iterations: chunks, execute: body)
+      }
+      #expect(threaded.danglingReferences == serial.danglingReferences)
+      #expect(threaded.children(of: "model.shop.m13") == serial.children(of: "model.shop.m13"))
+      #expect(threaded.descendants(of: "model.shop.m2") == serial.descendants(of: "model.shop.m2"))
     }
     #expect(parallel.danglingReferences == serial.danglingReferences)
     #expect(serial.danglingReferences.count == count)
