@@ -100,7 +100,8 @@ public struct LineageGraph: Sendable {
         // Only the node's dependency list, not a copy of the whole node.
         let dependsOn = nodes[position].dependsOn
         let first = out.parents.count
-        seen.removeAll(keepingCapacity: true)
+        let long = dependsOn.count > 16
+        if long { seen.removeAll(keepingCapacity: true) }
         for dependency in dependsOn {
           guard let parent = index[dependency] else {
             out.dangling.append(DanglingReference(nodeID: ids[child], missingID: dependency))
@@ -108,9 +109,9 @@ public struct LineageGraph: Sendable {
           }
           if parent == child { continue }
           // A parent named twice counts once: a short list is searched, a long one hashed.
-          if dependsOn.count <= 16 {
-            if out.parents[first...].contains(Int32(parent)) { continue }
-          } else if !seen.insert(parent).inserted {
+          if long {
+            if !seen.insert(parent).inserted { continue }
+          } else if out.parents[first...].contains(Int32(parent)) {
             continue
           }
           out.parents.append(Int32(parent))
