@@ -87,9 +87,7 @@ public enum ManifestReader {
         }
       }
     }
-    let projectName =
-      manifest.projectName
-      ?? batches.lazy.flatMap(\.nodes).filter { $0.resourceType == .model }.map(\.packageName).min() ?? ""
+    let projectName = manifest.projectName ?? batches.compactMap(\.modelPackage).min() ?? ""
     var nodes = batches.map(\.nodes)
     var exposures: [GraphNode] = []
     for (id, exposure) in manifest.exposures ?? [:] {
@@ -101,6 +99,7 @@ public enum ManifestReader {
           label: exposure.label))
     }
     nodes.append(exposures)
+    // The batches go, so that the node arrays are held once and move into the graph.
     batches = []
     StepTrace.mark("manifest: nodes")
     let graph = ProjectGraph(projectName: projectName, sources: consume sources, nodeBatches: consume nodes)
@@ -115,6 +114,10 @@ public enum ManifestReader {
   /// One manifest node as the graph holds it, added to `batch`; nothing for kinds driftwatch does not model
   /// and disabled nodes.
   fileprivate static func add(_ id: String, _ node: SlimManifest.Node, to batch: inout NodeBatch) {
+    // For a manifest without `metadata.project_name`: every model counts, disabled ones too.
+    if node.resourceType == "model" {
+      batch.modelPackage = min(batch.modelPackage ?? node.packageName, node.packageName)
+    }
     guard let type = ResourceType(rawValue: node.resourceType), keptTypes.contains(type) else { return }
     // dbt leaves tests whose parents are disabled among the nodes, disabled and cut from their parents.
     guard node.config?.enabled ?? true else { return }
@@ -181,6 +184,8 @@ struct NodeBatch: Sendable {
   var nodes: [GraphNode] = []
   /// Position in `nodes` and the test's `source()` call.
   var sourceTests: [(Int, JinjaScan.Source)] = []
+  /// The first, in sort order, of the packages of the models read (disabled ones too).
+  var modelPackage: String?
 }
 
 /// The fields of manifest.json driftwatch uses, read in one pass with `JSONCursor` (everything else is

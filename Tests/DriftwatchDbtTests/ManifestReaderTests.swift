@@ -42,6 +42,24 @@ import Testing
     #expect(graph.sources["source.p.app.users"]?.columns.last?.dataType == "int")
   }
 
+  @Test func withoutAProjectNameTheFirstPackageOfAnyModelNamesTheProject() throws {
+    let project = try TemporaryProject([
+      "manifest.json": """
+      {"metadata": {},
+       "nodes": {
+         "model.p.a": {"resource_type": "model", "name": "a", "package_name": "p"},
+         "model.b.off": {"resource_type": "model", "name": "off", "package_name": "b",
+                         "config": {"enabled": false}},
+         "seed.a.s": {"resource_type": "seed", "name": "s", "package_name": "a"}
+       }}
+      """
+    ])
+    defer { project.remove() }
+    let graph = try ManifestReader.read(path: project.path("manifest.json"))
+    #expect(graph.projectName == "b")
+    #expect(Set(graph.nodes.keys) == ["model.p.a", "seed.a.s"])
+  }
+
   @Test func sourceTestsGetTheirSourceAsAttachedNode() throws {
     let graph = try ManifestReader.read(path: Fixtures.path("jaffle_drift/target/manifest.json"))
     let test = graph.nodes["test.jaffle_drift.source_unique_acme_raw_customers_user_id.2b69230e93"]
