@@ -358,61 +358,58 @@ struct YAMLBlockReader {
     let start = mark
     switch byte(0) {
     case UInt8(ascii: "["):
-      position += 1
       var items: [YAMLNode] = []
-      try skipFlowSpaces()
-      if byte(0) == UInt8(ascii: "]") {
-        position += 1
-        return .sequence(items, start)
+      try flowEntries(closedBy: UInt8(ascii: "]")) { (reader) throws(Unsupported) in
+        items.append(try reader.flowNode())
       }
-      while true {
-        items.append(try flowNode())
-        try skipFlowSpaces()
-        if byte(0) == UInt8(ascii: "]") {
-          position += 1
-          return .sequence(items, start)
-        }
-        guard byte(0) == UInt8(ascii: ",") else { throw Unsupported() }
-        position += 1
-        try skipFlowSpaces()
-        if byte(0) == UInt8(ascii: "]") || byte(0) == UInt8(ascii: ",") { throw Unsupported() }
-      }
+      return .sequence(items, start)
     case UInt8(ascii: "{"):
-      position += 1
       var pairs: [YAMLPair] = []
-      try skipFlowSpaces()
-      if byte(0) == UInt8(ascii: "}") {
-        position += 1
-        return .mapping(pairs, start)
-      }
-      while true {
-        let keyMark = mark
+      try flowEntries(closedBy: UInt8(ascii: "}")) { (reader) throws(Unsupported) in
+        let keyMark = reader.mark
         let key: String
-        if byte(0) == UInt8(ascii: "'") || byte(0) == UInt8(ascii: "\"") {
-          key = try quoted()
+        if reader.byte(0) == UInt8(ascii: "'") || reader.byte(0) == UInt8(ascii: "\"") {
+          key = try reader.quoted()
         } else {
-          guard case .scalar(let scalar) = try flowScalar() else { throw Unsupported() }
+          guard case .scalar(let scalar) = try reader.flowScalar() else { throw Unsupported() }
           key = scalar.text
         }
         if key == "<<" || pairs.contains(where: { $0.key == key }) { throw Unsupported() }
-        guard byte(0) == UInt8(ascii: ":"), Self.isSpace(byte(1)) else { throw Unsupported() }
-        position += 1
-        try skipFlowSpaces()
-        pairs.append(YAMLPair(key: key, keyMark: keyMark, value: try flowNode()))
-        try skipFlowSpaces()
-        if byte(0) == UInt8(ascii: "}") {
-          position += 1
-          return .mapping(pairs, start)
-        }
-        guard byte(0) == UInt8(ascii: ",") else { throw Unsupported() }
-        position += 1
-        try skipFlowSpaces()
-        if byte(0) == UInt8(ascii: "}") || byte(0) == UInt8(ascii: ",") { throw Unsupported() }
+        guard reader.byte(0) == UInt8(ascii: ":"), Self.isSpace(reader.byte(1)) else { throw Unsupported() }
+        reader.position += 1
+        try reader.skipFlowSpaces()
+        pairs.append(YAMLPair(key: key, keyMark: keyMark, value: try reader.flowNode()))
       }
+      return .mapping(pairs, start)
     case UInt8(ascii: "'"), UInt8(ascii: "\""):
       return .scalar(YAMLScalar(text: try quoted(), plain: false, mark: start))
     default:
       return try flowScalar()
+    }
+  }
+
+  /// The entries of the flow collection whose opening bracket is at `position`, each read by `entry`, up to
+  /// and including `close`: entries separated by `,`, none empty, no `,` before `close`.
+  private mutating func flowEntries(
+    closedBy close: UInt8, _ entry: (inout YAMLBlockReader) throws(Unsupported) -> Void
+  ) throws(Unsupported) {
+    position += 1
+    try skipFlowSpaces()
+    if byte(0) == close {
+      position += 1
+      return
+    }
+    while true {
+      try entry(&self)
+      try skipFlowSpaces()
+      if byte(0) == close {
+        position += 1
+        return
+      }
+      guard byte(0) == UInt8(ascii: ",") else { throw Unsupported() }
+      position += 1
+      try skipFlowSpaces()
+      if byte(0) == close || byte(0) == UInt8(ascii: ",") { throw Unsupported() }
     }
   }
 
