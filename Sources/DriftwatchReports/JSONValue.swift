@@ -71,10 +71,13 @@ public indirect enum JSONValue: Sendable, Hashable {
     return out
   }
 
+  /// A byte that cannot stand in a JSON string as it is: `"`, `\` and control characters.
+  static func needsEscape(_ byte: UInt8) -> Bool { byte == 0x22 || byte == 0x5C || byte < 0x20 }
+
   /// Appends `text` as a JSON string literal. Most strings (ids, names) need no escape and are copied whole.
   static func appendQuoted(_ text: String, to out: inout String) {
     out += "\""
-    if !text.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) {
+    if !text.utf8.contains(where: needsEscape) {
       out += text
       out += "\""
       return
@@ -116,7 +119,7 @@ struct JSONBytes {
   mutating func appendQuoted(_ text: String) {
     var text = text
     let plain = text.withUTF8 { utf8 in
-      guard !utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) else { return false }
+      guard !utf8.contains(where: JSONValue.needsEscape) else { return false }
       bytes.append(0x22)
       bytes.append(contentsOf: utf8)
       bytes.append(0x22)
