@@ -47,6 +47,43 @@ struct BadInputTests {
       ["check", "--project", scratch.path, "--warehouse", "sqlite:x.db"], mentions: ["src.yml", "6"])
   }
 
+  /// A manifest large enough to be read on every core (over 1 MB): cut off, or with a node lacking `name`
+  /// deep inside, it gives one line and exit 2, naming the first problem.
+  @Test func brokenLargeManifest() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    func node(_ index: Int, named: Bool = true) -> String {
+      "\"model.p.m\(index)\": {\"resource_type\": \"model\", " + (named ? "\"name\": \"m\(index)\", " : "")
+        + "\"package_name\": \"p\", \"raw_code\": \"select '}, \\\"model.p.x.y\\\": {' as t -- "
+        + String(repeating: "x", count: 400) + "\", \"depends_on\": {\"nodes\": []}}"
+    }
+    let nodes = (0..<4_000).map { node($0, named: $0 != 3_100) }.joined(separator: ", ")
+    let manifest = "{\"metadata\": {\"project_name\": \"p\"}, \"nodes\": {\(nodes)}, \"sources\": {}}"
+    #expect(manifest.utf8.count > 1 << 20)
+    try manifest.write(toFile: scratch.file("unnamed.json"), atomically: true, encoding: .utf8)
+    try String(manifest.prefix(manifest.count * 3 / 5)).write(
+      toFile: scratch.file("cut.json"), atomically: true, encoding: .utf8)
+    try expectUsageError(
+      ["lineage", "--manifest", scratch.file("unnamed.json"), "m1+"],
+      mentions: ["unnamed.json", "not a dbt manifest", "missing `name` at nodes.model.p.m3100"])
+    try expectUsageError(
+      ["lineage", "--manifest", scratch.file("cut.json"), "m1+"],
+      mentions: ["cut.json", "not a dbt manifest", "invalid json"])
+  }
+
+  /// yml the fast reader leaves to libyaml (a tab, an empty value before a deeper line) still gets libyaml's
+  /// one-line message with the file and line.
+  @Test func brokenYamlOutsideTheFastReader() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    try FileManager.default.createDirectory(atPath: scratch.file("models"), withIntermediateDirectories: true)
+    try "name: broken\nversion: '1.0'\nprofile: broken\n".write(
+      toFile: scratch.file("dbt_project.yml"), atomically: true, encoding: .utf8)
+    try "version: 2\nsources:\n  - name: raw\n    tables:\n\t- name: a\n".write(
+      toFile: scratch.file("models/src.yml"), atomically: true, encoding: .utf8)
+    try expectUsageError(["lineage", "--project", scratch.path, "source:raw.a"], mentions: ["src.yml", "5"])
+  }
+
   @Test func missingSQLiteFileIsNotCreated() throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
