@@ -181,8 +181,8 @@ public enum PostgresRoleCheck {
     }
     if unfitOwner || owners.isEmpty {
       sql +=
-        " GRANT app_owner TO \(role); (app_owner: a role, itself none of these, that owns the tables the "
-        + "migration changes — ALTER TABLE needs ownership)"
+        " GRANT app_owner TO \(role); (app_owner: an unprivileged role that owns the tables the migration "
+        + "changes — ALTER TABLE needs ownership)"
     } else {
       sql += " GRANT \(owners.map(PostgresSession.quoted).joined(separator: ", ")) TO \(role);"
     }

@@ -407,6 +407,9 @@ struct ImpactRoleCheckTests {
     "COPY probe FROM PROGRAM 'true'",
     "SELECT lo_import('/etc/hostname')",
     "SELECT set_config('session_replication_role', 'replica', false)",
+    "CREATE EXTENSION dblink",
+    "CREATE EXTENSION adminpack",
+    "LOAD 'auto_explain'",
   ])
   func aFitRoleCannotElevateItself(_ statement: String) async throws {
     try await TestPostgres.withFitRole { _, fit in
