@@ -16,8 +16,10 @@ struct ImpactCommand: AsyncParsableCommand {
     discussion: """
       PostgreSQL: the migration runs inside one transaction, the schema it leaves behind is read in that same
       transaction, and the transaction is always rolled back (also when driftwatch is killed: the server rolls
-      back a transaction whose connection is gone). SQLite: the migration runs on a temporary copy of the
-      file, which is deleted. Statements that cannot run in a transaction or would act outside it (COMMIT,
+      back a transaction whose connection is gone). It refuses, before running anything, a role that could act
+      outside the transaction (a superuser, pg_execute_server_program, dblink, …): run it as a role made for
+      it (docs/impact.md). SQLite: the migration runs on a temporary copy of the file, which is deleted, and
+      ATTACH is denied. Statements that cannot run in a transaction or would act outside it (COMMIT,
       CREATE INDEX CONCURRENTLY, VACUUM, CREATE DATABASE, COPY … PROGRAM, psql meta-commands, …) are refused
       before anything runs.
 
@@ -179,6 +181,8 @@ struct ImpactCommand: AsyncParsableCommand {
         trial = try await SQLiteMigrationTrial(path: path).run(
           statements: statements, schemas: project.sourceSchemas, inspect: inspect)
       }
+    } catch let refused as MigrationRefusals {
+      throw MigrationError.refused(file: migration, refused.refusals)
     } catch let failure as MigrationStatementFailure {
       throw MigrationError.failed(
         file: migration, failure,
@@ -190,10 +194,13 @@ struct ImpactCommand: AsyncParsableCommand {
     if let parity, case .postgres(let postgres) = locator {
       do {
         parityResult = try await StagingParity(
-          staging: postgres, statements: statements, searchPath: searchPath,
+          staging: postgres, statements: statements, schemas: project.sourceSchemas.map(\.schema),
+          searchPath: searchPath,
           projectDirectory: projectOptions.project, profile: parity.profile, dbt: parity.dbt,
           decisionsPath: decisions, maintenanceDatabase: maintenanceDb
         ).run()
+      } catch let refused as MigrationRefusals {
+        throw MigrationError.refused(file: migration, refused.refusals)
       } catch let failure as MigrationStatementFailure {
         throw MigrationError.failed(file: migration, failure, rolledBack: "the copy was dropped")
       }

@@ -10,6 +10,8 @@ import Foundation
 struct StagingParity {
   var staging: PostgresLocator
   var statements: [SQLStatement]
+  /// The schemas the migration touches (named in the recipe of a fit role, should the role check refuse).
+  var schemas: [String] = []
   var searchPath: String?
   var projectDirectory: String
   var profile: ResolvedProfile
@@ -37,7 +39,7 @@ struct StagingParity {
   private func build(on copy: PostgresStagingCopy, in directory: String, decisions: Decisions) async throws
     -> ParityResult
   {
-    try await copy.apply(statements, searchPath: searchPath)
+    try await copy.apply(statements, searchPath: searchPath, schemas: schemas)
 
     // A copy of the dbt project, without dbt's own output.
     let project = directory + "/project"

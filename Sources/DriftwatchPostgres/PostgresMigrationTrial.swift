@@ -5,8 +5,12 @@ import PostgresNIO
 /// Runs a migration on a PostgreSQL database inside one transaction, reads the schema it leaves behind on the
 /// same connection in the same transaction, and always rolls back: the pre-deploy check.
 ///
-/// Safety lies in three places. Callers refuse statements that cannot run in a transaction or escape it
-/// (`MigrationSafety`) before calling `run`. Here: `statement_timeout` and `lock_timeout` are set with
+/// Safety lies in four places. Callers refuse statements that cannot run in a transaction or escape it
+/// (`MigrationSafety`) before calling `run` — a lexical check, friendly but never complete. Here, before
+/// `BEGIN`: `PostgresRoleCheck` refuses a role that could act outside the transaction at all (superuser,
+/// `pg_execute_server_program`, dblink, …: `UnfitRoleError`), which is what the guarantee rests on, and
+/// when the server reads `'…'` strings with backslash escapes (`standard_conforming_strings` off) the
+/// lexical check is run again as the server reads them (`MigrationRefusals`). Then: `statement_timeout` and `lock_timeout` are set with
 /// `SET LOCAL` semantics, every path ends in `ROLLBACK` and closing the connection, and on PostgreSQL 14 and
 /// later `client_connection_check_interval` is set for the transaction so that the server notices within a
 /// second when this process dies mid-statement, cancels the statement and rolls back. Whatever happens to
@@ -52,6 +56,8 @@ public struct PostgresMigrationTrial: Sendable {
     ) { connection in
       let session = PostgresWarehouse.ReadOnlySession(
         connection: connection, locator: locator, logger: logger)
+      try await Self.preflight(
+        session, statements: statements, schemas: schemas.map(\.schema) + (searchPath.map { [$0] } ?? []))
       try await session.run("BEGIN")
       let result: Result<MigrationTrial, any Error>
       do {
@@ -64,6 +70,19 @@ public struct PostgresMigrationTrial: Sendable {
       // If the connection is broken the server has already rolled back; closing it is enough.
       try? await session.run("ROLLBACK")
       return try result.get()
+    }
+  }
+
+  /// The role check, and the lexical check again when the server reads strings differently from the
+  /// standard. Read-only, before `BEGIN`: throws `UnfitRoleError` or `MigrationRefusals`.
+  static func preflight(
+    _ session: PostgresWarehouse.ReadOnlySession, statements: [SQLStatement], schemas: [String]
+  ) async throws {
+    let facts = try await PostgresRoleCheck.check(session, schemas: schemas)
+    if !facts.standardConformingStrings {
+      let refusals = MigrationSafety.refusals(
+        in: statements, dialect: .postgres, standardConformingStrings: false)
+      if !refusals.isEmpty { throw MigrationRefusals(refusals) }
     }
   }
 

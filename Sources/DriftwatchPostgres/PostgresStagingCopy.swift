@@ -49,11 +49,15 @@ public struct PostgresStagingCopy: Sendable {
     return PostgresStagingCopy(locator: copy, maintenance: maintenance, logger: logger)
   }
 
-  /// Applies `statements` to the copy and commits: the copy is thrown away afterwards.
-  public func apply(_ statements: [SQLStatement], searchPath: String?) async throws {
+  /// Applies `statements` to the copy and commits: the copy is thrown away afterwards. The role is checked
+  /// first as for the trial (`PostgresRoleCheck`): what a migration does outside a database is not dropped
+  /// with it.
+  public func apply(_ statements: [SQLStatement], searchPath: String?, schemas: [String] = []) async throws {
     try await PostgresSession.withConnection(to: locator, logger: logger) { connection in
       let session = PostgresWarehouse.ReadOnlySession(
         connection: connection, locator: locator, logger: logger)
+      try await PostgresMigrationTrial.preflight(
+        session, statements: statements, schemas: schemas + (searchPath.map { [$0] } ?? []))
       try await session.run("BEGIN")
       do {
         if let searchPath {

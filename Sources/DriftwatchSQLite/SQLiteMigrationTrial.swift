@@ -6,6 +6,11 @@ import SQLiteNIO
 /// directory, the migration runs on the copy, the copy is read, and the directory is deleted. The original
 /// files are only ever opened read-only, and held in a read transaction while they are copied so that no
 /// writer commits halfway through the copy.
+///
+/// What the migration can reach is structural: once the copies are attached, an authorizer denies every
+/// `ATTACH` and `DETACH` (SQLite also asks it for the `ATTACH` that `VACUUM INTO` runs), so no statement can
+/// open, create or write another file; the bundled SQLite is built without `load_extension` and without
+/// deprecated pragmas (`temp_store_directory`); SQLite has no other statement that names a file.
 public struct SQLiteMigrationTrial: Sendable {
   public var path: String
   /// Schema name → attached file, as for `SQLiteWarehouse`.
@@ -104,6 +109,9 @@ public struct SQLiteMigrationTrial: Sendable {
         _ = try await SQLiteFiles.rows(
           connection, "ATTACH DATABASE ? AS ?",
           [.text(SQLiteFiles.uri(for: file, mode: .readWrite)), .text(name)])
+      }
+      _ = try await connection.setAuthorizerValidator(lifetime: .pinned) { event in
+        event.action == .attach || event.action == .detach ? .deny : .allow
       }
       _ = try await SQLiteFiles.rows(connection, "BEGIN IMMEDIATE")
       for statement in statements {

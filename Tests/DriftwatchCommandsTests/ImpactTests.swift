@@ -51,8 +51,9 @@ struct ImpactPostgresTests {
   }
   static func environment(_ db: PostgresLocator) -> [String: String] { ["PGPASSWORD": db.password ?? ""] }
 
+  /// Staging with acme's seed, owned by (and reached as) a role fit for impact: impact refuses a superuser.
   static func withAcme<T: Sendable>(_ body: (PostgresLocator) async throws -> T) async throws -> T {
-    try await TestPostgres.withDatabase { db in
+    try await TestPostgres.withFitRole { _, db in
       try await TestPostgres.load(sql: try CLI.read(Acme.seed), into: db, searchPath: "raw")
       return try await body(db)
     }

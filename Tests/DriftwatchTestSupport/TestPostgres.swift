@@ -81,6 +81,61 @@ public enum TestPostgres {
     return try result.get()
   }
 
+  /// A fresh database owned by a fresh login role fit for `driftwatch impact` (not a superuser, no
+  /// predefined role, no `REPLICATION`/`CREATEROLE`; `CREATEDB`, which `impact --dbt-build` needs). `body`
+  /// gets the admin locator of the database and the role's locator; the database, then the role, are dropped
+  /// afterwards. `setup` runs as admin in the database before `body` (extensions, grants).
+  public static func withFitRole<T: Sendable>(
+    setup: String? = nil, _ body: (_ admin: PostgresLocator, _ fit: PostgresLocator) async throws -> T
+  ) async throws -> T {
+    let admin = try adminLocator()
+    let suffix = UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+    var fit = admin
+    fit.user = "driftwatch_fit_\(suffix)"
+    fit.password = UUID().uuidString
+    try await withConnection(to: admin) { connection in
+      try await run(
+        "CREATE ROLE \(PostgresSession.quoted(fit.user)) LOGIN PASSWORD '\(fit.password ?? "")' NOSUPERUSER "
+          + "NOCREATEROLE NOREPLICATION CREATEDB", on: connection)
+    }
+    let result: Result<T, any Error>
+    do {
+      result = .success(
+        try await withDatabase { db in
+          fit.database = db.database
+          try await withConnection(to: db) { connection in
+            try await run(
+              "ALTER DATABASE \(PostgresSession.quoted(db.database)) OWNER TO \(PostgresSession.quoted(fit.user))",
+              on: connection)
+            if let setup {
+              for statement in SQLScript.statements(in: setup) {
+                try await run(statement.text, on: connection)
+              }
+            }
+          }
+          return try await body(db, fit)
+        })
+    } catch {
+      result = .failure(error)
+    }
+    try? await dropRole(fit.user)
+    return try result.get()
+  }
+
+  /// Drops a role made by a test (after the databases it owns or has privileges in were dropped).
+  public static func dropRole(_ name: String) async throws {
+    try await withConnection(to: try adminLocator()) { connection in
+      try await run("DROP ROLE IF EXISTS \(PostgresSession.quoted(name))", on: connection)
+    }
+  }
+
+  /// Runs `sql` (statements split with `SQLScript`) outside any transaction, one by one.
+  public static func execute(_ sql: String, in locator: PostgresLocator) async throws {
+    try await withConnection(to: locator) { connection in
+      for statement in SQLScript.statements(in: sql) { try await run(statement.text, on: connection) }
+    }
+  }
+
   /// Runs a multi-statement script (split with `SQLScript`) in one transaction: all or nothing.
   /// With `searchPath`, that schema is created if missing and is the search path while the script runs,
   /// so unqualified names land in it (e.g. `examples/acme/warehouse/seed.sql` into `raw`).
