@@ -233,13 +233,28 @@ enum SQLiteFiles {
     return "\(prefix)\(encoded)?mode=\(mode.rawValue)"
   }
 
-  static func open(_ path: String, mode: Mode) async throws -> SQLiteConnection {
+  /// Opens `path` in `mode` with a busy timeout of `busyTimeout` (sqlite-nio's own busy handler retries for
+  /// as long as another process holds a lock: a hang).
+  static func open(_ path: String, mode: Mode, busyTimeout: Duration = .seconds(10)) async throws
+    -> SQLiteConnection
+  {
     try checkExists(path)
+    let connection: SQLiteConnection
     do {
-      return try await SQLiteConnection.open(storage: .file(path: uri(for: path, mode: mode)))
+      connection = try await SQLiteConnection.open(storage: .file(path: uri(for: path, mode: mode)))
     } catch let error as SQLiteError {
       throw mapOpenError(error, path: path)
     }
+    do {
+      _ = try await rows(
+        connection, "PRAGMA busy_timeout = \(max(1, DurationText.milliseconds(busyTimeout)))")
+    } catch {
+      try? await connection.close()
+      throw readError(error, path: path, lockTimeout: busyTimeout)
+        ?? WarehouseError(
+          .queryFailed, "cannot open sqlite file '\(path)': \(String(describing: error).lowercased())")
+    }
+    return connection
   }
 
   static func mapOpenError(_ error: SQLiteError, path: String, isWAL: Bool = false) -> WarehouseError {

@@ -53,6 +53,10 @@ struct RuntimeSafetyTests {
         environment: environment)
       #expect(bad.status == 2)
       #expect(bad.stderr.contains("--statement-timeout"), "\(bad.stderr)")
+      // --interval reads the same units (2min was refused before), within 100ms…24h.
+      let short = try CLI.run(["watch", "--project", CLI.acme, "--warehouse", url, "--interval", "50ms"])
+      #expect(short.status == 2)
+      #expect(short.stderr.contains("--interval must be 100ms…24h"), "\(short.stderr)")
       await holder.close()
     }
   }

@@ -1,9 +1,10 @@
 import DriftwatchCore
-import DriftwatchPostgres
 import DriftwatchTestSupport
 import Foundation
 import PostgresNIO
 import Testing
+
+@testable import DriftwatchPostgres
 
 /// A second session holds `ACCESS EXCLUSIVE` on a source table (a migration in an open transaction): reads
 /// give up after the lock timeout with one error naming the table and the session, instead of waiting for
@@ -110,5 +111,23 @@ struct PostgresLockTimeoutTests {
       let profiles = try await warehouse.profile(columns: [Self.tier], topK: 5)
       #expect(profiles.first?.rowCount == 20)
     }
+  }
+}
+
+/// Names and application names come from other sessions: control characters are escaped before they reach
+/// a terminal or a log line.
+@Suite("lock holder descriptions")
+struct LockHolderDescriptionTests {
+  @Test func controlCharactersAreEscaped() {
+    #expect(printable("raw\n\u{1b}[31mcustomers\u{9b}") == "raw\\u{a}\\u{1b}[31mcustomers\\u{9b}")
+    #expect(TableLock(schema: "raw", table: "a\tb").display == "raw.a\\u{9}b")
+    let holders = [
+      LockHolder(pid: 7, applicationName: "", user: "ev\u{7}il", granted: false),
+      LockHolder(pid: 9, applicationName: "x", user: "y", granted: true),
+    ]
+    #expect(
+      PostgresReadTimeout.describe(holders)
+        == " queued first by pid 7 (application_name none, user ev\\u{7}il) and 1 more")
+    #expect(PostgresReadTimeout.describe([]) == "")
   }
 }
