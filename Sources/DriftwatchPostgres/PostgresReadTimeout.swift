@@ -44,9 +44,11 @@ enum PostgresReadTimeout {
       ? [] : await lockHolders(reading, locator: locator, connectTimeout: min(connectTimeout, .seconds(5)))
     let holder = describe(holders)
     if sqlState == "55P03" {
+      // The holder may have finished meanwhile, or be invisible to this user.
+      let heldBy = holders.isEmpty ? " held by another session" : holder
       return WarehouseError(
         .lockTimeout,
-        "\(what): waited longer than --lock-timeout \(DurationText.format(timeouts.lock)) for a lock\(holder)"
+        "\(what): waited longer than --lock-timeout \(DurationText.format(timeouts.lock)) for a lock\(heldBy)"
           + "; retry once that session commits or rolls back (a migration, a long transaction), or raise --lock-timeout"
       )
     }
@@ -55,13 +57,17 @@ enum PostgresReadTimeout {
         .statementTimeout,
         "\(what): the server cancelled the statement (\(serverMessage), sqlstate 57014)\(holder); try again")
     }
-    let limit = reading == nil ? timeouts.catalogStatement : timeouts.statement
+    let limit = DurationText.format(reading == nil ? timeouts.catalogStatement : timeouts.statement)
+    guard holders.isEmpty else {
+      return WarehouseError(
+        .statementTimeout,
+        "\(what): waited longer than --statement-timeout \(limit) for a lock\(holder); retry once that session "
+          + "commits or rolls back, or set --lock-timeout (0 waits for as long as the lock is held)")
+    }
     return WarehouseError(
       .statementTimeout,
-      "\(what): the statement ran longer than --statement-timeout \(DurationText.format(limit))"
-        + (holders.isEmpty
-          ? "; raise --statement-timeout if the table is large"
-          : "\(holder); retry once that session is done, or raise --lock-timeout / --statement-timeout"))
+      "\(what): the statement ran longer than --statement-timeout \(limit); raise --statement-timeout if the "
+        + "table is large")
   }
 
   /// `, held by pid 123 (application_name psql, user alice)`, or a note that nobody was found.

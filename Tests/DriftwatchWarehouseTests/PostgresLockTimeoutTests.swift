@@ -88,9 +88,10 @@ struct PostgresLockTimeoutTests {
       }
       #expect(error.kind == .statementTimeout)
       #expect(
-        error.message.contains(
-          "reading raw.customers on \(db.displayURL): the statement ran longer than --statement-timeout 400ms held by pid \(pid) (application_name migration-42"
-        ), "\(error.message)")
+        error.message
+          == "reading raw.customers on \(db.displayURL): waited longer than --statement-timeout 400ms for a lock "
+          + "held by pid \(pid) (application_name migration-42, user \(db.user)); retry once that session commits "
+          + "or rolls back, or set --lock-timeout (0 waits for as long as the lock is held)")
     }
   }
 
