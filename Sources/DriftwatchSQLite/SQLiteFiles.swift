@@ -60,11 +60,12 @@ enum SQLiteFiles {
     var isWAL: Bool
     var state: FileState
 
-    /// WAL mode with no `-wal` file beside it: every committed page is in the file itself, so it is read
-    /// with `immutable=1` (no `-wal`/`-shm` is created, no lock taken) and the read is kept only if the file
-    /// did not change meanwhile (`SQLiteFiles.state`). Any other file is opened `mode=ro` as usual: a
-    /// rollback-journal reader creates nothing, and a WAL file whose `-wal` exists already has its side files.
-    var readsImmutably: Bool { isWAL && !FileManager.default.fileExists(atPath: path + "-wal") }
+    /// WAL mode with no `-wal` file beside it when it was inspected: every committed page is in the file
+    /// itself, so it is read with `immutable=1` (no `-wal`/`-shm` is created, no lock taken) and the read is
+    /// kept only if the file did not change meanwhile (`SQLiteFiles.state`). Any other file is opened
+    /// `mode=ro` as usual: a rollback-journal reader creates nothing, and a WAL file whose `-wal` exists
+    /// already has its side files. Decided once, so the check after the read is the one the open needs.
+    var readsImmutably: Bool
   }
 
   static func state(_ path: String) -> FileState? {
@@ -128,7 +129,8 @@ enum SQLiteFiles {
     }
     return DatabaseFile(
       path: path, isWAL: isWAL,
-      state: FileState(status))
+      state: FileState(status),
+      readsImmutably: isWAL && !FileManager.default.fileExists(atPath: path + "-wal"))
   }
 
   private static func readHeader(_ path: String) throws -> [UInt8] {
