@@ -96,6 +96,7 @@ let package = Package(
       dependencies: [
         "DriftwatchSQLite", "DriftwatchPostgres", "DriftwatchDbt", "DriftwatchState", "DriftwatchTestSupport",
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
       ]
     ),
     .testTarget(

@@ -65,9 +65,32 @@ struct WarehouseOptions: ParsableArguments {
       valueName: "FILE"))
   var catalog: String?
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Give up on a read that waits longer than this for a lock (PostgreSQL lock_timeout, SQLite busy timeout; e.g. 10s, 500ms; 0 = wait forever; default 10s).",
+      valueName: "DURATION"))
+  var lockTimeout: DurationArgument?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "PostgreSQL: cancel a read running longer than this (0 = no limit; default 1min, 5min for snapshot; the catalog query at most 1min).",
+      valueName: "DURATION"))
+  var statementTimeout: DurationArgument?
+
+  /// The command's default read timeouts with the flags given.
+  func timeouts(defaults: ReadTimeouts) -> ReadTimeouts {
+    defaults.overriding(lock: lockTimeout?.duration, statement: statementTimeout?.duration)
+  }
+
   /// The warehouse to introspect, chosen in this order: --catalog, --warehouse, then dbt's profiles.yml
-  /// (whose resolved target is returned too, for reading the project as dbt would with it).
-  func introspector(projectDirectory: String) throws -> (any WarehouseIntrospector, ResolvedProfile?) {
+  /// (whose resolved target is returned too, for reading the project as dbt would with it). Reads wait for
+  /// locks and run as long as `timeouts(defaults:)` allows.
+  func introspector(projectDirectory: String, timeouts defaults: ReadTimeouts = .check) throws -> (
+    any WarehouseIntrospector, ResolvedProfile?
+  ) {
+    let timeouts = timeouts(defaults: defaults)
     let environment = ProcessInfo.processInfo.environment
     if let catalog {
       if warehouse != nil { throw InputError("pass either --catalog or --warehouse, not both") }
@@ -77,18 +100,28 @@ struct WarehouseOptions: ParsableArguments {
       if profilesDir != nil || target != nil {
         throw InputError("pass either --warehouse or --profiles-dir/--target, not both")
       }
-      return (Self.introspector(for: try WarehouseLocator.parse(warehouse, environment: environment)), nil)
+      return (
+        Self.introspector(
+          for: try WarehouseLocator.parse(warehouse, environment: environment), timeouts: timeouts),
+        nil
+      )
     }
     let profile = try ProfilesReader.locator(
       profilesDirectory: profilesDir, projectDirectory: projectDirectory, profileName: nil, target: target,
       environment: environment)
-    return (Self.introspector(for: profile.locator), profile)
+    return (Self.introspector(for: profile.locator, timeouts: timeouts), profile)
   }
 
-  static func introspector(for locator: WarehouseLocator) -> any WarehouseIntrospector {
+  static func introspector(for locator: WarehouseLocator, timeouts: ReadTimeouts = .check)
+    -> any WarehouseIntrospector
+  {
     switch locator {
-    case .sqlite(let path): SQLiteWarehouse(path: path)
-    case .postgres(let postgres): PostgresWarehouse(locator: postgres)
+    case .sqlite(let path):
+      return SQLiteWarehouse(path: path, lockTimeout: timeouts.lock)
+    case .postgres(let postgres):
+      var warehouse = PostgresWarehouse(locator: postgres)
+      warehouse.timeouts = timeouts
+      return warehouse
     }
   }
 }
@@ -154,4 +187,21 @@ enum KeptUntilExit {
       lock.unlock()
     }
   }
+}
+
+/// A duration flag (`--interval`, `--lock-timeout`, `--statement-timeout`), read by Core's one parser,
+/// `DurationText`: `30s`, `500ms`, `2min`, `1h`; a bare number is seconds.
+struct DurationArgument: ExpressibleByArgument, Sendable, Hashable {
+  var duration: Duration
+
+  init(_ duration: Duration) { self.duration = duration }
+
+  init?(argument: String) {
+    guard let duration = DurationText.parse(argument) else { return nil }
+    self.duration = duration
+  }
+
+  var milliseconds: Int64 { DurationText.milliseconds(duration) }
+
+  var defaultValueDescription: String { DurationText.format(duration) }
 }

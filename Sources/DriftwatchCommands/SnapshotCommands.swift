@@ -79,7 +79,8 @@ struct SnapshotCommand: AsyncParsableCommand {
   func run() async throws {
     let clock = ContinuousClock()
     let started = clock.now
-    let (introspector, profile) = try warehouseOptions.introspector(projectDirectory: projectOptions.project)
+    let (introspector, profile) = try warehouseOptions.introspector(
+      projectDirectory: projectOptions.project, timeouts: .snapshot)
     guard let profiler = introspector as? any WarehouseProfiler,
       let sampler = introspector as? any WarehouseSampler
     else { throw InputError("snapshot needs a live warehouse (sqlite: or postgres://)") }

@@ -53,26 +53,6 @@ struct InstallTrigger: AsyncParsableCommand {
   }
 }
 
-/// `--interval 30s`, `500ms`, `2m`, or seconds.
-struct Interval: ExpressibleByArgument, Sendable {
-  var milliseconds: Int64
-
-  init(milliseconds: Int64) { self.milliseconds = milliseconds }
-
-  init?(argument: String) {
-    let text = argument.trimmingCharacters(in: .whitespaces).lowercased()
-    let units: [(String, Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
-    var value: Double?
-    for (suffix, scale) in units where text.hasSuffix(suffix) {
-      value = Double(text.dropLast(suffix.count)).map { $0 * scale }
-      break
-    }
-    if value == nil { value = Double(text).map { $0 * 1000 } }
-    guard let value, value.isFinite, value >= 100, value <= 86_400_000 else { return nil }
-    milliseconds = Int64(value)
-  }
-}
-
 extension Timestamp {
   static var now: Timestamp {
     Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
@@ -93,8 +73,17 @@ final class Locked<Value>: @unchecked Sendable {
 
 /// What the watch tasks share: pending DDL events, a pending full re-check, and the metrics.
 struct WatchShared {
+  /// New DDL events, debounced.
   var debouncer: Debouncer
+  /// The events of a failed check: they go with the next check (not new, so they wake nothing).
+  var retryEvents: [DDLEvent] = []
   var fullCheckRequested = false
+  /// The last check's error, nil once a check succeeded: `/healthz` answers 503 with it.
+  var lastCheckError: String?
+  var failingSince: Timestamp?
+  var consecutiveFailures = 0
+  /// A check queued alerts: the outbox loop reads the outbox now instead of at its next poll.
+  var outboxWake = false
   /// Set on SIGTERM/SIGINT: the loops finish what they are doing (a check, a delivery) and return.
   var stopping = false
   var listening = false
@@ -144,8 +133,10 @@ struct Watch: AsyncParsableCommand {
   @OptionGroup var warehouseOptions: WarehouseOptions
   @OptionGroup var stateOptions: StateOptions
 
-  @Option(name: .long, help: "Check everything this often, and after every reconnect (e.g. 30s, 500ms, 2m).")
-  var interval = Interval(milliseconds: 30_000)
+  @Option(
+    name: .long,
+    help: "Check everything this often, and after every reconnect (e.g. 30s, 500ms, 2min; 100ms to 24h).")
+  var interval = DurationArgument(.seconds(30))
 
   @Option(name: .long, help: ArgumentHelp("Wait this long without DDL before checking.", valueName: "MS"))
   var debounce: Int = 300
@@ -175,6 +166,9 @@ struct Watch: AsyncParsableCommand {
 
   func validate() throws {
     guard (0...60_000).contains(debounce) else { throw ValidationError("--debounce must be 0…60000 ms") }
+    guard (100...86_400_000).contains(interval.milliseconds) else {
+      throw ValidationError("--interval must be 100ms…24h")
+    }
     if warehouseOptions.catalog != nil {
       throw ValidationError("watch needs a live warehouse, not --catalog")
     }
@@ -357,12 +351,14 @@ struct WatchEngine: Sendable {
       let due = shared.withLock { state -> (CheckSchedule.Reason, [DDLEvent])? in
         guard
           let reason = schedule.due(
-            at: now, eventsPending: !state.debouncer.pending.isEmpty,
+            at: now, eventsPending: !state.debouncer.pending.isEmpty || !state.retryEvents.isEmpty,
             eventsDue: state.debouncer.isDue(at: now),
             fullRequested: state.fullCheckRequested)
         else { return nil }
         state.fullCheckRequested = false  // every check is a full check
-        return (reason, reason == .ddl ? state.debouncer.take() : [])
+        // A failed check's events go with whichever check runs next (every check is a full check).
+        defer { state.retryEvents = [] }
+        return (reason, state.retryEvents + (reason == .ddl ? state.debouncer.take() : []))
       }
       if let (reason, events) = due {
         schedule.started(at: now)
@@ -372,13 +368,22 @@ struct WatchEngine: Sendable {
             logger.info("check succeeded again", metadata: ["failed_checks": "\(schedule.failures)"])
           }
           schedule.succeeded()
+          shared.withLock { state in
+            state.lastCheckError = nil
+            state.failingSince = nil
+            state.consecutiveFailures = 0
+          }
           if reason == .reconnect { logger.info("checked everything after (re)connecting") }
         } catch {
-          let delay = schedule.failed(at: Timestamp.now, reason: reason)
+          let failedAt = Timestamp.now
+          let delay = schedule.failed(at: failedAt, reason: reason)
           shared.withLock { state in
             state.checkFailures += 1
-            // The DDL events go with the retry.
-            events.forEach { state.debouncer.add($0, receivedAt: Timestamp.now) }
+            state.consecutiveFailures += 1
+            state.lastCheckError = describe(error)
+            if state.failingSince == nil { state.failingSince = failedAt }
+            // The DDL events go with the retry (or with new DDL's check, if that comes first).
+            state.retryEvents = events + state.retryEvents
           }
           logger.error(
             "check failed; will retry",
@@ -440,7 +445,10 @@ struct WatchEngine: Sendable {
         incident.timeline.append(TimelineEntry(.alertQueued, at: queued, detail: message.destination))
       }
       try await incidents.save(incident, enqueue: messages)
-      shared.withLock { $0.driftFound += 1 }
+      shared.withLock {
+        $0.driftFound += 1
+        $0.outboxWake = true
+      }
       logger.warning(
         "breaking drift: incident opened",
         metadata: [
@@ -495,15 +503,30 @@ struct WatchEngine: Sendable {
 
   /// Delivers due outbox messages; failures are retried with backoff.
   /// A state store that cannot be read (a PostgreSQL state store restarting) is retried with backoff.
-  func outboxLoop(variables: [String: String]) async {
+  /// The outbox is read when a check queued alerts (`outboxWake`), when its earliest undelivered message is
+  /// due, and otherwise every `idlePollMilliseconds` (another watch sharing a PostgreSQL state store may
+  /// queue some): not 20 times a second, which reopened a SQLite state store as often.
+  func outboxLoop(variables: [String: String], idlePollMilliseconds: Int64 = 5000) async {
     let backoff = RetryPolicy(initialMilliseconds: 250, maximumMilliseconds: 30_000)
     var failures = 0
+    // Messages queued by an earlier run for a destination this run has no URL for: left queued, and not
+    // waited for.
+    var parked: Set<String> = []
     while !isStopping {
-      var pause: Int64 = 50
+      var pause: Int64 = idlePollMilliseconds
       do {
-        for message in try await incidents.dueMessages(at: Timestamp.now, limit: 20) where !isStopping {
-          await deliver(message, variables: variables)
+        shared.withLock { $0.outboxWake = false }
+        let due = try await incidents.dueMessages(at: Timestamp.now, limit: 100).filter {
+          !parked.contains($0.key)
         }
+        for message in due.prefix(20) where !isStopping {
+          if !(await deliver(message, variables: variables)) { parked.insert(message.key) }
+        }
+        // The earliest undelivered message (due now or retried later) sets the next read.
+        let now = Timestamp.now
+        let next = try await incidents.dueMessages(at: Timestamp(millisecondsSinceEpoch: .max), limit: 100)
+          .filter { !parked.contains($0.key) }.map(\.nextAttemptAt).min()
+        if let next { pause = max(0, min(pause, next.milliseconds(since: now))) }
         failures = 0
       } catch {
         failures += 1
@@ -512,17 +535,21 @@ struct WatchEngine: Sendable {
           "outbox read failed; will retry",
           metadata: ["error": "\(describe(error))", "attempt": "\(failures)", "retry_in_ms": "\(pause)"])
       }
-      // Sleeps in short steps, so a stop is not delayed by a long backoff.
+      // Sleeps in short steps, so that a stop or a wake is not delayed by a long pause.
       let until = Timestamp.now.adding(milliseconds: pause)
-      while !isStopping && Timestamp.now < until { try? await Task.sleep(for: .milliseconds(50)) }
+      while !isStopping && Timestamp.now < until && !shared.withLock({ $0.outboxWake }) {
+        try? await Task.sleep(for: .milliseconds(50))
+      }
     }
   }
 
-  func deliver(_ message: OutboxMessage, variables: [String: String]) async {
+  /// Tries to deliver `message`; false when this run has no URL for its destination (nothing attempted).
+  @discardableResult
+  func deliver(_ message: OutboxMessage, variables: [String: String]) async -> Bool {
     let environment = ProcessInfo.processInfo.environment
     guard let variable = variables[message.destination], let url = environment[variable], !url.isEmpty else {
       // Queued by an earlier run with this destination: kept until a run has its URL.
-      return
+      return false
     }
     let failure: String
     do {
@@ -543,7 +570,7 @@ struct WatchEngine: Sendable {
             "incident": "\(message.incidentID)", "destination": "\(message.destination)",
             "attempt": "\(message.attempts + 1)", "latency_ms": "\(latency.map(String.init) ?? "n/a")",
           ])
-        return
+        return true
       }
       failure = "http \(response.status)"
     } catch let error as DeliveryError {
@@ -561,6 +588,7 @@ struct WatchEngine: Sendable {
         "retry_in_ms": "\(next.nextAttemptAt.milliseconds(since: Timestamp.now))",
       ])
     try? await incidents.update(next)
+    return true
   }
 
   /// LISTENs for DDL events; reconnects with backoff. Every time LISTEN is up (the first time too), a full
@@ -611,12 +639,22 @@ struct WatchEngine: Sendable {
     guard request.method == "GET" else { return HTTPResponse(status: 405, body: "method not allowed\n") }
     switch request.path.split(separator: "?").first.map(String.init) ?? "" {
     case "/healthz":
+      // 503 while the warehouse cannot be checked (the last check failed), 200 once a check succeeded.
       let state = shared.withLock { $0 }
-      let body = JSONValue.object([
-        ("status", .string("ok")), ("checks", .integer(state.checks)),
+      var fields: [(String, JSONValue)] = [
+        ("status", .string(state.lastCheckError == nil ? "ok" : "failing")),
+        ("checks", .integer(state.checks)),
         ("last_check", .optional(state.lastCheck?.iso8601)), ("listening", .bool(state.listening)),
-      ]).rendered()
-      return HTTPResponse(contentType: "application/json", body: body)
+      ]
+      if let error = state.lastCheckError {
+        fields += [
+          ("reason", .string(error)), ("failed_checks", .integer(state.consecutiveFailures)),
+          ("failing_since", .optional(state.failingSince?.iso8601)),
+        ]
+      }
+      return HTTPResponse(
+        status: state.lastCheckError == nil ? 200 : 503, contentType: "application/json",
+        body: JSONValue.object(fields).rendered())
     case "/metrics":
       return HTTPResponse(contentType: "text/plain; version=0.0.4", body: metrics())
     case "/incidents":

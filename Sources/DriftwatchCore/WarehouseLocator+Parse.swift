@@ -283,6 +283,10 @@ public struct WarehouseError: UserFacingError, Equatable {
     case fileExists
     /// A catalog or script statement failed on the server.
     case queryFailed
+    /// A read waited longer than its lock timeout (PostgreSQL `lock_timeout`, SQLite busy timeout).
+    case lockTimeout
+    /// A read ran longer than its statement timeout (or was cancelled on the server).
+    case statementTimeout
   }
 
   public var kind: Kind

@@ -165,7 +165,7 @@ extension PostgresWarehouse.ReadOnlySession {
     let rows = try await query(
       PostgresWarehouse.profileStatement(
         schema: schema, table: table, column: column, sampled: percent != nil),
-      binds: binds)
+      binds: binds, reading: TableLock(schema: schema, table: table))
     var profile = ColumnProfile(column: ref, rowCount: 0, nullCount: 0, distinctCount: 0, topValues: [])
     var values: [ValueCount] = []
     var shapes: [ValueCount] = []

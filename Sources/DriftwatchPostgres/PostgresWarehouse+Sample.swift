@@ -35,7 +35,8 @@ extension PostgresWarehouse: WarehouseSampler {
       WHERE \(keyColumn) IS NOT NULL
       ORDER BY md5(\(keyColumn)::text), 1 LIMIT $1
       """
-    return try keyedRows(try await session.query(sql, binds: binds), columns: resolved.columns.count)
+    return try keyedRows(
+      try await session.query(sql, binds: binds, reading: resolved.lock), columns: resolved.columns.count)
   }
 
   /// Keys bound as one text array (`= ANY($1)`), cast to the key's type when it is a plain scalar type so
@@ -66,7 +67,7 @@ extension PostgresWarehouse: WarehouseSampler {
     let sql = "SELECT \(selectList(resolved)) FROM \(resolved.relation) WHERE \(condition)"
     var result: [String: [String?]] = [:]
     for row in try keyedRows(
-      try await session.query(sql, binds: binds), columns: resolved.columns.count)
+      try await session.query(sql, binds: binds, reading: resolved.lock), columns: resolved.columns.count)
     {
       result[row.key] = row.values
     }
@@ -90,6 +91,8 @@ extension PostgresWarehouse: WarehouseSampler {
     var relation: String
     var key: LiveColumn
     var columns: [String]
+
+    var lock: TableLock { TableLock(schema: schema, table: table) }
   }
 
   private static func selectList(_ table: ResolvedTable) -> String {

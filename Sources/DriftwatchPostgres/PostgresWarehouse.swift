@@ -13,6 +13,8 @@ public struct PostgresWarehouse: WarehouseIntrospector {
   public var connectTimeout: Duration
   /// Rows read per table at most when profiling or sampling a large table (see `profile` and `sample`).
   public var rowBudget: Double = PostgresWarehouse.defaultRowBudget
+  /// `lock_timeout` and `statement_timeout` of every read (set locally in its read-only transaction).
+  public var timeouts: ReadTimeouts = .check
 
   public init(
     locator: PostgresLocator, logger: Logger = PostgresSession.silentLogger,
@@ -49,16 +51,23 @@ public struct PostgresWarehouse: WarehouseIntrospector {
     return liveSchema(requested: schemas, rows: rows)
   }
 
-  /// Connects, runs `START TRANSACTION READ ONLY`, runs `body`, then `ROLLBACK` and closes the connection,
-  /// whatever `body` does. The session cannot write: PostgreSQL rejects any write in a read-only transaction.
-  /// Use it for any other read of a monitored warehouse (samples, distinct values).
+  /// Connects, runs `START TRANSACTION READ ONLY`, sets `timeouts` for the transaction, runs `body`, then
+  /// `ROLLBACK` and closes the connection, whatever `body` does. The session cannot write: PostgreSQL
+  /// rejects any write in a read-only transaction. Use it for any other read of a monitored warehouse
+  /// (samples, distinct values). A read that waits for a lock longer than `timeouts.lock`, or runs longer
+  /// than its statement timeout, fails with a `.lockTimeout` / `.statementTimeout` error naming the table
+  /// and, when `pg_locks` shows one, the session holding it.
   public func withReadOnlySession<T: Sendable>(_ body: (ReadOnlySession) async throws -> T) async throws -> T
   {
     try await PostgresSession.withConnection(
-      to: locator, readOnly: true, logger: logger, connectTimeout: connectTimeout
+      to: locator, readOnly: true, applicationName: "driftwatch", logger: logger,
+      connectTimeout: connectTimeout
     ) { connection in
-      let session = ReadOnlySession(connection: connection, locator: locator, logger: logger)
+      let session = ReadOnlySession(
+        connection: connection, locator: locator, logger: logger, timeouts: timeouts,
+        connectTimeout: connectTimeout)
       try await session.run("START TRANSACTION READ ONLY")
+      try await session.setTimeouts(lock: timeouts.lock, statement: timeouts.statement)
       let result: Result<T, any Error>
       do {
         result = .success(try await body(session))
@@ -78,23 +87,38 @@ public struct PostgresWarehouse: WarehouseIntrospector {
     public let connection: PostgresConnection
     let locator: PostgresLocator
     let logger: Logger
+    /// The timeouts `withReadOnlySession` set (nil: the caller's transaction keeps its own).
+    let timeouts: ReadTimeouts?
+    let connectTimeout: Duration
 
-    public init(connection: PostgresConnection, locator: PostgresLocator, logger: Logger) {
+    public init(
+      connection: PostgresConnection, locator: PostgresLocator, logger: Logger, timeouts: ReadTimeouts? = nil,
+      connectTimeout: Duration = .seconds(5)
+    ) {
       self.connection = connection
       self.locator = locator
       self.logger = logger
+      self.timeouts = timeouts
+      self.connectTimeout = connectTimeout
     }
 
-    /// Runs `sql` with `binds` and returns all rows. Errors are `WarehouseError`s.
+    /// Runs `sql` with `binds` and returns all rows. Errors are `WarehouseError`s. `reading` names the
+    /// table the statement reads, for the error when it waits too long for a lock on it.
     @discardableResult
-    public func query(_ sql: String, binds: PostgresBindings = PostgresBindings()) async throws
-      -> [PostgresRow]
-    {
+    public func query(
+      _ sql: String, binds: PostgresBindings = PostgresBindings(), reading: TableLock? = nil
+    ) async throws -> [PostgresRow] {
       logger.debug("postgres statement", metadata: ["sql": .string(sql)])
       do {
         return try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
           .collect()
       } catch {
+        if let timeouts,
+          let timeout = await PostgresReadTimeout.error(
+            error, reading: reading, locator: locator, timeouts: timeouts, connectTimeout: connectTimeout)
+        {
+          throw timeout
+        }
         throw PostgresSession.warehouseError(error, locator: locator, connecting: false)
       }
     }
@@ -103,10 +127,31 @@ public struct PostgresWarehouse: WarehouseIntrospector {
       try await query(sql)
     }
 
+    /// `SET LOCAL lock_timeout, statement_timeout` with bound values (whole milliseconds; 0 = no limit).
+    func setTimeouts(lock: Duration?, statement: Duration) async throws {
+      var binds = PostgresBindings()
+      binds.append(String(DurationText.milliseconds(statement)))
+      if let lock {
+        binds.append(String(DurationText.milliseconds(lock)))
+        try await query(
+          "SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)",
+          binds: binds)
+      } else {
+        try await query("SELECT set_config('statement_timeout', $1, true)", binds: binds)
+      }
+    }
+
     func catalogRows(schemaNames: [String]) async throws -> [CatalogRow] {
       var binds = PostgresBindings()
       binds.append(schemaNames)
-      let rows = try await query(PostgresWarehouse.catalogQuery, binds: binds)
+      let rows: [PostgresRow]
+      if let timeouts, timeouts.catalogStatement != timeouts.statement {
+        try await setTimeouts(lock: nil, statement: timeouts.catalogStatement)
+        rows = try await query(PostgresWarehouse.catalogQuery, binds: binds)
+        try await setTimeouts(lock: nil, statement: timeouts.statement)
+      } else {
+        rows = try await query(PostgresWarehouse.catalogQuery, binds: binds)
+      }
       do {
         // Cell by cell with concrete types: decoding a tuple per row costs generic metadata lookups that
         // dominate at hundreds of thousands of columns.

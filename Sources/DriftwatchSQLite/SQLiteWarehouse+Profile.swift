@@ -29,6 +29,7 @@ extension SQLiteWarehouse: WarehouseProfiler {
         do {
           rows = try await SQLiteFiles.rows(connection, sql, [.integer(limit)])
         } catch {
+          if let fileError = readError(error) { throw fileError }
           throw WarehouseError(
             .queryFailed,
             "cannot profile \(target.ref) in \(displayName): \(((error as? SQLiteError)?.message ?? "\(error)").lowercased())"

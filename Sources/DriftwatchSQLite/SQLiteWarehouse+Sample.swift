@@ -91,6 +91,7 @@ extension SQLiteWarehouse: WarehouseSampler {
     do {
       return try await SQLiteFiles.rows(connection, sql, binds)
     } catch {
+      if let fileError = readError(error) { throw fileError }
       throw WarehouseError(
         .queryFailed,
         "cannot \(what) in \(displayName): \(((error as? SQLiteError)?.message ?? "\(error)").lowercased())")

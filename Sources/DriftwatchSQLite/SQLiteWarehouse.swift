@@ -2,8 +2,8 @@ import DriftwatchCore
 import SQLiteNIO
 
 /// A SQLite file as a monitored warehouse. Opened read-only (`mode=ro`): driftwatch never writes to it and
-/// never creates it (a missing file is an error). On a WAL-mode file SQLite itself may create the `-wal` and
-/// `-shm` side files, as it does for every reader; the database file is not changed.
+/// never creates it (a missing file is an error), and a read creates no `-wal`/`-shm` beside it (see
+/// `withReadOnlyConnection`). A path that is not a regular SQLite file is refused before SQLite opens it.
 ///
 /// Schema mapping: a SQLite file has databases, not schemas. A requested schema whose name is one of
 /// `attachments` (compared case-insensitively, as SQLite does) is read from that attached file; every other
@@ -15,10 +15,14 @@ public struct SQLiteWarehouse: WarehouseIntrospector {
   public var path: String
   /// Schema name → file attached read-only under that name.
   public var attachments: [String: String]
+  /// How long a read waits for another process's write lock on the file (SQLite's busy timeout; zero:
+  /// as long as it is held).
+  public var lockTimeout: Duration
 
-  public init(path: String, attachments: [String: String] = [:]) {
+  public init(path: String, attachments: [String: String] = [:], lockTimeout: Duration = .seconds(10)) {
     self.path = path
     self.attachments = attachments
+    self.lockTimeout = lockTimeout
   }
 
   public var displayName: String { "sqlite:\(path)" }
@@ -34,7 +38,8 @@ public struct SQLiteWarehouse: WarehouseIntrospector {
     guard !databases.isEmpty else { return LiveSchema(inspected: [], tables: []) }
 
     let relations = try await withReadOnlyConnection(databases: databases, attached: attached) { connection in
-      try await Self.readCatalog(connection, databases: databases, mainPath: path, attached: attached)
+      try await Self.readCatalog(
+        connection, databases: databases, mainPath: path, attached: attached, lockTimeout: lockTimeout)
     }
 
     var tables: [LiveTable] = []
@@ -49,26 +54,55 @@ public struct SQLiteWarehouse: WarehouseIntrospector {
   }
 
   /// Opens the main file read-only, attaches the files of `databases` read-only, runs `body`, closes.
+  /// Every file is checked first (`SQLiteFiles.inspect`: a regular file with the SQLite header); a WAL file
+  /// without a `-wal` is read immutably and the read kept only if no writer changed the file meanwhile (else
+  /// it is read again), so a read leaves no `-wal`/`-shm` behind and works in a read-only directory. A
+  /// writer's lock is waited for `lockTimeout` at most.
   func withReadOnlyConnection<T: Sendable>(
     databases: [String], attached: [String: (name: String, path: String)],
     _ body: (SQLiteConnection) async throws -> T
   ) async throws -> T {
-    let connection = try await SQLiteFiles.open(path, mode: .readOnly)
-    return try await SQLiteFiles.using(connection) { connection in
+    for _ in 0..<3 {
+      let main = try SQLiteFiles.inspect(path)
+      var files = [main]
+      var attachedFiles: [(name: String, file: SQLiteFiles.DatabaseFile)] = []
       for name in databases where name != "main" {
         guard let attachment = attached[name.lowercased()] else { continue }
-        try SQLiteFiles.checkExists(attachment.path)
+        let file = try SQLiteFiles.inspect(attachment.path)
+        attachedFiles.append((attachment.name, file))
+        files.append(file)
+      }
+      let connection = try await SQLiteFiles.openForReading(main, lockTimeout: lockTimeout)
+      let result = try await SQLiteFiles.using(connection) { connection in
+        for (name, file) in attachedFiles {
+          do {
+            _ = try await SQLiteFiles.rows(
+              connection, "ATTACH DATABASE ? AS ?", [.text(SQLiteFiles.readURI(file)), .text(name)])
+          } catch let error as SQLiteError {
+            throw SQLiteFiles.mapOpenError(error, path: file.path, isWAL: file.isWAL)
+          }
+        }
         do {
-          _ = try await SQLiteFiles.rows(
-            connection,
-            "ATTACH DATABASE ? AS ?",
-            [.text(SQLiteFiles.uri(for: attachment.path, mode: .readOnly)), .text(attachment.name)])
-        } catch let error as SQLiteError {
-          throw SQLiteFiles.mapOpenError(error, path: attachment.path)
+          return try await body(connection)
+        } catch {
+          throw readError(error) ?? error
         }
       }
-      return try await body(connection)
+      // An immutable read saw a consistent file only if nobody wrote to it meanwhile.
+      if files.allSatisfy({ !$0.readsImmutably || SQLiteFiles.state($0.path) == $0.state }) {
+        return result
+      }
     }
+    throw WarehouseError(
+      .lockTimeout,
+      "sqlite file '\(path)' changed three times while driftwatch read it (a writer checkpointing it); try again"
+    )
+  }
+
+  /// The error for a failed read, naming the file: the main file's, or an attached one's when the message
+  /// names it (SQLite's errors name neither).
+  func readError(_ error: any Error) -> WarehouseError? {
+    SQLiteFiles.readError(error, path: path, lockTimeout: lockTimeout)
   }
 
   /// The database (`main` or an attached name) a requested schema reads from.
@@ -139,7 +173,7 @@ public struct SQLiteWarehouse: WarehouseIntrospector {
 
   private static func readCatalog(
     _ connection: SQLiteConnection, databases: [String], mainPath: String,
-    attached: [String: (name: String, path: String)]
+    attached: [String: (name: String, path: String)], lockTimeout: Duration
   ) async throws -> [Relation] {
     var rows: [ColumnRow] = []
     do {
@@ -148,6 +182,13 @@ public struct SQLiteWarehouse: WarehouseIntrospector {
       if SQLiteFiles.isNotADatabase(error) {
         throw SQLiteFiles.notADatabase(
           notADatabasePath(databases: databases, mainPath: mainPath, attached: attached))
+      }
+      // Locked, damaged, unreadable: reading relation by relation would only hide it.
+      if let fileError = SQLiteFiles.readError(
+        error, path: notADatabasePath(databases: databases, mainPath: mainPath, attached: attached),
+        lockTimeout: lockTimeout)
+      {
+        throw fileError
       }
       // A view over a dropped table makes SQLite fail the whole query. Read relation by relation instead and
       // leave out the ones whose columns cannot be read.

@@ -2,7 +2,14 @@ import DriftwatchCore
 import Foundation
 import SQLiteNIO
 
-/// The file behind the SQLite stores (snapshots, incidents): created 0600 in a 0700 directory, opened with
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The file behind the SQLite stores (snapshots, incidents): created 0600 in a 0700 directory (an existing
+/// path must be a regular file and keeps its mode), opened with
 /// busy_timeout and WAL, migrated, and every use retried while SQLite refuses it as locked.
 struct SQLiteStoreFile: Sendable {
   let path: String
@@ -16,7 +23,7 @@ struct SQLiteStoreFile: Sendable {
   func withConnection<T: Sendable>(create: Bool, _ body: (SQLiteConnection) async throws -> T) async throws
     -> T
   {
-    if create { try prepareFile() }
+    if create { try prepareFile() } else { try checkRegularFile() }
     let connection: SQLiteConnection
     do {
       connection = try await SQLiteConnection.open(storage: .file(path: path))
@@ -90,25 +97,64 @@ struct SQLiteStoreFile: Sendable {
     }
   }
 
-  /// Creates the directory (0700) and the file (0600) when missing; keeps an existing file at 0600.
+  /// Creates the directory (0700) and the file (0600) when missing. Only what driftwatch creates here gets
+  /// a mode: the file is made with `O_CREAT | O_EXCL | O_NOFOLLOW` and `fchmod`ed through that descriptor;
+  /// an existing path must be a regular file (`checkRegularFile`) and keeps its mode.
   func prepareFile() throws {
     let directory = (path as NSString).deletingLastPathComponent
     if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+      let parent = (directory as NSString).deletingLastPathComponent
       do {
-        try FileManager.default.createDirectory(
-          atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
+          try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        }
       } catch {
-        throw StateError("cannot create \(directory) for the state store: \(describe(error)); pass --state")
+        throw StateError("cannot create \(parent) for the state store: \(describe(error)); pass --state")
+      }
+      // mkdir(2) gives the mode to a directory it creates and never touches one that exists.
+      if mkdir(directory, 0o700) != 0, errno != EEXIST {
+        throw StateError(
+          "cannot create \(directory) for the state store: \(String(cString: strerror(errno))); pass --state")
       }
     }
-    let descriptor = open(path, O_CREAT | O_WRONLY, 0o600)
-    guard descriptor >= 0 else {
+    let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600)
+    if descriptor >= 0 {
+      // umask may have taken bits away; this descriptor is the file just created, nothing else.
+      _ = fchmod(descriptor, 0o600)
+      close(descriptor)
+      return
+    }
+    guard errno == EEXIST else {
       throw StateError(
         "cannot create the state store \(path): \(String(cString: strerror(errno))); check the directory or pass --state"
       )
     }
-    close(descriptor)
-    _ = chmod(path, 0o600)
+    try checkRegularFile()
+  }
+
+  /// Refuses a state store path that exists and is not a regular file (a symlink, a fifo, a device, a
+  /// directory, a socket): SQLite would follow it, block on it or write into it.
+  func checkRegularFile() throws {
+    var status = stat()
+    guard lstat(path, &status) == 0 else {
+      if errno == ENOENT { return }
+      throw StateError(
+        "cannot read the state store \(path): \(String(cString: strerror(errno))); check the path or pass --state"
+      )
+    }
+    let kind: String
+    switch status.st_mode & S_IFMT {
+    case S_IFREG: return
+    case S_IFLNK: kind = "a symbolic link"
+    case S_IFIFO: kind = "a fifo"
+    case S_IFCHR, S_IFBLK: kind = "a device"
+    case S_IFDIR: kind = "a directory"
+    case S_IFSOCK: kind = "a socket"
+    default: kind = "not a regular file"
+    }
+    throw StateError(
+      "the state store \(path) is \(kind), not a regular file: driftwatch refuses it; pass --state with the path of a sqlite file"
+    )
   }
 
   func run(_ connection: SQLiteConnection, _ sql: String, _ binds: [SQLiteData] = []) async throws {

@@ -110,7 +110,7 @@ struct WatchModelTests {
       schedule.due(at: at(2000), eventsPending: false, eventsDue: false, fullRequested: false) == .interval)
 
     // The reconnect check fails (the server restarted and went down again): retried at 250, 500, 1000, 2000,
-    // 2000 ms; while backing off nothing runs, not even due DDL or the interval.
+    // 2000 ms; while backing off nothing runs, not the interval nor the failed check's own events.
     schedule.started(at: at(3000))
     var now: Int64 = 3000
     var delays: [Int64] = []
@@ -119,7 +119,7 @@ struct WatchModelTests {
       delays.append(delay)
       #expect(schedule.failures == index + 1)
       #expect(
-        schedule.due(at: at(now + delay - 1), eventsPending: true, eventsDue: true, fullRequested: true)
+        schedule.due(at: at(now + delay - 1), eventsPending: true, eventsDue: false, fullRequested: false)
           == nil)
       // The retry of a failed reconnect check is still the reconnect check.
       #expect(
@@ -149,6 +149,54 @@ struct WatchModelTests {
       CheckSchedule(intervalMilliseconds: 3_600_000, start: start).backoff.maximumMilliseconds == 30_000)
     var fast = CheckSchedule(intervalMilliseconds: 100, start: start)
     #expect(fast.failed(at: start, reason: .interval) == 100)
+  }
+
+  /// A DDL event that arrives while a failed check backs off is checked as soon as it is debounced, not when
+  /// the backoff ends (up to 30 s later): the server that sent it answers again. A LISTEN reconnect during
+  /// the backoff likewise. A failure of that check doubles the backoff as before.
+  @Test func checkScheduleChecksNewDDLDuringTheBackoffAtOnce() throws {
+    let start = try Self.at("2026-02-17T14:00:00Z")
+    func at(_ milliseconds: Int64) -> Timestamp { start.adding(milliseconds: milliseconds) }
+    var schedule = CheckSchedule(intervalMilliseconds: 60_000, start: start)
+    var now: Int64 = 0
+    // The warehouse is down: six failures, the backoff is now 16 s.
+    for _ in 0..<6 {
+      schedule.started(at: at(now))
+      now += schedule.failed(at: at(now), reason: .interval)
+    }
+    schedule.started(at: at(now))
+    let delay = schedule.failed(at: at(now), reason: .retry)
+    #expect(delay == 16_000)
+    #expect(schedule.retryAt == at(now + 16_000))
+    // 3 s into the backoff nothing is due; the failed check's own events wait for the retry.
+    #expect(
+      schedule.due(at: at(now + 3000), eventsPending: false, eventsDue: false, fullRequested: false) == nil)
+    #expect(
+      schedule.due(at: at(now + 3000), eventsPending: true, eventsDue: false, fullRequested: false) == nil)
+    // New DDL arrives at +3 s and is debounced by +3.3 s: due then, 12.7 s before the backoff ends.
+    var debouncer = Debouncer(quietMilliseconds: 300)
+    debouncer.add(
+      DDLEvent(event: "ddl_command_end", tag: "ALTER TABLE", identity: "raw.customers", at: at(now + 3000)),
+      receivedAt: at(now + 3000))
+    #expect(
+      schedule.due(
+        at: at(now + 3200), eventsPending: true, eventsDue: debouncer.isDue(at: at(now + 3200)),
+        fullRequested: false) == nil)
+    #expect(
+      schedule.due(
+        at: at(now + 3300), eventsPending: true, eventsDue: debouncer.isDue(at: at(now + 3300)),
+        fullRequested: false) == .ddl)
+    // That check fails too: the backoff keeps doubling (up to its 30 s cap), and new DDL again does not wait.
+    schedule.started(at: at(now + 3300))
+    #expect(schedule.failed(at: at(now + 3300), reason: .ddl) == 30_000)
+    #expect(
+      schedule.due(at: at(now + 3400), eventsPending: true, eventsDue: true, fullRequested: false) == .ddl)
+    // LISTEN reconnected during the backoff: the server is up, check everything now.
+    #expect(
+      schedule.due(at: at(now + 3400), eventsPending: false, eventsDue: false, fullRequested: true)
+        == .reconnect)
+    schedule.succeeded()
+    #expect(schedule.retryAt == nil)
   }
 
   @Test func inMemoryOutboxKeepsOneMessagePerKeyAndRecordsDelivery() async throws {

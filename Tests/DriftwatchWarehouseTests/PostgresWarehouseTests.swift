@@ -175,10 +175,14 @@ struct PostgresWarehouseTests {
         SchemaRef(schema: "raw")
       ])
       let statements = recorder.statements
-      #expect(statements.count == 3)
+      #expect(statements.count == 4)
       #expect(statements.first == "START TRANSACTION READ ONLY")
-      #expect(statements.dropFirst().first?.contains("pg_catalog.pg_attribute") == true)
-      #expect(statements.dropFirst().first?.contains("ANY ($1::text[])") == true)
+      // The read's timeouts, local to the transaction, values bound.
+      #expect(
+        statements.dropFirst().first
+          == "SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)")
+      #expect(statements.dropFirst(2).first?.contains("pg_catalog.pg_attribute") == true)
+      #expect(statements.dropFirst(2).first?.contains("ANY ($1::text[])") == true)
       #expect(statements.last == "ROLLBACK")
     }
   }

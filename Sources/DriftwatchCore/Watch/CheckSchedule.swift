@@ -1,8 +1,10 @@
 /// When `watch` checks the warehouse: debounced DDL events, a full check requested after the LISTEN
 /// connection (re)connected, every interval — and, after a failed check (the warehouse down, a connection
 /// refused, a project that does not load), again after a backoff that starts short and doubles up to the
-/// interval (at most 30 s). A failed check is retried, never fatal; while it waits for its retry, DDL
-/// events and reconnect requests wait too (the retry checks everything and takes them along).
+/// interval (at most 30 s). A failed check is retried, never fatal. While it waits for its retry, new DDL
+/// events (once debounced) and a reconnect of LISTEN do not wait: the server sent the event or accepted the
+/// connection, so it answers again, and the check runs at once (a failure doubles the backoff as before).
+/// The events of the failed check itself are not new: they go with the retry (`eventsPending`).
 ///
 /// Every check is a full check; the reason only tells what triggered it (and which DDL events to attach).
 public struct CheckSchedule: Sendable, Hashable {
@@ -34,10 +36,14 @@ public struct CheckSchedule: Sendable, Hashable {
     nextPoll = now.adding(milliseconds: intervalMilliseconds)
   }
 
-  /// Why a check runs at `now`, or nil when none is due. `eventsPending`: the debouncer holds events;
-  /// `eventsDue`: it says they are due; `fullRequested`: a reconnect asked for a full check.
+  /// Why a check runs at `now`, or nil when none is due. `eventsPending`: events wait for a check (new
+  /// ones in the debouncer, or those of a failed check); `eventsDue`: the debouncer says its new events are
+  /// due; `fullRequested`: a reconnect asked for a full check.
   public func due(at now: Timestamp, eventsPending: Bool, eventsDue: Bool, fullRequested: Bool) -> Reason? {
     if let retryAt {
+      // New DDL or a LISTEN reconnect during the backoff: the warehouse answers again, check now.
+      if eventsDue { return .ddl }
+      if fullRequested { return .reconnect }
       guard now >= retryAt else { return nil }
       if eventsPending { return .ddl }
       return fullRequested || retryingReconnect ? .reconnect : .retry
