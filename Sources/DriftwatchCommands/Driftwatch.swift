@@ -29,6 +29,7 @@ public struct Driftwatch: AsyncParsableCommand {
 
   /// Parse, run, and map every outcome to the documented exit codes. Never lets an error escape as a crash.
   public static func run(arguments: [String]) async -> Int32 {
+    Secrets.register(arguments: arguments, environment: ProcessInfo.processInfo.environment)
     let code = await runCommand(arguments: arguments)
     // An answer that did not reach its reader (a full disk, an i/o error) is not an answer.
     if let failure = Terminal.outputFailure {
@@ -71,14 +72,14 @@ public struct Driftwatch: AsyncParsableCommand {
   }
 }
 
-/// Writing to the terminal, and asking whether it is one.
+/// Writing to the terminal, and asking whether it is one. Every text written is redacted (`Secrets`).
 enum Terminal {
   static func standardOutput(_ text: String) {
-    if let failure = writeAll(text, to: STDOUT_FILENO) { failures.record(failure) }
+    if let failure = writeAll(Secrets.redact(text), to: STDOUT_FILENO) { failures.record(failure) }
   }
 
   static func standardError(_ text: String) {
-    _ = writeAll(text, to: STDERR_FILENO)
+    _ = writeAll(Secrets.redact(text), to: STDERR_FILENO)
   }
 
   /// Why writing to standard output failed, if it did (`no space left on device`); a reader that went away

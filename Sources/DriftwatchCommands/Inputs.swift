@@ -82,6 +82,7 @@ struct WarehouseOptions: ParsableArguments {
     let profile = try ProfilesReader.locator(
       profilesDirectory: profilesDir, projectDirectory: projectDirectory, profileName: nil, target: target,
       environment: environment)
+    Secrets.register(profile.locator)
     return (Self.introspector(for: profile.locator), profile)
   }
 
