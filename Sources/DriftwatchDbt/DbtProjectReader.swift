@@ -105,7 +105,17 @@ enum PackageDiscovery {
     var found: [PackageContext] = []
     var names: Set<String> = [root.name]
     func add(_ packageDirectory: String, display: String) throws {
-      guard FileReading.isFile(FileReading.join(packageDirectory, "dbt_project.yml")) else { return }
+      // A folder without dbt_project.yml is no package; one that cannot be looked into is an error (skipping
+      // it would drop its models without a word).
+      var status = stat()
+      guard stat(FileReading.join(packageDirectory, "dbt_project.yml"), &status) == 0 else {
+        let problem = FileReading.Problem(code: errno)
+        if problem.isMissing { return }
+        throw DbtError(
+          "cannot read this package (\(problem.reason)); make it readable by the user running driftwatch",
+          file: String(display.dropLast(display.hasSuffix("/") ? 1 : 0)))
+      }
+      guard (status.st_mode & S_IFMT) == S_IFREG else { return }
       let project = try DbtProjectFile.load(
         directory: packageDirectory, displayPath: display + "dbt_project.yml",
         environment: options.environment)

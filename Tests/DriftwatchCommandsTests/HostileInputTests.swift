@@ -184,6 +184,7 @@ struct HostileInputTests {
     let scratch = try Scratch()
     defer {
       chmod(scratch.file("acme/models/extra"), 0o755)
+      chmod(scratch.file("acme/dbt_packages/helpers"), 0o755)
       scratch.remove()
     }
     let (root, warehouse) = try await Self.acmeWithExtra(in: scratch)
@@ -202,6 +203,18 @@ struct HostileInputTests {
     Self.expectOneLineError(
       try Self.runUnprivileged(arguments), mentions: ["models/extra/extra_sources.yml", "permission denied"])
     #expect(chmod(root + "/models/extra/extra_sources.yml", 0o644) == 0)
+    // An installed package that cannot be looked into: not dropped without a word.
+    let package = root + "/dbt_packages/helpers"
+    try FileManager.default.createDirectory(atPath: package + "/models", withIntermediateDirectories: true)
+    try "name: helpers\nversion: '1.0'\n".write(
+      toFile: package + "/dbt_project.yml", atomically: true, encoding: .utf8)
+    try "select 1 as id".write(toFile: package + "/models/helper.sql", atomically: true, encoding: .utf8)
+    try Self.worldReadable(root + "/dbt_packages")
+    #expect(try Self.runUnprivileged(arguments).status != 2)
+    #expect(chmod(package, 0) == 0)
+    Self.expectOneLineError(
+      try Self.runUnprivileged(arguments), mentions: ["dbt_packages/helpers", "permission denied"])
+    #expect(chmod(package, 0o755) == 0)
     // dbt_project.yml unreadable: not called missing.
     #expect(chmod(root + "/dbt_project.yml", 0) == 0)
     Self.expectOneLineError(
