@@ -29,6 +29,18 @@ public struct Driftwatch: AsyncParsableCommand {
 
   /// Parse, run, and map every outcome to the documented exit codes. Never lets an error escape as a crash.
   public static func run(arguments: [String]) async -> Int32 {
+    Secrets.register(arguments: arguments, environment: ProcessInfo.processInfo.environment)
+    let code = await runCommand(arguments: arguments)
+    // An answer that did not reach its reader (a full disk, an i/o error) is not an answer.
+    if let failure = Terminal.outputFailure {
+      Terminal.standardError(
+        "driftwatch: cannot write to standard output (\(failure)); the output is incomplete\n")
+      return 2
+    }
+    return code
+  }
+
+  private static func runCommand(arguments: [String]) async -> Int32 {
     do {
       var command = try parseAsRoot(arguments)
       if var asyncCommand = command as? any AsyncParsableCommand {
@@ -60,22 +72,28 @@ public struct Driftwatch: AsyncParsableCommand {
   }
 }
 
-/// Writing to the terminal, and asking whether it is one.
+/// Writing to the terminal, and asking whether it is one. Every text written is redacted (`Secrets`).
 enum Terminal {
   static func standardOutput(_ text: String) {
-    writeAll(text, to: STDOUT_FILENO)
+    if let failure = writeAll(Secrets.redact(text), to: STDOUT_FILENO) { failures.record(failure) }
   }
 
   static func standardError(_ text: String) {
-    writeAll(text, to: STDERR_FILENO)
+    _ = writeAll(Secrets.redact(text), to: STDERR_FILENO)
   }
 
+  /// Why writing to standard output failed, if it did (`no space left on device`); a reader that went away
+  /// (a closed pipe) is not a failure: nothing more can be said there, and nobody is left to tell.
+  static var outputFailure: String? { failures.first }
+
+  private static let failures = FirstFailure()
+
   /// The text's bytes as they are (no copy: a lineage listing can be megabytes), written until all are out or
-  /// the descriptor fails (a closed pipe: nothing more can be said there).
-  private static func writeAll(_ text: String, to descriptor: Int32) {
+  /// the descriptor fails; the error, unless it is a closed pipe.
+  private static func writeAll(_ text: String, to descriptor: Int32) -> String? {
     var text = text
-    text.withUTF8 { buffer in
-      guard let base = buffer.baseAddress else { return }
+    return text.withUTF8 { buffer -> String? in
+      guard let base = buffer.baseAddress else { return nil }
       var offset = 0
       while offset < buffer.count {
         let written = write(descriptor, base + offset, buffer.count - offset)
@@ -84,9 +102,29 @@ enum Terminal {
         } else if written < 0 && errno == EINTR {
           continue
         } else {
-          return
+          let code = written < 0 ? errno : EIO
+          if code == EPIPE { return nil }
+          return strerror(code).map { String(cString: $0).lowercased() } ?? "error \(code)"
         }
       }
+      return nil
+    }
+  }
+
+  private final class FirstFailure: @unchecked Sendable {
+    private let lock = NSLock()
+    private var failure: String?
+
+    func record(_ text: String) {
+      lock.lock()
+      if failure == nil { failure = text }
+      lock.unlock()
+    }
+
+    var first: String? {
+      lock.lock()
+      defer { lock.unlock() }
+      return failure
     }
   }
 

@@ -44,7 +44,8 @@ struct Fix: AsyncParsableCommand {
   @Option(name: .long, help: "Output format: text, json or markdown.")
   var format: ReportFormat = .text
 
-  @Option(name: .long, help: "Inferences below this confidence become questions (0…1).")
+  @Option(
+    name: .long, parsing: .unconditional, help: "Inferences below this confidence become questions (0…1).")
   var threshold: Double = 0.8
 
   @OptionGroup var stateOptions: StateOptions

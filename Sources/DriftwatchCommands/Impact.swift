@@ -147,6 +147,7 @@ struct ImpactCommand: AsyncParsableCommand {
         profilesDirectory: profilesDir, projectDirectory: projectOptions.project, profileName: nil,
         target: target,
         environment: environment)
+      Secrets.register(profile.locator)
       parity = (profile, try StagingParity.findDbt(dbt, environment: environment))
     } else if dbt != nil || decisions != nil || profilesDir != nil || target != nil {
       throw InputError(

@@ -109,6 +109,7 @@ struct WarehouseOptions: ParsableArguments {
     let profile = try ProfilesReader.locator(
       profilesDirectory: profilesDir, projectDirectory: projectDirectory, profileName: nil, target: target,
       environment: environment)
+    Secrets.register(profile.locator)
     return (Self.introspector(for: profile.locator, timeouts: timeouts), profile)
   }
 

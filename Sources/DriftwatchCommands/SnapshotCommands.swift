@@ -61,7 +61,8 @@ struct SnapshotCommand: AsyncParsableCommand {
   @OptionGroup var warehouseOptions: WarehouseOptions
   @OptionGroup var stateOptions: StateOptions
 
-  @Option(name: .long, help: ArgumentHelp("Keys sampled per table.", valueName: "N"))
+  // Unconditional: `-1` is a value (and refused by `validate`), not an unknown option.
+  @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Keys sampled per table.", valueName: "N"))
   var sampleSize: Int = SnapshotPlan.defaultSampleSize
 
   @Flag(name: .long, help: "Keep hashes of sampled values only (equality evidence, no templates).")

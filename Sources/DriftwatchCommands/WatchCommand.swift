@@ -138,7 +138,9 @@ struct Watch: AsyncParsableCommand {
     help: "Check everything this often, and after every reconnect (e.g. 30s, 500ms, 2min; 100ms to 24h).")
   var interval = DurationArgument(.seconds(30))
 
-  @Option(name: .long, help: ArgumentHelp("Wait this long without DDL before checking.", valueName: "MS"))
+  @Option(
+    name: .long, parsing: .unconditional,
+    help: ArgumentHelp("Wait this long without DDL before checking.", valueName: "MS"))
   var debounce: Int = 300
 
   @Option(
@@ -206,7 +208,8 @@ struct Watch: AsyncParsableCommand {
   func run() async throws {
     let level = Logger.Level(rawValue: logLevel) ?? .info
     LoggingSystem.bootstrap { label in
-      var handler = StreamLogHandler.standardError(label: label)
+      // Through `Terminal`: every log line is redacted like the rest of the output.
+      var handler = RedactingLogHandler(label: label)
       handler.logLevel = level
       return handler
     }

@@ -50,6 +50,16 @@ extension WarehouseLocator {
       if let at = rest.lastIndex(of: "@") {
         result += redactedUserInfo(rest[..<at])
         rest = rest[at...]
+      } else {
+        // No `@`: `user:password/db` with the `@` forgotten reads as a host and a port. A "port" that is not
+        // digits may be a password, and so may everything after it up to the query (it may hold a `/`).
+        let authority = rest.prefix(while: { $0 != "/" && $0 != "?" && $0 != "#" })
+        if let colon = authority.firstIndex(of: ":"),
+          !authority[authority.index(after: colon)...].allSatisfy({ $0.isASCII && $0.isNumber })
+        {
+          result += rest[...colon] + "***"
+          rest = rest[(rest[colon...].firstIndex(of: "?") ?? rest.endIndex)...]
+        }
       }
     } else if let at = text.lastIndex(of: "@") {
       // No authority: `postgres:user:pw@host`, or something unknown such as `user:pw@host`.
@@ -70,7 +80,8 @@ extension WarehouseLocator {
     let parameters = rest[rest.index(after: question)...].split(
       separator: "&", omittingEmptySubsequences: false)
     result += parameters.map { parameter -> String in
-      guard let equals = parameter.firstIndex(of: "=") else { return String(parameter) }
+      // A parameter without `=` is not one libpq knows: it may be a password pasted in the wrong place.
+      guard let equals = parameter.firstIndex(of: "=") else { return parameter.isEmpty ? "" : "***" }
       let key = parameter[..<equals].lowercased()
       return key == "password" ? parameter[...equals] + "***" : String(parameter)
     }.joined(separator: "&")
@@ -149,7 +160,7 @@ extension WarehouseLocator {
       let afterClose = remainder[remainder.index(after: close)...]
       if !afterClose.isEmpty {
         guard afterClose.hasPrefix(":") else {
-          throw invalid("unexpected '\(afterClose)' after the host; use [HOST]:PORT")
+          throw invalid("unexpected text after the host; use [HOST]:PORT")
         }
         rawPort = afterClose.dropFirst()
       }
@@ -169,7 +180,11 @@ extension WarehouseLocator {
     var port = 5432
     if let portText {
       guard let value = Int(portText), (1...65535).contains(value) else {
-        throw invalid("port '\(portText)' is not a number from 1 to 65535")
+        // Not quoted: `user:password/db` (the `@` forgotten) puts the password here.
+        if rawPort == nil { throw invalid("PGPORT is not a number from 1 to 65535") }
+        throw invalid(
+          "the port is not a number from 1 to 65535; if that was a password, write USER:PASSWORD@HOST "
+            + "(and encode '@', ':', '/', '?' and '#' in it as %40, %3A, %2F, %3F and %23)")
       }
       port = value
     }
@@ -181,7 +196,10 @@ extension WarehouseLocator {
       let parts = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
       let key = String(parts[0])
       guard key == "sslmode" else {
-        throw invalid("parameter '\(key)' is not supported; remove it (only sslmode is)")
+        // A key is quoted only when it is a plain word: `?Secret99` is not echoed.
+        let plainWord = key.count <= 32 && key.allSatisfy { $0.isASCII && ($0.isLetter || $0 == "_") }
+        throw invalid(
+          "\(plainWord ? "parameter '\(key)'" : "a parameter") is not supported; remove it (only sslmode is)")
       }
       guard parts.count == 2, let value = percentDecoded(parts[1]) else {
         throw invalid("sslmode needs a value: disable, prefer or require")

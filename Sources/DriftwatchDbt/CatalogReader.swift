@@ -12,6 +12,12 @@ import Foundation
 public enum CatalogReader {
   public static func read(path: String, dialect: SQLDialect = .generic) throws -> InMemoryWarehouse {
     guard let data = FileManager.default.contents(atPath: path) else {
+      let problem = FileReading.openProblem(path)
+      guard problem.isMissing else {
+        throw DbtError(
+          "cannot read the catalog (\(problem.reason)); make it readable by the user running driftwatch",
+          file: path)
+      }
       throw DbtError(
         "no catalog at \(path); run `dbt docs generate` in the project to write target/catalog.json, or pass "
           + "its path")

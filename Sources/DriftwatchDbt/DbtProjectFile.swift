@@ -36,12 +36,18 @@ struct DbtProjectFile: Sendable {
     -> DbtProjectFile
   {
     let path = (directory as NSString).appendingPathComponent("dbt_project.yml")
-    guard let data = FileManager.default.contents(atPath: path) else {
+    let text: String
+    switch FileReading.contents(of: path) {
+    case .success(let contents): text = contents
+    case .failure(let problem) where problem.isMissing:
       throw DbtError(
         "no dbt_project.yml in \(directory); pass the directory that contains your dbt project's "
           + "dbt_project.yml")
+    case .failure(let problem):
+      throw DbtError(
+        "cannot read dbt_project.yml (\(problem.reason)); make it readable by the user running driftwatch",
+        file: displayPath)
     }
-    let text = FileReading.decode(data)
     guard let root = try YAMLLoader.load(text, path: displayPath), root.pairs != nil else {
       throw DbtError(
         "dbt_project.yml is empty or not a mapping; it needs at least `name:`", file: displayPath)

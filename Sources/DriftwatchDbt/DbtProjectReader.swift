@@ -57,10 +57,7 @@ public enum DbtProjectReader {
   }
 
   public static func read(projectDirectory: String, options: DbtReadOptions) throws -> ProjectGraph {
-    guard FileReading.isDirectory(projectDirectory) else {
-      throw DbtError(
-        "project directory \(projectDirectory) does not exist; pass the directory that holds dbt_project.yml")
-    }
+    try FileReading.requireDirectory(projectDirectory, what: "project directory")
     let root = try DbtProjectFile.load(
       directory: projectDirectory, displayPath: "dbt_project.yml", environment: options.environment)
     var packages = [
@@ -70,13 +67,14 @@ public enum DbtProjectReader {
     if options.includePackages {
       packages += try PackageDiscovery.packages(root: root, directory: projectDirectory, options: options)
     }
-    let tasks = FileDiscovery.tasks(for: packages)
+    let tasks = try FileDiscovery.tasks(for: packages)
     StepTrace.mark("read: files found")
     let includeSQL = options.includeSQL
     let loaded = FileReading.parallelMap(tasks) { task in LoadedFile.load(task, includeSQL: includeSQL) }
     StepTrace.mark("read: files parsed")
     var assembler = GraphAssembler(packages: packages, options: options)
     let graph = try assembler.assemble(loaded)
+    if let cycle = graph.dependencyCycle() { throw DbtError.cycle(cycle) }
     // Freeing tens of thousands of parsed files and YAML trees takes a while: let another core do it while
     // the caller goes on with the graph.
     Leftovers.release((consume loaded, consume assembler), free: options.freeParsedFiles)
@@ -107,7 +105,17 @@ enum PackageDiscovery {
     var found: [PackageContext] = []
     var names: Set<String> = [root.name]
     func add(_ packageDirectory: String, display: String) throws {
-      guard FileReading.isFile(FileReading.join(packageDirectory, "dbt_project.yml")) else { return }
+      // A folder without dbt_project.yml is no package; one that cannot be looked into is an error (skipping
+      // it would drop its models without a word).
+      var status = stat()
+      guard stat(FileReading.join(packageDirectory, "dbt_project.yml"), &status) == 0 else {
+        let problem = FileReading.Problem(code: errno)
+        if problem.isMissing { return }
+        throw DbtError(
+          "cannot read this package (\(problem.reason)); make it readable by the user running driftwatch",
+          file: String(display.dropLast(display.hasSuffix("/") ? 1 : 0)))
+      }
+      guard (status.st_mode & S_IFMT) == S_IFREG else { return }
       let project = try DbtProjectFile.load(
         directory: packageDirectory, displayPath: display + "dbt_project.yml",
         environment: options.environment)
@@ -118,16 +126,30 @@ enum PackageDiscovery {
           isRoot: false))
     }
     let installRoot = FileReading.join(directory, root.packagesInstallPath)
-    if let entries = try? FileManager.default.contentsOfDirectory(atPath: installRoot) {
+    switch FileReading.entries(of: installRoot) {
+    case .success(let entries):
       for entry in entries.sorted() where !entry.hasPrefix(".") {
         try add(FileReading.join(installRoot, entry), display: "\(root.packagesInstallPath)/\(entry)/")
       }
+    case .failure(let problem) where problem.isMissing: break
+    case .failure(let problem):
+      throw DbtError(
+        "cannot read the installed packages (\(problem.reason)); make the folder readable by the user running "
+          + "driftwatch",
+        file: root.packagesInstallPath)
     }
     for file in ["packages.yml", "dependencies.yml"] {
       let path = FileReading.join(directory, file)
-      guard let text = FileReading.readText(path), let yaml = try YAMLLoader.load(text, path: file) else {
-        continue
+      let text: String
+      switch FileReading.contents(of: path) {
+      case .success(let contents): text = contents
+      case .failure(let problem) where problem.isMissing: continue
+      case .failure(let problem):
+        throw DbtError(
+          "cannot read \(file) (\(problem.reason)); make it readable by the user running driftwatch",
+          file: file)
       }
+      guard let yaml = try YAMLLoader.load(text, path: file) else { continue }
       for entry in yaml["packages"]?.items ?? [] {
         guard let local = entry["local"]?.string else { continue }
         var display = local
@@ -164,7 +186,9 @@ struct FileTask: Sendable {
 enum FileDiscovery {
   /// Every file dbt would read, walking each resource path once. A path listed under several settings
   /// (`model-paths` and `analysis-paths`, say) contributes its files to each.
-  static func tasks(for packages: [PackageContext]) -> [FileTask] {
+  /// A folder under a resource path that cannot be listed, or a file dbt would read that cannot be reached (a
+  /// link to nothing, a link loop), is an error: a project read in part would give a wrong answer.
+  static func tasks(for packages: [PackageContext]) throws -> [FileTask] {
     var tasks: [FileTask] = []
     var seenProperties: Set<String> = []
     for package in packages {
@@ -176,7 +200,16 @@ enum FileDiscovery {
       let seeds = Set(project.seedPaths)
       for resourcePath in project.allResourcePaths {
         let base = FileReading.join(package.directory, resourcePath)
-        for relative in FileReading.files(under: base) {
+        let listing = FileReading.files(under: base)
+        for (relative, isFolder, problem) in listing.problems where isFolder || readsFiles(named: relative) {
+          let original =
+            relative.isEmpty ? resourcePath : resourcePath == "." ? relative : "\(resourcePath)/\(relative)"
+          throw DbtError(
+            "cannot read this \(isFolder ? "folder" : "file") of the project (\(problem.reason)); make it "
+              + "readable by the user running driftwatch, or remove it",
+            file: package.display(original))
+        }
+        for relative in listing.files {
           // Byte-wise (no grapheme breaking): tens of thousands of paths.
           let components = relative.utf8.split(separator: UInt8(ascii: "/")).map {
             String(decoding: $0, as: UTF8.self)
@@ -221,6 +254,14 @@ enum FileDiscovery {
   }
 }
 
+extension FileDiscovery {
+  /// Whether dbt reads files with this name: `.sql`, `.py`, `.csv`, `.yml`, `.yaml`.
+  static func readsFiles(named name: String) -> Bool {
+    guard let dot = name.lastIndex(of: "."), !name[dot...].contains("/") else { return false }
+    return ["sql", "py", "csv", "yml", "yaml"].contains(name[name.index(after: dot)...])
+  }
+}
+
 /// One file, read and parsed (on any thread).
 struct LoadedFile: Sendable {
   enum Content: Sendable {
@@ -237,10 +278,17 @@ struct LoadedFile: Sendable {
   /// kept: its blocks are cut from it).
   static func load(_ task: FileTask, includeSQL: Bool = true) -> LoadedFile {
     if task.kind == .seed { return LoadedFile(task: task, content: .seed) }
-    guard let text = FileReading.readText(task.absolutePath) else {
+    let text: String
+    switch FileReading.contents(of: task.absolutePath) {
+    case .success(let contents): text = contents
+    case .failure(let problem):
       return LoadedFile(
         task: task,
-        content: .failed(DbtError("cannot read the file; check its permissions", file: task.displayPath)))
+        content: .failed(
+          DbtError(
+            "cannot read this file of the project (\(problem.reason)); make it readable by the user running "
+              + "driftwatch, or remove it",
+            file: task.displayPath)))
     }
     do {
       switch task.kind {

@@ -14,12 +14,15 @@ struct JSONCursor {
     case invalid(path: String)
     case missing(key: String, path: String)
     case unexpected(path: String)
+    /// Arrays and objects nested deeper than `NestingLimit.documents`.
+    case tooDeep(path: String)
 
     var description: String {
       switch self {
       case .invalid(let path): return "invalid json near \(path)"
       case .missing(let key, let path): return "missing `\(key)` at \(path)"
       case .unexpected(let path): return "unexpected value at \(path)"
+      case .tooDeep(let path): return "json nested deeper than \(NestingLimit.documents) levels at \(path)"
       }
     }
   }
@@ -299,9 +302,15 @@ struct JSONCursor {
     return valid ? items : nil
   }
 
-  /// Any value, built.
+  /// Any value, built. Recurses once per level of nesting, up to `NestingLimit.documents` levels from the
+  /// top of the document (each level adds a step to the path).
   mutating func readValue() throws(Failure) -> Value {
     guard let byte = peek() else { throw invalid() }
+    if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "["), steps.count >= NestingLimit.documents {
+      // The first steps name the place; the rest would make the message as long as the input.
+      let shown = steps.prefix(8).map(\.text).joined(separator: ".")
+      throw .tooDeep(path: shown + (steps.count > 8 ? "…" : ""))
+    }
     switch byte {
     case UInt8(ascii: "\""): return .string(try readStringToken())
     case UInt8(ascii: "{"):

@@ -37,6 +37,12 @@ public enum ManifestReader {
       let data = (try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped))
         ?? FileManager.default.contents(atPath: path)
     else {
+      let problem = FileReading.openProblem(path)
+      guard problem.isMissing else {
+        throw DbtError(
+          "cannot read the manifest (\(problem.reason)); make it readable by the user running driftwatch",
+          file: path)
+      }
       throw DbtError(
         "no manifest at \(path); run `dbt parse` in the project to write target/manifest.json, or pass its path"
       )
@@ -104,6 +110,7 @@ public enum ManifestReader {
     StepTrace.mark("manifest: nodes")
     let graph = ProjectGraph(projectName: projectName, sources: consume sources, nodeBatches: consume nodes)
     StepTrace.mark("manifest: graph")
+    if let cycle = graph.dependencyCycle() { throw DbtError.cycle(cycle, file: path) }
     // Freeing a large manifest's parsed values takes a while: another core does it, or the process's exit.
     Leftovers.release((consume manifest, data), free: options.freeParsedManifest)
     return graph

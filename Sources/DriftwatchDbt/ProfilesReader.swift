@@ -62,9 +62,16 @@ public enum ProfilesReader {
     let directory = try profilesDirectoryPath(
       explicit: profilesDirectory, projectDirectory: projectDirectory, environment: environment)
     let path = FileReading.join(directory, "profiles.yml")
-    guard let text = FileReading.readText(path) else {
+    let text: String
+    switch FileReading.contents(of: path) {
+    case .success(let contents): text = contents
+    case .failure(let problem) where problem.isMissing:
       throw DbtError(
         "no profiles.yml in \(directory); pass --profiles-dir, set DBT_PROFILES_DIR, or pass --warehouse")
+    case .failure(let problem):
+      throw DbtError(
+        "cannot read profiles.yml (\(problem.reason)); make it readable by the user running driftwatch",
+        file: path)
     }
     guard let root = try YAMLLoader.load(text, path: path), root.pairs != nil else {
       throw DbtError("profiles.yml is empty; add a profile with `target:` and `outputs:`", file: path)

@@ -85,6 +85,9 @@ private struct ExpressionParser {
   let characters: [Unicode.Scalar]
   let context: TemplateContext
   var index = 0
+  /// Expressions open around `index` (parentheses, call arguments): `parseExpression` recurses once per
+  /// level, up to `NestingLimit.expressions`.
+  var depth = 0
 
   init(characters: [Unicode.Scalar], context: TemplateContext) {
     var trimmed = characters
@@ -121,6 +124,13 @@ private struct ExpressionParser {
 
   /// expression := term (('~' | '+') term)* ('|' filter)*
   mutating func parseExpression() throws(TemplateError) -> String? {
+    depth += 1
+    defer { depth -= 1 }
+    if depth > NestingLimit.expressions {
+      // Not quoting the expression: it is as long as the nesting.
+      throw TemplateError(
+        problem: "the `{{ … }}` expression nests deeper than \(NestingLimit.expressions) levels; flatten it")
+    }
     var value = try parseTerm()
     while let next = peek(), next == "~" || next == "+" {
       index += 1

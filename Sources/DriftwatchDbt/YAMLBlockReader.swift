@@ -26,6 +26,9 @@ struct YAMLBlockReader {
   private var lineStart = 0
   /// Indentation of the content line at `position`; `nil` at the end.
   private var indent: Int?
+  /// Collections open around `position`. Past `NestingLimit.documents` the reader declines, and libyaml's
+  /// reading (which stops at the same limit with an error) takes over: the recursion here never runs deep.
+  private var depth = 0
 
   private init(_ bytes: UnsafeBufferPointer<UInt8>) {
     self.bytes = bytes
@@ -158,8 +161,16 @@ struct YAMLBlockReader {
     return false
   }
 
+  /// Enters one more collection; declines past the nesting limit.
+  private mutating func enter() throws(Unsupported) {
+    depth += 1
+    if depth > NestingLimit.documents { throw Unsupported() }
+  }
+
   /// A block mapping whose first key is at `position`; its keys sit at that column.
   private mutating func mapping() throws(Unsupported) -> YAMLNode {
+    try enter()
+    defer { depth -= 1 }
     let column = position - lineStart
     let start = mark
     var pairs: [YAMLPair] = []
@@ -208,6 +219,8 @@ struct YAMLBlockReader {
 
   /// A block sequence whose first `-` is at `position`, the entries' column `indent`.
   private mutating func sequence(indent column: Int) throws(Unsupported) -> YAMLNode {
+    try enter()
+    defer { depth -= 1 }
     let start = mark
     var items: [YAMLNode] = []
     while true {
@@ -358,12 +371,16 @@ struct YAMLBlockReader {
     let start = mark
     switch byte(0) {
     case UInt8(ascii: "["):
+      try enter()
+      defer { depth -= 1 }
       var items: [YAMLNode] = []
       try flowEntries(closedBy: UInt8(ascii: "]")) { (reader) throws(Unsupported) in
         items.append(try reader.flowNode())
       }
       return .sequence(items, start)
     case UInt8(ascii: "{"):
+      try enter()
+      defer { depth -= 1 }
       var pairs: [YAMLPair] = []
       try flowEntries(closedBy: UInt8(ascii: "}")) { (reader) throws(Unsupported) in
         let keyMark = reader.mark

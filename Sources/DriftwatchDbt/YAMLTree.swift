@@ -136,6 +136,13 @@ enum YAMLLoader {
       file: path, line: mark.line, column: mark.column)
   }
 
+  /// A document nested deeper than `NestingLimit.documents`, `mark` at the collection one level too deep.
+  static func tooDeep(path: String, mark: YAMLMark) -> DbtError {
+    DbtError.tooDeep(
+      "invalid yaml: the yaml", limit: NestingLimit.documents, file: path, line: mark.line,
+      column: mark.column)
+  }
+
   static func unreadable(_ problem: String, path: String) -> DbtError {
     DbtError("unreadable yaml: \(problem); save the file as utf-8", file: path)
   }
@@ -160,6 +167,9 @@ private struct EventTreeBuilder: ~Copyable {
   private var parser = yaml_parser_t()
   private var event = yaml_event_t()
   private var anchors: [String: YAMLNode] = [:]
+  /// Collections open around the current event; `node()` recurses once per level, up to
+  /// `NestingLimit.documents`.
+  private var depth = 0
 
   init(path: String) {
     self.path = path
@@ -216,6 +226,10 @@ private struct EventTreeBuilder: ~Copyable {
     case YAML_READER_ERROR:
       return YAMLLoader.unreadable(problem, path: path)
     default:
+      if problem.hasPrefix("Maximum nesting level") {
+        // libyaml's own limit (1,000 levels), should it come first.
+        return YAMLLoader.tooDeep(path: path, mark: mark)
+      }
       let context = parser.context.map { pointer in
         (
           String(cString: pointer),
@@ -254,6 +268,8 @@ private struct EventTreeBuilder: ~Copyable {
       }
       return node
     case YAML_SEQUENCE_START_EVENT:
+      try enter(mark)
+      defer { depth -= 1 }
       let anchor = Self.anchor(event.data.sequence_start.anchor)
       var items: [YAMLNode] = []
       try next()
@@ -265,6 +281,8 @@ private struct EventTreeBuilder: ~Copyable {
       if let anchor { anchors[anchor] = node }
       return node
     case YAML_MAPPING_START_EVENT:
+      try enter(mark)
+      defer { depth -= 1 }
       let anchor = Self.anchor(event.data.mapping_start.anchor)
       var explicit: [YAMLPair] = []
       var merged: [YAMLPair] = []
@@ -315,6 +333,12 @@ private struct EventTreeBuilder: ~Copyable {
     default:
       throw YAMLLoader.invalid("unexpected event in the yaml stream", context: nil, mark: mark, path: path)
     }
+  }
+
+  /// Enters one more collection, which starts at `mark`; throws past the nesting limit.
+  private mutating func enter(_ mark: YAMLMark) throws {
+    depth += 1
+    if depth > NestingLimit.documents { throw YAMLLoader.tooDeep(path: path, mark: mark) }
   }
 
   /// Yams' rule: no key twice in one mapping. Reports every repeated key, sorted, at the first one's mark.

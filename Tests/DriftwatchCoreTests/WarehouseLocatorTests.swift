@@ -172,6 +172,12 @@ struct WarehouseLocatorTests {
       "postgres://app:hunter2/x@h:port/db",
       "mysql://app:hunter2@h/db",
       "app:hunter2@h/db",
+      // The `@` forgotten: the password reads as a port.
+      "postgres://app:hunter2/db",
+      "postgres://app:hunter2",
+      "postgresql://app:hunter2/x/db?sslmode=disable",
+      "postgres://[::1]hunter2/db",
+      "postgres://app:hunter2@h/db?hunter2",
     ])
   func badURLNeverEchoesPassword(text: String) throws {
     let error = try #require(parseError(text, ["USER": "someone"]))
@@ -193,5 +199,46 @@ struct WarehouseLocatorTests {
     #expect(WarehouseLocator.redactingPassword(in: "sqlite:a.db") == "sqlite:a.db")
     #expect(WarehouseLocator.redactingPassword(in: "postgres:app:secret@h/db") == "postgres:app:***@h/db")
     #expect(WarehouseLocator.redactingPassword(in: "app:secret@h/db") == "***@h/db")
+  }
+
+  @Test func redactionWithoutAnAt() {
+    #expect(WarehouseLocator.redactingPassword(in: "postgres://user:Secret99/db") == "postgres://user:***")
+    #expect(
+      WarehouseLocator.redactingPassword(in: "postgres://user:Se/cret/db?sslmode=disable")
+        == "postgres://user:***?sslmode=disable")
+    // A port is not a password.
+    #expect(WarehouseLocator.redactingPassword(in: "postgres://h:5432/db") == "postgres://h:5432/db")
+  }
+
+  @Test func portErrorDoesNotQuoteThePort() throws {
+    let error = try #require(parseError("postgres://user:Secret99/db"))
+    #expect(!error.message.contains("Secret99"))
+    #expect(error.message.contains("USER:PASSWORD@HOST"))
+    let fromEnvironment = try #require(parseError("postgres://u@h/db", ["PGPORT": "abc"]))
+    #expect(fromEnvironment.message.contains("PGPORT is not a number"))
+  }
+
+  @Test func passwordCandidatesInArguments() {
+    #expect(Redaction.candidates(inArgument: "postgres://u:Secret99/db").contains("Secret99"))
+    #expect(Redaction.candidates(inArgument: "postgresql://:Secret99@h/db") == ["Secret99"])
+    #expect(
+      Set(Redaction.candidates(inArgument: "postgres://u:Sec%40ret@h:x/db")) == ["Sec%40ret", "Sec@ret"])
+    #expect(Redaction.candidates(inArgument: "postgres://u:p@ss@h/db") == ["p@ss"])
+    #expect(
+      Redaction.candidates(inArgument: "postgres://u@h/db?sslmode=disable&password=pw%2Fx") == [
+        "pw%2Fx", "pw/x",
+      ])
+    #expect(Redaction.candidates(inArgument: "postgres:u:secret@h/db") == ["secret"])
+    // Nothing to hide: no password, a port, not a URL.
+    #expect(Redaction.candidates(inArgument: "postgres://u@h:5432/db").isEmpty)
+    #expect(Redaction.candidates(inArgument: "sqlite:/tmp/a:b.db").isEmpty)
+    #expect(Redaction.candidates(inArgument: "stg_customers+").isEmpty)
+  }
+
+  @Test func redactReplacesEveryKnownSecret() {
+    #expect(
+      Redaction.redact("a Secret99 b Secret99/db c", secrets: ["Secret99", "Secret99/db"]) == "a *** b *** c")
+    // Too short to search for without mangling the text.
+    #expect(Redaction.redact("pw: the pwd", secrets: ["pw"]) == "pw: the pwd")
   }
 }
