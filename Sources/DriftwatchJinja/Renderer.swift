@@ -1,0 +1,582 @@
+/// Names the caller injects into a render, looked up after the template's own variables and macros.
+/// `renderer` is the render in progress: a provider's functions use it to find and call macros.
+public protocol ContextProvider: AnyObject {
+  func value(named name: String, renderer: Renderer) -> Value?
+}
+
+/// A plain dictionary of context values.
+public final class DictionaryContext: ContextProvider {
+  public var values: [String: Value]
+  public init(_ values: [String: Value] = [:]) { self.values = values }
+  public func value(named name: String, renderer: Renderer) -> Value? { values[name] }
+}
+
+final class Scope {
+  var vars: [String: Value] = [:]
+  let parent: Scope?
+  init(parent: Scope?) { self.parent = parent }
+
+  func lookup(_ name: String) -> Value? {
+    var s: Scope? = self
+    while let current = s {
+      if let v = current.vars[name] { return v }
+      s = current.parent
+    }
+    return nil
+  }
+}
+
+/// `return(value)` raised out of a macro, as dbt's `MacroReturn`.
+struct ReturnSignal: Error {
+  let value: Value
+}
+
+enum Flow {
+  case normal
+  case breakLoop
+  case continueLoop
+}
+
+/// One render in progress: output, scopes, the macro namespace and the caller's context.
+public final class Renderer {
+  let environment: Environment
+  let provider: ContextProvider?
+  let library: MacroLibrary?
+  let macroScope: MacroScope?
+  var currentFile: String?
+  var depth = 0
+  var macroCache: [String: Value] = [:]
+  var packageObjects: [String: Value] = [:]
+
+  init(
+    environment: Environment, provider: ContextProvider?, library: MacroLibrary?, macroScope: MacroScope?,
+    file: String?
+  ) {
+    self.environment = environment
+    self.provider = provider
+    self.library = library
+    self.macroScope = macroScope
+    self.currentFile = file
+  }
+
+  /// The file being rendered (a macro's file while it runs).
+  public var file: String? { currentFile }
+
+  // MARK: macros from the library
+
+  /// The macro `name` of `package` (nil: dbt's unqualified lookup), as a callable value.
+  public func macro(named name: String, package: String? = nil) -> Value? {
+    guard let library else { return nil }
+    let found: MacroDef?
+    if let package {
+      found = library.packages[package]?[name]
+    } else {
+      found = library.lookup(name, scope: macroScope)
+    }
+    guard let def = found else { return nil }
+    return macroValue(def, key: (package ?? "") + "." + name)
+  }
+
+  func macroValue(_ def: MacroDef, key: String) -> Value {
+    if let cached = macroCache[key] { return cached }
+    let value = Value.function(
+      Function(def.name) { [weak self] args in
+        guard let self else { throw JinjaError(.value, "macro '\(def.name)' called after its render ended") }
+        return try self.callMacro(def, definingScope: nil, args)
+      })
+    macroCache[key] = value
+    return value
+  }
+
+  func packageNamespace(_ package: String, macros: [String: MacroDef]) -> Value {
+    if let cached = packageObjects[package] { return cached }
+    let value = Value.object(PackageNamespace(package: package, macros: macros, renderer: self))
+    packageObjects[package] = value
+    return value
+  }
+
+  // MARK: name lookup
+
+  func lookup(_ name: String, scope: Scope) -> Value {
+    if let v = scope.lookup(name) { return v }
+    if let library, let scoped = library.resolveName(name, scope: macroScope) {
+      switch scoped {
+      case .macro(let def): return macroValue(def, key: "." + name)
+      case .package(let pkg, let macros): return packageNamespace(pkg, macros: macros)
+      }
+    }
+    if let provider, let v = provider.value(named: name, renderer: self) { return v }
+    if let v = Builtins.global(name, renderer: self) { return v }
+    return .undefined(name)
+  }
+
+  // MARK: statements
+
+  func run(_ nodes: [Node], scope: Scope) throws -> String {
+    var out = ""
+    do {
+      _ = try exec(nodes, scope: scope, out: &out)
+    } catch let signal as ReturnSignal {
+      _ = signal
+      throw JinjaError(.raised, "return() called outside a macro", file: currentFile)
+    }
+    return out
+  }
+
+  func exec(_ nodes: [Node], scope: Scope, out: inout String) throws -> Flow {
+    for node in nodes {
+      let flow = try exec(node, scope: scope, out: &out)
+      if case .normal = flow { continue }
+      return flow
+    }
+    return .normal
+  }
+
+  func exec(_ node: Node, scope: Scope, out: inout String) throws -> Flow {
+    switch node {
+    case .text(let s):
+      out += s
+    case .output(let e, let line):
+      do {
+        let v = try eval(e, scope)
+        switch v {
+        case .string(let s): out += s
+        case .undefined: break
+        default: out += v.str
+        }
+      } catch let error as JinjaError {
+        throw error.located(file: currentFile, line: line, construct: "{{ … }}")
+      }
+    case .ifChain(let branches, let otherwise, let line):
+      for (condition, body) in branches {
+        let ok: Bool
+        do { ok = try eval(condition, scope).truthy } catch let error as JinjaError {
+          throw error.located(file: currentFile, line: line, construct: "{% if %}")
+        }
+        if ok { return try exec(body, scope: scope, out: &out) }
+      }
+      return try exec(otherwise, scope: scope, out: &out)
+    case .forLoop(let target, let iter, let condition, let body, let otherwise, let line):
+      do {
+        return try execFor(target, iter, condition, body, otherwise, scope: scope, out: &out)
+      } catch let error as JinjaError {
+        throw error.located(file: currentFile, line: line, construct: "{% for %}")
+      }
+    case .set(let target, let e, let line):
+      do {
+        try assign(target, try eval(e, scope), scope: scope)
+      } catch let error as JinjaError {
+        throw error.located(file: currentFile, line: line, construct: "{% set %}")
+      }
+    case .setBlock(let target, let filters, let body, let line):
+      var captured = ""
+      let flow = try exec(body, scope: scope, out: &captured)
+      do {
+        var value = Value.string(captured)
+        for f in filters { value = try applyFilter(f.name, value, try evalArgs(f.args, scope), line: f.line) }
+        try assign(target, value, scope: scope)
+      } catch let error as JinjaError {
+        throw error.located(file: currentFile, line: line, construct: "{% set %}")
+      }
+      if case .normal = flow {} else { return flow }
+    case .macro(let def):
+      scope.vars[def.name] = .function(
+        Function(def.name) { [weak self, weak scope] args in
+          guard let self else {
+            throw JinjaError(.value, "macro '\(def.name)' called after its render ended")
+          }
+          return try self.callMacro(def, definingScope: scope, args)
+        })
+    case .callBlock(let e, let callerDef, let line):
+      do {
+        guard case .call(let fn, let callArgs, _) = e else { return .normal }
+        let callee = try eval(fn, scope)
+        var args = try evalArgs(callArgs, scope)
+        let caller = Value.function(
+          Function("caller") { [weak self, weak scope] a in
+            guard let self else { throw JinjaError(.value, "caller() called after its render ended") }
+            return try self.callMacro(callerDef, definingScope: scope, a)
+          })
+        args.keywords.append(("caller", caller))
+        let v = try call(callee, args, name: describeCallee(fn))
+        out += v.str
+      } catch let error as JinjaError {
+        throw error.located(file: currentFile, line: line, construct: "{% call %}")
+      }
+    case .filterBlock(let filters, let body, let line):
+      var captured = ""
+      let flow = try exec(body, scope: scope, out: &captured)
+      do {
+        var value = Value.string(captured)
+        for f in filters { value = try applyFilter(f.name, value, try evalArgs(f.args, scope), line: f.line) }
+        out += value.str
+      } catch let error as JinjaError {
+        throw error.located(file: currentFile, line: line, construct: "{% filter %}")
+      }
+      if case .normal = flow {} else { return flow }
+    case .doExpr(let e, let line):
+      do { _ = try eval(e, scope) } catch let error as JinjaError {
+        throw error.located(file: currentFile, line: line, construct: "{% do %}")
+      }
+    case .with(let assignments, let body, let line):
+      let inner = Scope(parent: scope)
+      do {
+        for (target, e) in assignments { try assign(target, try eval(e, scope), scope: inner) }
+      } catch let error as JinjaError {
+        throw error.located(file: currentFile, line: line, construct: "{% with %}")
+      }
+      return try exec(body, scope: inner, out: &out)
+    case .breakLoop: return .breakLoop
+    case .continueLoop: return .continueLoop
+    }
+    return .normal
+  }
+
+  func describeCallee(_ e: Expr) -> String {
+    switch e {
+    case .name(let n): return n
+    case .getattr(let base, let n): return describeCallee(base) + "." + n
+    default: return "value"
+    }
+  }
+
+  func execFor(
+    _ target: Target, _ iter: Expr, _ condition: Expr?, _ body: [Node], _ otherwise: [Node], scope: Scope,
+    out: inout String
+  ) throws -> Flow {
+    var items = try iterate(try eval(iter, scope))
+    let inner = Scope(parent: scope)
+    if let condition {
+      var kept: [Value] = []
+      for item in items {
+        try assign(target, item, scope: inner)
+        if try eval(condition, inner).truthy { kept.append(item) }
+      }
+      items = kept
+    }
+    if items.isEmpty {
+      return try exec(otherwise, scope: scope, out: &out)
+    }
+    // `loop.depth` counts recursive loops only (unsupported), so nested loops are all depth 1.
+    let loop = LoopObject(items: items, depth: 1)
+    inner.vars["loop"] = .object(loop)
+    for (index, item) in items.enumerated() {
+      loop.index0 = index
+      try assign(target, item, scope: inner)
+      let flow = try exec(body, scope: inner, out: &out)
+      if case .breakLoop = flow { break }
+    }
+    return .normal
+  }
+
+  func assign(_ target: Target, _ value: Value, scope: Scope) throws {
+    switch target {
+    case .name(let n):
+      scope.vars[n] = value
+    case .tuple(let targets):
+      let items = try iterate(value)
+      if items.count != targets.count {
+        throw JinjaError(
+          .value,
+          items.count > targets.count
+            ? "too many values to unpack (expected \(targets.count))"
+            : "not enough values to unpack (expected \(targets.count), got \(items.count))")
+      }
+      for (t, v) in zip(targets, items) { try assign(t, v, scope: scope) }
+    case .attr(let ns, let attr):
+      guard case .object(let object) = lookup(ns, scope: scope), object is Namespace else {
+        throw JinjaError(.type, "cannot assign attribute on non-namespace object '\(ns)'")
+      }
+      try object.setAttribute(attr, value)
+    }
+  }
+
+  func iterate(_ value: Value) throws -> [Value] {
+    switch value {
+    case .list(let l): return l.items
+    case .tuple(let t): return t
+    case .dict(let d): return d.entries.map(\.key)
+    case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
+    case .undefined: return []
+    case .object(let o):
+      if let seq = o as? IterableObject { return seq.iterationItems }
+      throw JinjaError(.type, "'\(o.typeName)' object is not iterable")
+    default: throw JinjaError(.type, "'\(value.typeName)' object is not iterable")
+    }
+  }
+
+  // MARK: macros
+
+  func callMacro(_ def: MacroDef, definingScope: Scope?, _ args: Arguments) throws -> Value {
+    depth += 1
+    defer { depth -= 1 }
+    if depth > 250 {
+      throw JinjaError(.value, "maximum recursion depth exceeded calling macro '\(def.name)'")
+    }
+    let savedFile = currentFile
+    currentFile = def.file
+    defer { currentFile = savedFile }
+    let scope = Scope(parent: definingScope)
+    var bound = [Bool](repeating: false, count: def.params.count)
+    var varargs: [Value] = []
+    for (i, v) in args.positional.enumerated() {
+      if i < def.params.count {
+        scope.vars[def.params[i].0] = v
+        bound[i] = true
+      } else if def.usesVarargs {
+        varargs.append(v)
+      } else {
+        throw JinjaError(
+          .type, "macro '\(def.name)' takes not more than \(def.params.count) argument(s)",
+          file: savedFile)
+      }
+    }
+    let kwargs = DictRef()
+    var caller: Value?
+    for (k, v) in args.keywords {
+      if let i = def.params.firstIndex(where: { $0.0 == k }) {
+        if bound[i] {
+          throw JinjaError(
+            .type, "macro '\(def.name)' got multiple values for argument '\(k)'", file: savedFile)
+        }
+        scope.vars[k] = v
+        bound[i] = true
+      } else if k == "caller" && def.usesCaller {
+        caller = v
+      } else if def.usesKwargs {
+        kwargs.set(.string(k), v)
+      } else if k == "caller" {
+        continue
+      } else {
+        throw JinjaError(.type, "macro '\(def.name)' takes no keyword argument '\(k)'", file: savedFile)
+      }
+    }
+    for (i, param) in def.params.enumerated() where !bound[i] {
+      if let d = param.1 {
+        do { scope.vars[param.0] = try eval(d, scope) } catch let error as JinjaError {
+          throw error.located(file: def.file, line: def.line, construct: "macro '\(def.name)'")
+        }
+      } else {
+        scope.vars[param.0] = .undefined(param.0)
+      }
+    }
+    if def.usesVarargs { scope.vars["varargs"] = .tuple(varargs) }
+    if def.usesKwargs { scope.vars["kwargs"] = .dict(kwargs) }
+    if def.usesCaller { scope.vars["caller"] = caller ?? .undefined("caller") }
+    var out = ""
+    do {
+      _ = try exec(def.body, scope: scope, out: &out)
+    } catch let signal as ReturnSignal {
+      return signal.value
+    }
+    return .string(out)
+  }
+
+  // MARK: expressions
+
+  func eval(_ e: Expr, _ scope: Scope) throws -> Value {
+    switch e {
+    case .const(let c): return c.value
+    case .name(let n): return lookup(n, scope: scope)
+    case .list(let items): return .list(ListRef(try items.map { try eval($0, scope) }))
+    case .tuple(let items): return .tuple(try items.map { try eval($0, scope) })
+    case .dict(let pairs):
+      let d = DictRef()
+      for (k, v) in pairs { try d.setChecked(try eval(k, scope), try eval(v, scope)) }
+      return .dict(d)
+    case .getattr(let base, let name):
+      return try Attributes.get(try eval(base, scope), name, renderer: self)
+    case .getitem(let base, let key):
+      return try Attributes.item(try eval(base, scope), try eval(key, scope), renderer: self)
+    case .slice(let base, let start, let stop, let step):
+      return try Operators.slice(
+        try eval(base, scope), try start.map { try eval($0, scope) }, try stop.map { try eval($0, scope) },
+        try step.map { try eval($0, scope) })
+    case .call(let fn, let callArgs, let line):
+      let callee = try eval(fn, scope)
+      let args = try evalArgs(callArgs, scope)
+      do {
+        return try call(callee, args, name: describeCallee(fn))
+      } catch let error as JinjaError {
+        throw error.located(file: currentFile, line: line, construct: "call to '\(describeCallee(fn))'")
+      }
+    case .filter(let base, let name, let callArgs, let line):
+      if name == "default" || name == "d" {
+        // Evaluated lazily only in that undefined must not raise; arguments as usual.
+        let v = try eval(base, scope)
+        return try applyFilter(name, v, try evalArgs(callArgs, scope), line: line)
+      }
+      return try applyFilter(name, try eval(base, scope), try evalArgs(callArgs, scope), line: line)
+    case .test(let base, let name, let callArgs, let negated, let line):
+      let v = try eval(base, scope)
+      let result = try applyTest(name, v, try evalArgs(callArgs, scope), line: line)
+      return .bool(negated ? !result : result)
+    case .neg(let x): return try Operators.negate(try eval(x, scope))
+    case .pos(let x):
+      let v = try eval(x, scope)
+      switch v {
+      case .int, .double: return v
+      case .bool(let b): return .int(b ? 1 : 0)
+      default: throw JinjaError(.type, "bad operand type for unary +: '\(v.typeName)'")
+      }
+    case .not(let x): return .bool(!(try eval(x, scope).truthy))
+    case .binary(let op, let a, let b):
+      return try Operators.binary(op, try eval(a, scope), try eval(b, scope))
+    case .and(let a, let b):
+      let left = try eval(a, scope)
+      return left.truthy ? try eval(b, scope) : left
+    case .or(let a, let b):
+      let left = try eval(a, scope)
+      return left.truthy ? left : try eval(b, scope)
+    case .compare(let first, let ops):
+      var left = try eval(first, scope)
+      for (op, e) in ops {
+        let right = try eval(e, scope)
+        if !(try Operators.compare(op, left, right)) { return .bool(false) }
+        left = right
+      }
+      return .bool(true)
+    case .concat(let items):
+      var s = ""
+      for item in items { s += try eval(item, scope).str }
+      return .string(s)
+    case .cond(let test, let then, let otherwise):
+      if try eval(test, scope).truthy { return try eval(then, scope) }
+      guard let otherwise else { return .undefined(nil) }
+      return try eval(otherwise, scope)
+    }
+  }
+
+  func evalArgs(_ args: CallArgs, _ scope: Scope) throws -> Arguments {
+    if args.positional.isEmpty && args.keywords.isEmpty && args.star == nil && args.doubleStar == nil {
+      return Arguments()
+    }
+    var result = Arguments()
+    result.positional.reserveCapacity(args.positional.count)
+    for e in args.positional { result.positional.append(try eval(e, scope)) }
+    for (k, e) in args.keywords { result.keywords.append((k, try eval(e, scope))) }
+    if let star = args.star { result.positional += try iterate(try eval(star, scope)) }
+    if let doubleStar = args.doubleStar {
+      guard case .dict(let d) = try eval(doubleStar, scope) else {
+        throw JinjaError(.type, "argument after ** must be a mapping")
+      }
+      for entry in d.entries { result.keywords.append((entry.key.str, entry.value)) }
+    }
+    return result
+  }
+
+  func call(_ callee: Value, _ args: Arguments, name: String) throws -> Value {
+    switch callee {
+    case .function(let f): return try f.call(args)
+    case .undefined: return callee
+    case .object(let o):
+      if let callable = o as? CallableObject { return try callable.call(args) }
+      throw JinjaError(.type, "'\(o.typeName)' object is not callable")
+    default:
+      throw JinjaError(.type, "'\(callee.typeName)' object is not callable")
+    }
+  }
+
+  func applyFilter(_ name: String, _ value: Value, _ args: Arguments, line: Int) throws -> Value {
+    do {
+      if let custom = environment.filters[name] { return try custom(value, args) }
+      return try Filters.apply(name, value, args, renderer: self)
+    } catch let error as JinjaError {
+      throw error.located(file: currentFile, line: line, construct: "filter '\(name)'")
+    }
+  }
+
+  func applyTest(_ name: String, _ value: Value, _ args: Arguments, line: Int) throws -> Bool {
+    do {
+      if let custom = environment.tests[name] { return try custom(value, args) }
+      return try Tests.apply(name, value, args, renderer: self)
+    } catch let error as JinjaError {
+      throw error.located(file: currentFile, line: line, construct: "test '\(name)'")
+    }
+  }
+}
+
+/// An injected object that can be called (`config(...)`, `api.Relation.create(...)`).
+public protocol CallableObject: JinjaObject {
+  func call(_ arguments: Arguments) throws -> Value
+}
+
+/// An injected object that can be iterated.
+public protocol IterableObject: JinjaObject {
+  var iterationItems: [Value] { get }
+}
+
+/// `loop` inside `{% for %}`.
+final class LoopObject: JinjaObject {
+  let items: [Value]
+  var index0 = 0
+  var depth: Int
+  var lastChanged: [Value]?
+
+  init(items: [Value], depth: Int) {
+    self.items = items
+    self.depth = depth
+  }
+
+  var typeName: String { "LoopContext" }
+  var rendered: String { "<LoopContext \(index0 + 1)/\(items.count)>" }
+
+  func attribute(_ name: String) -> Value? {
+    let n = items.count
+    switch name {
+    case "index": return .int(index0 + 1)
+    case "index0": return .int(index0)
+    case "revindex": return .int(n - index0)
+    case "revindex0": return .int(n - index0 - 1)
+    case "first": return .bool(index0 == 0)
+    case "last": return .bool(index0 == n - 1)
+    case "length": return .int(n)
+    case "depth": return .int(depth)
+    case "depth0": return .int(depth - 1)
+    case "previtem": return index0 > 0 ? items[index0 - 1] : .undefined("previtem")
+    case "nextitem": return index0 + 1 < n ? items[index0 + 1] : .undefined("nextitem")
+    case "cycle":
+      return .function(
+        Function("cycle") { [index0] args in
+          guard !args.positional.isEmpty else { throw JinjaError(.type, "no items for cycling given") }
+          return args.positional[index0 % args.positional.count]
+        })
+    case "changed":
+      return .function(
+        Function("changed") { [weak self] args in
+          guard let self else { return .bool(false) }
+          let changed: Bool
+          if let last = self.lastChanged {
+            changed =
+              last.count != args.positional.count
+              || zip(last, args.positional).contains { !Operators.equal($0, $1) }
+          } else {
+            changed = true
+          }
+          self.lastChanged = args.positional
+          return .bool(changed)
+        })
+    default: return nil
+    }
+  }
+}
+
+/// A package's macros as an attribute namespace (`dbt_utils.star`).
+final class PackageNamespace: JinjaObject {
+  let package: String
+  let macros: [String: MacroDef]
+  weak var renderer: Renderer?
+
+  init(package: String, macros: [String: MacroDef], renderer: Renderer) {
+    self.package = package
+    self.macros = macros
+    self.renderer = renderer
+  }
+
+  var typeName: String { "namespace" }
+  var rendered: String { "<namespace \(package)>" }
+  func attribute(_ name: String) -> Value? {
+    guard let def = macros[name], let renderer else { return nil }
+    return renderer.macroValue(def, key: package + "." + name)
+  }
+}
