@@ -29,7 +29,7 @@ let package = Package(
     // dbt project reader: files, manifest.json, catalog.json, profiles.yml.
     .target(
       name: "DriftwatchDbt",
-      dependencies: ["DriftwatchCore", .product(name: "Yams", package: "Yams")]
+      dependencies: ["DriftwatchCore", "DriftwatchJinja", .product(name: "Yams", package: "Yams")]
     ),
     // Warehouse adapters.
     .target(
@@ -93,7 +93,8 @@ let package = Package(
       name: "DriftwatchCoreTests",
       dependencies: ["DriftwatchCore", "DriftwatchReports", "DriftwatchTestSupport"],
       exclude: ["Golden"]),
-    .testTarget(name: "DriftwatchDbtTests", dependencies: ["DriftwatchDbt"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "DriftwatchDbtTests", dependencies: ["DriftwatchDbt", "DriftwatchJinja"], exclude: ["Fixtures"]),
     .testTarget(name: "DriftwatchJinjaTests", dependencies: ["DriftwatchJinja"], exclude: ["Fixtures"]),
     .testTarget(
       name: "DriftwatchWarehouseTests",

@@ -101,6 +101,8 @@ enum Operators {
       case (.pow, _, _): return .double(power(x.double, y.double))
       }
     }
+    if case .object(let o as ArithmeticObject) = a, let v = try o.binary(op, b, reversed: false) { return v }
+    if case .object(let o as ArithmeticObject) = b, let v = try o.binary(op, a, reversed: true) { return v }
     switch (op, a, b) {
     case (.add, .string(let s), .string(let t)): return .string(s + t)
     case (.add, .list(let l), .list(let m)): return .list(ListRef(l.items + m.items))

@@ -47,6 +47,7 @@ public final class Renderer {
   var depth = 0
   var macroCache: [String: Value] = [:]
   var packageObjects: [String: Value] = [:]
+  var subTemplates: [String: Template] = [:]
 
   init(
     environment: Environment, provider: ContextProvider?, library: MacroLibrary?, macroScope: MacroScope?,
@@ -62,6 +63,30 @@ public final class Renderer {
   /// The file being rendered (a macro's file while it runs).
   public var file: String? { currentFile }
 
+  /// Compiles and renders `source` with this render's context and macros (dbt renders string `var()`
+  /// values this way). Compiled sources are cached for the render.
+  public func renderString(_ source: String, file: String? = nil) throws -> String {
+    let template: Template
+    if let cached = subTemplates[source] {
+      template = cached
+    } else {
+      template = try Template(source, file: file ?? currentFile, environment: environment)
+      subTemplates[source] = template
+    }
+    depth += 1
+    defer { depth -= 1 }
+    if depth > 250 { throw JinjaError(.value, "maximum recursion depth exceeded rendering a string") }
+    let saved = currentFile
+    currentFile = template.file
+    defer { currentFile = saved }
+    return try run(template.nodes, scope: Scope(parent: nil))
+  }
+
+  /// Calls a callable value (a macro, a context function) with `arguments`.
+  public func call(_ callee: Value, _ arguments: Arguments) throws -> Value {
+    try call(callee, arguments, name: "value")
+  }
+
   // MARK: macros from the library
 
   /// The macro `name` of `package` (nil: dbt's unqualified lookup), as a callable value.
@@ -69,7 +94,7 @@ public final class Renderer {
     guard let library else { return nil }
     let found: MacroDef?
     if let package {
-      found = library.packages[package]?[name]
+      found = library.fromPackage(package, name)
     } else {
       found = library.lookup(name, scope: macroScope)
     }
