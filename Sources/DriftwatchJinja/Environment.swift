@@ -5,6 +5,10 @@ public struct Environment: Sendable {
 
   public var filters: [String: Filter] = [:]
   public var tests: [String: Test] = [:]
+  /// Stack a render may use for nested macro calls before a runaway recursion becomes an error (not a
+  /// crash). The default suits threads with 512 KiB stacks (Dispatch's workers); render on such a thread or
+  /// a larger one.
+  public var maxStackBytes = 320 * 1024
 
   public init() {}
 

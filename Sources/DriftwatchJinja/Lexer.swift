@@ -52,6 +52,13 @@ struct Lexer {
     JinjaError(.syntax, message, file: file, line: line)
   }
 
+  /// The one-character operators, by byte.
+  static let singleOperators: [String?] = {
+    var table = [String?](repeating: nil, count: 256)
+    for scalar in "+-/*%~[](){}><=.:|,;".unicodeScalars { table[Int(scalar.value)] = String(scalar) }
+    return table
+  }()
+
   static func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 10 || c == 9 || c == 13 || c == 12 || c == 11 }
 
   mutating func tokenize() throws -> [Token] {
@@ -255,24 +262,35 @@ struct Lexer {
         tokens.append(Token(kind: .string(try lexString(quote: c)), line: startLine))
         continue
       }
-      let two: String? = pos + 1 < n ? String(decoding: bytes[pos..<pos + 2], as: UTF8.self) : nil
-      if let two, ["//", "**", "==", "!=", ">=", "<="].contains(two) {
-        tokens.append(Token(kind: .op(two), line: line))
-        pos += 2
-        continue
+      if pos + 1 < n {
+        let d = bytes[pos + 1]
+        var two: String?
+        switch (c, d) {
+        case (UInt8(ascii: "/"), UInt8(ascii: "/")): two = "//"
+        case (UInt8(ascii: "*"), UInt8(ascii: "*")): two = "**"
+        case (UInt8(ascii: "="), UInt8(ascii: "=")): two = "=="
+        case (UInt8(ascii: "!"), UInt8(ascii: "=")): two = "!="
+        case (UInt8(ascii: ">"), UInt8(ascii: "=")): two = ">="
+        case (UInt8(ascii: "<"), UInt8(ascii: "=")): two = "<="
+        default: two = nil
+        }
+        if let two {
+          tokens.append(Token(kind: .op(two), line: line))
+          pos += 2
+          continue
+        }
       }
-      let single = "+-/*%~[](){}><=.:|,;"
-      let ch = Character(Unicode.Scalar(c))
-      if c < 0x80 && single.contains(ch) {
+      if let op = Lexer.singleOperators[Int(c)] {
         if c == UInt8(ascii: "(") || c == UInt8(ascii: "[") || c == UInt8(ascii: "{") { depth += 1 }
         if c == UInt8(ascii: ")") || c == UInt8(ascii: "]") || c == UInt8(ascii: "}") {
-          if depth == 0 { throw error("unexpected '\(ch)'", line: line) }
+          if depth == 0 { throw error("unexpected '\(op)'", line: line) }
           depth -= 1
         }
-        tokens.append(Token(kind: .op(String(ch)), line: line))
+        tokens.append(Token(kind: .op(op), line: line))
         pos += 1
         continue
       }
+      let ch = Character(Unicode.Scalar(c))
       throw error("unexpected char '\(ch)'", line: line)
     }
   }

@@ -45,6 +45,12 @@ public final class Renderer {
   let macroScope: MacroScope?
   var currentFile: String?
   var depth = 0
+  /// Nested macro calls and string renders allowed (dbt macros nest a few levels deep).
+  static let maxDepth = 200
+  /// Where the render's stack started; a runaway recursion is an error once it has used the environment's
+  /// `maxStackBytes`, well before it exhausts the thread's stack (debug frames are several times larger than
+  /// release ones, so a byte budget serves both).
+  var stackBase: UInt = 0
   var macroCache: [String: Value] = [:]
   var packageObjects: [String: Value] = [:]
   var subTemplates: [String: Template] = [:]
@@ -75,7 +81,9 @@ public final class Renderer {
     }
     depth += 1
     defer { depth -= 1 }
-    if depth > 250 { throw JinjaError(.value, "maximum recursion depth exceeded rendering a string") }
+    if depth > Renderer.maxDepth || stackUsed() > environment.maxStackBytes {
+      throw JinjaError(.value, "maximum recursion depth exceeded rendering a string")
+    }
     let saved = currentFile
     currentFile = template.file
     defer { currentFile = saved }
@@ -138,6 +146,7 @@ public final class Renderer {
   // MARK: statements
 
   func run(_ nodes: [Node], scope: Scope) throws -> String {
+    if stackBase == 0 { stackBase = stackAddress() }
     var out = ""
     do {
       _ = try exec(nodes, scope: scope, out: &out)
@@ -157,30 +166,18 @@ public final class Renderer {
     return .normal
   }
 
+  // Each construct has its own small function: in debug builds a function's frame holds the locals of
+  // every branch, and these frames recurse once per nested macro call.
   func exec(_ node: Node, scope: Scope, out: inout String) throws -> Flow {
     switch node {
     case .text(let s):
       out += s
+      return .normal
     case .output(let e, let line):
-      do {
-        let v = try eval(e, scope)
-        switch v {
-        case .string(let s): out += s
-        case .undefined: break
-        default: out += v.str
-        }
-      } catch let error as JinjaError {
-        throw error.located(file: currentFile, line: line, construct: "{{ … }}")
-      }
+      try execOutput(e, line: line, scope: scope, out: &out)
+      return .normal
     case .ifChain(let branches, let otherwise, let line):
-      for (condition, body) in branches {
-        let ok: Bool
-        do { ok = try eval(condition, scope).truthy } catch let error as JinjaError {
-          throw error.located(file: currentFile, line: line, construct: "{% if %}")
-        }
-        if ok { return try exec(body, scope: scope, out: &out) }
-      }
-      return try exec(otherwise, scope: scope, out: &out)
+      return try execIf(branches, otherwise, line: line, scope: scope, out: &out)
     case .forLoop(let target, let iter, let condition, let body, let otherwise, let line):
       do {
         return try execFor(target, iter, condition, body, otherwise, scope: scope, out: &out)
@@ -188,73 +185,122 @@ public final class Renderer {
         throw error.located(file: currentFile, line: line, construct: "{% for %}")
       }
     case .set(let target, let e, let line):
-      do {
-        try assign(target, try eval(e, scope), scope: scope)
-      } catch let error as JinjaError {
-        throw error.located(file: currentFile, line: line, construct: "{% set %}")
-      }
+      try execSet(target, e, line: line, scope: scope)
+      return .normal
     case .setBlock(let target, let filters, let body, let line):
-      var captured = ""
-      let flow = try exec(body, scope: scope, out: &captured)
-      do {
-        var value = Value.string(captured)
-        for f in filters { value = try applyFilter(f.name, value, try evalArgs(f.args, scope), line: f.line) }
-        try assign(target, value, scope: scope)
-      } catch let error as JinjaError {
-        throw error.located(file: currentFile, line: line, construct: "{% set %}")
-      }
-      if case .normal = flow {} else { return flow }
+      return try execCapture(target, filters, body, line: line, scope: scope, out: &out)
     case .macro(let def):
-      scope.vars[def.name] = .function(
-        Function(def.name) { [weak self, weak scope] args in
-          guard let self else {
-            throw JinjaError(.value, "macro '\(def.name)' called after its render ended")
-          }
-          return try self.callMacro(def, definingScope: scope, args)
-        })
+      defineMacro(def, scope: scope)
+      return .normal
     case .callBlock(let e, let callerDef, let line):
-      do {
-        guard case .call(let fn, let callArgs, _) = e else { return .normal }
-        let callee = try eval(fn, scope)
-        var args = try evalArgs(callArgs, scope)
-        let caller = Value.function(
-          Function("caller") { [weak self, weak scope] a in
-            guard let self else { throw JinjaError(.value, "caller() called after its render ended") }
-            return try self.callMacro(callerDef, definingScope: scope, a)
-          })
-        args.keywords.append(("caller", caller))
-        let v = try call(callee, args, name: describeCallee(fn))
-        out += v.str
-      } catch let error as JinjaError {
-        throw error.located(file: currentFile, line: line, construct: "{% call %}")
-      }
+      try execCallBlock(e, callerDef, line: line, scope: scope, out: &out)
+      return .normal
     case .filterBlock(let filters, let body, let line):
-      var captured = ""
-      let flow = try exec(body, scope: scope, out: &captured)
-      do {
-        var value = Value.string(captured)
-        for f in filters { value = try applyFilter(f.name, value, try evalArgs(f.args, scope), line: f.line) }
-        out += value.str
-      } catch let error as JinjaError {
-        throw error.located(file: currentFile, line: line, construct: "{% filter %}")
-      }
-      if case .normal = flow {} else { return flow }
+      return try execCapture(nil, filters, body, line: line, scope: scope, out: &out)
     case .doExpr(let e, let line):
-      do { _ = try eval(e, scope) } catch let error as JinjaError {
-        throw error.located(file: currentFile, line: line, construct: "{% do %}")
-      }
+      try execDo(e, line: line, scope: scope)
+      return .normal
     case .with(let assignments, let body, let line):
-      let inner = Scope(parent: scope)
-      do {
-        for (target, e) in assignments { try assign(target, try eval(e, scope), scope: inner) }
-      } catch let error as JinjaError {
-        throw error.located(file: currentFile, line: line, construct: "{% with %}")
-      }
-      return try exec(body, scope: inner, out: &out)
+      return try execWith(assignments, body, line: line, scope: scope, out: &out)
     case .breakLoop: return .breakLoop
     case .continueLoop: return .continueLoop
     }
-    return .normal
+  }
+
+  func execOutput(_ e: Expr, line: Int, scope: Scope, out: inout String) throws {
+    do {
+      let v = try eval(e, scope)
+      switch v {
+      case .string(let s): out += s
+      case .undefined: break
+      default: out += v.str
+      }
+    } catch let error as JinjaError {
+      throw error.located(file: currentFile, line: line, construct: "{{ … }}")
+    }
+  }
+
+  func execIf(_ branches: [(Expr, [Node])], _ otherwise: [Node], line: Int, scope: Scope, out: inout String)
+    throws -> Flow
+  {
+    for (test, body) in branches where try condition(test, line: line, scope: scope) {
+      return try exec(body, scope: scope, out: &out)
+    }
+    return try exec(otherwise, scope: scope, out: &out)
+  }
+
+  func condition(_ e: Expr, line: Int, scope: Scope) throws -> Bool {
+    do { return try eval(e, scope).truthy } catch let error as JinjaError {
+      throw error.located(file: currentFile, line: line, construct: "{% if %}")
+    }
+  }
+
+  func execSet(_ target: Target, _ e: Expr, line: Int, scope: Scope) throws {
+    do {
+      try assign(target, try eval(e, scope), scope: scope)
+    } catch let error as JinjaError {
+      throw error.located(file: currentFile, line: line, construct: "{% set %}")
+    }
+  }
+
+  /// `{% set x %}…{% endset %}` (target) and `{% filter %}…{% endfilter %}` (no target).
+  func execCapture(
+    _ target: Target?, _ filters: [FilterCall], _ body: [Node], line: Int, scope: Scope, out: inout String
+  ) throws -> Flow {
+    var captured = ""
+    let flow = try exec(body, scope: scope, out: &captured)
+    do {
+      var value = Value.string(captured)
+      for f in filters { value = try applyFilter(f.name, value, try evalArgs(f.args, scope), line: f.line) }
+      if let target { try assign(target, value, scope: scope) } else { out += value.str }
+    } catch let error as JinjaError {
+      throw error.located(
+        file: currentFile, line: line, construct: target == nil ? "{% filter %}" : "{% set %}")
+    }
+    return flow
+  }
+
+  func defineMacro(_ def: MacroDef, scope: Scope) {
+    scope.vars[def.name] = .function(
+      Function(def.name) { [weak self, weak scope] args in
+        guard let self else { throw JinjaError(.value, "macro '\(def.name)' called after its render ended") }
+        return try self.callMacro(def, definingScope: scope, args)
+      })
+  }
+
+  func execCallBlock(_ e: Expr, _ callerDef: MacroDef, line: Int, scope: Scope, out: inout String) throws {
+    do {
+      guard case .call(let fn, let callArgs, _) = e else { return }
+      let callee = try eval(fn, scope)
+      var args = try evalArgs(callArgs, scope)
+      let caller = Value.function(
+        Function("caller") { [weak self, weak scope] a in
+          guard let self else { throw JinjaError(.value, "caller() called after its render ended") }
+          return try self.callMacro(callerDef, definingScope: scope, a)
+        })
+      args.keywords.append(("caller", caller))
+      out += try call(callee, args, name: describeCallee(fn)).str
+    } catch let error as JinjaError {
+      throw error.located(file: currentFile, line: line, construct: "{% call %}")
+    }
+  }
+
+  func execDo(_ e: Expr, line: Int, scope: Scope) throws {
+    do { _ = try eval(e, scope) } catch let error as JinjaError {
+      throw error.located(file: currentFile, line: line, construct: "{% do %}")
+    }
+  }
+
+  func execWith(_ assignments: [(Target, Expr)], _ body: [Node], line: Int, scope: Scope, out: inout String)
+    throws -> Flow
+  {
+    let inner = Scope(parent: scope)
+    do {
+      for (target, e) in assignments { try assign(target, try eval(e, scope), scope: inner) }
+    } catch let error as JinjaError {
+      throw error.located(file: currentFile, line: line, construct: "{% with %}")
+    }
+    return try exec(body, scope: inner, out: &out)
   }
 
   func describeCallee(_ e: Expr) -> String {
@@ -332,15 +378,32 @@ public final class Renderer {
 
   // MARK: macros
 
+  func stackUsed() -> Int {
+    let now = stackAddress()
+    return Int(stackBase > now ? stackBase - now : now - stackBase)
+  }
+
   func callMacro(_ def: MacroDef, definingScope: Scope?, _ args: Arguments) throws -> Value {
     depth += 1
     defer { depth -= 1 }
-    if depth > 250 {
+    if depth > Renderer.maxDepth || stackUsed() > environment.maxStackBytes {
       throw JinjaError(.value, "maximum recursion depth exceeded calling macro '\(def.name)'")
     }
+    let scope = try bind(def, definingScope: definingScope, args)
     let savedFile = currentFile
     currentFile = def.file
     defer { currentFile = savedFile }
+    var out = ""
+    do {
+      _ = try exec(def.body, scope: scope, out: &out)
+    } catch let signal as ReturnSignal {
+      return signal.value
+    }
+    return .string(out)
+  }
+
+  /// The macro's scope with its parameters bound as Jinja binds them.
+  func bind(_ def: MacroDef, definingScope: Scope?, _ args: Arguments) throws -> Scope {
     let scope = Scope(parent: definingScope)
     var bound = [Bool](repeating: false, count: def.params.count)
     var varargs: [Value] = []
@@ -351,19 +414,14 @@ public final class Renderer {
       } else if def.usesVarargs {
         varargs.append(v)
       } else {
-        throw JinjaError(
-          .type, "macro '\(def.name)' takes not more than \(def.params.count) argument(s)",
-          file: savedFile)
+        throw JinjaError(.type, "macro '\(def.name)' takes not more than \(def.params.count) argument(s)")
       }
     }
     let kwargs = DictRef()
     var caller: Value?
     for (k, v) in args.keywords {
       if let i = def.params.firstIndex(where: { $0.0 == k }) {
-        if bound[i] {
-          throw JinjaError(
-            .type, "macro '\(def.name)' got multiple values for argument '\(k)'", file: savedFile)
-        }
+        if bound[i] { throw JinjaError(.type, "macro '\(def.name)' got multiple values for argument '\(k)'") }
         scope.vars[k] = v
         bound[i] = true
       } else if k == "caller" && def.usesCaller {
@@ -373,9 +431,12 @@ public final class Renderer {
       } else if k == "caller" {
         continue
       } else {
-        throw JinjaError(.type, "macro '\(def.name)' takes no keyword argument '\(k)'", file: savedFile)
+        throw JinjaError(.type, "macro '\(def.name)' takes no keyword argument '\(k)'")
       }
     }
+    let savedFile = currentFile
+    currentFile = def.file
+    defer { currentFile = savedFile }
     for (i, param) in def.params.enumerated() where !bound[i] {
       if let d = param.1 {
         do { scope.vars[param.0] = try eval(d, scope) } catch let error as JinjaError {
@@ -388,13 +449,7 @@ public final class Renderer {
     if def.usesVarargs { scope.vars["varargs"] = .tuple(varargs) }
     if def.usesKwargs { scope.vars["kwargs"] = .dict(kwargs) }
     if def.usesCaller { scope.vars["caller"] = caller ?? .undefined("caller") }
-    var out = ""
-    do {
-      _ = try exec(def.body, scope: scope, out: &out)
-    } catch let signal as ReturnSignal {
-      return signal.value
-    }
-    return .string(out)
+    return scope
   }
 
   // MARK: expressions
@@ -403,39 +458,52 @@ public final class Renderer {
     switch e {
     case .const(let c): return c.value
     case .name(let n): return lookup(n, scope: scope)
+    case .getattr(let base, let name): return try Attributes.get(try eval(base, scope), name, renderer: self)
+    case .call(let fn, let callArgs, let line): return try evalCall(fn, callArgs, line: line, scope)
+    case .filter(let base, let name, let callArgs, let line):
+      return try applyFilter(name, try eval(base, scope), try evalArgs(callArgs, scope), line: line)
+    case .test(let base, let name, let callArgs, let negated, let line):
+      let result = try applyTest(name, try eval(base, scope), try evalArgs(callArgs, scope), line: line)
+      return .bool(negated ? !result : result)
+    case .and(let a, let b):
+      let left = try eval(a, scope)
+      return left.truthy ? try eval(b, scope) : left
+    case .or(let a, let b):
+      let left = try eval(a, scope)
+      return left.truthy ? left : try eval(b, scope)
+    case .not(let x): return .bool(!(try eval(x, scope).truthy))
+    case .cond(let test, let then, let otherwise):
+      if try eval(test, scope).truthy { return try eval(then, scope) }
+      guard let otherwise else { return .undefined(nil) }
+      return try eval(otherwise, scope)
+    default: return try evalOther(e, scope)
+    }
+  }
+
+  func evalCall(_ fn: Expr, _ callArgs: CallArgs, line: Int, _ scope: Scope) throws -> Value {
+    let callee = try eval(fn, scope)
+    let args = try evalArgs(callArgs, scope)
+    do {
+      return try call(callee, args, name: describeCallee(fn))
+    } catch let error as JinjaError {
+      throw error.located(file: currentFile, line: line, construct: "call to '\(describeCallee(fn))'")
+    }
+  }
+
+  func evalOther(_ e: Expr, _ scope: Scope) throws -> Value {
+    switch e {
     case .list(let items): return .list(ListRef(try items.map { try eval($0, scope) }))
     case .tuple(let items): return .tuple(try items.map { try eval($0, scope) })
     case .dict(let pairs):
       let d = DictRef()
       for (k, v) in pairs { try d.setChecked(try eval(k, scope), try eval(v, scope)) }
       return .dict(d)
-    case .getattr(let base, let name):
-      return try Attributes.get(try eval(base, scope), name, renderer: self)
     case .getitem(let base, let key):
       return try Attributes.item(try eval(base, scope), try eval(key, scope), renderer: self)
     case .slice(let base, let start, let stop, let step):
       return try Operators.slice(
         try eval(base, scope), try start.map { try eval($0, scope) }, try stop.map { try eval($0, scope) },
         try step.map { try eval($0, scope) })
-    case .call(let fn, let callArgs, let line):
-      let callee = try eval(fn, scope)
-      let args = try evalArgs(callArgs, scope)
-      do {
-        return try call(callee, args, name: describeCallee(fn))
-      } catch let error as JinjaError {
-        throw error.located(file: currentFile, line: line, construct: "call to '\(describeCallee(fn))'")
-      }
-    case .filter(let base, let name, let callArgs, let line):
-      if name == "default" || name == "d" {
-        // Evaluated lazily only in that undefined must not raise; arguments as usual.
-        let v = try eval(base, scope)
-        return try applyFilter(name, v, try evalArgs(callArgs, scope), line: line)
-      }
-      return try applyFilter(name, try eval(base, scope), try evalArgs(callArgs, scope), line: line)
-    case .test(let base, let name, let callArgs, let negated, let line):
-      let v = try eval(base, scope)
-      let result = try applyTest(name, v, try evalArgs(callArgs, scope), line: line)
-      return .bool(negated ? !result : result)
     case .neg(let x): return try Operators.negate(try eval(x, scope))
     case .pos(let x):
       let v = try eval(x, scope)
@@ -444,15 +512,8 @@ public final class Renderer {
       case .bool(let b): return .int(b ? 1 : 0)
       default: throw JinjaError(.type, "bad operand type for unary +: '\(v.typeName)'")
       }
-    case .not(let x): return .bool(!(try eval(x, scope).truthy))
     case .binary(let op, let a, let b):
       return try Operators.binary(op, try eval(a, scope), try eval(b, scope))
-    case .and(let a, let b):
-      let left = try eval(a, scope)
-      return left.truthy ? try eval(b, scope) : left
-    case .or(let a, let b):
-      let left = try eval(a, scope)
-      return left.truthy ? left : try eval(b, scope)
     case .compare(let first, let ops):
       var left = try eval(first, scope)
       for (op, e) in ops {
@@ -465,10 +526,7 @@ public final class Renderer {
       var s = ""
       for item in items { s += try eval(item, scope).str }
       return .string(s)
-    case .cond(let test, let then, let otherwise):
-      if try eval(test, scope).truthy { return try eval(then, scope) }
-      guard let otherwise else { return .undefined(nil) }
-      return try eval(otherwise, scope)
+    default: return try eval(e, scope)
     }
   }
 
@@ -604,4 +662,11 @@ final class PackageNamespace: JinjaObject {
     guard let def = macros[name], let renderer else { return nil }
     return renderer.macroValue(def, key: package + "." + name)
   }
+}
+
+/// The address of a local: how deep the current thread's stack is.
+@inline(never)
+func stackAddress() -> UInt {
+  var marker: UInt8 = 0
+  return withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
 }
