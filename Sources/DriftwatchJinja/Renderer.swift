@@ -2,6 +2,13 @@
 /// `renderer` is the render in progress: a provider's functions use it to find and call macros.
 public protocol ContextProvider: AnyObject {
   func value(named name: String, renderer: Renderer) -> Value?
+  /// A call of something undefined (`{{ missing_macro() }}`, `{{ dbt_utils.nope() }}`): Jinja (and dbt at
+  /// parse) renders it as '', so this is the only trace of a macro the project does not have.
+  func undefinedCall(_ name: String, file: String?, line: Int)
+}
+
+extension ContextProvider {
+  public func undefinedCall(_ name: String, file: String?, line: Int) {}
 }
 
 /// A plain dictionary of context values.
@@ -272,6 +279,7 @@ public final class Renderer {
     do {
       guard case .call(let fn, let callArgs, _) = e else { return }
       let callee = try eval(fn, scope)
+      if callee.isUndefined { provider?.undefinedCall(describeCallee(fn), file: currentFile, line: line) }
       var args = try evalArgs(callArgs, scope)
       let caller = Value.function(
         Function("caller") { [weak self, weak scope] a in
@@ -307,6 +315,8 @@ public final class Renderer {
     switch e {
     case .name(let n): return n
     case .getattr(let base, let n): return describeCallee(base) + "." + n
+    case .getitem(let base, .const(.string(let key))): return describeCallee(base) + "['" + key + "']"
+    case .call(let base, _, _): return describeCallee(base) + "()"
     default: return "value"
     }
   }
@@ -482,6 +492,7 @@ public final class Renderer {
 
   func evalCall(_ fn: Expr, _ callArgs: CallArgs, line: Int, _ scope: Scope) throws -> Value {
     let callee = try eval(fn, scope)
+    if callee.isUndefined { provider?.undefinedCall(describeCallee(fn), file: currentFile, line: line) }
     let args = try evalArgs(callArgs, scope)
     do {
       return try call(callee, args, name: describeCallee(fn))

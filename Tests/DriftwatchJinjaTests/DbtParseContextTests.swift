@@ -327,3 +327,62 @@ import Testing
 }
 
 func sameValue(_ a: Value, _ b: Value) -> Bool { a.repr == b.repr && a.typeName == b.typeName }
+
+@Suite struct DbtUndefinedCallTests {
+  @Test func callsOfMissingMacrosRenderEmptyAndAreRecordedWithFileAndLine() throws {
+    var library = MacroLibrary()
+    try library.add(
+      source: "{% macro star() %}*{% endmacro %}", file: "dbt_packages/u/macros/star.sql", package: "u")
+    let template = try Template(
+      "select {{ u.star() }}\n{{ dbt_utils.surrogate_key(['a']) }}{{ not_a_macro('x') }}{{ u.star() }}",
+      file: "models/m.sql")
+    let ctx = DbtParseContext(rootProject: "shop", dependencies: ["u"])
+    #expect(try ctx.render(template, library: library) == "select *\n*")
+    #expect(ctx.recorder.undefinedCalls.map(\.name) == ["dbt_utils.surrogate_key", "not_a_macro"])
+    #expect(ctx.recorder.undefinedCalls.map(\.line) == [2, 2])
+    #expect(ctx.recorder.undefinedCalls.allSatisfy { $0.file == "models/m.sql" })
+  }
+}
+
+@Suite struct JinjaConcurrencyTests {
+  /// A compiled template and library are shared by concurrent renders, each with its own context.
+  @Test func oneTemplateRendersConcurrently() async throws {
+    let template = try Template(
+      "{% for i in range(n) %}{{ ref('m' ~ i) }}{% endfor %}{{ simple(n) }}", file: "models/m.sql")
+    var library = MacroLibrary()
+    try library.add(
+      source: "{% macro simple(n) %}{{ n * 2 }}{% endmacro %}", file: "macros/s.sql", package: "p")
+    let shared = library
+    let results = try await withThrowingTaskGroup(of: (Int, Int, String).self) { group in
+      for n in 1...16 {
+        group.addTask {
+          let ctx = DbtParseContext(rootProject: "p", vars: DbtVars(rootVars: [:]))
+          let output = try template.render(
+            provider: Provider(ctx, n: n), library: shared, scope: ctx.macroScope)
+          return (n, ctx.recorder.refs.count, output)
+        }
+      }
+      var all: [(Int, Int, String)] = []
+      for try await r in group { all.append(r) }
+      return all
+    }
+    #expect(results.count == 16)
+    for (n, refs, output) in results {
+      #expect(refs == n)
+      #expect(output == String(n * 2))
+    }
+  }
+
+  /// `n` on top of a dbt context.
+  final class Provider: ContextProvider {
+    let base: DbtParseContext
+    let n: Int
+    init(_ base: DbtParseContext, n: Int) {
+      self.base = base
+      self.n = n
+    }
+    func value(named name: String, renderer: Renderer) -> Value? {
+      name == "n" ? .int(n) : base.value(named: name, renderer: renderer)
+    }
+  }
+}

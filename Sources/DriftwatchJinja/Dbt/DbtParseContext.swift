@@ -43,6 +43,9 @@ public final class DbtParseRecorder {
   public internal(set) var vars: [String] = []
   /// `doc()` references (package, name).
   public internal(set) var docs: [(package: String?, name: String)] = []
+  /// Calls of undefined names (a macro the project and its packages do not define): rendered as '' like dbt
+  /// does at parse, recorded so the caller can mark the node incomplete.
+  public internal(set) var undefinedCalls: [(name: String, file: String?, line: Int)] = []
 
   public init() {}
 
@@ -172,6 +175,10 @@ public final class DbtParseContext: ContextProvider {
   /// Renders `template` at parse time with this context and `library`'s macros.
   public func render(_ template: Template, library: MacroLibrary) throws -> String {
     try template.render(provider: self, library: library, scope: macroScope)
+  }
+
+  public func undefinedCall(_ name: String, file: String?, line: Int) {
+    recorder.undefinedCalls.append((name, file, line))
   }
 
   public func value(named name: String, renderer: Renderer) -> Value? {
