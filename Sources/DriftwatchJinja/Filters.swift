@@ -522,28 +522,146 @@ enum Filters {
     switch method {
     case "common":
       if case .int(let i) = n, precision >= 0 { return .int(i) }
-      return .double((n.double * scale).rounded(.toNearestOrEven) / scale)
+      if precision < 0 || precision > 300 {
+        return .double((n.double * scale).rounded(.toNearestOrEven) / scale)
+      }
+      return .double(Double(fixed(n.double, precision)) ?? n.double)
     case "ceil": return .double((n.double * scale).rounded(.up) / scale)
     case "floor": return .double((n.double * scale).rounded(.down) / scale)
     default: throw JinjaError(.value, "method must be common, ceil or floor")
     }
   }
 
-  /// `value` with `digits` digits after the point, rounded half to even on the decimal value.
+  /// `value` with `digits` digits after the point, correctly rounded from its exact binary value (half to
+  /// even), as Python's `'%.Nf' % value` and `round(value, N)`.
   static func fixed(_ value: Double, _ digits: Int) -> String {
     if value.isNaN { return "nan" }
     if value.isInfinite { return value < 0 ? "-inf" : "inf" }
-    let negative = value < 0
-    let scale = Operators.power(10, Double(digits))
-    let scaled = (abs(value) * scale).rounded(.toNearestOrEven)
-    guard scaled < 9.0e18 else { return pythonFloat(value) }
-    let units = Int(scaled)
-    var text = String(units)
+    let digits = max(0, min(digits, 60))
+    let magnitude = abs(value)
+    var mantissa: UInt64
+    var exponent: Int
+    if magnitude.exponentBitPattern == 0 {
+      mantissa = magnitude.significandBitPattern
+      exponent = -1074
+    } else {
+      mantissa = (1 << 52) | magnitude.significandBitPattern
+      exponent = Int(magnitude.exponentBitPattern) - 1075
+    }
+    if mantissa == 0 { exponent = 0 }
+    var n = BigUInt(mantissa)
+    for _ in 0..<digits { n.multiply(by: 10) }
+    if exponent >= 0 {
+      n.shiftLeft(exponent)
+    } else {
+      let k = -exponent
+      let half = n.bit(k - 1)
+      let below = n.anyBitBelow(k - 1)
+      n.shiftRight(k)
+      if half && (below || n.bit(0)) { n.add(1) }
+    }
+    var text = n.decimal
     if digits > 0 {
       if text.count <= digits { text = String(repeating: "0", count: digits - text.count + 1) + text }
       let cut = text.index(text.endIndex, offsetBy: -digits)
       text = text[..<cut] + "." + text[cut...]
     }
-    return (negative && units != 0 ? "-" : "") + text
+    return (value.sign == .minus ? "-" : "") + text
+  }
+}
+
+/// Just enough of an unsigned big integer for exact decimal formatting of doubles.
+struct BigUInt {
+  var limbs: [UInt32]  // little endian
+
+  init(_ v: UInt64) { limbs = [UInt32(truncatingIfNeeded: v), UInt32(truncatingIfNeeded: v >> 32)] }
+
+  mutating func multiply(by m: UInt32) {
+    var carry: UInt64 = 0
+    for i in 0..<limbs.count {
+      let p = UInt64(limbs[i]) * UInt64(m) + carry
+      limbs[i] = UInt32(truncatingIfNeeded: p)
+      carry = p >> 32
+    }
+    if carry > 0 { limbs.append(UInt32(carry)) }
+  }
+
+  mutating func add(_ a: UInt32) {
+    var carry = UInt64(a)
+    var i = 0
+    while carry > 0 {
+      if i == limbs.count { limbs.append(0) }
+      let s = UInt64(limbs[i]) + carry
+      limbs[i] = UInt32(truncatingIfNeeded: s)
+      carry = s >> 32
+      i += 1
+    }
+  }
+
+  func bit(_ k: Int) -> Bool {
+    guard k >= 0, k / 32 < limbs.count else { return false }
+    return limbs[k / 32] >> UInt32(k % 32) & 1 == 1
+  }
+
+  func anyBitBelow(_ k: Int) -> Bool {
+    guard k > 0 else { return false }
+    for i in 0..<min(k / 32, limbs.count) where limbs[i] != 0 { return true }
+    let rest = k % 32
+    if rest > 0, k / 32 < limbs.count, limbs[k / 32] & ((1 << UInt32(rest)) - 1) != 0 { return true }
+    return false
+  }
+
+  mutating func shiftLeft(_ k: Int) {
+    let words = k / 32
+    let bits = UInt32(k % 32)
+    var out = [UInt32](repeating: 0, count: words) + limbs + [0]
+    if bits > 0 {
+      var carry: UInt32 = 0
+      for i in words..<out.count {
+        let v = out[i]
+        out[i] = (v << bits) | carry
+        carry = v >> (32 - bits)
+      }
+    }
+    limbs = out
+  }
+
+  mutating func shiftRight(_ k: Int) {
+    let words = k / 32
+    let bits = UInt32(k % 32)
+    guard words < limbs.count else {
+      limbs = [0]
+      return
+    }
+    var out = Array(limbs[words...])
+    if bits > 0 {
+      for i in 0..<out.count {
+        let high: UInt32 = i + 1 < out.count ? out[i + 1] << (32 - bits) : 0
+        out[i] = (out[i] >> bits) | high
+      }
+    }
+    limbs = out
+  }
+
+  var decimal: String {
+    var n = limbs
+    var chunks: [UInt32] = []
+    while n.contains(where: { $0 != 0 }) {
+      var remainder: UInt64 = 0
+      for i in stride(from: n.count - 1, through: 0, by: -1) {
+        let cur = (remainder << 32) | UInt64(n[i])
+        n[i] = UInt32(cur / 1_000_000_000)
+        remainder = cur % 1_000_000_000
+      }
+      chunks.append(UInt32(remainder))
+      while n.count > 1 && n.last == 0 { n.removeLast() }
+    }
+    guard let last = chunks.popLast() else { return "0" }
+    var s = String(last)
+    for chunk in chunks.reversed() {
+      let c = String(chunk)
+      s += String(repeating: "0", count: 9 - c.count) + c
+    }
+    return s
   }
 }

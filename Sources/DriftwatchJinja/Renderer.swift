@@ -326,12 +326,12 @@ public final class Renderer {
     out: inout String
   ) throws -> Flow {
     var items = try iterate(try eval(iter, scope))
-    let inner = Scope(parent: scope)
     if let condition {
       var kept: [Value] = []
       for item in items {
-        try assign(target, item, scope: inner)
-        if try eval(condition, inner).truthy { kept.append(item) }
+        let filterScope = Scope(parent: scope)
+        try assign(target, item, scope: filterScope)
+        if try eval(condition, filterScope).truthy { kept.append(item) }
       }
       items = kept
     }
@@ -339,10 +339,12 @@ public final class Renderer {
       return try exec(otherwise, scope: scope, out: &out)
     }
     // `loop.depth` counts recursive loops only (unsupported), so nested loops are all depth 1.
+    // Every iteration has a fresh scope: a `set` in the body lasts until the end of its iteration.
     let loop = LoopObject(items: items, depth: 1)
-    inner.vars["loop"] = .object(loop)
     for (index, item) in items.enumerated() {
       loop.index0 = index
+      let inner = Scope(parent: scope)
+      inner.vars["loop"] = .object(loop)
       try assign(target, item, scope: inner)
       let flow = try exec(body, scope: inner, out: &out)
       if case .breakLoop = flow { break }
