@@ -3,6 +3,19 @@ struct Parser {
   let tokens: [Token]
   let file: String?
   var i = 0
+  /// Nesting of expressions and of blocks: deeper input is a syntax error, not a stack overflow (limits that
+  /// fit a 512 KiB thread stack in debug builds, parsing and rendering).
+  var nesting = 0
+  var blockNesting = 0
+  static let maxNesting = 100
+  static let maxBlockNesting = 40
+
+  mutating func enter() throws {
+    nesting += 1
+    if nesting > Parser.maxNesting {
+      throw fail("expression nested too deeply (more than \(Parser.maxNesting) levels)")
+    }
+  }
 
   init(tokens: [Token], file: String?) {
     self.tokens = tokens
@@ -96,6 +109,11 @@ struct Parser {
 
   /// Statements up to one of `ends` (returned, with the tag's tokens after the name unread).
   mutating func parseBody(until ends: Set<String>) throws -> ([Node], String?) {
+    blockNesting += 1
+    defer { blockNesting -= 1 }
+    if blockNesting > Parser.maxBlockNesting {
+      throw fail("blocks nested too deeply (more than \(Parser.maxBlockNesting) levels)")
+    }
     var nodes: [Node] = []
     while true {
       switch current.kind {
@@ -118,24 +136,30 @@ struct Parser {
         advance()
         nodes.append(.output(e, line: l))
       case .blockBegin:
-        advance()
-        let l = line
-        guard case .name(let tag) = current.kind else {
-          throw fail("tag name expected, got \(describe(current.kind))")
-        }
-        if ends.contains(tag) {
-          advance()
-          return (nodes, tag)
-        }
-        if Parser.blockEnds.contains(tag) {
-          throw fail("encountered unknown tag '\(tag)'", line: l, construct: "{% \(tag) %}")
-        }
-        advance()
-        if let node = try parseStatement(tag, line: l) { nodes.append(node) }
+        if let end = try parseTag(ends, into: &nodes) { return (nodes, end) }
       default:
         throw fail("unexpected \(describe(current.kind))")
       }
     }
+  }
+
+  /// One `{% tag … %}`: a statement appended to `nodes`, or the end tag that closes the body (returned).
+  mutating func parseTag(_ ends: Set<String>, into nodes: inout [Node]) throws -> String? {
+    advance()
+    let l = line
+    guard case .name(let tag) = current.kind else {
+      throw fail("tag name expected, got \(describe(current.kind))")
+    }
+    if ends.contains(tag) {
+      advance()
+      return tag
+    }
+    if Parser.blockEnds.contains(tag) {
+      throw fail("encountered unknown tag '\(tag)'", line: l, construct: "{% \(tag) %}")
+    }
+    advance()
+    if let node = try parseStatement(tag, line: l) { nodes.append(node) }
+    return nil
   }
 
   mutating func parseStatement(_ tag: String, line l: Int) throws -> Node? {
@@ -143,73 +167,16 @@ struct Parser {
     case "if": return try parseIf(line: l)
     case "for": return try parseFor(line: l)
     case "set": return try parseSet(line: l)
-    case "macro":
-      let name = try expectName()
-      return .macro(try parseMacroDef(name: name, endTag: "endmacro", line: l))
+    case "macro": return .macro(try parseMacroDef(name: try expectName(), endTag: "endmacro", line: l))
+    // dbt: `{% test name(args) %}` defines the macro `test_name`.
     case "test":
-      // dbt: `{% test name(args) %}` defines the macro `test_name`.
-      let name = try expectName()
-      return .macro(try parseMacroDef(name: "test_" + name, endTag: "endtest", line: l))
-    case "materialization":
-      // dbt: `{% materialization name, adapter='x' %}` is the macro `materialization_name_x`.
-      let name = try expectName()
-      var adapter = "default"
-      if skipOp(",") {
-        let key = try expectName()
-        guard key == "adapter" || key == "supported_languages" else {
-          throw fail("unexpected '\(key)' in materialization", construct: "{% materialization %}")
-        }
-        try expectOp("=")
-        let value = try parseExpression()
-        if key == "adapter", case .const(.string(let s)) = value { adapter = s }
-        while skipOp(",") {
-          _ = try expectName()
-          try expectOp("=")
-          _ = try parseExpression()
-        }
-      }
-      try expectBlockEnd("materialization")
-      let (body, _) = try parseBody(until: ["endmaterialization"])
-      try expectBlockEnd("endmaterialization")
-      return .macro(
-        MacroDef(
-          name: "materialization_\(name)_\(adapter)", params: [], body: body, usesVarargs: false,
-          usesKwargs: false, usesCaller: false, file: file, line: l))
-    case "docs":
-      // dbt docs blocks render nothing in SQL.
-      while true {
-        if case .blockEnd = current.kind { break }
-        if case .eof = current.kind { break }
-        advance()
-      }
-      try expectBlockEnd("docs")
-      _ = try parseBody(until: ["enddocs"])
-      try expectBlockEnd("enddocs")
-      return nil
+      return .macro(try parseMacroDef(name: "test_" + (try expectName()), endTag: "endtest", line: l))
+    case "materialization": return try parseMaterialization(line: l)
+    case "docs": return try parseDocs()
     case "call": return try parseCallBlock(line: l)
-    case "filter":
-      let filters = try parseFilterChain(required: true)
-      try expectBlockEnd("filter")
-      let (body, _) = try parseBody(until: ["endfilter"])
-      try expectBlockEnd("endfilter")
-      return .filterBlock(filters, body: body, line: l)
-    case "do":
-      let e = try parseTuple()
-      try expectBlockEnd("do")
-      return .doExpr(e, line: l)
-    case "with":
-      var assignments: [(Target, Expr)] = []
-      while true {
-        if case .blockEnd = current.kind { break }
-        if !assignments.isEmpty { try expectOp(",") }
-        let target = try parseAssignTarget(withNamespace: false)
-        try expectOp("=")
-        assignments.append((target, try parseExpression()))
-      }
-      try expectBlockEnd("with")
-      let (body, _) = try parseBody(until: ["endwith"])
-      try expectBlockEnd("endwith")
-      return .with(assignments, body: body, line: l)
+    case "filter": return try parseFilterBlock(line: l)
+    case "do": return try parseDo(line: l)
+    case "with": return try parseWith(line: l)
     case "break":
       try expectBlockEnd("break")
       return .breakLoop(line: l)
@@ -220,6 +187,75 @@ struct Parser {
       throw JinjaError(
         .unsupported, "the '\(tag)' tag is not supported", file: file, line: l, construct: "{% \(tag) %}")
     }
+  }
+
+  /// dbt: `{% materialization name, adapter='x' %}` is the macro `materialization_name_x`.
+  mutating func parseMaterialization(line l: Int) throws -> Node {
+    let name = try expectName()
+    var adapter = "default"
+    if skipOp(",") {
+      let key = try expectName()
+      guard key == "adapter" || key == "supported_languages" else {
+        throw fail("unexpected '\(key)' in materialization", construct: "{% materialization %}")
+      }
+      try expectOp("=")
+      let value = try parseExpression()
+      if key == "adapter", case .const(.string(let s)) = value { adapter = s }
+      while skipOp(",") {
+        _ = try expectName()
+        try expectOp("=")
+        _ = try parseExpression()
+      }
+    }
+    try expectBlockEnd("materialization")
+    let (body, _) = try parseBody(until: ["endmaterialization"])
+    try expectBlockEnd("endmaterialization")
+    return .macro(
+      MacroDef(
+        name: "materialization_\(name)_\(adapter)", params: [], body: body, usesVarargs: false,
+        usesKwargs: false, usesCaller: false, file: file, line: l))
+  }
+
+  /// dbt docs blocks render nothing in SQL.
+  mutating func parseDocs() throws -> Node? {
+    while true {
+      if case .blockEnd = current.kind { break }
+      if case .eof = current.kind { break }
+      advance()
+    }
+    try expectBlockEnd("docs")
+    _ = try parseBody(until: ["enddocs"])
+    try expectBlockEnd("enddocs")
+    return nil
+  }
+
+  mutating func parseFilterBlock(line l: Int) throws -> Node {
+    let filters = try parseFilterChain(required: true)
+    try expectBlockEnd("filter")
+    let (body, _) = try parseBody(until: ["endfilter"])
+    try expectBlockEnd("endfilter")
+    return .filterBlock(filters, body: body, line: l)
+  }
+
+  mutating func parseDo(line l: Int) throws -> Node {
+    let e = try parseTuple()
+    try expectBlockEnd("do")
+    return .doExpr(e, line: l)
+  }
+
+  mutating func parseWith(line l: Int) throws -> Node {
+    var assignments: [(Target, Expr)] = []
+    while true {
+      if case .blockEnd = current.kind { break }
+      if !assignments.isEmpty { try expectOp(",") }
+      let target = try parseAssignTarget(withNamespace: false)
+      try expectOp("=")
+      assignments.append((target, try parseExpression()))
+    }
+    try expectBlockEnd("with")
+    let (body, _) = try parseBody(until: ["endwith"])
+    try expectBlockEnd("endwith")
+    return .with(assignments, body: body, line: l)
   }
 
   mutating func parseIf(line l: Int) throws -> Node {
@@ -424,6 +460,8 @@ struct Parser {
   }
 
   mutating func parseExpression() throws -> Expr {
+    try enter()
+    defer { nesting -= 1 }
     var e = try parseOr()
     while skipName("if") {
       let test = try parseOr()
@@ -447,7 +485,11 @@ struct Parser {
   }
 
   mutating func parseNot() throws -> Expr {
-    if skipName("not") { return .not(try parseNot()) }
+    if skipName("not") {
+      try enter()
+      defer { nesting -= 1 }
+      return .not(try parseNot())
+    }
     return try parseCompare()
   }
 
@@ -511,6 +553,8 @@ struct Parser {
   }
 
   mutating func parseUnary(withFilter: Bool = true) throws -> Expr {
+    try enter()
+    defer { nesting -= 1 }
     var node: Expr
     if skipOp("-") {
       node = .neg(try parseUnary(withFilter: false))

@@ -142,3 +142,65 @@ import Testing
     #expect(result == "value")
   }
 }
+
+@Suite struct JinjaHostileInputTests {
+  /// Deep nesting is a syntax error, not a stack overflow, on a 512 KiB thread in debug builds.
+  @Test(arguments: [
+    "{{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}",
+    "{{ " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + " }}",
+    "{{ " + String(repeating: "not ", count: 5000) + "1 }}",
+    "{{ " + String(repeating: "-", count: 5000) + "1 }}",
+    "{{ x" + String(repeating: " | default(x", count: 3000) + String(repeating: ")", count: 3000) + " }}",
+    String(repeating: "{% if true %}", count: 3000) + String(repeating: "{% endif %}", count: 3000),
+    String(repeating: "{% for x in [1] %}", count: 3000) + String(repeating: "{% endfor %}", count: 3000),
+  ])
+  func deepNestingIsASyntaxError(_ source: String) async {
+    let kind: String = await withCheckedContinuation { continuation in
+      let thread = Thread {
+        do {
+          _ = try Template(source).render()
+          continuation.resume(returning: "rendered")
+        } catch let error as JinjaError {
+          continuation.resume(returning: error.kind.rawValue)
+        } catch {
+          continuation.resume(returning: "other")
+        }
+      }
+      thread.stackSize = 512 * 1024
+      thread.start()
+    }
+    #expect(kind == "syntax")
+  }
+
+  /// Nesting just inside the limits parses and renders on the same small stack.
+  @Test(arguments: [
+    String(repeating: "{% for x in [1] %}{% if true %}{% set y %}", count: 13) + "deep"
+      + String(repeating: "{% endset %}{{ y }}{% endif %}{% endfor %}", count: 13),
+    "{{ " + String(repeating: "(", count: 49) + "'deep'" + String(repeating: ")", count: 49) + " }}",
+  ])
+  func nestingWithinTheLimitsRenders(_ source: String) async {
+    let output: String = await withCheckedContinuation { continuation in
+      let thread = Thread {
+        continuation.resume(returning: (try? Template(source).render()) ?? "error")
+      }
+      thread.stackSize = 512 * 1024
+      thread.start()
+    }
+    #expect(output == "deep")
+  }
+
+  /// Truncated and malformed input gives one syntax error.
+  @Test(arguments: [
+    "{{", "{%", "{#", "{{ 'unterminated }}", "{% raw %}never closed", "{{ a. }}", "{{ a[ }}", "{{ f(a=) }}",
+    "{% set %}", "{% for in x %}{% endfor %}", "{% macro (x) %}{% endmacro %}", "{{ 1 2 }}", "{% endif %}",
+    "{{ } }}", "{{ 0x }}", "{{ '\\x4' }}", "{% if x %}{% else %}{% else %}{% endif %}",
+  ])
+  func malformedInputIsASyntaxError(_ source: String) {
+    #expect {
+      _ = try Template(source, file: "models/bad.sql").render()
+    } throws: { error in
+      guard let e = error as? JinjaError else { return false }
+      return e.kind == .syntax && e.file == "models/bad.sql" && e.line == 1
+    }
+  }
+}
