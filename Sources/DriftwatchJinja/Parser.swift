@@ -88,6 +88,8 @@ struct Parser {
   }
 
   mutating func expectBlockEnd(_ tag: String) throws {
+    // Jinja skips one colon before the end of a statement's header, for Python compatibility.
+    if isOp(":"), case .blockEnd = peek().kind { advance() }
     guard case .blockEnd = current.kind else {
       throw fail("expected end of statement block, got \(describe(current.kind))", construct: "{% \(tag) %}")
     }
@@ -189,31 +191,39 @@ struct Parser {
     }
   }
 
-  /// dbt: `{% materialization name, adapter='x' %}` is the macro `materialization_name_x`.
+  /// dbt: `{% materialization name[, default][, adapter='x'][, supported_languages=[…]] %}` is the macro
+  /// `materialization_name_x` with the parameter `supported_languages` (default `['sql']`).
   mutating func parseMaterialization(line l: Int) throws -> Node {
     let name = try expectName()
     var adapter = "default"
-    if skipOp(",") {
+    var languages: Expr = .list([.const(.string("sql"))])
+    while skipOp(",") {
       let key = try expectName()
-      guard key == "adapter" || key == "supported_languages" else {
-        throw fail("unexpected '\(key)' in materialization", construct: "{% materialization %}")
-      }
-      try expectOp("=")
-      let value = try parseExpression()
-      if key == "adapter", case .const(.string(let s)) = value { adapter = s }
-      while skipOp(",") {
-        _ = try expectName()
+      switch key {
+      case "default": continue
+      case "adapter":
         try expectOp("=")
-        _ = try parseExpression()
+        guard case .const(.string(let s)) = try parseExpression() else {
+          throw fail("the adapter of a materialization must be a string", construct: "{% materialization %}")
+        }
+        adapter = s
+      case "supported_languages":
+        try expectOp("=")
+        languages = try parseExpression()
+      default:
+        throw fail("unexpected '\(key)' in materialization", construct: "{% materialization %}")
       }
     }
     try expectBlockEnd("materialization")
     let (body, _) = try parseBody(until: ["endmaterialization"])
     try expectBlockEnd("endmaterialization")
+    var uses = Set<String>()
+    NameScan.scan(body, into: &uses)
     return .macro(
       MacroDef(
-        name: "materialization_\(name)_\(adapter)", params: [], body: body, usesVarargs: false,
-        usesKwargs: false, usesCaller: false, file: file, line: l))
+        name: "materialization_\(name)_\(adapter)", params: [("supported_languages", languages)], body: body,
+        usesVarargs: uses.contains("varargs"), usesKwargs: uses.contains("kwargs"),
+        usesCaller: uses.contains("caller"), file: file, line: l))
   }
 
   /// dbt docs blocks render nothing in SQL.
