@@ -106,7 +106,7 @@ struct Parser {
 
   static let blockEnds: Set<String> = [
     "endif", "endfor", "endset", "endmacro", "endcall", "endfilter", "endwith", "endraw", "endtest",
-    "endmaterialization", "enddocs", "else", "elif",
+    "endmaterialization", "enddocs", "endsnapshot", "else", "elif",
   ]
 
   /// Statements up to one of `ends` (returned, with the tag's tokens after the name unread).
@@ -175,6 +175,13 @@ struct Parser {
       return .macro(try parseMacroDef(name: "test_" + (try expectName()), endTag: "endtest", line: l))
     case "materialization": return try parseMaterialization(line: l)
     case "docs": return try parseDocs()
+    case "snapshot":
+      // dbt extracts `{% snapshot name %}…{% endsnapshot %}` before rendering the body: render the body.
+      _ = try expectName()
+      try expectBlockEnd("snapshot")
+      let (body, _) = try parseBody(until: ["endsnapshot"])
+      try expectBlockEnd("endsnapshot")
+      return .with([], body: body, line: l)
     case "call": return try parseCallBlock(line: l)
     case "filter": return try parseFilterBlock(line: l)
     case "do": return try parseDo(line: l)

@@ -315,6 +315,22 @@ import Testing
     #expect(names == ["test_not_negative", "materialization_view2_postgres"])
   }
 
+  @Test func snapshotBlocksRenderTheirBody() throws {
+    let template = try Template(
+      """
+      {% snapshot orders_snapshot %}
+      {{ config(target_schema='snapshots', unique_key='id', strategy='timestamp', updated_at='updated_at') }}
+      select * from {{ source('raw', 'orders') }}
+      {% endsnapshot %}
+      """, file: "snapshots/orders.sql")
+    let ctx = Self.context()
+    let output = try ctx.render(template, library: MacroLibrary())
+    #expect(try ctx.render(try Template("{{ schema }}"), library: MacroLibrary()) == "analytics")
+    #expect(output.contains("select * from"))
+    #expect(ctx.recorder.sources == [DbtSourceRef(source: "raw", table: "orders")])
+    #expect(ctx.recorder.configValue("unique_key")?.stringValue == "id")
+  }
+
   @Test func compiledTemplatesRenderManyTimesIndependently() throws {
     let template = try Template("{% set l = [] %}{% do l.append(ref(target.name)) %}{{ l | length }}")
     let library = try Self.library()

@@ -216,6 +216,9 @@ public final class DbtParseContext: ContextProvider {
       }
     case "target": return .dict(target.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     case "this": return .object(this)
+    // dbt's `schema`/`database` context members are the target's.
+    case "schema": return target["schema"] ?? .undefined("schema")
+    case "database": return target["database"] ?? target["dbname"] ?? .undefined("database")
     case "model": return model
     case "execute": return .bool(false)
     case "project_name": return .string(rootProject)
