@@ -33,8 +33,9 @@ final class Scope {
   }
 }
 
-/// `return(value)` raised out of a macro, as dbt's `MacroReturn`.
-struct ReturnSignal: Error {
+/// `return(value)` raised out of a macro, as dbt's `MacroReturn`. It is thrown and caught within one render
+/// on one thread, so the non-Sendable value never crosses threads.
+struct ReturnSignal: Error, @unchecked Sendable {
   let value: Value
 }
 

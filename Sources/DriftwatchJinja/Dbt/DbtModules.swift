@@ -563,7 +563,7 @@ enum DbtModules {
             let stop = rest.count >= 2 ? rest[rest.startIndex + 1] : rest.first ?? nil
             let step = rest.count >= 3 ? (rest[rest.startIndex + 2] ?? 1) : 1
             return try Operators.slice(
-              .list(ListRef(items)), .int(start), stop.map(Value.int) ?? .none, .int(max(1, step)))
+              .list(ListRef(items)), .int(start), stop.map(Value.int) ?? Value.none, .int(max(1, step)))
           }),
       ])
   }
