@@ -21,12 +21,15 @@ let package = Package(
   targets: [
     // Pure model and logic: schema model, drift engine, lineage, selectors. No I/O.
     .target(name: "DriftwatchCore"),
+    // A Jinja2 engine (lexer, parser, renderer, filters, macro library) and dbt's parse-time context. No I/O,
+    // no dependencies; libm for rounding on Linux.
+    .target(name: "DriftwatchJinja", linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
     // Renderers (text, JSON, markdown, mermaid, dot) over Core's report values. No I/O.
     .target(name: "DriftwatchReports", dependencies: ["DriftwatchCore"]),
     // dbt project reader: files, manifest.json, catalog.json, profiles.yml.
     .target(
       name: "DriftwatchDbt",
-      dependencies: ["DriftwatchCore", .product(name: "Yams", package: "Yams")]
+      dependencies: ["DriftwatchCore", "DriftwatchJinja", .product(name: "Yams", package: "Yams")]
     ),
     // Warehouse adapters.
     .target(
@@ -90,7 +93,9 @@ let package = Package(
       name: "DriftwatchCoreTests",
       dependencies: ["DriftwatchCore", "DriftwatchReports", "DriftwatchTestSupport"],
       exclude: ["Golden"]),
-    .testTarget(name: "DriftwatchDbtTests", dependencies: ["DriftwatchDbt"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "DriftwatchDbtTests", dependencies: ["DriftwatchDbt", "DriftwatchJinja"], exclude: ["Fixtures"]),
+    .testTarget(name: "DriftwatchJinjaTests", dependencies: ["DriftwatchJinja"], exclude: ["Fixtures"]),
     .testTarget(
       name: "DriftwatchWarehouseTests",
       dependencies: [

@@ -1,3 +1,5 @@
+import DriftwatchJinja
+
 /// dbt's naming of generic (YAML-declared) data tests, reproduced so that driftwatch's ids equal dbt's.
 ///
 /// dbt-core (`generic_test_builders.py`, `schema_generic_tests.py`):

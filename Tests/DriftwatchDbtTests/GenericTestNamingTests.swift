@@ -1,3 +1,4 @@
+import DriftwatchJinja
 import Testing
 
 @testable import DriftwatchDbt

@@ -1,6 +1,6 @@
 /// MD5 (RFC 1321) of UTF-8 text, as lowercase hex. dbt hashes generic test names and arguments with MD5
 /// (`hashlib.md5`); this is for matching dbt's ids, not for security.
-enum MD5 {
+public enum MD5 {
   private static let shifts: [UInt32] = [
     7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
     5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
@@ -22,7 +22,7 @@ enum MD5 {
 
   private static let hexDigits = Array("0123456789abcdef".utf8)
 
-  static func hex(_ text: String) -> String {
+  public static func hex(_ text: String) -> String {
     var message = [UInt8]()
     message.reserveCapacity(text.utf8.count + 72)
     message.append(contentsOf: text.utf8)
@@ -30,7 +30,7 @@ enum MD5 {
   }
 
   /// MD5 of `message`'s bytes (padded in place: reserve 72 bytes more than the message to avoid a copy).
-  static func hex(bytes message: consuming [UInt8]) -> String {
+  public static func hex(bytes message: consuming [UInt8]) -> String {
     var message = message
     let bitLength = UInt64(message.count) &* 8
     message.append(0x80)

@@ -1,0 +1,17 @@
+{%- macro simple_cte(tuple_list) -%}
+WITH{% for cte_ref in tuple_list %} {{ cte_ref[0] }} AS (
+    SELECT * FROM {{ ref(cte_ref[1]) }}
+){%- if not loop.last -%},{%- endif -%}
+{%- endfor -%}
+{%- endmacro -%}
+
+{% macro is_adapter(adapter='default') %}
+  {{ return(target.type == adapter) }}
+{% endmacro %}
+
+{% macro raw_table(name) %}
+  {%- set parts = name.split('.') -%}
+  {{ return(source(parts[0], parts[1])) }}
+{% endmacro %}
+
+{% macro postgres__pick() %}{{ return('stg_c') }}{% endmacro %}

@@ -1,0 +1,1 @@
+select * from {{ var('upstream') }} join {{ ref(var('plain')) }} using (id)
