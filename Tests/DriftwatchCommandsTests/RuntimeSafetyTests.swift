@@ -178,7 +178,8 @@ struct WatchBackoffTests {
       try #require(received.count == 1, "\(watch.log)")
       let latency = received[0].at.timeIntervalSince(committed) * 1000
       print("ddl during backoff → alert: \(Int(latency)) ms")
-      #expect(latency < 4000, "the ddl waited for the backoff: \(latency) ms")
+      // The retry is 8 s away; well below it means the DDL, not the retry, started the check.
+      #expect(latency < 6000, "the ddl waited for the backoff: \(latency) ms")
       watch.signal(SIGTERM)
       #expect(await watch.waitForExit() == 0)
     }

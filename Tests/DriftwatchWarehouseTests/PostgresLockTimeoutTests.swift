@@ -51,7 +51,6 @@ struct PostgresLockTimeoutTests {
       let live = try await warehouse.introspect(schemas: [Self.raw])
       #expect(live.tables.map(\.name) == ["customers"])
 
-      let clock = ContinuousClock()
       let reads: [(String, @Sendable () async throws -> Void)] = [
         ("profile", { _ = try await warehouse.profile(columns: [Self.tier], topK: 5) }),
         (
@@ -64,9 +63,10 @@ struct PostgresLockTimeoutTests {
         ),
       ]
       for (name, read) in reads {
-        let started = clock.now
+        // The lock is held until the test ends, so an answer at all means the read did not wait for the
+        // lock to go: the kind (lock_timeout, not a release) is the proof. No wall-clock bound: the suite
+        // runs tests in parallel on two cores, where a 300 ms timeout has been seen to answer after 25 s.
         let error = try await #require(throws: WarehouseError.self, "\(name)") { try await read() }
-        let waited = clock.now - started
         #expect(error.kind == .lockTimeout, "\(name): \(error.message)")
         #expect(
           error.message
@@ -74,7 +74,6 @@ struct PostgresLockTimeoutTests {
             + "held by pid \(pid) (application_name migration-42, user \(db.user)); retry once that session "
             + "commits or rolls back (a migration, a long transaction), or raise --lock-timeout",
           "\(name)")
-        #expect(waited < .seconds(10), "\(name) waited \(waited)")
       }
     }
   }

@@ -146,7 +146,9 @@ struct SQLiteReadSafetyTests {
       #expect(error.kind == .lockTimeout)
       #expect(error.message.contains("'\(rollback)' is locked by another process"), "\(error.message)")
       #expect(error.message.contains("--lock-timeout 300ms"))
-      #expect(waited >= .milliseconds(300) && waited < .seconds(5), "\(waited)")
+      // The writer holds its lock until the test ends: the error's kind proves the read stopped waiting.
+      // No upper wall-clock bound (tests run in parallel on two cores and can be starved for seconds).
+      #expect(waited >= .milliseconds(300), "\(waited)")
     }
   }
 
