@@ -234,3 +234,42 @@ struct HostileWarehouseTests {
     }
   }
 }
+
+/// `impact --dbt-build` writes the drafted fix into a temporary copy of the project: a migration alone (a
+/// table renamed to a path) must not make it write anywhere else.
+@Suite("impact --dbt-build with a hostile table name", .serialized)
+struct HostileImpactDbtBuildTests {
+  @Test func aMigrationRenamingATableToAPathWritesNothingOutsideTheCopy() async throws {
+    guard let dbt = AcmeFixDbtTests.dbt else { return }
+    let token = UUID().uuidString.prefix(8).lowercased()
+    // From <tmp>/driftwatch-parity-…/project/tests/<file>: five levels up is `/`, then /tmp/trav-….sql.
+    let hostile = "x/../../../../../tmp/trav-\(token)"
+    let target = "/tmp/trav-\(token).sql"
+    let scratch = try Scratch()
+    defer {
+      scratch.remove()
+      for name in (try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []
+      where name.hasPrefix("trav-\(token)") {
+        try? FileManager.default.removeItem(atPath: "/tmp/" + name)
+      }
+    }
+    let migration = scratch.file("0002_rename.sql")
+    try "ALTER TABLE raw_customers RENAME TO \"\(hostile)\";\n".write(
+      toFile: migration, atomically: true, encoding: .utf8)
+    try await ImpactPostgresTests.withAcme { staging in
+      let result = try CLI.run(
+        [
+          "impact", migration, "--project", CLI.acme, "--warehouse", ImpactPostgresTests.url(staging),
+          "--search-path", "raw", "--dbt-build", "--dbt", dbt, "--profiles-dir", CLI.acme, "--format", "json",
+        ],
+        environment: ImpactPostgresTests.environment(staging))
+      #expect(!FileManager.default.fileExists(atPath: target), "the drafted contract test left the copy")
+      #expect(result.status == 1, "\(result.stderr)")
+      let report = try CLI.json(result.stdout)
+      let build = report["dbt_build"] as? [String: Any]
+      let fixed = build?["fixed_files"] as? [String] ?? []
+      #expect(fixed.contains { $0.hasPrefix("tests/assert_schema_contract_x_") }, "\(fixed)")
+      #expect(fixed.allSatisfy { ProjectRelativePath.isContained($0) }, "\(fixed)")
+    }
+  }
+}
