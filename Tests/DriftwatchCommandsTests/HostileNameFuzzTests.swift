@@ -20,6 +20,8 @@ struct HostileNameFuzzTests {
     var tried = 0
     var refused = 0
     var written = 0
+    var rendering = Duration.zero
+    var writing = Duration.zero
   }
 
   @Test func randomHostileNamesKeepEveryInvariant() throws {
@@ -42,7 +44,8 @@ struct HostileNameFuzzTests {
       try Self.check(fixture, in: sandbox, index: tally.tried, label: label, tally: &tally)
     }
     print(
-      "hostile-name fuzz: \(tally.tried) inputs (seed \(Self.seed)), \(tally.refused) refused for Jinja, \(tally.written) written and read back"
+      "hostile-name fuzz: \(tally.tried) inputs (seed \(Self.seed)), \(tally.refused) refused for Jinja, "
+        + "\(tally.written) written and read back; renderers \(tally.rendering), write + read \(tally.writing)"
     )
     #expect(tally.tried == Self.inputs)
     #expect(tally.refused > 0 && tally.written > 0, "both paths are exercised")
@@ -51,7 +54,10 @@ struct HostileNameFuzzTests {
   static func check(
     _ fixture: HostileFixture, in sandbox: String, index: Int, label: String, tally: inout Tally
   ) throws {
+    let clock = ContinuousClock()
+    let start = clock.now
     renderers(fixture, label: label)
+    tally.rendering += clock.now - start
     let draft: FixDraft
     do {
       draft = try FixDrafter(
@@ -105,6 +111,8 @@ struct HostileNameFuzzTests {
     }
 
     // Written into a copy of the project: nothing appears outside it.
+    let writing = clock.now
+    defer { tally.writing += clock.now - writing }
     let root = sandbox + "/p\(index)"
     try FileManager.default.createDirectory(atPath: root + "/models", withIntermediateDirectories: true)
     for (path, content) in HostileFixture.files {

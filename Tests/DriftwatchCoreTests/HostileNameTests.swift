@@ -88,6 +88,8 @@ struct HostileNameTests {
       #expect(scan.sources.map(\.sourceName) == Array(repeating: "app", count: scan.sources.count))
       #expect(!scan.sources.isEmpty && scan.sources.allSatisfy { $0.tableName == table }, "\(sql)")
     }
+    #expect(
+      draft.notes.contains { $0.hasPrefix("dbt writes a source table's name into its own generic tests") })
     let contract = try #require(draft.files.first { $0.path.hasPrefix("tests/") }?.content)
     // The relation's names go into SQL string literals through a filter that escapes their quotes.
     #expect(contract.contains("| replace("))

@@ -152,6 +152,15 @@ public struct FixDrafter: Sendable {
       return
     }
     try refuseJinja(in: table, source: source, changes: relevant)
+    if tableRename != nil, table.name.contains(where: { $0 == "'" || $0 == "\\" }),
+      project.nodes.values.contains(where: {
+        $0.test?.attachedNode == source.uniqueID && $0.test?.testName != "singular"
+      })
+    {
+      state.notes.append(
+        "dbt writes a source table's name into its own generic tests unescaped: with the quote or backslash in \(TextEscape.oneLine(table.name)), the generic tests on \(source.displayName) will not compile (a dbt limitation); rename the table or declare it with a plain name and identifier: \(TextEscape.oneLine(table.name))"
+      )
+    }
     state.covered += relevant.map(\.id)
 
     // Column by column, in declared order.
