@@ -1,5 +1,6 @@
 import ArgumentParser
 import DriftwatchCore
+import DriftwatchReports
 import Foundation
 
 #if canImport(Glibc)
@@ -50,7 +51,8 @@ public struct Driftwatch: AsyncParsableCommand {
       }
       return 0
     } catch let error as any UserFacingError {
-      Terminal.standardError("driftwatch: \(error.message)\n")
+      // Messages name tables, columns and files: no control character of theirs reaches the terminal.
+      Terminal.standardError("driftwatch: \(OutputEscape.terminalBlock(error.message))\n")
       return 2
     } catch let error as ExitCode {
       return error.rawValue

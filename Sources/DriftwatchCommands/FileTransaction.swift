@@ -12,6 +12,11 @@ struct FileTransaction {
   /// `files`: new contents (nil: remove) with the contents they were drafted from (nil: did not exist).
   func commit(_ files: [DraftedFile]) throws {
     let manager = FileManager.default
+    // 0. Every target inside the project, as the file system resolves it (the last guard: the drafter
+    //    makes its paths safe, this checks what they resolve to, symbolic links included).
+    var resolved: [String: String] = [:]
+    for file in files { resolved[file.path] = try target(file.path) }
+    let absolute = { (path: String) in resolved[path] ?? "" }
     // 1. Nothing changed since it was read.
     var changed: [String] = []
     for file in files {
@@ -93,7 +98,62 @@ struct FileTransaction {
     cleanUp()
   }
 
-  func absolute(_ path: String) -> String {
-    path.hasPrefix("/") ? path : (root as NSString).appendingPathComponent(path)
+  /// Where `path` (relative to the project root) is written: refused unless it is relative, has no `..`,
+  /// and every folder on the way resolves (symbolic links followed) inside the project root; the file itself
+  /// may not be a symbolic link (writing through one would write wherever it points).
+  func target(_ path: String) throws -> String {
+    let shown = TextEscape.oneLine(path)
+    guard ProjectRelativePath.isContained(path) else {
+      throw Conflict(
+        message: "refusing to write \(shown): it is not a path inside the project; nothing was written")
+    }
+    guard let base = realpath(root, nil) else {
+      throw Conflict(
+        message: "cannot resolve the project folder \(root): nothing was written; check that it exists")
+    }
+    let rootPath = String(cString: base)
+    free(base)
+    func inside(_ candidate: String) -> Bool { candidate == rootPath || candidate.hasPrefix(rootPath + "/") }
+    let components = path.split(separator: "/").map(String.init)
+    var current = rootPath
+    var exists = true
+    for (index, component) in components.enumerated() {
+      let next = (current == "/" ? "" : current) + "/" + component
+      let isLast = index == components.count - 1
+      var info = stat()
+      guard exists, lstat(next, &info) == 0 else {
+        exists = false
+        current = next
+        continue
+      }
+      if (info.st_mode & mode_t(S_IFMT)) == mode_t(S_IFLNK) {
+        if isLast {
+          throw Conflict(
+            message:
+              "refusing to write \(shown): it is a symbolic link, and driftwatch does not write through links; nothing was written"
+          )
+        }
+        guard let real = realpath(next, nil) else {
+          throw Conflict(
+            message: "refusing to write \(shown): a folder on its way is a broken link; nothing was written")
+        }
+        let resolvedPath = String(cString: real)
+        free(real)
+        guard inside(resolvedPath) else {
+          throw Conflict(
+            message:
+              "refusing to write \(shown): \(TextEscape.oneLine(component)) is a symbolic link to a folder outside the project; nothing was written"
+          )
+        }
+        current = resolvedPath
+      } else {
+        current = next
+      }
+    }
+    guard inside(current), current != rootPath else {
+      throw Conflict(
+        message: "refusing to write \(shown): it resolves outside the project; nothing was written")
+    }
+    return current
   }
 }

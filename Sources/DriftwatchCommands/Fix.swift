@@ -137,15 +137,18 @@ enum Prompter {
     var answers = answers
     for question in draft.openQuestions {
       var decision = answers[question.changeID] ?? Decision()
-      Terminal.standardOutput("\n\(question.changeID) \(question.subject)\n  \(question.prompt)\n")
+      let t = OutputEscape.terminal
+      Terminal.standardOutput("\n\(question.changeID) \(t(question.subject))\n  \(t(question.prompt))\n")
       switch question.kind {
       case .valueMapping:
         let choices = question.newValues ?? []
         Terminal.standardOutput(
-          "  new values: \(choices.joined(separator: ", ")) (answer - to reject the mapping)\n")
+          "  new values: \(t(choices.joined(separator: ", "))) (answer - to reject the mapping)\n")
         var mapping: [String: String] = [:]
         for old in question.oldValues ?? [] {
-          guard let answer = prompt("  \(old) → ") else { throw InputError("no answer: nothing was written") }
+          guard let answer = prompt("  \(t(old)) → ") else {
+            throw InputError("no answer: nothing was written")
+          }
           if answer == "-" {
             decision.accept = false
             mapping = [:]
@@ -155,7 +158,7 @@ enum Prompter {
         }
         if decision.accept != false { decision.mapping = mapping }
       case .splitTemplate:
-        let answer = prompt("  template [\(question.proposal ?? "")] (- to reject): ")
+        let answer = prompt("  template [\(t(question.proposal ?? ""))] (- to reject): ")
         guard let answer else { throw InputError("no answer: nothing was written") }
         if answer == "-" {
           decision.accept = false

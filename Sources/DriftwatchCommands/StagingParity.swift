@@ -108,18 +108,7 @@ struct StagingParity {
   }
 
   /// A YAML double-quoted scalar.
-  private func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
-  }
+  private func quoted(_ text: String) -> String { YAMLEscape.doubleQuoted(text) }
 
   /// Runs `dbt build`; its output goes to `dbt-build.log` beside the project (deleted with it).
   private func runDbt(project: String, profiles: String, password: String?) throws -> Int32 {

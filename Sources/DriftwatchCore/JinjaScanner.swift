@@ -559,6 +559,18 @@ private struct ScanEngine {
       } else if byte == Byte.openBracket, let (list, after) = try literalStringList(from: index) {
         value = .list(list)
         valueEnd = after
+      } else if byte == Byte.openParen {
+        // `('…')`: a literal in parentheses (how driftwatch writes one that needs escapes) is that literal.
+        let inner = skipSpaces(from: index + 1)
+        if inner < count, bytes[inner] == Byte.singleQuote || bytes[inner] == Byte.doubleQuote,
+          let after = skipString(from: inner)
+        {
+          let close = skipSpaces(from: after)
+          if close < count, bytes[close] == Byte.closeParen {
+            value = .string(unescape(inner + 1, after - 1))
+            valueEnd = close + 1
+          }
+        }
       }
       var cursor = skipSpaces(from: valueEnd)
       if valueEnd == valueStart || cursor >= count
@@ -733,6 +745,24 @@ private struct ScanEngine {
     return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
   }
 
+  /// The scalar written as `digits` hex digits at `start`, if they are there.
+  private func hexScalar(_ start: Int, digits: Int, end: Int) -> Unicode.Scalar? {
+    guard start + digits <= end else { return nil }
+    var value: UInt32 = 0
+    for offset in 0..<digits {
+      let byte = bytes[start + offset]
+      let digit: UInt32
+      switch byte {
+      case 0x30...0x39: digit = UInt32(byte - 0x30)
+      case 0x61...0x66: digit = UInt32(byte - 0x61 + 10)
+      case 0x41...0x46: digit = UInt32(byte - 0x41 + 10)
+      default: return nil
+      }
+      value = value * 16 + digit
+    }
+    return Unicode.Scalar(value)
+  }
+
   /// The value of a string literal's body, with backslash escapes resolved.
   private func unescape(_ start: Int, _ end: Int) -> String {
     var output: [UInt8] = []
@@ -746,6 +776,15 @@ private struct ScanEngine {
         case UInt8(ascii: "n"): output.append(Byte.newline)
         case UInt8(ascii: "t"): output.append(0x09)
         case UInt8(ascii: "r"): output.append(0x0D)
+        case UInt8(ascii: "x"), UInt8(ascii: "u"), UInt8(ascii: "U"):
+          // Python's \xNN, \uNNNN, \UNNNNNNNN (how driftwatch writes controls in drafted literals).
+          let digits = next == UInt8(ascii: "x") ? 2 : (next == UInt8(ascii: "u") ? 4 : 8)
+          if let scalar = hexScalar(index + 2, digits: digits, end: end) {
+            output += Array(String(Character(scalar)).utf8)
+            index += 2 + digits
+            continue
+          }
+          output.append(next)
         default: output.append(next)
         }
         index += 2

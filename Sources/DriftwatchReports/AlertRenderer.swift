@@ -13,32 +13,35 @@ public struct AlertRenderer: Sendable {
     self.maxDashboards = maxDashboards
   }
 
-  /// One line per breaking change: what changed and how sure driftwatch is.
-  public static func summary(_ change: DriftChange) -> String {
+  /// One line per breaking change: what changed and how sure driftwatch is. Names are passed through
+  /// `name` (the destination's escaping of a code span's inside); the default keeps them as they are (JSON).
+  public static func summary(_ change: DriftChange, name: (String) -> String = { $0 }) -> String {
     let percent = Int((change.confidence * 100).rounded())
+    func n(_ text: String) -> String { "`" + name(text) + "`" }
     let what: String
     switch change.kind {
-    case .tableMissing: what = "table `\(change.from ?? change.source)` is gone"
+    case .tableMissing: what = "table \(n(change.from ?? change.source)) is gone"
     case .tableRenamed:
-      what = "table `\(change.from ?? "")` → `\(change.to?.description ?? "")`"
+      what = "table \(n(change.from ?? "")) → \(n(change.to?.description ?? ""))"
     case .columnMissing:
-      what = "column `\(change.from ?? "")` is gone from `\(change.relation ?? change.source)`"
-    case .columnRenamed: what = "column `\(change.from ?? "")` → `\(change.to?.description ?? "")`"
+      what = "column \(n(change.from ?? "")) is gone from \(n(change.relation ?? change.source))"
+    case .columnRenamed: what = "column \(n(change.from ?? "")) → \(n(change.to?.description ?? ""))"
     case .columnSplit:
       what =
-        "column `\(change.from ?? "")` split into `\((change.to?.names ?? []).joined(separator: "`, `"))`"
+        "column \(n(change.from ?? "")) split into \((change.to?.names ?? []).map(n).joined(separator: ", "))"
     case .columnTypeChanged:
-      what = "column `\(change.column ?? "")` type `\(change.from ?? "")` → `\(change.to?.description ?? "")`"
+      what =
+        "column \(n(change.column ?? "")) type \(n(change.from ?? "")) → \(n(change.to?.description ?? ""))"
     case .valuesRemapped:
       let pairs = (change.mapping ?? []).map { "\($0.old)→\($0.new ?? "?")" }.joined(separator: ", ")
       what =
-        "values of `\(change.column ?? change.to?.description ?? "")` remapped"
-        + (pairs.isEmpty ? "" : " (\(pairs))")
+        "values of \(n(change.column ?? change.to?.description ?? "")) remapped"
+        + (pairs.isEmpty ? "" : " (\(name(pairs)))")
     case .acceptedValuesViolated:
       what =
-        "`\(change.column ?? "")` has values outside accepted_values: \((change.values ?? []).joined(separator: ", "))"
-    case .tableAdded: what = "new table `\(change.relation ?? "")`"
-    case .columnAdded: what = "new column `\(change.to?.description ?? "")`"
+        "\(n(change.column ?? "")) has values outside accepted_values: \(name((change.values ?? []).joined(separator: ", ")))"
+    case .tableAdded: what = "new table \(n(change.relation ?? ""))"
+    case .columnAdded: what = "new column \(n(change.to?.description ?? ""))"
     }
     return "\(what) (\(change.kind.rawValue), confidence \(percent)%)"
   }
@@ -52,9 +55,10 @@ public struct AlertRenderer: Sendable {
   public func slack(_ incident: Incident) -> String {
     let changes = incident.breakingChanges
     let (models, tests, dashboards) = Self.counts(incident)
+    let slack = OutputEscape.slack
     let title =
-      "Schema drift in \(incident.project): \(changes.count) breaking change\(changes.count == 1 ? "" : "s")"
-    var lines = changes.prefix(maxChanges).map { "• " + Self.summary($0) }
+      "Schema drift in \(slack(incident.project)): \(changes.count) breaking change\(changes.count == 1 ? "" : "s")"
+    var lines = changes.prefix(maxChanges).map { "• " + Self.summary($0, name: slack) }
     if changes.count > maxChanges { lines.append("• … and \(changes.count - maxChanges) more") }
     let top = incident.dashboards.prefix(maxDashboards)
     var blocks: [JSONValue] = [
@@ -66,26 +70,27 @@ public struct AlertRenderer: Sendable {
           "fields",
           .array([
             markdown("*Models*\n\(models)"), markdown("*Tests*\n\(tests)"),
-            markdown("*Dashboards*\n\(dashboards)"), markdown("*Warehouse*\n\(incident.warehouse)"),
+            markdown("*Dashboards*\n\(dashboards)"), markdown("*Warehouse*\n\(slack(incident.warehouse))"),
           ])
         ),
       ]),
     ]
     if !top.isEmpty {
-      var text = "*Top dashboards*: " + top.joined(separator: ", ")
+      var text = "*Top dashboards*: " + top.map(slack).joined(separator: ", ")
       if incident.dashboards.count > top.count { text += " … (+\(incident.dashboards.count - top.count))" }
       blocks.append(.object([("type", .string("section")), ("text", markdown(text))]))
     }
-    var fixText = "*Drafted fix*: see it with\n```\(fixCommand)```"
+    let command = slack(fixCommand)
+    var fixText = "*Drafted fix*: see it with\n```\(command)```"
     if let fix = incident.fix {
       fixText =
-        "*Drafted fix* (\(fix.files.count) file\(fix.files.count == 1 ? "" : "s"), \(fix.openQuestions.count) open question\(fix.openQuestions.count == 1 ? "" : "s")): see it with\n```\(fixCommand)```"
+        "*Drafted fix* (\(fix.files.count) file\(fix.files.count == 1 ? "" : "s"), \(fix.openQuestions.count) open question\(fix.openQuestions.count == 1 ? "" : "s")): see it with\n```\(command)```"
     }
     blocks.append(.object([("type", .string("section")), ("text", markdown(fixText))]))
     blocks.append(
       .object([
         ("type", .string("context")),
-        ("elements", .array([markdown("incident `\(incident.id)` · driftwatch")])),
+        ("elements", .array([markdown("incident `\(slack(incident.id))` · driftwatch")])),
       ]))
     return JSONValue.object([
       ("text", .string("\(title): \(models) models, \(tests) tests, \(dashboards) dashboards downstream")),

@@ -11,6 +11,8 @@ public enum ReportFormat: String, Sendable, CaseIterable {
 public struct DriftReportRenderer: Sendable {
   public var color: Bool
   public var toolVersion: String
+  /// Put before each style sequence `styled` writes: the text guard keeps those, and only those.
+  let styleMark = OutputEscape.newStyleMark()
 
   public init(color: Bool = false, toolVersion: String) {
     self.color = color
@@ -133,7 +135,7 @@ public struct DriftReportRenderer: Sendable {
   }
 
   func styled(_ text: String, _ style: Style) -> String {
-    color ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
+    color ? "\(styleMark)\u{1B}[\(style.rawValue)m\(text)\(styleMark)\u{1B}[0m" : text
   }
 
   public func text(_ report: DriftReport) -> String {
@@ -147,12 +149,12 @@ public struct DriftReportRenderer: Sendable {
       lines.append(
         styled("nothing to check", .yellow)
           + ": the project declares no sources (driftwatch compares sources: yml entries with the warehouse)")
-      return lines.joined(separator: "\n") + "\n"
+      return OutputEscape.terminalLines(lines, styleMark: styleMark) + "\n"
     }
     if report.changes.isEmpty {
       lines.append(styled("✓ no drift", .green) + ": every declared source matches the warehouse")
       appendTimings(report, into: &lines)
-      return lines.joined(separator: "\n") + "\n"
+      return OutputEscape.terminalLines(lines, styleMark: styleMark) + "\n"
     }
     lines += changeBlocks(report)
     if report.breaking {
@@ -166,7 +168,7 @@ public struct DriftReportRenderer: Sendable {
       lines.append(styled("✓ no breaking drift", .green) + ": nothing downstream reads what changed")
     }
     appendTimings(report, into: &lines)
-    return lines.joined(separator: "\n") + "\n"
+    return OutputEscape.terminalLines(lines, styleMark: styleMark) + "\n"
   }
 
   /// Each top-level change as a block (its column changes inside), then the non-breaking additions.
@@ -333,17 +335,17 @@ public struct DriftReportRenderer: Sendable {
     var out: [String] = []
     let radius = report.blastRadius
     if report.changes.isEmpty {
-      out.append("### ✅ driftwatch: no drift in `\(report.project)`")
+      out.append("### ✅ driftwatch: no drift in `\(cell(report.project))`")
       out.append("")
-      out.append("Every declared source matches `\(report.warehouse)`.")
-      return out.joined(separator: "\n") + "\n"
+      out.append("Every declared source matches `\(cell(report.warehouse))`.")
+      return OutputEscape.markdownDocument(out.joined(separator: "\n") + "\n")
     }
     if report.breaking {
       out.append(
-        "### ❌ driftwatch: breaking drift in `\(report.project)` — \(radius.models.count) models, \(radius.tests.count) tests, \(radius.exposures.count) exposures affected"
+        "### ❌ driftwatch: breaking drift in `\(cell(report.project))` — \(radius.models.count) models, \(radius.tests.count) tests, \(radius.exposures.count) exposures affected"
       )
     } else {
-      out.append("### ⚠️ driftwatch: non-breaking drift in `\(report.project)`")
+      out.append("### ⚠️ driftwatch: non-breaking drift in `\(cell(report.project))`")
     }
     out.append("")
     out.append("| | change | source | from | to | confidence | id |")
@@ -353,7 +355,7 @@ public struct DriftReportRenderer: Sendable {
       let to = change.to?.names.map { "`\(cell($0))`" }.joined(separator: ", ") ?? ""
       let from = change.from.map { "`\(cell($0))`" } ?? ""
       out.append(
-        "| \(mark) | \(change.kind.rawValue) | `\(cell(change.source))` | \(from) | \(to) | \(Decimal2.format(change.confidence)) | `\(change.id)` |"
+        "| \(mark) | \(change.kind.rawValue) | `\(cell(change.source))` | \(from) | \(to) | \(Decimal2.format(change.confidence)) | `\(cell(change.id))` |"
       )
     }
     out.append("")
@@ -363,7 +365,7 @@ public struct DriftReportRenderer: Sendable {
       out += radiusDetails(report)
     }
     out += evidenceDetails(report)
-    return out.joined(separator: "\n") + "\n"
+    return OutputEscape.markdownDocument(out.joined(separator: "\n") + "\n")
   }
 
   /// The blast radius as a Mermaid flowchart, sources to models to exposures (tests left out).
@@ -400,19 +402,21 @@ public struct DriftReportRenderer: Sendable {
     var out: [String] = []
     out.append("<details><summary>\(radius.exposures.count) exposures</summary>")
     out.append("")
-    for id in radius.exposures { out.append("- \(cell(exposureName(id, report))) (`\(id)`)") }
+    for id in radius.exposures {
+      out.append("- \(OutputEscape.markdownText(exposureName(id, report))) (`\(cell(id))`)")
+    }
     out.append("")
     out.append("</details>")
     out.append("")
     out.append("<details><summary>\(radius.models.count) models</summary>")
     out.append("")
-    for id in radius.models { out.append("- `\(id)`") }
+    for id in radius.models { out.append("- `\(cell(id))`") }
     out.append("")
     out.append("</details>")
     out.append("")
     out.append("<details><summary>\(radius.tests.count) tests</summary>")
     out.append("")
-    for id in radius.tests { out.append("- `\(id)`") }
+    for id in radius.tests { out.append("- `\(cell(id))`") }
     out.append("")
     out.append("</details>")
     out.append("")
@@ -426,16 +430,15 @@ public struct DriftReportRenderer: Sendable {
     out.append("")
     for change in report.changes {
       out.append("- **\(change.kind.rawValue)** `\(cell(headline(change)))`")
-      for line in change.evidence { out.append("  - \(cell(line))") }
+      for line in change.evidence { out.append("  - \(OutputEscape.markdownText(line))") }
     }
     out.append("")
     out.append("</details>")
     return out
   }
 
-  func cell(_ text: String) -> String {
-    text.replacingAll("|", with: "\\|").replacingAll("`", with: "'").replacingAll("\n", with: " ")
-  }
+  /// The inside of a code span in a table cell: see `OutputEscape.markdownCode`.
+  func cell(_ text: String) -> String { OutputEscape.markdownCode(text) }
 }
 
 extension String {

@@ -20,10 +20,11 @@ public struct FixRenderer: Sendable {
 
   func text(_ draft: FixDraft, report: DriftReport) -> String {
     var out: [String] = []
-    out.append("driftwatch fix · \(draft.project) · \(draft.dialect.rawValue) SQL")
+    let t = OutputEscape.terminal
+    out.append("driftwatch fix · \(t(draft.project)) · \(draft.dialect.rawValue) SQL")
     guard !draft.changes.isEmpty || !draft.notes.isEmpty else {
       out.append("nothing to fix: no source change that a mapping can absorb")
-      return out.joined(separator: "\n") + "\n"
+      return OutputEscape.terminalLines(out) + "\n"
     }
     let open = draft.openQuestions.count
     out.append(
@@ -33,7 +34,9 @@ public struct FixRenderer: Sendable {
     out.append("")
     if !draft.files.isEmpty {
       out.append("files:")
-      for file in draft.files { out.append("  \(file.status.padding(9)) \(file.path) — \(file.reason)") }
+      for file in draft.files {
+        out.append("  \(file.status.padding(9)) \(t(file.path)) — \(t(file.reason))")
+      }
       out.append("")
     }
     if !draft.questions.isEmpty {
@@ -46,34 +49,38 @@ public struct FixRenderer: Sendable {
           case .rejected: "✗"
           case .proven: "✓"
           }
-        out.append("  \(mark) \(question.changeID) \(question.kind.rawValue): \(question.subject)")
-        out.append("      \(question.prompt)")
-        if let proposal = question.proposal { out.append("      proposal: \(proposal)") }
+        out.append("  \(mark) \(t(question.changeID)) \(question.kind.rawValue): \(t(question.subject))")
+        out.append("      \(t(question.prompt))")
+        if let proposal = question.proposal { out.append("      proposal: \(t(proposal))") }
         if let answer = question.answer {
-          out.append("      answer: \(answer)\(question.status == .proven ? " (proven by the data)" : "")")
+          out.append("      answer: \(t(answer))\(question.status == .proven ? " (proven by the data)" : "")")
         }
       }
       out.append("")
     }
     if !draft.expectedFailures.isEmpty {
       out.append("will still fail, because an answer rejected the code that would keep them green:")
-      for failure in draft.expectedFailures { out.append("  \(failure.test) — \(failure.reason)") }
+      for failure in draft.expectedFailures { out.append("  \(t(failure.test)) — \(t(failure.reason))") }
       out.append("")
     }
     if !draft.notes.isEmpty {
       out.append("left alone:")
-      for note in draft.notes { out.append("  - \(note)") }
+      for note in draft.notes { out.append("  - \(t(note))") }
       out.append("")
     }
     for file in draft.files {
-      out.append(UnifiedDiff.make(path: file.path, old: file.original, new: file.content))
+      out.append(
+        OutputEscape.terminalBlock(
+          UnifiedDiff.make(path: t(file.path), old: file.original, new: file.content)))
     }
     if open > 0 {
       out.append("decisions template — save it (e.g. decisions.yml), answer every question, then:")
       out.append("  driftwatch fix … --decisions decisions.yml --write")
       out.append("")
-      out.append(decisionsTemplate(draft, report: report))
+      out.append(OutputEscape.terminalBlock(decisionsTemplate(draft, report: report)))
     }
+    // Every element is one line, or a block guarded line by line: no control character is left but the
+    // newlines between lines.
     return out.joined(separator: "\n") + (out.last?.hasSuffix("\n") == true ? "" : "\n")
   }
 
@@ -81,7 +88,9 @@ public struct FixRenderer: Sendable {
   public func decisionsTemplate(_ draft: FixDraft, report: DriftReport) -> String {
     var out = ["version: 1", "decisions:"]
     for question in draft.questions {
-      out.append("  \(question.changeID):  # \(question.kind.rawValue): \(question.subject)")
+      out.append(
+        "  \(question.changeID):  "
+          + YAMLEscape.comment("# \(question.kind.rawValue): \(question.subject)"))
       switch question.kind {
       case .valueMapping:
         let proposed = Dictionary(
@@ -94,7 +103,7 @@ public struct FixRenderer: Sendable {
           if let new = proposed[old] {
             out.append("      \(yaml(old)): \(yaml(new))")
           } else {
-            out.append("      \(yaml(old)):  # one of: \(choices)")
+            out.append("      \(yaml(old)):  " + YAMLEscape.comment("# one of: \(choices)"))
           }
         }
       case .splitTemplate:
@@ -106,9 +115,7 @@ public struct FixRenderer: Sendable {
     return out.joined(separator: "\n") + "\n"
   }
 
-  private func yaml(_ value: String) -> String {
-    "\"" + value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
-  }
+  private func yaml(_ value: String) -> String { YAMLEscape.doubleQuoted(value) }
 
   // MARK: JSON
 
@@ -167,7 +174,8 @@ public struct FixRenderer: Sendable {
   // MARK: Markdown
 
   func markdown(_ draft: FixDraft, report: DriftReport) -> String {
-    var out = ["### driftwatch: drafted fix for `\(draft.project)`", ""]
+    let code = OutputEscape.markdownCode
+    var out = ["### driftwatch: drafted fix for `\(code(draft.project))`", ""]
     let open = draft.openQuestions.count
     out.append(
       "Covers \(draft.changes.count) change(s) with \(draft.files.count) file(s); **\(open) open question(s)**."
@@ -176,7 +184,9 @@ public struct FixRenderer: Sendable {
     if !draft.files.isEmpty {
       out.append("| | file | why |")
       out.append("|---|---|---|")
-      for file in draft.files { out.append("| \(file.status) | `\(file.path)` | \(cell(file.reason)) |") }
+      for file in draft.files {
+        out.append("| \(file.status) | `\(code(file.path))` | \(cell(file.reason)) |")
+      }
       out.append("")
     }
     if !draft.questions.isEmpty {
@@ -185,22 +195,26 @@ public struct FixRenderer: Sendable {
       for question in draft.questions {
         let mark = question.isOpen ? "❓" : (question.status == .rejected ? "✗" : "✅")
         out.append(
-          "| \(mark) | `\(question.changeID)` \(cell(question.subject)) | \(cell(question.prompt)) | \(cell(question.answer ?? question.proposal.map { "proposal: \($0)" } ?? "—")) |"
+          "| \(mark) | `\(code(question.changeID))` \(cell(question.subject)) | \(cell(question.prompt)) | \(cell(question.answer ?? question.proposal.map { "proposal: \($0)" } ?? "—")) |"
         )
       }
       out.append("")
     }
     if !draft.expectedFailures.isEmpty {
       out.append("Will still fail (rejected answers):")
-      for failure in draft.expectedFailures { out.append("- `\(failure.test)`: \(failure.reason)") }
+      for failure in draft.expectedFailures {
+        out.append("- `\(code(failure.test))`: \(cell(failure.reason))")
+      }
       out.append("")
     }
     for file in draft.files {
-      out.append("<details><summary><code>\(file.path)</code> (\(file.status))</summary>")
+      out.append("<details><summary><code>\(OutputEscape.html(file.path))</code> (\(file.status))</summary>")
       out.append("")
-      out.append("```diff")
-      out.append(UnifiedDiff.make(path: file.path, old: file.original, new: file.content), terminator: "")
-      out.append("```")
+      let diff = UnifiedDiff.make(path: TextEscape.oneLine(file.path), old: file.original, new: file.content)
+      let fence = OutputEscape.fence(for: diff)
+      out.append(fence + "diff")
+      out.append(diff, terminator: "")
+      out.append(fence)
       out.append("</details>")
       out.append("")
     }
@@ -208,10 +222,11 @@ public struct FixRenderer: Sendable {
       out.append("Left alone:")
       for note in draft.notes { out.append("- \(cell(note))") }
     }
-    return out.joined(separator: "\n") + "\n"
+    return OutputEscape.markdownDocument(out.joined(separator: "\n") + "\n")
   }
 
-  private func cell(_ text: String) -> String { text.replacing("|", with: "\\|").replacing("\n", with: " ") }
+  /// Prose in a table cell or a list item: `OutputEscape.markdownText`.
+  private func cell(_ text: String) -> String { OutputEscape.markdownText(text) }
 }
 
 extension Array where Element == String {

@@ -99,7 +99,7 @@ public struct ImpactReportRenderer: Sendable {
             + "diff \(Decimal2.format(timings.diffMs, places: 0)) ms)", .dim))
     }
     while lines.last == "" { lines.removeLast() }
-    return lines.joined(separator: "\n") + "\n"
+    return OutputEscape.terminalLines(lines, styleMark: renderer.styleMark) + "\n"
   }
 
   private func parityLines(_ parity: ParityResult, renderer: DriftReportRenderer) -> [String] {
@@ -219,18 +219,21 @@ public struct ImpactReportRenderer: Sendable {
     let file = report.migration.split(separator: "/").last.map(String.init) ?? report.migration
     var out: [String] = []
     if drift.breaking {
-      out.append("### ❌ driftwatch impact: `\(file)` breaks \(Self.breaksPhrase(drift))")
+      out.append("### ❌ driftwatch impact: `\(renderer.cell(file))` breaks \(Self.breaksPhrase(drift))")
     } else {
-      out.append("### ✅ driftwatch impact: `\(file)` is safe for the dbt project `\(drift.project)`")
+      out.append(
+        "### ✅ driftwatch impact: `\(renderer.cell(file))` is safe for the dbt project `\(renderer.cell(drift.project))`"
+      )
     }
     out.append("")
     let how =
       report.dialect == .sqlite
-      ? "ran on a temporary copy of `\(drift.warehouse)`, deleted afterwards"
-      : "ran in a transaction on `\(drift.warehouse)` that was rolled back"
+      ? "ran on a temporary copy of `\(renderer.cell(drift.warehouse))`, deleted afterwards"
+      : "ran in a transaction on `\(renderer.cell(drift.warehouse))` that was rolled back"
     out.append(
-      "`\(report.migration)` (\(statements(report.statementCount))) \(how); the schema it leaves behind was "
-        + "compared with the \(drift.sourcesChecked) source table(s) of the dbt project `\(drift.project)`.")
+      "`\(renderer.cell(report.migration))` (\(statements(report.statementCount))) \(how); the schema it leaves behind was "
+        + "compared with the \(drift.sourcesChecked) source table(s) of the dbt project `\(renderer.cell(drift.project))`."
+    )
     out.append("")
     let radius = drift.blastRadius
     let dashboards = radius.exposures.filter { drift.nodes[$0]?.exposureType == "dashboard" }.count
@@ -281,15 +284,19 @@ public struct ImpactReportRenderer: Sendable {
       )
       out.append("")
       if !parity.openQuestions.isEmpty || !parity.expectedFailures.isEmpty {
-        for question in parity.openQuestions { out.append("- open question: \(renderer.cell(question))") }
-        for failure in parity.expectedFailures { out.append("- expected to fail: \(renderer.cell(failure))") }
+        for question in parity.openQuestions {
+          out.append("- open question: \(OutputEscape.markdownText(question))")
+        }
+        for failure in parity.expectedFailures {
+          out.append("- expected to fail: \(OutputEscape.markdownText(failure))")
+        }
         out.append("")
       }
       out.append("<details><summary>\(parity.nodes.count) dbt nodes</summary>")
       out.append("")
       for node in parity.nodes {
         let mark = node.isFailure ? "❌" : (node.status == "skipped" ? "⏭️" : "✅")
-        out.append("- \(mark) `\(node.uniqueID)` \(node.status)")
+        out.append("- \(mark) `\(renderer.cell(node.uniqueID))` \(OutputEscape.markdownText(node.status))")
       }
       out.append("")
       out.append("</details>")
@@ -305,7 +312,7 @@ public struct ImpactReportRenderer: Sendable {
       drift.breaking
         ? "<sub>driftwatch \(toolVersion) · this check fails until the data team has a fix ready for these sources</sub>"
         : "<sub>driftwatch \(toolVersion)</sub>")
-    return out.joined(separator: "\n") + "\n"
+    return OutputEscape.markdownDocument(out.joined(separator: "\n") + "\n")
   }
 
   // MARK: GitHub workflow annotations
@@ -354,33 +361,13 @@ public struct ImpactReportRenderer: Sendable {
     } else {
       out.append("driftwatch impact: \(file) is safe for \(drift.project)")
     }
-    return out.joined(separator: "\n") + "\n"
+    // Plain log lines too: a control character or a newline from a name must not start a command.
+    return OutputEscape.terminalLines(out) + "\n"
   }
 
-  /// Workflow command escaping of a message.
-  static func data(_ text: String) -> String {
-    var out = ""
-    for character in text {
-      switch character {
-      case "%": out += "%25"
-      case "\r": out += "%0D"
-      case "\n": out += "%0A"
-      default: out.append(character)
-      }
-    }
-    return out
-  }
+  /// Workflow command escaping of a message: `OutputEscape.annotationData`.
+  static func data(_ text: String) -> String { OutputEscape.annotationData(text) }
 
-  /// Workflow command escaping of a property value.
-  static func property(_ text: String) -> String {
-    var out = ""
-    for character in data(text) {
-      switch character {
-      case ":": out += "%3A"
-      case ",": out += "%2C"
-      default: out.append(character)
-      }
-    }
-    return out
-  }
+  /// Workflow command escaping of a property value: `OutputEscape.annotationProperty`.
+  static func property(_ text: String) -> String { OutputEscape.annotationProperty(text) }
 }

@@ -76,15 +76,16 @@ public enum LineageRenderer {
   static func text(_ rows: [Row], selector: String?) -> String {
     let groups = groups(rows)
     let counts = groups.map { "\($0.1.count) \(plural($0.0, $0.1.count))" }.joined(separator: ", ")
-    var out = selector.map { "\($0): " } ?? ""
+    var out = selector.map { "\(OutputEscape.terminal($0)): " } ?? ""
     out += "\(rows.count) \(rows.count == 1 ? "node" : "nodes")"
     out += counts.isEmpty ? "\n" : " (\(counts))\n"
     for (type, members) in groups {
       out += "\n\(plural(type, 2)) (\(members.count))\n"
-      let width = min(members.map(\.display.count).max() ?? 0, 48)
-      for row in members {
-        let pad = String(repeating: " ", count: max(0, width - row.display.count))
-        out += "  \(row.display)\(pad)  \(row.id)\n"
+      let displays = members.map { OutputEscape.terminal($0.display) }
+      let width = min(displays.map(\.count).max() ?? 0, 48)
+      for (row, display) in zip(members, displays) {
+        let pad = String(repeating: " ", count: max(0, width - display.count))
+        out += "  \(display)\(pad)  \(OutputEscape.terminal(row.id))\n"
       }
     }
     return out
@@ -188,8 +189,13 @@ public enum LineageRenderer {
       case "<": out += "#lt;"
       case ">": out += "#gt;"
       case "`": out += "#96;"
-      case "\n", "\r", "\t": out += " "
-      default: out.append(character)
+      default:
+        // Controls (newlines too), line separators and bidi overrides: a space.
+        if character.unicodeScalars.contains(where: TextEscape.isInvisibleControl) {
+          out += " "
+        } else {
+          out.append(character)
+        }
       }
     }
     return out
@@ -230,7 +236,13 @@ public enum LineageRenderer {
       case "\\": out += "\\\\"
       case "\n": out += "\\n"
       case "\r": out += ""
-      default: out.append(character)
+      default:
+        if character.unicodeScalars.contains(where: TextEscape.isInvisibleControl) {
+          out += character.unicodeScalars.map { TextEscape.isInvisibleControl($0) ? " " : String($0) }
+            .joined()
+        } else {
+          out.append(character)
+        }
       }
     }
     return out + "\""

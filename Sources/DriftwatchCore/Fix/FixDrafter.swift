@@ -79,6 +79,12 @@ public struct FixDrafter: Sendable {
       guard let source = project.sources[sourceID], let changes = bySource[sourceID] else { continue }
       try draftSource(source, changes: changes, edits: &edits, state: &state)
     }
+    // Defence in depth: every path is the project's own or made by SafeFileName; none may leave the project.
+    for path in edits.keys.sorted() where !ProjectRelativePath.isContained(path) {
+      throw InputError(
+        "the fix would write \(TextEscape.oneLine(path)), which is not a path inside the project: nothing was drafted; check test-paths in dbt_project.yml"
+      )
+    }
     let drafted = edits.keys.sorted().compactMap { path -> DraftedFile? in
       let original = self.files[path]
       guard let content = edits[path], content != original else { return nil }
@@ -144,6 +150,16 @@ public struct FixDrafter: Sendable {
     else {
       state.notes.append("\(relation) is not in the live schema: nothing drafted for \(source.displayName)")
       return
+    }
+    try refuseJinja(in: table, source: source, changes: relevant)
+    if tableRename != nil, table.name.contains(where: { $0 == "'" || $0 == "\\" }),
+      project.nodes.values.contains(where: {
+        $0.test?.attachedNode == source.uniqueID && $0.test?.testName != "singular"
+      })
+    {
+      state.notes.append(
+        "dbt writes a source table's name into its own generic tests unescaped: with the quote or backslash in \(TextEscape.oneLine(table.name)), the generic tests on \(source.displayName) will not compile (a dbt limitation); rename the table or declare it with a plain name and identifier: \(TextEscape.oneLine(table.name))"
+      )
     }
     state.covered += relevant.map(\.id)
 
@@ -320,15 +336,52 @@ public struct FixDrafter: Sendable {
     }
 
     // The contract test.
-    let contractPath = "\(testPath)/assert_schema_contract_\(table.name).sql"
+    guard let fileName = SafeFileName.component(table.name) else {
+      throw InputError(
+        "\(table.qualifiedName) has an empty table name, which cannot name its contract test file: nothing was drafted; rename the table"
+      )
+    }
+    let contractPath = "\(testPath)/assert_schema_contract_\(fileName).sql"
     let contract = contractTest(
-      sourceName: source.sourceName, tableName: newSourceTable, columns: reads, sql: sql)
+      sourceName: source.sourceName, tableName: newSourceTable, schema: table.schema.schema, columns: reads,
+      sql: sql)
     if let existing = files[contractPath], !existing.hasPrefix(Self.contractMarker) {
       state.notes.append("\(contractPath) exists and is not driftwatch's: left as it is")
     } else {
       edits[contractPath] = contract
       state.reasons[contractPath] =
         "fails, naming the missing columns, when \(source.sourceName).\(newSourceTable) stops having a column the staging layer reads"
+    }
+  }
+
+  // MARK: Hostile names
+
+  /// dbt renders every yml value and every model as Jinja: a warehouse name or value holding a Jinja
+  /// delimiter would run as code wherever it is written. Such a name is refused, not drafted.
+  private func refuseJinja(in table: LiveTable, source: SourceTable, changes: [DriftChange])
+    throws(InputError)
+  {
+    var named: [(what: String, text: String)] = [
+      ("table name", table.name), ("schema name", table.schema.schema),
+    ]
+    for column in table.columns {
+      named.append(("column name", column.name))
+      named.append(("type of column \(column.name)", column.dataType))
+    }
+    for change in changes {
+      for value in change.values ?? [] { named.append(("value", value)) }
+      for pair in change.mapping ?? [] { named.append(("value", pair.old + "\u{0}" + (pair.new ?? ""))) }
+      if let decision = decisions[change.id] {
+        for (old, new) in decision.mapping ?? [:] {
+          named.append(("value in the decisions", old + "\u{0}" + new))
+        }
+      }
+    }
+    for (what, text) in named {
+      guard let delimiter = JinjaEscape.delimiter(in: text) else { continue }
+      throw InputError(
+        "\(TextEscape.oneLine(what)) \(TextEscape.oneLine(text.replacing("\u{0}", with: " → "))) (in \(TextEscape.oneLine(table.qualifiedName))) holds the jinja delimiter \(delimiter), which dbt would run as code: nothing was drafted for \(source.displayName); rename it in the warehouse or write this fix by hand"
+      )
     }
   }
 
@@ -481,8 +534,10 @@ public struct FixDrafter: Sendable {
     items += passthrough.map { sql.identifier($0.name) }
     var lines = ["("]
     lines.append(
-      "\(inner)-- driftwatch (\(changeIDs.joined(separator: ", "))): \(source.displayName) is now \(table.qualifiedName);"
-    )
+      "\(inner)-- "
+        + sql.comment(
+          "driftwatch (\(changeIDs.joined(separator: ", "))): \(source.displayName) is now \(table.qualifiedName);"
+        ))
     lines.append("\(inner)-- the old columns and values are mapped back so nothing downstream changes.")
     lines.append("\(inner)select")
     for (index, item) in items.enumerated() {
@@ -492,14 +547,30 @@ public struct FixDrafter: Sendable {
         lines.append("\(inner)    \(line)\(isLast && index < items.count - 1 ? "," : "")")
       }
     }
-    lines.append("\(inner)from {{ source('\(source.sourceName)', '\(newSourceTable)') }}")
+    lines.append(
+      "\(inner)from {{ source(\(JinjaEscape.stringLiteral(source.sourceName)), \(JinjaEscape.stringLiteral(newSourceTable))) }}"
+    )
     lines.append(pad + ")" + (aliased ? "" : " as \(sql.identifier(source.identifier))"))
     return lines.joined(separator: "\n")
   }
 
-  private func contractTest(sourceName: String, tableName: String, columns: [String], sql: SQLDraft) -> String
-  {
-    let relation = "source('\(sourceName)', '\(tableName)')"
+  private func contractTest(
+    sourceName: String, tableName: String, schema: String, columns: [String], sql: SQLDraft
+  ) -> String {
+    let relation =
+      "source(\(JinjaEscape.stringLiteral(sourceName)), \(JinjaEscape.stringLiteral(tableName)))"
+    // The relation's names go inside SQL string literals: quotes (and, where they escape, backslashes) in
+    // them are escaped by Jinja filters, only when there are any (the usual output stays as it was).
+    let needsFilter = (tableName + schema).contains { $0 == "'" || $0 == "\\" }
+    let filter: String
+    switch dialect {
+    case .bigquery, .snowflake, .redshift:
+      filter = needsFilter ? #" | replace('\\', '\\\\') | replace("'", "\\'")"# : ""
+    default:
+      filter = needsFilter ? #" | replace("'", "''")"# : ""
+    }
+    let identifier = "{{ \(relation).identifier\(filter) }}"
+    let schemaName = "{{ \(relation).schema\(filter) }}"
     var lines = [
       "\(Self.contractMarker) for {{ \(relation) }}, drafted by driftwatch.",
       "-- Fails with one row per missing column when the table stops having a column the staging layer reads.",
@@ -516,17 +587,17 @@ public struct FixDrafter: Sendable {
     switch dialect {
     case .sqlite:
       lines.append("    select lower(name) as column_name")
-      lines.append("    from pragma_table_info('{{ \(relation).identifier }}', '{{ \(relation).schema }}')")
+      lines.append("    from pragma_table_info('\(identifier)', '\(schemaName)')")
     case .bigquery:
       lines.append("    select lower(column_name) as column_name")
       lines.append(
         "    from `{{ \(relation).database }}.{{ \(relation).schema }}`.INFORMATION_SCHEMA.COLUMNS")
-      lines.append("    where lower(table_name) = lower('{{ \(relation).identifier }}')")
+      lines.append("    where lower(table_name) = lower('\(identifier)')")
     default:
       lines.append("    select lower(column_name) as column_name")
       lines.append("    from information_schema.columns")
-      lines.append("    where lower(table_schema) = lower('{{ \(relation).schema }}')")
-      lines.append("      and lower(table_name) = lower('{{ \(relation).identifier }}')")
+      lines.append("    where lower(table_schema) = lower('\(schemaName)')")
+      lines.append("      and lower(table_name) = lower('\(identifier)')")
     }
     lines.append(")")
     lines.append("")

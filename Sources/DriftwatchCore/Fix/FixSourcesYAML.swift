@@ -21,7 +21,8 @@ extension FixDrafter {
     ]
     if let tableRename {
       out.append(
-        pad(keyIndent) + "# driftwatch \(tableRename.id): \(source.name) was renamed to \(table.name)")
+        pad(keyIndent)
+          + YAMLEscape.comment("# driftwatch \(tableRename.id): \(source.name) was renamed to \(table.name)"))
     }
     for key in keys where key.key != "name" && key.key != "columns" {
       if tableRename != nil && key.key == "identifier" { continue }
@@ -52,7 +53,9 @@ extension FixDrafter {
       } else {
         out.append(pad(columnDash) + "- name: " + Self.yamlScalar(column.name))
         if let split, let old = split.from {
-          out.append(pad(columnDash + 2) + "# driftwatch \(split.id): part of \(old), split by the backend")
+          out.append(
+            pad(columnDash + 2)
+              + YAMLEscape.comment("# driftwatch \(split.id): part of \(old), split by the backend"))
         }
         if typed { out.append(pad(columnDash + 2) + "data_type: " + Self.yamlScalar(column.dataType)) }
       }
@@ -133,27 +136,16 @@ extension FixDrafter {
     }
     if let renamed, let old = renamed.from {
       lines.insert(
-        String(repeating: " ", count: column + 2) + "# driftwatch \(renamed.id): was \(old)", at: 1)
+        String(repeating: " ", count: column + 2)
+          + YAMLEscape.comment("# driftwatch \(renamed.id): was \(old)"),
+        at: 1)
     }
     return lines + extra
   }
 
-  static func yamlScalar(_ value: String) -> String {
-    let plain = value.unicodeScalars.enumerated().allSatisfy { index, scalar in
-      switch scalar {
-      case "a"..."z", "A"..."Z", "_": true
-      case "0"..."9", " ", "(", ")", ",": index > 0
-      default: false
-      }
-    }
-    let reserved: Set<String> = ["true", "false", "yes", "no", "on", "off", "null", "y", "n"]
-    return plain && !value.isEmpty && !reserved.contains(value.lowercased()) && value.last != " "
-      ? value : yamlQuoted(value)
-  }
+  static func yamlScalar(_ value: String) -> String { YAMLEscape.scalar(value) }
 
-  static func yamlQuoted(_ value: String) -> String {
-    "\"" + value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
-  }
+  static func yamlQuoted(_ value: String) -> String { YAMLEscape.doubleQuoted(value) }
 }
 
 extension FixDrafter {
@@ -166,7 +158,31 @@ extension FixDrafter {
     var leftAlone: [String] = []
     for index in lines.indices {
       guard let call = Self.sourceCall(in: lines[index], source: source) else { continue }
-      lines[index].replaceSubrange(call, with: "source('\(source.sourceName)', '\(newTable)')")
+      let newCall =
+        "source(\(JinjaEscape.stringLiteral(source.sourceName)), \(JinjaEscape.stringLiteral(newTable)))"
+      // Inline only where it reads as the same YAML: in a plain or quoted scalar, only characters that mean
+      // nothing to YAML; else as the whole (double-quoted) value of `to:`; else left for a human.
+      let inlineSafe = newCall.unicodeScalars.allSatisfy { scalar in
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9", "_", "-", ".", " ", "(", ")", ",", "'": true
+        default: false
+        }
+      }
+      let trimmed = lines[index].drop { $0 == " " }
+      if inlineSafe {
+        lines[index].replaceSubrange(call, with: newCall)
+      } else if trimmed.hasPrefix("to:"),
+        YAMLOutline.stripComment(String(trimmed.dropFirst("to:".count))) == String(lines[index][call])
+      {
+        lines[index] =
+          String(lines[index].prefix(lines[index].count - trimmed.count)) + "to: "
+          + YAMLEscape.doubleQuoted(newCall)
+      } else {
+        leftAlone.append(
+          "line \(index + 1): the relationship to \(source.displayName) needs quoting this line does not allow"
+        )
+        continue
+      }
       // The test's block: up to the line that opens it (less indented), down while more indented than that.
       let indent = YAMLOutline.indent(lines[index])
       var top = index
