@@ -52,13 +52,16 @@ struct Lineage: AsyncParsableCommand {
     StepTrace.mark("lineage: graph")
     let selection = graph.evaluate(selector)
     StepTrace.mark("lineage: selector")
+    let dependsOn = Exactness.lineage(selector, selected: selection.ids, project: project)
+    try projectOptions.requireExact(dependsOn, project: project)
     if !selection.unmatchedTerms.isEmpty {
       let terms = selection.unmatchedTerms.map { "'\($0)'" }.joined(separator: ", ")
       throw InputError(
         "selector \(terms) matches no node in project \(project.projectName): check the name (dbt ls lists them)"
       )
     }
-    let output = LineageRenderer.render(selection, graph: graph, format: format)
+    let output = LineageRenderer.render(
+      selection, graph: graph, format: format, incomplete: project.incompleteNodes(dependsOn))
     StepTrace.mark("lineage: rendered")
     Terminal.standardOutput(output)
     StepTrace.mark("lineage: written")
