@@ -41,7 +41,8 @@ struct CheckIncompleteTests {
       ])
       #expect(text.status == 1)
       #expect(text.stdout.contains("not exact: 1 node"))
-      #expect(text.stdout.contains("[incomplete]") || text.stdout.contains("incomplete: model.incomplete_shop"))
+      #expect(
+        text.stdout.contains("[incomplete]") || text.stdout.contains("incomplete: model.incomplete_shop"))
     }
   }
 }
