@@ -145,7 +145,8 @@ public struct JinjaScan: Sendable, Hashable {
   /// `… if … else …`): the scan follows every branch, dbt only the one taken.
   public var conditionalCalls: [DynamicCall] = []
   /// Names bound in the text: `{% set x %}`, `{% for a, b in … %}`, macro and test parameters, macro names.
-  public var boundNames: Set<String> = []
+  /// In order of appearance, possibly repeated.
+  public var boundNames: [String] = []
 
   public init() {}
 
@@ -393,7 +394,7 @@ private struct ScanEngine {
     case "endsnapshot", "endtest", "endmacro", "endmaterialization":
       let kind = String(tag.dropFirst(3))
       if kind == "macro", let name = openBlocks.last.map({ result.blocks[$0].name }) {
-        result.boundNames.insert(name)
+        result.boundNames.append(name)
       }
       if let position = openBlocks.lastIndex(where: { result.blocks[$0].kind == kind }) {
         result.blocks[openBlocks[position]].contentEnd = open
@@ -436,7 +437,6 @@ private struct ScanEngine {
   {
     let firstCall = (result.refs.count, result.sources.count, result.configs.count)
     regionHasIf = false
-    defer { markInlineConditionals(since: firstCall) }
     var index = start
     var depth = 0
     while index < count {
@@ -453,12 +453,14 @@ private struct ScanEngine {
         index += 1
       case Byte.closeBrace:
         if depth == 0, end == .expression, index + 1 < count, bytes[index + 1] == Byte.closeBrace {
+          if regionHasIf { markInlineConditionals(since: firstCall) }
           return index + 2
         }
         depth = max(0, depth - 1)
         index += 1
       case Byte.percent:
         if depth == 0, end == .statement, index + 1 < count, bytes[index + 1] == Byte.closeBrace {
+          if regionHasIf { markInlineConditionals(since: firstCall) }
           return index + 2
         }
         index += 1
@@ -480,7 +482,9 @@ private struct ScanEngine {
       }
     }
     switch end {
-    case .endOfText: return count
+    case .endOfText:
+      if regionHasIf { markInlineConditionals(since: firstCall) }
+      return count
     case .expression: throw errorAt(open, .unterminatedExpression)
     case .statement: throw errorAt(open, .unterminatedStatement)
     }
@@ -492,6 +496,10 @@ private struct ScanEngine {
   private mutating func handleIdentifier(start: Int, end: Int, qualified: Bool) throws(JinjaScanError) -> Int
   {
     if !qualified && start > 0 && bytes[start - 1] == Byte.dot { return end }
+    // Most identifiers (names, columns) are followed by neither `.`, `(` nor a space: nothing to read.
+    if end < count, bytes[end] != Byte.dot, bytes[end] != Byte.openParen, !Byte.isSpace(bytes[end]) {
+      return end
+    }
     // `a.b.c`: read as one name, so that its parts are not taken for calls of their own.
     var chainEnd = end
     if !qualified {
@@ -669,6 +677,7 @@ private struct ScanEngine {
     if last > first && (bytes[last - 1] == Byte.minus || bytes[last - 1] == Byte.plus) { last -= 1 }
     while last > first && Byte.isSpace(bytes[last - 1]) { last -= 1 }
     if first > last { first = last }
+    guard last - first <= 5 else { return false }
     return ["true", "false", "True", "False", "1", "0"].contains(string(first, last))
   }
 
@@ -708,7 +717,7 @@ private struct ScanEngine {
           let wordEnd = identifierEnd(from: index)
           let word = string(index, wordEnd)
           if tag == "for" && word == "in" { return }
-          result.boundNames.insert(word)
+          result.boundNames.append(word)
           index = wordEnd
           continue
         }
@@ -722,7 +731,7 @@ private struct ScanEngine {
           bytes[next] == Byte.comma || bytes[next] == Byte.closeParen
             || (bytes[next] == Byte.equals && (next + 1 >= count || bytes[next + 1] != Byte.equals))
         {
-          result.boundNames.insert(string(index, wordEnd))
+          result.boundNames.append(string(index, wordEnd))
         }
         index = wordEnd
         continue

@@ -15,7 +15,7 @@ struct MacroIndex {
     var callsConfig: Bool
     var calls: [JinjaScan.Call]
     /// Names bound in its file (variables, parameters, the file's macros).
-    var bound: Set<String>
+    var bound: [String]
   }
 
   /// What calling a macro may do, its callees included.
@@ -53,6 +53,9 @@ struct MacroIndex {
   /// Per macro: its reach once known.
   private var memo: [Int: Reach] = [:]
   private var visiting: Set<Int> = []
+  /// Verdicts of calls whose root name the calling file does not bind, by package and name: the same few
+  /// macros are called from thousands of models.
+  private var verdicts: [String: Verdict] = [:]
 
   init(packages: [PackageContext], files: [LoadedFile]) {
     byPackage = Array(repeating: [:], count: packages.count)
@@ -88,11 +91,26 @@ struct MacroIndex {
   }
 
   /// What calling `call` from a node or macro of `package`, in a file binding `bound`, may do.
-  mutating func verdict(_ call: JinjaScan.Call, package: Int, bound: Set<String>, depth: Int = 0) -> Verdict {
+  mutating func verdict(_ call: JinjaScan.Call, package: Int, bound: [String], depth: Int = 0) -> Verdict {
+    let root = call.name.utf8.firstIndex(of: UInt8(ascii: ".")).map { String(call.name[..<$0]) } ?? call.name
+    if bound.contains(root) { return .harmless }
+    // Dispatch depends on its arguments, not on its name alone.
+    guard depth == 0, call.dispatchName == nil else {
+      return uncachedVerdict(call, package: package, depth: depth)
+    }
+    let key = "\(package)\u{0}\(call.name)"
+    if let known = verdicts[key] { return known }
+    let verdict = uncachedVerdict(call, package: package, depth: depth)
+    verdicts[key] = verdict
+    return verdict
+  }
+
+  /// `verdict` for a call whose root name the file does not bind.
+  private mutating func uncachedVerdict(_ call: JinjaScan.Call, package: Int, depth: Int) -> Verdict {
     let parts = call.name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
     guard let root = parts.first else { return .unknown }
     if parts.count == 1 {
-      if bound.contains(root) || DbtBuiltins.functions.contains(root) { return .harmless }
+      if DbtBuiltins.functions.contains(root) { return .harmless }
       for candidate in [package, 0] {
         if let index = byPackage[candidate][root] { return .macro(reach(index, depth: depth)) }
       }
@@ -107,8 +125,8 @@ struct MacroIndex {
       if let index = byPackage[target][member] { return .macro(reach(index, depth: depth)) }
       return .unknown
     }
-    // A method of a value bound in the file (`columns.append(…)`), or of something the file never binds.
-    return bound.contains(root) ? .harmless : .unknown
+    // A method of something the file never binds (a bound one was answered before).
+    return .unknown
   }
 
   /// `adapter.dispatch('name', 'namespace')`: every `<prefix>__name` macro of any package (the project's
@@ -171,6 +189,12 @@ enum ScanIncompleteness {
   static func of(
     _ scan: JinjaScan, file: String, package: Int, macros: inout MacroIndex, offsets: Range<Int>? = nil
   ) -> [Incompleteness] {
+    // Most files hold nothing to report: answer those without building anything.
+    if scan.calls.isEmpty && scan.dynamicCalls.isEmpty && scan.conditionalCalls.isEmpty
+      && scan.configs.allSatisfy({ $0.unreadable.isEmpty })
+    {
+      return []
+    }
     func inside(_ offset: Int) -> Bool { offsets?.contains(offset) ?? true }
     var found: [Incompleteness] = []
     var seen: Set<String> = []
