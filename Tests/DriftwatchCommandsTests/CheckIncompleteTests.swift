@@ -45,4 +45,19 @@ struct CheckIncompleteTests {
         text.stdout.contains("[incomplete]") || text.stdout.contains("incomplete: model.incomplete_shop"))
     }
   }
+
+  @Test func watchDoesNotStartOnAnAnswerItCannotMakeExact() async throws {
+    try await withTemporaryDirectory { directory in
+      let warehouse = directory.file("w.db")
+      try await TestSQLite.create(at: warehouse, sql: "create table orders (id integer primary key);")
+      let result = try CLI.run([
+        "watch", "--project", LineageIncompleteTests.project, "--warehouse", "sqlite:\(warehouse)", "--state",
+        "sqlite:" + directory.file("state.db"),
+      ])
+      #expect(result.status == 2)
+      let errors = result.stderr.split(separator: "\n").filter { !$0.hasPrefix("driftwatch: warning:") }
+      #expect(errors.count == 1, "\(result.stderr)")
+      #expect(errors.first?.contains("model.incomplete_shop.fct_orders") == true)
+    }
+  }
 }

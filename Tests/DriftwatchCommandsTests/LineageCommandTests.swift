@@ -96,6 +96,21 @@ struct LineageIncompleteTests {
     #expect(result.stderr.contains("warning: models/fct_orders.sql:1"))
   }
 
+  @Test func aTagSelectorDependsOnConfigsThatCouldNotBeRead() throws {
+    // finance_kpis sets its tags with config({"tags": [...]}): `tag:finance` matches nothing the scan read,
+    // but the answer "nothing" is not exact.
+    let result = try CLI.run(["lineage", "--project", Self.project, "tag:finance"])
+    #expect(result.status == 2)
+    let errors = result.stderr.split(separator: "\n").filter { !$0.hasPrefix("driftwatch: warning:") }
+    #expect(errors.count == 1, "\(result.stderr)")
+    #expect(errors.first?.contains("model.incomplete_shop.finance_kpis") == true)
+    #expect(errors.first?.contains("--allow-incomplete") == true)
+    let allowed = try CLI.run(["lineage", "--project", Self.project, "tag:finance", "--allow-incomplete"])
+    #expect(allowed.status == 2)
+    #expect(
+      allowed.stderr.contains("matches no node in project incomplete_shop (1 node(s) driftwatch could not"))
+  }
+
   @Test func acmeIsExactAndQuiet() throws {
     let result = try CLI.run([
       "lineage", "--project", CLI.acme, "source:acme.raw_customers+", "--format", "json",
