@@ -363,7 +363,7 @@ struct GraphAssembler {
       }
       var projectEnabled = project.enabled
       if let template = project.enabledTemplate, candidate.inlineEnabled == nil, patchEnabled == nil {
-        switch renderedBool(template.text, package: candidate.package) {
+        switch renderedBool(template.text) {
         case .some(let value): projectEnabled = value
         case nil:
           candidates[index].incomplete.append(
@@ -377,11 +377,12 @@ struct GraphAssembler {
     }
   }
 
-  /// `"{{ var('x', true) }}"` rendered as dbt would with the package's vars, when the reader can render it.
-  private func renderedBool(_ text: String, package: Int) -> Bool? {
-    guard let rendered = try? TemplateRenderer.render(text, context: templateContext(package)) else {
-      return nil
-    }
+  /// A dbt_project.yml config (`"{{ var('x', true) }}"`) rendered as dbt renders it when it loads the project:
+  /// the project's own `vars:` are not known yet then (only `--vars`, which driftwatch is not given), so a var
+  /// renders to its default, and one without a default cannot be rendered (`nil`).
+  private func renderedBool(_ text: String) -> Bool? {
+    let context = TemplateContext(environment: options.environment, vars: [:], target: options.target)
+    guard let rendered = try? TemplateRenderer.render(text, context: context) else { return nil }
     switch rendered.trimmingCharacters(in: .whitespaces).lowercased() {
     case "true": return true
     case "false": return false
