@@ -272,11 +272,14 @@ private struct ScanEngine {
   /// An inline `if` was met in the current region: its calls are conditional.
   private var regionHasIf = false
 
+  /// `bytes.count`, stored: a computed property read inside a mutating method copies the whole engine in a
+  /// debug build (its arrays retained and released), on every byte of a loop.
+  let count: Int
+
   init(bytes: UnsafeBufferPointer<UInt8>) {
     self.bytes = bytes
+    self.count = bytes.count
   }
-
-  var count: Int { bytes.count }
 
   // MARK: Lines
 

@@ -55,10 +55,11 @@ struct MacroIndex {
   private var visiting: Set<Int> = []
   /// Verdicts of calls whose root name the calling file does not bind, by package and name: the same few
   /// macros are called from thousands of models.
-  private var verdicts: [String: Verdict] = [:]
+  private var verdicts: [[String: Verdict]]
 
   init(packages: [PackageContext], files: [LoadedFile]) {
     byPackage = Array(repeating: [:], count: packages.count)
+    verdicts = Array(repeating: [:], count: packages.count)
     var names: [String: Int] = [:]
     for package in packages where names[package.name] == nil { names[package.name] = package.index }
     packageIndex = names
@@ -98,10 +99,9 @@ struct MacroIndex {
     guard depth == 0, call.dispatchName == nil else {
       return uncachedVerdict(call, package: package, depth: depth)
     }
-    let key = "\(package)\u{0}\(call.name)"
-    if let known = verdicts[key] { return known }
+    if let known = verdicts[package][call.name] { return known }
     let verdict = uncachedVerdict(call, package: package, depth: depth)
-    verdicts[key] = verdict
+    verdicts[package][call.name] = verdict
     return verdict
   }
 
