@@ -111,6 +111,15 @@ struct LineageIncompleteTests {
       allowed.stderr.contains("matches no node in project incomplete_shop (1 node(s) driftwatch could not"))
   }
 
+  @Test func aManifestIsExact() throws {
+    let result = try CLI.run([
+      "lineage", "--manifest", ManifestRouteTests.manifest, "source:acme.raw_customers+", "--format", "json",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stderr.isEmpty)
+    #expect(try CLI.json(result.stdout)["exact"] as? Bool == true)
+  }
+
   @Test func acmeIsExactAndQuiet() throws {
     let result = try CLI.run([
       "lineage", "--project", CLI.acme, "source:acme.raw_customers+", "--format", "json",
