@@ -350,14 +350,18 @@ struct GraphAssembler {
       var patchEnabled: Bool?
       var tags = project.tags
       if let patch {
-        patchEnabled = Self.enabled(of: patch.node)
+        patchEnabled = patchEnabledValue(
+          patch.node, package: candidate.package, file: patch.file, into: &candidates[index].incomplete)
         tags += Self.tags(of: patch.node)
         if let label = candidate.version,
           let version = patch.node["versions"]?.items?.first(where: {
             sameVersion($0["v"]?.python.pythonStr ?? "", label)
           })
         {
-          patchEnabled = Self.enabled(of: version) ?? patchEnabled
+          patchEnabled =
+            patchEnabledValue(
+              version, package: candidate.package, file: patch.file, into: &candidates[index].incomplete)
+            ?? patchEnabled
           tags += Self.tags(of: version)
         }
       }
@@ -381,7 +385,29 @@ struct GraphAssembler {
   /// the project's own `vars:` are not known yet then (only `--vars`, which driftwatch is not given), so a var
   /// renders to its default, and one without a default cannot be rendered (`nil`).
   private func renderedBool(_ text: String) -> Bool? {
-    let context = TemplateContext(environment: options.environment, vars: [:], target: options.target)
+    renderedBool(
+      text, context: TemplateContext(environment: options.environment, vars: [:], target: options.target))
+  }
+
+  /// A yml entry's `enabled` (under `config:` or not): a literal, or Jinja rendered with the package's vars as
+  /// dbt renders property files; Jinja that cannot be rendered leaves it `nil` and the node incomplete.
+  private func patchEnabledValue(
+    _ entry: YAMLNode, package: Int, file: FileTask, into incomplete: inout [Incompleteness]
+  ) -> Bool? {
+    if let literal = Self.enabled(of: entry) { return literal }
+    for node in [entry["config"]?["enabled"], entry["enabled"]] {
+      guard let node, let text = node.string, text.contains("{") else { continue }
+      if let value = renderedBool(text, context: templateContext(package)) { return value }
+      incomplete.append(
+        Incompleteness(
+          kind: .dynamicConfig, effects: [.config], file: file.displayPath, line: node.mark.line,
+          construct: "enabled: \(text)"))
+      return nil
+    }
+    return nil
+  }
+
+  private func renderedBool(_ text: String, context: TemplateContext) -> Bool? {
     guard let rendered = try? TemplateRenderer.render(text, context: context) else { return nil }
     switch rendered.trimmingCharacters(in: .whitespaces).lowercased() {
     case "true": return true

@@ -182,6 +182,27 @@ import Testing
     #expect(unrenderable.incomplete["model.shop.new"] == nil)
   }
 
+  @Test func jinjaInAPropertiesEnabledIsRenderedWithVarsOrMarked() throws {
+    let graph = try read([
+      "dbt_project.yml": projectFile + "\nvars:\n  old_on: false\n",
+      "models/old.sql": base,
+      "models/maybe.sql": base,
+      "models/schema.yml": """
+      models:
+        - name: old
+          config:
+            enabled: "{{ var('old_on') }}"
+        - name: maybe
+          config:
+            enabled: "{{ target.name == 'prod' }}"
+      """,
+    ])
+    #expect(graph.nodes["model.shop.old"] == nil)
+    let reason = try #require(graph.incompleteness(of: "model.shop.maybe").first)
+    #expect(reason.kind == .dynamicConfig)
+    #expect(reason.place == "models/schema.yml:7")
+  }
+
   @Test func aDuplicateYAMLKeyIsAWarningAndTheLastOneWins() throws {
     let graph = try read([
       "dbt_project.yml": projectFile,
