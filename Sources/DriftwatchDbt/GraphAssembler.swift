@@ -349,9 +349,12 @@ struct GraphAssembler {
       let project = projectConfig(keyPath, package: candidate.package, fqn: candidate.fqn)
       var patchEnabled: Bool?
       var tags = project.tags
+      // Collected here and added once: an inout to `candidates[index]` across a call on `self` would copy the
+      // whole array on every candidate (quadratic).
+      var unknowns: [Incompleteness] = []
       if let patch {
         patchEnabled = patchEnabledValue(
-          patch.node, package: candidate.package, file: patch.file, into: &candidates[index].incomplete)
+          patch.node, package: candidate.package, file: patch.file, into: &unknowns)
         tags += Self.tags(of: patch.node)
         if let label = candidate.version,
           let version = patch.node["versions"]?.items?.first(where: {
@@ -359,12 +362,12 @@ struct GraphAssembler {
           })
         {
           patchEnabled =
-            patchEnabledValue(
-              version, package: candidate.package, file: patch.file, into: &candidates[index].incomplete)
+            patchEnabledValue(version, package: candidate.package, file: patch.file, into: &unknowns)
             ?? patchEnabled
           tags += Self.tags(of: version)
         }
       }
+      if !unknowns.isEmpty { candidates[index].incomplete += unknowns }
       var projectEnabled = project.enabled
       if let template = project.enabledTemplate, candidate.inlineEnabled == nil, patchEnabled == nil {
         switch renderedBool(template.text) {
