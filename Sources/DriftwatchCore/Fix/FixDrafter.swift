@@ -375,7 +375,8 @@ public struct FixDrafter: Sendable {
     _ change: DriftChange, column: String, parts: [String], source: SourceTable, _ state: inout State
   ) throws(InputError) -> SplitTemplate? {
     let decision = decisions[change.id]
-    let proposal = change.template ?? SplitTemplate.joined(parts, separator: ", ")
+    // Without data nothing shows the separators: none is guessed.
+    let proposal = change.template ?? SplitTemplate.unknownSeparators(parts)
     let proven = change.template.map { ($0.sampled ?? 0) > 0 && $0.matched == $0.sampled } ?? false
     var status: Question.Status
     var chosen: SplitTemplate?
@@ -388,6 +389,10 @@ public struct FixDrafter: Sendable {
       status = .accepted
     } else if decision?.accept == false {
       status = .rejected
+    } else if decision?.accept == true, proposal.hasUnknownSeparators {
+      throw InputError(
+        "decision \(change.id) (split of \(column)): the separators of \(proposal) are unknown, so there is nothing to accept; answer with template: \"\(SplitTemplate.joined(parts, separator: ", "))\" written as the data really is"
+      )
     } else if decision?.accept == true || proven {
       chosen = proposal
       status = decision?.accept == true ? .accepted : .proven
@@ -399,7 +404,8 @@ public struct FixDrafter: Sendable {
     if let measured = change.template, let sampled = measured.sampled, let matched = measured.matched {
       prompt += " (the proposal rebuilds \(matched) of \(sampled) sampled rows)"
     } else {
-      prompt += " (no snapshot: the format is a guess)"
+      prompt +=
+        " (no data: the template is unproven and its separators, shown as ?, are unknown; a snapshot with values would prove it)"
     }
     state.questions.append(
       Question(
