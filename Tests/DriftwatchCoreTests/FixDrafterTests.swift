@@ -264,6 +264,13 @@ struct FixDrafterTests {
         decisions: Decisions([split: Decision(accept: true)])
       ).draft()
     }
+    // … and so is the proposal sent back unchanged, question marks and all.
+    #expect(throws: InputError.self) {
+      try FixDrafter(
+        project: Self.project, report: Self.report, live: Self.live, dialect: .postgres, files: Self.files,
+        decisions: Decisions([split: Decision(template: "{street}?{city}")])
+      ).draft()
+    }
   }
 
   @Test func unifiedDiffShowsRemovalsBeforeAdditions() {

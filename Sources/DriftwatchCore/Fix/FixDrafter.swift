@@ -381,6 +381,11 @@ public struct FixDrafter: Sendable {
     var status: Question.Status
     var chosen: SplitTemplate?
     if let text = decision?.template {
+      if proposal.hasUnknownSeparators, text == proposal.description {
+        throw InputError(
+          "decision \(change.id) (split of \(column)): the template still has the unknown separators of the proposal (?): write the real separator in place of each ?"
+        )
+      }
       do {
         chosen = try SplitTemplate.parse(text, columns: parts)
       } catch {
