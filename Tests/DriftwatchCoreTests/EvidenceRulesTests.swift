@@ -179,6 +179,60 @@ struct EvidenceRulesTests {
     #expect(rename.evidenceKinds?.contains(.name) == true)
   }
 
+  // MARK: - a split without keyed data
+
+  /// people(id, name, email) → people(id, first_name, last_name, email), no key; a snapshot profile of `name`
+  /// with `shapes` when given.
+  static func nameSplit(shapes: [(String, Int)]?) async throws -> DriftChange {
+    let source = DriftFixtures.source(
+      "people", columns: [("id", "integer"), ("name", "text"), ("email", "text")])
+    let project = ProjectGraph(projectName: "shop", sources: [source], nodes: [])
+    let live = DriftFixtures.live([
+      DriftFixtures.table(
+        "people", [("id", "integer"), ("first_name", "text"), ("last_name", "text"), ("email", "text")])
+    ])
+    let engine = DriftEngine(project: project)
+    var changes = engine.diff(live: live)
+    if let shapes {
+      let old = DriftFixtures.live([
+        DriftFixtures.table("people", [("id", "integer"), ("name", "text"), ("email", "text")])
+      ])
+      let profile = ColumnProfile(
+        column: ColumnRef(schema: raw, table: "people", column: "name"), rowCount: 50, nullCount: 0,
+        distinctCount: 50, topValues: [], topShapes: shapes.map { ValueCount(value: $0.0, count: $0.1) })
+      let snapshot = try await SnapshotPlan.make(project: project, live: old).run(
+        metadata: SnapshotMetadata(
+          id: "s-split", takenAt: "2026-02-17T14:00:00Z", project: "shop", warehouse: "memory",
+          driftwatchVersion: "test", sampleSize: 0, valuesHashed: false),
+        live: old, profiler: InMemoryProfiler(profiles: [profile]), sampler: InMemorySampler(tables: []),
+        sampleSize: 10, hashValues: false)
+      #expect(snapshot.samples.isEmpty)
+      changes = try await engine.applyingEvidence(
+        to: changes, live: live, snapshot: snapshot, sampler: InMemorySampler(tables: []), profiler: nil)
+    }
+    return try #require(changes.first { $0.kind == .columnSplit && $0.from == "name" })
+  }
+
+  @Test func splitWithoutDataHasNoTemplate() async throws {
+    let split = try await Self.nameSplit(shapes: nil)
+    #expect(split.to == .many(["first_name", "last_name"]))
+    #expect(split.template == nil, "no separator is guessed")
+  }
+
+  @Test func splitSeparatorsFromTheOldValuesShapes() async throws {
+    let split = try await Self.nameSplit(shapes: [("Aaaa Aaaaa", 30), ("Aaa Aaaaaaaa", 20)])
+    let template = try #require(split.template)
+    #expect(template.description == "{first_name} {last_name}")
+    #expect(template.sampled == nil, "shapes prove no row")
+    #expect(split.evidence.contains { $0.hasSuffix("{first_name} {last_name}, not proven per key") })
+  }
+
+  @Test func splitShapesThatDisagreeLeaveTheSeparatorsUnknown() async throws {
+    // Trap: half "Smith, John", half "John Smith": no single separator rebuilds the names.
+    let split = try await Self.nameSplit(shapes: [("Aaaaa, Aaaa", 25), ("Aaaa Aaaaa", 25)])
+    #expect(split.template == nil)
+  }
+
   // MARK: - remaps of a column that keeps its name
 
   @Test func sameNameRemapIsProvenPerKey() async throws {

@@ -273,6 +273,18 @@ struct FixDrafterTests {
     }
   }
 
+  @Test func splitSeparatorsFromShapesAreProposedButStillAsked() throws {
+    var report = Self.report
+    report.changes[2].template = SplitTemplate.joined(["street", "city"], separator: ", ")
+    let draft = try FixDrafter(
+      project: Self.project, report: report, live: Self.live, dialect: .postgres, files: Self.files
+    ).draft()
+    let question = try #require(draft.questions.first { $0.kind == .splitTemplate })
+    #expect(question.proposal == "{street}, {city}")
+    #expect(question.status == .open, "shapes prove no row")
+    #expect(question.prompt.contains("not proven per key"))
+  }
+
   @Test func unifiedDiffShowsRemovalsBeforeAdditions() {
     let diff = UnifiedDiff.make(
       path: "a.sql", old: "1\n2\n3\n4\n5\n6\n7\n8\n", new: "1\n2\n3\nfour\n5\n6\n7\n8\n")

@@ -458,6 +458,25 @@ extension DriftEngine {
     to changes: inout [DriftChange]
   ) {
     let keyed = Set(requests.map(\.sample.sourceID))
+    // Splits the keys did not settle: the separators from the shapes of the old values, when they agree.
+    for index in changes.indices {
+      let change = changes[index]
+      guard change.kind == .columnSplit, change.template == nil, let sourceID = change.sourceID,
+        !keyed.contains(sourceID) || change.evidence.contains(where: { $0.contains("hashes only") }),
+        let source = project.sources[sourceID], let from = change.from, let parts = change.to?.names,
+        let old = snapshot.profiles.first(where: {
+          $0.column.schema == source.schemaRef
+            && $0.column.table.lowercased() == source.identifier.lowercased()
+            && $0.column.column.lowercased() == from.lowercased()
+        }),
+        let (template, agreeing) = SplitTemplate.fromShapes(
+          old.topShapes ?? [], nonNull: old.rowCount - old.nullCount, columns: parts)
+      else { continue }
+      changes[index].template = template
+      changes[index].evidence.append(
+        "separators from the shapes of \(from)'s values in snapshot \(snapshot.id) (\(agreeing) of \(old.rowCount - old.nullCount) non-null values): \(template), not proven per key"
+      )
+    }
     // Renames without a key: the old column's profile against the new column's.
     for index in changes.indices {
       let change = changes[index]
@@ -594,6 +613,45 @@ extension SplitTemplate {
     }
     if position < old.endIndex { result.append(.literal(String(old[position...]))) }
     return result
+  }
+
+  /// The template whose separators every frequent value shape of the old column agrees on (at least
+  /// `evidenceThreshold` of the non-null values), with as many separator runs as there are gaps between
+  /// `columns`: `Aaaa Aaaaa` and `Aaa Aaaaaaa` give `{first_name} {last_name}`. nil when the shapes disagree,
+  /// are cut at `ValueShape.maxLength`, or have separators at their ends. Not proven per key: no counts.
+  public static func fromShapes(_ shapes: [ValueCount], nonNull: Int, columns: [String]) -> (
+    SplitTemplate, agreeing: Int
+  )? {
+    guard columns.count >= 2, nonNull > 0 else { return nil }
+    var tally: [[String]: Int] = [:]
+    for shape in shapes {
+      guard shape.value.unicodeScalars.count < ValueShape.maxLength else { continue }
+      var separators: [String] = []
+      var current = ""
+      var startsWithSeparator = false
+      for (offset, character) in shape.value.enumerated() {
+        if character == "9" || character == "a" || character == "A" {
+          if !current.isEmpty {
+            if offset == current.count { startsWithSeparator = true }
+            separators.append(current)
+            current = ""
+          }
+        } else {
+          current.append(character)
+        }
+      }
+      guard !startsWithSeparator, current.isEmpty, separators.count == columns.count - 1 else { continue }
+      tally[separators, default: 0] += shape.count
+    }
+    guard let (separators, agreeing) = tally.max(by: { $0.value < $1.value }),
+      Double(agreeing) >= DriftEngine.evidenceThreshold * Double(nonNull)
+    else { return nil }
+    var parts: [Part] = []
+    for (index, column) in columns.enumerated() {
+      if index > 0 { parts.append(.literal(separators[index - 1])) }
+      parts.append(.column(column))
+    }
+    return (SplitTemplate(parts: parts), agreeing)
   }
 
   /// The old value this template makes of the new columns' values.

@@ -408,6 +408,8 @@ public struct FixDrafter: Sendable {
     var prompt = "how is \(column) rebuilt from \(parts.joined(separator: ", "))?"
     if let measured = change.template, let sampled = measured.sampled, let matched = measured.matched {
       prompt += " (the proposal rebuilds \(matched) of \(sampled) sampled rows)"
+    } else if change.template != nil {
+      prompt += " (separators from the shapes of the old values in the snapshot, not proven per key)"
     } else {
       prompt +=
         " (no data: the template is unproven and its separators, shown as ?, are unknown; a snapshot with values would prove it)"
