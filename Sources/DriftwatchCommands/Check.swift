@@ -18,7 +18,9 @@ struct Check: AsyncParsableCommand {
       When a snapshot exists (driftwatch snapshot), the latest one is used as evidence: its keyed samples
       are joined to the live tables to prove renames, splits and value remaps. --no-snapshot skips it.
 
-      Exit codes: 0 no breaking drift, 1 breaking drift found, 2 usage, input or connection error.
+      Exit codes: 0 no breaking drift, 1 breaking drift found, 2 usage, input or connection error, or an
+      answer that depends on nodes driftwatch could not read exactly (--allow-incomplete answers anyway, with
+      them marked; --manifest is exact).
       """)
 
   @OptionGroup var projectOptions: ProjectOptions
@@ -41,6 +43,8 @@ struct Check: AsyncParsableCommand {
     let result = try await CheckRun.run(
       project: { try projectOptions.load(profile: profile) }, warehouse: warehouse,
       snapshot: { project in await StateOptions.latest(in: store, project: project.projectName) })
+    try projectOptions.requireExact(
+      (result.report.incomplete ?? []).map(\.uniqueID), project: result.project)
     let renderer = DriftReportRenderer(
       color: !noColor && format == .text && Terminal.stdoutWantsColor, toolVersion: Driftwatch.version)
     Terminal.standardOutput(renderer.render(result.report, as: format))

@@ -63,6 +63,7 @@ struct Fix: AsyncParsableCommand {
     let check = try await CheckRun.run(
       project: { try projectOptions.load(profile: profile) }, warehouse: warehouse,
       snapshot: { project in await StateOptions.latest(in: store, project: project.projectName) })
+    try projectOptions.requireExact((check.report.incomplete ?? []).map(\.uniqueID), project: check.project)
     let root = projectOptions.project
     var answers = try decisions.map { try DecisionsReader.read(path: $0) } ?? Decisions()
     let testPath = try DbtProjectReader.testPath(projectDirectory: root)

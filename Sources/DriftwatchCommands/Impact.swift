@@ -212,6 +212,8 @@ struct ImpactCommand: AsyncParsableCommand {
       dialect: dialect, trial: trial,
       warehouse: display)
     report.parity = parityResult
+    report.drift.markIncompleteness(from: project)
+    try projectOptions.requireExact((report.drift.incomplete ?? []).map(\.uniqueID), project: project)
     let done = clock.now
     report.timings = ImpactReport.Timings(
       readProjectMs: CheckRun.milliseconds(read - started), applyMs: trial.applyMs,

@@ -17,10 +17,29 @@ struct ProjectOptions: ParsableArguments {
       valueName: "FILE"))
   var manifest: String?
 
+  @Flag(
+    name: .long,
+    help: ArgumentHelp(
+      "Answer even when the answer depends on nodes driftwatch could not read exactly (they are marked "
+        + "incomplete in the report); without it such a command exits 2. --manifest is always exact."))
+  var allowIncomplete = false
+
   /// The project graph. With a dbt profile, sources without a database get the target's, and yml may use
   /// `{{ target.* }}` as dbt allows. `includeSQL: false` leaves the models' SQL out of a manifest's graph
   /// (lineage needs none of it).
   func load(profile: ResolvedProfile? = nil, includeSQL: Bool = true) throws -> ProjectGraph {
+    let project = try read(profile: profile, includeSQL: includeSQL)
+    ProjectWarnings.printOnce(project)
+    return project
+  }
+
+  /// Exits 2 (throws `IncompleteAnswerError`) when `dependsOn` is not empty, unless --allow-incomplete.
+  func requireExact(_ dependsOn: [String], project: ProjectGraph) throws {
+    guard !dependsOn.isEmpty, !allowIncomplete else { return }
+    throw IncompleteAnswerError(dependsOn: dependsOn, project: project)
+  }
+
+  private func read(profile: ResolvedProfile?, includeSQL: Bool) throws -> ProjectGraph {
     if let manifest {
       return try ManifestReader.read(
         path: manifest, options: ManifestReadOptions(includeSQL: includeSQL, freeParsedManifest: false))
@@ -35,6 +54,35 @@ struct ProjectOptions: ParsableArguments {
       options: DbtReadOptions(
         defaultDatabase: profile.database, target: profile.targetAttributes, freeParsedFiles: false,
         includeSQL: includeSQL))
+  }
+}
+
+/// The reader's warnings, on standard error, once per process (watch reads the project again for every check).
+enum ProjectWarnings {
+  private static let printed = Locked(false)
+
+  static func printOnce(_ project: ProjectGraph) {
+    let lines = IncompletenessSummary.lines(project)
+    guard !lines.isEmpty else { return }
+    let first = printed.withLock { printed in
+      defer { printed = true }
+      return !printed
+    }
+    guard first else { return }
+    var text = ""
+    for line in lines.prefix(20) { text += "driftwatch: warning: \(sanitized(line))\n" }
+    if lines.count > 20 { text += "driftwatch: warning: … and \(lines.count - 20) more\n" }
+    text +=
+      "driftwatch: warning: the nodes named above are marked incomplete; "
+      + "--manifest target/manifest.json (after `dbt parse`) is exact\n"
+    Terminal.standardError(text)
+  }
+
+  /// File names and constructs come from the project's files: no control character reaches the terminal.
+  static func sanitized(_ text: String) -> String {
+    String(
+      String.UnicodeScalarView(
+        text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
   }
 }
 
@@ -155,6 +203,7 @@ struct CheckRun {
         profiler: warehouse as? any WarehouseProfiler)
     }
     var report = engine.report(changes: changes, warehouse: warehouse.displayName)
+    report.markIncompleteness(from: project)
     let diffed = clock.now
     report.timings = DriftReport.Timings(
       readProjectMs: milliseconds(read - started), introspectMs: milliseconds(introspected - read),

@@ -52,13 +52,19 @@ struct Lineage: AsyncParsableCommand {
     StepTrace.mark("lineage: graph")
     let selection = graph.evaluate(selector)
     StepTrace.mark("lineage: selector")
+    let dependsOn = Exactness.lineage(selector, selected: selection.ids, project: project)
+    try projectOptions.requireExact(dependsOn, project: project)
     if !selection.unmatchedTerms.isEmpty {
       let terms = selection.unmatchedTerms.map { "'\($0)'" }.joined(separator: ", ")
+      // With --allow-incomplete: say that a node whose config could not be read might have matched.
+      let unread =
+        dependsOn.isEmpty ? "" : " (\(dependsOn.count) node(s) driftwatch could not read exactly might)"
       throw InputError(
-        "selector \(terms) matches no node in project \(project.projectName): check the name (dbt ls lists them)"
-      )
+        "selector \(terms) matches no node in project \(project.projectName)\(unread): check the name "
+          + "(dbt ls lists them)")
     }
-    let output = LineageRenderer.render(selection, graph: graph, format: format)
+    let output = LineageRenderer.render(
+      selection, graph: graph, format: format, incomplete: project.incompleteNodes(dependsOn))
     StepTrace.mark("lineage: rendered")
     Terminal.standardOutput(output)
     StepTrace.mark("lineage: written")

@@ -231,6 +231,11 @@ struct Watch: AsyncParsableCommand {
     let snapshots = noSnapshot ? nil : try stateOptions.store(projectDirectory: root)
     let incidents = try stateOptions.incidentStore(projectDirectory: root)
     let fixCommand = "driftwatch fix --project \(root) --warehouse \(warehouse.displayName)"
+    // Whatever drift comes, its blast radius would depend on the nodes the reader could not read exactly.
+    if !projectOptions.allowIncomplete {
+      let project = try projectOptions.load(profile: profile)
+      try projectOptions.requireExact(Exactness.anyCheck(project: project), project: project)
+    }
     let shared = Locked(WatchShared(debouncer: Debouncer(quietMilliseconds: Int64(debounce))))
     let engine = WatchEngine(
       root: root, load: { try projectOptions.load(profile: profile) }, warehouse: warehouse,

@@ -98,6 +98,22 @@ public struct JinjaScan: Sendable, Hashable {
     public var tags: [String]
     public var line: Int
     public var offset: Int
+    /// What the call sets that the scan cannot read: `enabled`, `tags`, `materialized` given as expressions,
+    /// or `a dict` for a positional argument (`config({"tags": [...]})`). Empty when all of it was read.
+    public var unreadable: [String] = []
+  }
+
+  /// A call of any other function or macro in code: `simple_cte(…)`, `dbt_utils.star(…)`, `adapter.dispatch(…)`
+  /// (filters, tests and methods of names bound in the file are calls too when they are written `x.y(…)`;
+  /// `| lower(…)` and `is divisibleby(…)` are not).
+  public struct Call: Sendable, Hashable {
+    /// As written, dotted: `simple_cte`, `dbt_utils.star`, `adapter.dispatch`.
+    public var name: String
+    public var line: Int
+    public var offset: Int
+    /// For `adapter.dispatch('name', 'namespace')`: the literal macro name and namespace, when literal.
+    public var dispatchName: String?
+    public var dispatchNamespace: String?
   }
 
   /// A `{% snapshot name %}` (or `test`, `macro`, `materialization`) block.
@@ -123,6 +139,14 @@ public struct JinjaScan: Sendable, Hashable {
   public var configs: [Config] = []
   public var blocks: [Block] = []
   public var dynamicCalls: [DynamicCall] = []
+  /// Other calls (see `Call`), in order.
+  public var calls: [Call] = []
+  /// `ref`, `source` and `config` calls under a condition that is not a literal (`{% if target.name … %}`,
+  /// `… if … else …`): the scan follows every branch, dbt only the one taken.
+  public var conditionalCalls: [DynamicCall] = []
+  /// Names bound in the text: `{% set x %}`, `{% for a, b in … %}`, macro and test parameters, macro names.
+  /// In order of appearance, possibly repeated.
+  public var boundNames: [String] = []
 
   public init() {}
 
@@ -241,12 +265,21 @@ private struct ScanEngine {
   private var lineAtCursor = 1
   /// Open `{% snapshot %}`-like blocks: index into `result.blocks`.
   private var openBlocks: [Int] = []
+  /// Open `{% if %}` chains: whether each one's conditions so far are all literals.
+  private var ifFrames: [Bool] = []
+  /// How many of `ifFrames` have a condition that is not a literal.
+  private var dynamicIfs = 0
+  /// An inline `if` was met in the current region: its calls are conditional.
+  private var regionHasIf = false
+
+  /// `bytes.count`, stored: a computed property read inside a mutating method copies the whole engine in a
+  /// debug build (its arrays retained and released), on every byte of a loop.
+  let count: Int
 
   init(bytes: UnsafeBufferPointer<UInt8>) {
     self.bytes = bytes
+    self.count = bytes.count
   }
-
-  var count: Int { bytes.count }
 
   // MARK: Lines
 
@@ -323,13 +356,34 @@ private struct ScanEngine {
     let tagEnd = identifierEnd(from: index)
     let tag = tagEnd > tagStart ? string(tagStart, tagEnd) : ""
     var nameInfo: (name: String, line: Int)?
+    var regionStart = tagEnd
     if ["snapshot", "test", "macro", "materialization"].contains(tag) {
       let nameStart = skipSpaces(from: tagEnd)
       let nameEnd = identifierEnd(from: nameStart)
-      if nameEnd > nameStart { nameInfo = (string(nameStart, nameEnd), line(at: nameStart)) }
+      if nameEnd > nameStart {
+        nameInfo = (string(nameStart, nameEnd), line(at: nameStart))
+        regionStart = nameEnd
+      }
     }
-    let end = try scanRegion(from: tagEnd, end: .statement, openedAt: open)
+    let end = try scanRegion(from: regionStart, end: .statement, openedAt: open)
     switch tag {
+    case "set", "for", "macro", "test", "call":
+      bindNames(from: tagEnd, to: end, tag: tag)
+    default:
+      break
+    }
+    switch tag {
+    case "if":
+      let literal = isLiteralCondition(from: tagEnd, to: end)
+      ifFrames.append(literal)
+      if !literal { dynamicIfs += 1 }
+    case "elif":
+      if let last = ifFrames.indices.last, ifFrames[last], !isLiteralCondition(from: tagEnd, to: end) {
+        ifFrames[last] = false
+        dynamicIfs += 1
+      }
+    case "endif":
+      if let literal = ifFrames.popLast(), !literal { dynamicIfs -= 1 }
     case "raw":
       return try skipRaw(from: end, openedAt: open)
     case "snapshot", "test", "macro", "materialization":
@@ -342,6 +396,9 @@ private struct ScanEngine {
       }
     case "endsnapshot", "endtest", "endmacro", "endmaterialization":
       let kind = String(tag.dropFirst(3))
+      if kind == "macro", let name = openBlocks.last.map({ result.blocks[$0].name }) {
+        result.boundNames.append(name)
+      }
       if let position = openBlocks.lastIndex(where: { result.blocks[$0].kind == kind }) {
         result.blocks[openBlocks[position]].contentEnd = open
         openBlocks.removeSubrange(position...)
@@ -381,6 +438,8 @@ private struct ScanEngine {
   private mutating func scanRegion(from start: Int, end: RegionEnd, openedAt open: Int) throws(JinjaScanError)
     -> Int
   {
+    let firstCall = (result.refs.count, result.sources.count, result.configs.count)
+    regionHasIf = false
     var index = start
     var depth = 0
     while index < count {
@@ -397,18 +456,26 @@ private struct ScanEngine {
         index += 1
       case Byte.closeBrace:
         if depth == 0, end == .expression, index + 1 < count, bytes[index + 1] == Byte.closeBrace {
+          if regionHasIf { markInlineConditionals(since: firstCall) }
           return index + 2
         }
         depth = max(0, depth - 1)
         index += 1
       case Byte.percent:
         if depth == 0, end == .statement, index + 1 < count, bytes[index + 1] == Byte.closeBrace {
+          if regionHasIf { markInlineConditionals(since: firstCall) }
           return index + 2
         }
         index += 1
       default:
         if Byte.isIdentifierStart(byte) {
           let identifierEnd = identifierEnd(from: index)
+          if identifierEnd - index == 2, bytes[index] == UInt8(ascii: "i"),
+            bytes[index + 1] == UInt8(ascii: "f"),
+            index == 0 || bytes[index - 1] != Byte.dot
+          {
+            regionHasIf = true
+          }
           index = try handleIdentifier(start: index, end: identifierEnd, qualified: false)
         } else if Byte.isDigit(byte) {
           index = numberEnd(from: index)
@@ -418,7 +485,9 @@ private struct ScanEngine {
       }
     }
     switch end {
-    case .endOfText: return count
+    case .endOfText:
+      if regionHasIf { markInlineConditionals(since: firstCall) }
+      return count
     case .expression: throw errorAt(open, .unterminatedExpression)
     case .statement: throw errorAt(open, .unterminatedStatement)
     }
@@ -430,10 +499,31 @@ private struct ScanEngine {
   private mutating func handleIdentifier(start: Int, end: Int, qualified: Bool) throws(JinjaScanError) -> Int
   {
     if !qualified && start > 0 && bytes[start - 1] == Byte.dot { return end }
+    // Most identifiers (names, columns) are followed by neither `.`, `(` nor a space: nothing to read.
+    if end < count, bytes[end] != Byte.dot, bytes[end] != Byte.openParen, !Byte.isSpace(bytes[end]) {
+      return end
+    }
+    // `a.b.c`: read as one name, so that its parts are not taken for calls of their own.
+    var chainEnd = end
+    if !qualified {
+      while chainEnd + 1 < count && bytes[chainEnd] == Byte.dot && Byte.isIdentifierStart(bytes[chainEnd + 1])
+      {
+        chainEnd = identifierEnd(from: chainEnd + 1)
+      }
+    }
     let length = end - start
-    guard length == 3 || length == 6 else { return end }
+    let isDbtFunction: Bool
+    if chainEnd == end && (length == 3 || length == 6) {
+      let name = string(start, end)
+      isDbtFunction = name == "ref" || name == "source" || name == "config"
+    } else {
+      isDbtFunction = false
+    }
+    guard isDbtFunction else {
+      if !qualified { return try otherCall(start: start, end: chainEnd) }
+      return end
+    }
     let name = string(start, end)
-    guard name == "ref" || name == "source" || name == "config" else { return end }
     let paren = skipSpaces(from: end)
     guard paren < count, bytes[paren] == Byte.openParen else { return end }
     switch try parseArguments(openParen: paren) {
@@ -452,6 +542,10 @@ private struct ScanEngine {
   }
 
   private mutating func record(function: String, arguments: [Argument], at offset: Int) {
+    if dynamicIfs > 0 {
+      result.conditionalCalls.append(
+        JinjaScan.DynamicCall(function: function, line: line(at: offset), offset: offset))
+    }
     let positional = arguments.filter { $0.keyword == nil }
     switch function {
     case "ref":
@@ -499,15 +593,153 @@ private struct ScanEngine {
           switch value.lowercased() {
           case "true": config.enabled = true
           case "false": config.enabled = false
-          default: break
+          default: config.unreadable.append("enabled")
           }
         case ("materialized", .string(let value)): config.materialized = value
         case ("tags", .string(let value)): config.tags = [value]
         case ("tags", .list(let values)): config.tags = values
+        case ("enabled", _), ("materialized", _), ("tags", _):
+          config.unreadable.append(argument.keyword ?? "")
+        case (nil, _): config.unreadable.append("a positional argument")
         default: break
         }
       }
       result.configs.append(config)
+    }
+  }
+
+  // MARK: Calls, conditions, bound names
+
+  /// Jinja's words that may stand before `(` without calling anything.
+  private static let keywords: Set<String> = [
+    "and", "or", "not", "in", "is", "if", "else", "elif", "for", "recursive", "with", "without", "as",
+    "import",
+    "from", "true", "false", "none", "True", "False", "None",
+  ]
+
+  /// An identifier (or dotted name) other than `ref`/`source`/`config` in code: recorded as a call when `(`
+  /// follows and it is not a filter (`| f(…)`), a test (`is f(…)`) or a keyword. Returns where scanning
+  /// continues: after the name, so that the arguments are scanned as code.
+  private mutating func otherCall(start: Int, end: Int) throws(JinjaScanError) -> Int {
+    let paren = skipSpaces(from: end)
+    guard paren < count, bytes[paren] == Byte.openParen else { return end }
+    // What stands before the name: `|` (a filter) or the word `is` / `is not` (a test).
+    var before = start - 1
+    while before >= 0 && Byte.isSpace(bytes[before]) { before -= 1 }
+    if before >= 0 {
+      if bytes[before] == UInt8(ascii: "|") { return end }
+      let previous = wordEnding(at: before)
+      if previous.word == "is" { return end }
+      if previous.word == "not" {
+        var earlier = previous.start - 1
+        while earlier >= 0 && Byte.isSpace(bytes[earlier]) { earlier -= 1 }
+        if earlier >= 0 && wordEnding(at: earlier).word == "is" { return end }
+      }
+    }
+    let name = string(start, end)
+    if Self.keywords.contains(name) { return end }
+    var call = JinjaScan.Call(name: name, line: line(at: start), offset: start)
+    if name == "adapter.dispatch" {
+      switch try parseArguments(openParen: paren) {
+      case .parsed(let arguments, let after):
+        var positional: [String] = []
+        for argument in arguments {
+          guard case .string(let value) = argument.value else { continue }
+          switch argument.keyword {
+          case nil: positional.append(value)
+          case "macro_name": call.dispatchName = value
+          case "macro_namespace": call.dispatchNamespace = value
+          default: break
+          }
+        }
+        if call.dispatchName == nil, let first = positional.first { call.dispatchName = first }
+        if call.dispatchNamespace == nil, positional.count > 1 { call.dispatchNamespace = positional[1] }
+        result.calls.append(call)
+        return after
+      case .failed(let stop):
+        result.calls.append(call)
+        return stop
+      }
+    }
+    result.calls.append(call)
+    return end
+  }
+
+  /// The identifier whose last byte is at `last`, if any.
+  private func wordEnding(at last: Int) -> (word: String, start: Int) {
+    guard last >= 0, Byte.isIdentifierPart(bytes[last]) else { return ("", last + 1) }
+    var first = last
+    while first > 0 && Byte.isIdentifierPart(bytes[first - 1]) { first -= 1 }
+    return (string(first, last + 1), first)
+  }
+
+  /// `{% if true %}`, `{% if false %}`, `{% if 1 %}`: the only conditions the scan can evaluate.
+  private func isLiteralCondition(from start: Int, to end: Int) -> Bool {
+    var first = skipSpaces(from: start)
+    var last = end - 2  // before `%}`
+    if last > first && (bytes[last - 1] == Byte.minus || bytes[last - 1] == Byte.plus) { last -= 1 }
+    while last > first && Byte.isSpace(bytes[last - 1]) { last -= 1 }
+    if first > last { first = last }
+    guard last - first <= 5 else { return false }
+    return ["true", "false", "True", "False", "1", "0"].contains(string(first, last))
+  }
+
+  /// Refs, sources and configs met in a region that holds an inline `if` are conditional.
+  private mutating func markInlineConditionals(since first: (Int, Int, Int)) {
+    guard regionHasIf, dynamicIfs == 0 else { return }
+    regionHasIf = false
+    for ref in result.refs[first.0...] {
+      result.conditionalCalls.append(
+        JinjaScan.DynamicCall(function: "ref", line: ref.line, offset: ref.offset))
+    }
+    for source in result.sources[first.1...] {
+      result.conditionalCalls.append(
+        JinjaScan.DynamicCall(function: "source", line: source.line, offset: source.offset))
+    }
+    for config in result.configs[first.2...] {
+      result.conditionalCalls.append(
+        JinjaScan.DynamicCall(function: "config", line: config.line, offset: config.offset))
+    }
+  }
+
+  /// The names a `set`, `for`, `macro`, `test` or `call` statement binds: identifiers before `=`/`in` for
+  /// `set`/`for`, parameters (identifiers followed by `,`, `)` or `=`) for the others.
+  private mutating func bindNames(from start: Int, to end: Int, tag: String) {
+    var index = start
+    let stop = end - 2
+    while index < stop {
+      let byte = bytes[index]
+      if byte == Byte.singleQuote || byte == Byte.doubleQuote {
+        guard let after = skipString(from: index) else { return }
+        index = after
+        continue
+      }
+      if tag == "set" || tag == "for" {
+        if byte == Byte.equals { return }
+        if Byte.isIdentifierStart(byte) {
+          let wordEnd = identifierEnd(from: index)
+          let word = string(index, wordEnd)
+          if tag == "for" && word == "in" { return }
+          result.boundNames.append(word)
+          index = wordEnd
+          continue
+        }
+        index += 1
+        continue
+      }
+      if Byte.isIdentifierStart(byte) && (index == 0 || bytes[index - 1] != Byte.dot) {
+        let wordEnd = identifierEnd(from: index)
+        let next = skipSpaces(from: wordEnd)
+        if next < count,
+          bytes[next] == Byte.comma || bytes[next] == Byte.closeParen
+            || (bytes[next] == Byte.equals && (next + 1 >= count || bytes[next + 1] != Byte.equals))
+        {
+          result.boundNames.append(string(index, wordEnd))
+        }
+        index = wordEnd
+        continue
+      }
+      index += 1
     }
   }
 

@@ -131,6 +131,11 @@ public struct ProjectGraph: Sendable, Codable {
   public var projectName: String
   public var sources: [String: SourceTable]
   public var nodes: [String: GraphNode]
+  /// Why nodes and sources are incomplete, by unique id: what the reader could not evaluate in them (see
+  /// `Incompleteness`). Empty for an exact graph (a manifest's, or a project with nothing to render).
+  public var incomplete: [String: [Incompleteness]] = [:]
+  /// What the reader warns about that leaves no node incomplete (a duplicate yml key: the last one wins).
+  public var warnings: [ProjectWarning] = []
 
   /// Pass the arrays with `consume` where they are not needed after: their elements are then moved into the
   /// graph instead of copied (a 70,000-node project's strings are not retained and released once more).

@@ -1,3 +1,4 @@
+import DriftwatchCore
 import Foundation
 
 /// What driftwatch reads of a `dbt_project.yml`.
@@ -23,6 +24,8 @@ struct DbtProjectFile: Sendable {
   var tests: ConfigTree
   var exposures: ConfigTree
   var analyses: ConfigTree
+  /// What dbt would warn about in the file (a repeated key).
+  var warnings: [ProjectWarning] = []
 
   /// Every path dbt looks in for property (`.yml`) files.
   var allResourcePaths: [String] {
@@ -48,7 +51,8 @@ struct DbtProjectFile: Sendable {
         "cannot read dbt_project.yml (\(problem.reason)); make it readable by the user running driftwatch",
         file: displayPath)
     }
-    guard let root = try YAMLLoader.load(text, path: displayPath), root.pairs != nil else {
+    let (loaded, duplicates) = try YAMLLoader.loadAcceptingDuplicates(text, path: displayPath)
+    guard let root = loaded, root.pairs != nil else {
       throw DbtError(
         "dbt_project.yml is empty or not a mapping; it needs at least `name:`", file: displayPath)
     }
@@ -114,7 +118,8 @@ struct DbtProjectFile: Sendable {
       sources: ConfigTree(root["sources"]),
       tests: ConfigTree(root["data_tests"] ?? root["tests"]),
       exposures: ConfigTree(root["exposures"]),
-      analyses: ConfigTree(root["analyses"])
+      analyses: ConfigTree(root["analyses"]),
+      warnings: duplicates.map { ProjectWarning.duplicateKey($0, file: displayPath) }
     )
   }
 }
@@ -132,6 +137,9 @@ struct ConfigTree: Sendable {
   struct Resolved: Sendable {
     /// The most specific `enabled`, `nil` when nothing sets it.
     var enabled: Bool?
+    /// The most specific `enabled` when it is Jinja (`"{{ var('x') }}"`), to be rendered by the caller; `nil`
+    /// when a literal is more specific or nothing sets it.
+    var enabledTemplate: (text: String, line: Int)?
     /// Tags accumulate from the top down.
     var tags: [String] = []
   }
@@ -161,7 +169,14 @@ struct ConfigTree: Sendable {
   }
 
   private func apply(_ node: YAMLNode, to resolved: inout Resolved) {
-    if let enabled = (node["+enabled"] ?? node["enabled"])?.bool { resolved.enabled = enabled }
+    if let node = node["+enabled"] ?? node["enabled"] {
+      if let enabled = node.bool {
+        resolved.enabled = enabled
+        resolved.enabledTemplate = nil
+      } else if let text = node.string, text.contains("{") {
+        resolved.enabledTemplate = (text, node.mark.line)
+      }
+    }
     for key in ["+tags", "tags"] {
       if let tags = node[key], tags.pairs == nil { resolved.tags += tags.stringList }
     }

@@ -169,6 +169,8 @@ enum FileKind: Sendable {
   case singularTest
   case seed
   case properties
+  /// A `.sql` file under `macro-paths`: scanned only to learn which macros call ref/source/config.
+  case macro
 }
 
 struct FileTask: Sendable {
@@ -198,6 +200,7 @@ enum FileDiscovery {
       let analyses = Set(project.analysisPaths)
       let tests = Set(project.testPaths)
       let seeds = Set(project.seedPaths)
+      let macros = Set(project.macroPaths)
       for resourcePath in project.allResourcePaths {
         let base = FileReading.join(package.directory, resourcePath)
         let listing = FileReading.files(under: base)
@@ -228,6 +231,7 @@ enum FileDiscovery {
             if tests.contains(resourcePath), folders.first != "generic", folders.first != "fixtures" {
               kinds.append(.singularTest)
             }
+            if macros.contains(resourcePath) { kinds.append(.macro) }
           case "py":
             if models.contains(resourcePath) { kinds.append(.pythonModel) }
           case "csv":
@@ -273,6 +277,8 @@ struct LoadedFile: Sendable {
 
   var task: FileTask
   var content: Content
+  /// What dbt would warn about in the file (a repeated yml key).
+  var warnings: [ProjectWarning] = []
 
   /// Without `includeSQL`, a model's, analysis's or test's text is dropped once scanned (a snapshot's is
   /// kept: its blocks are cut from it).
@@ -293,7 +299,12 @@ struct LoadedFile: Sendable {
     do {
       switch task.kind {
       case .properties:
-        return LoadedFile(task: task, content: .yaml(try YAMLLoader.load(text, path: task.displayPath)))
+        let (root, duplicates) = try YAMLLoader.loadAcceptingDuplicates(text, path: task.displayPath)
+        return LoadedFile(
+          task: task, content: .yaml(root),
+          warnings: duplicates.map { ProjectWarning.duplicateKey($0, file: task.displayPath) })
+      case .macro:
+        return LoadedFile(task: task, content: .sql(text: "", scan: try JinjaScanner.scan(text)))
       case .pythonModel:
         let scan = try JinjaScanner.scanPython(text)
         return LoadedFile(task: task, content: .sql(text: includeSQL ? text : "", scan: scan))
@@ -313,5 +324,16 @@ struct LoadedFile: Sendable {
     } catch {
       return LoadedFile(task: task, content: .failed(DbtError("\(error)", file: task.displayPath)))
     }
+  }
+}
+
+extension ProjectWarning {
+  /// dbt's `DuplicateYAMLKeysDeprecation`: the file still loads, the last value wins.
+  static func duplicateKey(_ duplicate: YAMLLoader.DuplicateKey, file: String) -> ProjectWarning {
+    ProjectWarning(
+      file: file, line: duplicate.line,
+      message:
+        "duplicate key `\(duplicate.key)` in one mapping; the last one is used, as dbt does (dbt warns "
+        + "too); keep one of them")
   }
 }

@@ -17,6 +17,10 @@ struct GraphAssembler {
   private var testBatches: [[GraphNode]] = []
   /// Intermediate values the graph no longer needs, left for whoever frees the assembler.
   private var retired: [any Sendable] = []
+  /// What the scan could not evaluate, by unique id, and the warnings that mark no node.
+  private var incomplete: [String: [Incompleteness]] = [:]
+  private var warnings: [ProjectWarning] = []
+  private var macros = MacroIndex(packages: [], files: [])
 
   init(packages: [PackageContext], options: DbtReadOptions) {
     self.packages = packages
@@ -40,6 +44,8 @@ struct GraphAssembler {
     let preparing = SharedWork(testWork) { work in Self.prepareTests(work, context: context) }
     preparing.startInBackground()
     candidates.reserveCapacity(files.count)
+    macros = MacroIndex(packages: packages, files: files)
+    warnings = packages.flatMap(\.project.warnings) + files.flatMap(\.warnings)
 
     for file in files {
       guard case .sql(let text, let scan) = file.content else {
@@ -59,6 +65,7 @@ struct GraphAssembler {
     try applyVersions(properties)
     try resolveConfigs(properties)
     StepTrace.mark("read: configs")
+    resolveUnknownEnabledDuplicates()
     try checkDuplicates()
     buildLookups()
     StepTrace.mark("read: lookups")
@@ -80,8 +87,10 @@ struct GraphAssembler {
     sources = []
     nodes = []
     testBatches = []
-    let graph = ProjectGraph(
+    var graph = ProjectGraph(
       projectName: rootName, sources: consume finishedSources, nodeBatches: consume finishedNodes)
+    graph.incomplete = incomplete
+    graph.warnings = warnings
     StepTrace.mark("read: graph")
     return graph
   }
@@ -106,6 +115,10 @@ struct GraphAssembler {
     var patchName: String
     var enabled = true
     var tags: [String] = []
+    /// What the scan could not evaluate in it.
+    var incomplete: [Incompleteness] = []
+    /// A `config(enabled=…)` the scan cannot read, with no literal one after it.
+    var inlineEnabledUnknown = false
   }
 
   private mutating func append(_ candidate: Candidate) {
@@ -128,13 +141,34 @@ struct GraphAssembler {
 
   private mutating func addModel(_ task: FileTask, text: String, scan: JinjaScan) {
     let package = packages[task.package]
-    append(
-      Candidate(
-        resourceType: .model, package: task.package, name: task.stem,
-        uniqueID: "model.\(package.name).\(task.stem)", task: task,
-        rawCode: options.includeSQL ? strip(text) : nil, refs: scan.refs,
-        sourceCalls: scan.sources, inlineEnabled: scan.enabled, inlineTags: scan.tags,
-        fqn: [package.name] + task.folders + [task.stem], patchName: task.stem))
+    var candidate = Candidate(
+      resourceType: .model, package: task.package, name: task.stem,
+      uniqueID: "model.\(package.name).\(task.stem)", task: task,
+      rawCode: options.includeSQL ? strip(text) : nil, refs: scan.refs,
+      sourceCalls: scan.sources, inlineEnabled: scan.enabled, inlineTags: scan.tags,
+      fqn: [package.name] + task.folders + [task.stem], patchName: task.stem)
+    noteIncompleteness(&candidate, scan: scan, configs: scan.configs)
+    if task.kind == .pythonModel {
+      candidate.incomplete.append(
+        Incompleteness(
+          kind: .pythonModel, effects: [.missingEdges, .extraEdges, .config], file: task.displayPath,
+          line: nil,
+          construct: "python model"))
+    }
+    append(candidate)
+  }
+
+  /// The scan's unknowns in `candidate` (within `offsets`, for one block of a file).
+  private mutating func noteIncompleteness(
+    _ candidate: inout Candidate, scan: JinjaScan, configs: [JinjaScan.Config], offsets: Range<Int>? = nil
+  ) {
+    candidate.incomplete = ScanIncompleteness.of(
+      scan, file: candidate.task.displayPath, package: candidate.task.package, macros: &macros,
+      offsets: offsets)
+    // `enabled` is unknown when a config() sets it unreadably and no literal one comes after.
+    if let last = configs.lastIndex(where: { $0.enabled != nil || $0.unreadable.contains("enabled") }) {
+      candidate.inlineEnabledUnknown = configs[last].enabled == nil
+    }
   }
 
   private mutating func addSeed(_ task: FileTask) {
@@ -151,13 +185,14 @@ struct GraphAssembler {
     _ task: FileTask, type: ResourceType, text: String, scan: JinjaScan, fqnPrefix: [String]
   ) {
     let package = packages[task.package]
-    append(
-      Candidate(
-        resourceType: type, package: task.package, name: task.stem,
-        uniqueID: "\(type.rawValue).\(package.name).\(task.stem)", task: task,
-        rawCode: options.includeSQL ? strip(text) : nil,
-        refs: scan.refs, sourceCalls: scan.sources, inlineEnabled: scan.enabled, inlineTags: scan.tags,
-        fqn: [package.name] + fqnPrefix + task.folders + [task.stem], patchName: task.stem))
+    var candidate = Candidate(
+      resourceType: type, package: task.package, name: task.stem,
+      uniqueID: "\(type.rawValue).\(package.name).\(task.stem)", task: task,
+      rawCode: options.includeSQL ? strip(text) : nil,
+      refs: scan.refs, sourceCalls: scan.sources, inlineEnabled: scan.enabled, inlineTags: scan.tags,
+      fqn: [package.name] + fqnPrefix + task.folders + [task.stem], patchName: task.stem)
+    noteIncompleteness(&candidate, scan: scan, configs: scan.configs)
+    append(candidate)
   }
 
   private mutating func addSQLSnapshots(_ task: FileTask, text: String, scan: JinjaScan) {
@@ -168,15 +203,16 @@ struct GraphAssembler {
       let inside = { (offset: Int) in offset >= block.contentStart && offset < end }
       let configs = scan.configs.filter { inside($0.offset) }
       let start = min(block.contentStart, end)
-      append(
-        Candidate(
-          resourceType: .snapshot, package: task.package, name: block.name,
-          uniqueID: "snapshot.\(package.name).\(block.name)", task: task,
-          rawCode: String(decoding: utf8[start..<end], as: UTF8.self),
-          refs: scan.refs.filter { inside($0.offset) },
-          sourceCalls: scan.sources.filter { inside($0.offset) },
-          inlineEnabled: configs.compactMap(\.enabled).last, inlineTags: configs.flatMap(\.tags),
-          fqn: [package.name] + task.folders + [task.stem, block.name], patchName: block.name))
+      var candidate = Candidate(
+        resourceType: .snapshot, package: task.package, name: block.name,
+        uniqueID: "snapshot.\(package.name).\(block.name)", task: task,
+        rawCode: String(decoding: utf8[start..<end], as: UTF8.self),
+        refs: scan.refs.filter { inside($0.offset) },
+        sourceCalls: scan.sources.filter { inside($0.offset) },
+        inlineEnabled: configs.compactMap(\.enabled).last, inlineTags: configs.flatMap(\.tags),
+        fqn: [package.name] + task.folders + [task.stem, block.name], patchName: block.name)
+      noteIncompleteness(&candidate, scan: scan, configs: configs, offsets: start..<end)
+      append(candidate)
     }
   }
 
@@ -314,19 +350,69 @@ struct GraphAssembler {
       var patchEnabled: Bool?
       var tags = project.tags
       if let patch {
-        patchEnabled = Self.enabled(of: patch.node)
+        patchEnabled = patchEnabledValue(
+          patch.node, package: candidate.package, file: patch.file, into: &candidates[index].incomplete)
         tags += Self.tags(of: patch.node)
         if let label = candidate.version,
           let version = patch.node["versions"]?.items?.first(where: {
             sameVersion($0["v"]?.python.pythonStr ?? "", label)
           })
         {
-          patchEnabled = Self.enabled(of: version) ?? patchEnabled
+          patchEnabled =
+            patchEnabledValue(
+              version, package: candidate.package, file: patch.file, into: &candidates[index].incomplete)
+            ?? patchEnabled
           tags += Self.tags(of: version)
         }
       }
-      candidates[index].enabled = candidate.inlineEnabled ?? patchEnabled ?? project.enabled ?? true
+      var projectEnabled = project.enabled
+      if let template = project.enabledTemplate, candidate.inlineEnabled == nil, patchEnabled == nil {
+        switch renderedBool(template.text) {
+        case .some(let value): projectEnabled = value
+        case nil:
+          candidates[index].incomplete.append(
+            Incompleteness(
+              kind: .projectConfig, effects: [.config], file: packages[0].display("dbt_project.yml"),
+              line: template.line, construct: "+enabled: \(template.text)"))
+        }
+      }
+      candidates[index].enabled = candidate.inlineEnabled ?? patchEnabled ?? projectEnabled ?? true
       candidates[index].tags = Self.normalizedTags(tags + candidate.inlineTags)
+    }
+  }
+
+  /// A dbt_project.yml config (`"{{ var('x', true) }}"`) rendered as dbt renders it when it loads the project:
+  /// the project's own `vars:` are not known yet then (only `--vars`, which driftwatch is not given), so a var
+  /// renders to its default, and one without a default cannot be rendered (`nil`).
+  private func renderedBool(_ text: String) -> Bool? {
+    renderedBool(
+      text, context: TemplateContext(environment: options.environment, vars: [:], target: options.target))
+  }
+
+  /// A yml entry's `enabled` (under `config:` or not): a literal, or Jinja rendered with the package's vars as
+  /// dbt renders property files; Jinja that cannot be rendered leaves it `nil` and the node incomplete.
+  private func patchEnabledValue(
+    _ entry: YAMLNode, package: Int, file: FileTask, into incomplete: inout [Incompleteness]
+  ) -> Bool? {
+    if let literal = Self.enabled(of: entry) { return literal }
+    for node in [entry["config"]?["enabled"], entry["enabled"]] {
+      guard let node, let text = node.string, text.contains("{") else { continue }
+      if let value = renderedBool(text, context: templateContext(package)) { return value }
+      incomplete.append(
+        Incompleteness(
+          kind: .dynamicConfig, effects: [.config], file: file.displayPath, line: node.mark.line,
+          construct: "enabled: \(text)"))
+      return nil
+    }
+    return nil
+  }
+
+  private func renderedBool(_ text: String, context: TemplateContext) -> Bool? {
+    guard let rendered = try? TemplateRenderer.render(text, context: context) else { return nil }
+    switch rendered.trimmingCharacters(in: .whitespaces).lowercased() {
+    case "true": return true
+    case "false": return false
+    default: return nil
     }
   }
 
@@ -341,6 +427,41 @@ struct GraphAssembler {
   static func normalizedTags(_ tags: [String]) -> [String] {
     if tags.count < 2 { return tags }
     return Array(Set(tags)).sorted()
+  }
+
+  /// Whether a candidate's `enabled` rests on a config the scan cannot read (it is then counted as enabled).
+  private func enabledUnknown(_ candidate: Candidate) -> Bool {
+    candidate.inlineEnabled == nil
+      && (candidate.inlineEnabledUnknown || candidate.incomplete.contains { $0.kind == .projectConfig })
+  }
+
+  /// Two enabled nodes with one name, one of them enabled only as far as the scan can tell: dbt would enable
+  /// one (`config(enabled=is_adapter('bigquery'))`). The first whose `enabled` is known (else the first) is
+  /// kept, marked incomplete; the others are left out.
+  private mutating func resolveUnknownEnabledDuplicates() {
+    var firstByKey: [String: Int] = [:]
+    for index in candidates.indices where candidates[index].enabled {
+      let candidate = candidates[index]
+      guard [.model, .seed, .snapshot].contains(candidate.resourceType) else { continue }
+      let key = "\(candidate.package)/\(candidate.name)/\(candidate.version ?? "")"
+      guard let other = firstByKey[key] else {
+        firstByKey[key] = index
+        continue
+      }
+      let otherUnknown = enabledUnknown(candidates[other])
+      guard otherUnknown || enabledUnknown(candidate) else { continue }
+      var (kept, dropped) = (other, index)
+      if otherUnknown && !enabledUnknown(candidate) {
+        (kept, dropped) = (index, other)
+        firstByKey[key] = index
+      }
+      candidates[dropped].enabled = false
+      candidates[kept].incomplete.append(
+        Incompleteness(
+          kind: .ambiguousEnabled, effects: [.missingEdges, .extraEdges, .config],
+          file: candidates[kept].task.displayPath, line: nil, construct: candidates[kept].name,
+          detail: "also in \(candidates[dropped].task.displayPath)"))
+    }
   }
 
   private func checkDuplicates() throws {
@@ -521,6 +642,7 @@ struct GraphAssembler {
           refs: candidate.refs, sourceCalls: candidate.sourceCalls, from: candidate.package,
           file: candidate.task.displayPath, what: what, dropIfDisabled: isTest)
       else { continue }
+      if !candidate.incomplete.isEmpty { incomplete[candidate.uniqueID] = candidate.incomplete }
       nodes.append(
         GraphNode(
           uniqueID: candidate.uniqueID, resourceType: candidate.resourceType, name: candidate.name,
@@ -532,14 +654,26 @@ struct GraphAssembler {
 
   // MARK: - Sources
 
-  private func render(_ node: YAMLNode?, package: Int, file: FileTask, field: String) throws -> String? {
+  /// A source's field rendered, or, when it holds Jinja the renderer does not evaluate (`{% if %}`, a macro)
+  /// — which dbt accepts — `nil` with what that leaves unknown added to `unknowns`. A missing environment
+  /// variable stays an error, as in dbt.
+  private func renderSourceField(
+    _ node: YAMLNode?, package: Int, file: FileTask, field: String, unknowns: inout [Incompleteness]
+  ) throws -> String? {
     guard let node, let raw = node.string else { return nil }
     do {
       return try TemplateRenderer.render(raw, context: templateContext(package))
     } catch {
-      throw DbtError(
-        "`\(field)`: \(error.problem)", file: file.displayPath, line: node.mark.line, column: node.mark.column
-      )
+      if error.missingVariable != nil {
+        throw DbtError(
+          "`\(field)`: \(error.problem)", file: file.displayPath, line: node.mark.line,
+          column: node.mark.column)
+      }
+      unknowns.append(
+        Incompleteness(
+          kind: .unrenderedField, effects: [.location], file: file.displayPath, line: node.mark.line,
+          construct: "\(field):"))
+      return nil
     }
   }
 
@@ -558,10 +692,12 @@ struct GraphAssembler {
     for entry in properties.sources {
       let package = packages[entry.file.package]
       let source = entry.node
-      let database = try render(
-        source["database"], package: entry.file.package, file: entry.file, field: "database")
-      let schema = try render(
-        source["schema"], package: entry.file.package, file: entry.file, field: "schema")
+      var unknowns: [Incompleteness] = []
+      let database = try renderSourceField(
+        source["database"], package: entry.file.package, file: entry.file, field: "database",
+        unknowns: &unknowns)
+      let schema = try renderSourceField(
+        source["schema"], package: entry.file.package, file: entry.file, field: "schema", unknowns: &unknowns)
       for table in source["tables"]?.items ?? [] {
         guard let tableName = table["name"]?.string else {
           throw DbtError(
@@ -584,8 +720,11 @@ struct GraphAssembler {
           guard let name = column["name"]?.string else { return nil }
           return DeclaredColumn(name: name, dataType: column["data_type"]?.string)
         }
-        let identifier = try render(
-          table["identifier"], package: entry.file.package, file: entry.file, field: "identifier")
+        var tableUnknowns = unknowns
+        let identifier = try renderSourceField(
+          table["identifier"], package: entry.file.package, file: entry.file, field: "identifier",
+          unknowns: &tableUnknowns)
+        if !tableUnknowns.isEmpty { incomplete[uniqueID] = tableUnknowns }
         sources.append(
           SourceTable(
             uniqueID: uniqueID, packageName: package.name, sourceName: entry.name, name: tableName,

@@ -123,6 +123,24 @@ enum YAMLLoader {
     }
   }
 
+  /// A key repeated in one mapping, read as dbt reads it: the last value wins, with a warning.
+  struct DuplicateKey: Sendable, Hashable {
+    var key: String
+    var line: Int
+  }
+
+  /// `load`, as dbt ≥ 1.10 loads project and property files: a repeated key in one mapping is not an error
+  /// (PyYAML keeps the last value, in the first one's place) but a warning, returned in `duplicates`.
+  static func loadAcceptingDuplicates(_ text: String, path: String) throws -> (YAMLNode?, [DuplicateKey]) {
+    var text = text
+    return try text.withUTF8 { bytes in
+      if case .document(let root) = YAMLBlockReader.read(bytes) { return (root, []) }
+      var builder = EventTreeBuilder(path: path, acceptDuplicates: true)
+      let root = try builder.load(bytes)
+      return (root, builder.duplicates)
+    }
+  }
+
   /// The document read by libyaml alone (the reference the fast reader is tested against).
   static func libyaml(_ bytes: UnsafeBufferPointer<UInt8>, path: String) throws -> YAMLNode? {
     var builder = EventTreeBuilder(path: path)
@@ -170,9 +188,13 @@ private struct EventTreeBuilder: ~Copyable {
   /// Collections open around the current event; `node()` recurses once per level, up to
   /// `NestingLimit.documents`.
   private var depth = 0
+  /// Repeated keys are kept (the last value wins) and listed in `duplicates` instead of failing.
+  private let acceptDuplicates: Bool
+  private(set) var duplicates: [YAMLLoader.DuplicateKey] = []
 
-  init(path: String) {
+  init(path: String, acceptDuplicates: Bool = false) {
     self.path = path
+    self.acceptDuplicates = acceptDuplicates
   }
 
   /// The single document in `bytes` (UTF-8), or `nil` when the stream holds none.
@@ -318,9 +340,15 @@ private struct EventTreeBuilder: ~Copyable {
           }
           continue
         }
+        if acceptDuplicates, isScalarKey, let first = explicit.firstIndex(where: { $0.key == keyText }) {
+          // PyYAML's dict: the later value, in the first key's place.
+          duplicates.append(YAMLLoader.DuplicateKey(key: keyText, line: keyMark.line))
+          explicit[first].value = value
+          continue
+        }
         explicit.append(YAMLPair(key: keyText, keyMark: keyMark, value: value))
       }
-      try checkDuplicates(keys)
+      if !acceptDuplicates { try checkDuplicates(keys) }
       let node: YAMLNode
       if merged.isEmpty {
         node = .mapping(explicit, mark)

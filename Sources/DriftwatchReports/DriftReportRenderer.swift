@@ -38,6 +38,8 @@ public struct DriftReportRenderer: Sendable {
       ("schemas", .strings(report.schemas)),
       ("sources_checked", .integer(report.sourcesChecked)),
       ("breaking", .bool(report.breaking)),
+      ("exact", .bool(report.exact)),
+      ("incomplete", .array((report.incomplete ?? []).map(IncompleteJSON.node))),
       (
         "summary",
         .object([
@@ -145,6 +147,7 @@ public struct DriftReportRenderer: Sendable {
     lines.append(
       styled("driftwatch", .bold) + " · \(report.project) · \(report.warehouse) · \(sources)\(schemas)")
     lines.append("")
+    lines += inexactLines(report)
     if report.sourcesChecked == 0 {
       lines.append(
         styled("nothing to check", .yellow)
@@ -171,6 +174,21 @@ public struct DriftReportRenderer: Sendable {
     return OutputEscape.terminalLines(lines, styleMark: styleMark) + "\n"
   }
 
+  /// For an answer that is not exact: a headline, and each incomplete node with why (then a blank line).
+  func inexactLines(_ report: DriftReport) -> [String] {
+    guard let incomplete = report.incomplete, !incomplete.isEmpty else { return [] }
+    var lines = [styled("⚠ " + LineageRenderer.inexactHeadline(incomplete), .yellow)]
+    for node in incomplete {
+      for reason in node.reasons {
+        lines.append(
+          "  incomplete: \(LineageRenderer.singleLine(node.uniqueID))  "
+            + "\(LineageRenderer.singleLine(reason.place)): \(LineageRenderer.singleLine(reason.reason))")
+      }
+    }
+    lines.append("")
+    return lines
+  }
+
   /// Each top-level change as a block (its column changes inside), then the non-breaking additions.
   /// `location` adds where a change comes from (the impact report's migration line) to its block.
   func changeBlocks(_ report: DriftReport, location: (DriftChange) -> String? = { _ in nil }) -> [String] {
@@ -182,7 +200,7 @@ public struct DriftReportRenderer: Sendable {
       let children = report.changes.filter { $0.parent == change.id }.flatMap { child in
         [child] + report.changes.filter { $0.parent == child.id }
       }
-      lines += block(change, children: children, location: location)
+      lines += block(change, children: children, location: location, incomplete: report.isIncomplete(change))
     }
     let additions = topLevel.filter { !$0.breaking && ($0.kind == .tableAdded || $0.kind == .columnAdded) }
     if !additions.isEmpty {
@@ -298,14 +316,15 @@ public struct DriftReportRenderer: Sendable {
   }
 
   private func block(
-    _ change: DriftChange, children: [DriftChange], location: (DriftChange) -> String?
+    _ change: DriftChange, children: [DriftChange], location: (DriftChange) -> String?, incomplete: Bool
   ) -> [String] {
     var lines: [String] = []
     let where_ = change.kind.isTableLevel ? "" : "\(change.source): "
     lines.append(
       "\(tag(change))  \(where_)\(headline(change))   "
         + styled(
-          "\(change.kind.rawValue), confidence \(Decimal2.format(change.confidence)) [\(change.id)]", .dim))
+          "\(change.kind.rawValue), confidence \(Decimal2.format(change.confidence)) [\(change.id)]", .dim)
+        + (incomplete ? "  " + styled("[incomplete]", .yellow) : ""))
     if let from = location(change) { lines.append("    ↳ \(from)") }
     for line in change.evidence { lines.append("    · \(line)") }
     let shownChildren = children.filter { $0.kind != .columnAdded }
@@ -338,6 +357,7 @@ public struct DriftReportRenderer: Sendable {
       out.append("### ✅ driftwatch: no drift in `\(cell(report.project))`")
       out.append("")
       out.append("Every declared source matches `\(cell(report.warehouse))`.")
+      out += inexactMarkdown(report)
       return OutputEscape.markdownDocument(out.joined(separator: "\n") + "\n")
     }
     if report.breaking {
@@ -347,6 +367,7 @@ public struct DriftReportRenderer: Sendable {
     } else {
       out.append("### ⚠️ driftwatch: non-breaking drift in `\(cell(report.project))`")
     }
+    out += inexactMarkdown(report)
     out.append("")
     out.append("| | change | source | from | to | confidence | id |")
     out.append("|---|---|---|---|---|---|---|")
@@ -366,6 +387,22 @@ public struct DriftReportRenderer: Sendable {
     }
     out += evidenceDetails(report)
     return OutputEscape.markdownDocument(out.joined(separator: "\n") + "\n")
+  }
+
+  /// For an answer that is not exact: a warning line and the incomplete nodes, collapsed.
+  func inexactMarkdown(_ report: DriftReport) -> [String] {
+    guard let incomplete = report.incomplete, !incomplete.isEmpty else { return [] }
+    var out = ["", "> ⚠️ **Not exact**: \(cell(LineageRenderer.inexactHeadline(incomplete)))", ""]
+    out.append("<details><summary>\(incomplete.count) incomplete nodes</summary>")
+    out.append("")
+    for node in incomplete {
+      for reason in node.reasons {
+        out.append("- `\(cell(node.uniqueID))` — `\(cell(reason.place))`: \(cell(reason.reason))")
+      }
+    }
+    out.append("")
+    out.append("</details>")
+    return out
   }
 
   /// The blast radius as a Mermaid flowchart, sources to models to exposures (tests left out).

@@ -57,6 +57,7 @@ public struct ImpactReportRenderer: Sendable {
         + " · \(report.migration) · \(drift.warehouse) · \(statements(report.statementCount)) \(rolledBack(report))"
     )
     lines.append("")
+    lines += renderer.inexactLines(drift)
     if drift.breaking {
       lines.append(
         renderer.styled("✗ this migration breaks \(Self.breaksPhrase(drift))", .red) + " of \(drift.project)")
@@ -169,6 +170,8 @@ public struct ImpactReportRenderer: Sendable {
       ("schemas", .strings(drift.schemas)),
       ("sources_checked", .integer(drift.sourcesChecked)),
       ("breaking", .bool(drift.breaking)),
+      ("exact", .bool(drift.exact)),
+      ("incomplete", .array((drift.incomplete ?? []).map(IncompleteJSON.node))),
       (
         "summary",
         .object([
@@ -234,6 +237,7 @@ public struct ImpactReportRenderer: Sendable {
       "`\(renderer.cell(report.migration))` (\(statements(report.statementCount))) \(how); the schema it leaves behind was "
         + "compared with the \(drift.sourcesChecked) source table(s) of the dbt project `\(renderer.cell(drift.project))`."
     )
+    out += renderer.inexactMarkdown(drift)
     out.append("")
     let radius = drift.blastRadius
     let dashboards = radius.exposures.filter { drift.nodes[$0]?.exposureType == "dashboard" }.count

@@ -133,3 +133,13 @@ struct JSONBytes {
 
   var string: String { String(decoding: bytes, as: UTF8.self) }
 }
+
+extension JSONValue {
+  /// Pretty-printed at nesting level `indent`, without the trailing newline: a member written into a larger
+  /// document by hand.
+  func renderedFragment(indent: Int) -> String {
+    var out = ""
+    write(into: &out, indent: indent)
+    return out
+  }
+}

@@ -14,14 +14,43 @@ public enum LineageRenderer {
   /// Version of the JSON shape (see `json`).
   public static let schemaVersion = 1
 
-  public static func render(_ selection: Selection, graph: LineageGraph, format: LineageFormat) -> String {
+  /// `incomplete`: the nodes the answer depends on that the reader could not read exactly (`Exactness`);
+  /// empty when the answer is exact. Text marks them and says so in a headline, JSON lists them with
+  /// `"exact": false`, Mermaid and dot say so in a comment.
+  public static func render(
+    _ selection: Selection, graph: LineageGraph, format: LineageFormat, incomplete: [IncompleteNode] = []
+  ) -> String {
     let nodes = rows(selection, graph: graph)
     switch format {
-    case .text: return text(nodes, selector: selection.selector)
-    case .json: return json(nodes, selector: selection.selector)
-    case .mermaid: return mermaid(nodes)
-    case .dot: return dot(nodes)
+    case .text: return text(nodes, selector: selection.selector, incomplete: incomplete)
+    case .json: return json(nodes, selector: selection.selector, incomplete: incomplete)
+    case .mermaid: return inexactComment(incomplete, prefix: "%% ") + mermaid(nodes)
+    case .dot: return inexactComment(incomplete, prefix: "// ") + dot(nodes)
     }
+  }
+
+  /// The headline an answer that is not exact carries (one line, no newline).
+  static func inexactHeadline(_ incomplete: [IncompleteNode]) -> String {
+    let count = incomplete.count
+    return
+      "not exact: \(count) node\(count == 1 ? "" : "s") this answer depends on could not be read without "
+      + "rendering jinja (marked incomplete); --manifest target/manifest.json (after `dbt parse`) is exact"
+  }
+
+  static func inexactComment(_ incomplete: [IncompleteNode], prefix: String) -> String {
+    guard !incomplete.isEmpty else { return "" }
+    var out = prefix + inexactHeadline(incomplete) + "\n"
+    for node in incomplete {
+      out += prefix + "incomplete: " + singleLine(node.uniqueID) + "\n"
+    }
+    return out
+  }
+
+  /// Ids and file names come from the project: a newline must not end a comment line early.
+  static func singleLine(_ text: String) -> String {
+    String(
+      String.UnicodeScalarView(
+        text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
   }
 
   /// What a renderer needs of one selected node.
@@ -73,19 +102,33 @@ public enum LineageRenderer {
   /// sources (1)
   ///   acme.raw_customers  source.acme.acme.raw_customers
   /// ```
-  static func text(_ rows: [Row], selector: String?) -> String {
+  static func text(_ rows: [Row], selector: String?, incomplete: [IncompleteNode] = []) -> String {
     let groups = groups(rows)
     let counts = groups.map { "\($0.1.count) \(plural($0.0, $0.1.count))" }.joined(separator: ", ")
     var out = selector.map { "\(OutputEscape.terminal($0)): " } ?? ""
     out += "\(rows.count) \(rows.count == 1 ? "node" : "nodes")"
     out += counts.isEmpty ? "\n" : " (\(counts))\n"
+    let marked = Set(incomplete.map(\.uniqueID))
+    if !incomplete.isEmpty {
+      out += inexactHeadline(incomplete) + "\n"
+    }
     for (type, members) in groups {
       out += "\n\(plural(type, 2)) (\(members.count))\n"
       let displays = members.map { OutputEscape.terminal($0.display) }
       let width = min(displays.map(\.count).max() ?? 0, 48)
       for (row, display) in zip(members, displays) {
         let pad = String(repeating: " ", count: max(0, width - display.count))
-        out += "  \(display)\(pad)  \(OutputEscape.terminal(row.id))\n"
+        out += "  \(display)\(pad)  \(OutputEscape.terminal(row.id))"
+          + "\(marked.contains(row.id) ? "  [incomplete]" : "")\n"
+      }
+    }
+    if !incomplete.isEmpty {
+      out += "\nincomplete (\(incomplete.count))\n"
+      for node in incomplete {
+        for reason in node.reasons {
+          out += "  \(OutputEscape.terminal(node.uniqueID))  \(OutputEscape.terminal(reason.place)): "
+            + "\(OutputEscape.terminal(reason.reason))\n"
+        }
       }
     }
     return out
@@ -106,10 +149,13 @@ public enum LineageRenderer {
   /// `depends_on` lists every id the node reads (sorted), selected or not; a source's `name` is its table name.
   /// Written straight into the text (a selection can hold tens of thousands of nodes): the same bytes as
   /// `JSONValue`'s pretty printing would give.
-  static func json(_ rows: [Row], selector: String?) -> String {
+  static func json(_ rows: [Row], selector: String?, incomplete: [IncompleteNode] = []) -> String {
     var out = JSONBytes(capacity: 64 + rows.count * 240)
     out.append("{\n  \"schema_version\": \(schemaVersion),\n  \"selector\": ")
     if let selector { out.appendQuoted(selector) } else { out.append("null") }
+    out.append(",\n  \"exact\": \(incomplete.isEmpty)")
+    out.append(",\n  \"incomplete\": ")
+    out.append(JSONValue.array(incomplete.map(IncompleteJSON.node)).renderedFragment(indent: 1))
     out.append(",\n  \"nodes\": ")
     guard !rows.isEmpty else {
       out.append("[]\n}\n")
@@ -246,5 +292,26 @@ public enum LineageRenderer {
       }
     }
     return out + "\""
+  }
+}
+
+/// The `incomplete` entries of every JSON report (docs/report-schema.md).
+enum IncompleteJSON {
+  static func node(_ node: IncompleteNode) -> JSONValue {
+    .object([
+      ("unique_id", .string(node.uniqueID)),
+      ("reasons", .array(node.reasons.map(reason))),
+    ])
+  }
+
+  static func reason(_ reason: Incompleteness) -> JSONValue {
+    .object([
+      ("kind", .string(reason.kind.rawValue)),
+      ("effects", .strings(reason.effects.map(\.rawValue))),
+      ("file", .string(reason.file)),
+      ("line", reason.line.map { .integer($0) } ?? .null),
+      ("construct", .string(reason.construct)),
+      ("reason", .string(reason.reason)),
+    ])
   }
 }

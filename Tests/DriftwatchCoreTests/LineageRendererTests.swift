@@ -57,6 +57,8 @@ import Testing
       {
         "schema_version": 1,
         "selector": "source:raw.orders+",
+        "exact": true,
+        "incomplete": [],
         "nodes": [
           {
             "unique_id": "exposure.shop.kpis",
@@ -150,7 +152,8 @@ import Testing
     #expect(LineageRenderer.render(empty, graph: graph, format: .text) == "0 nodes\n")
     #expect(
       LineageRenderer.render(empty, graph: graph, format: .json)
-        == "{\n  \"schema_version\": 1,\n  \"selector\": null,\n  \"nodes\": []\n}\n")
+        == "{\n  \"schema_version\": 1,\n  \"selector\": null,\n  \"exact\": true,\n  \"incomplete\": [],\n"
+        + "  \"nodes\": []\n}\n")
     #expect(LineageRenderer.render(empty, graph: graph, format: .mermaid) == "flowchart LR\n")
     #expect(
       LineageRenderer.render(empty, graph: graph, format: .dot)
@@ -194,5 +197,31 @@ import Testing
     #expect(
       LineageRenderer.render(selection, graph: graph, format: .text).hasPrefix(
         "impact of raw.orders: 4 nodes (2 models, 1 test, 1 exposure)\n"))
+  }
+
+  @Test func answersThatAreNotExactSaySoInEveryFormat() throws {
+    let selection = Selection(selector: "x", ids: ["model.shop.fct_orders"])
+    let incomplete = [
+      IncompleteNode(
+        uniqueID: "model.shop.fct_orders",
+        reasons: [
+          Incompleteness(
+            kind: .macroCall, effects: [.missingEdges], file: "models/fct_orders.sql", line: 2,
+            construct: "simple_cte")
+        ])
+    ]
+    let text = LineageRenderer.render(selection, graph: graph, format: .text, incomplete: incomplete)
+    #expect(text.contains("not exact: 1 node this answer depends on"))
+    #expect(text.contains("model.shop.fct_orders  [incomplete]"))
+    #expect(text.contains("models/fct_orders.sql:2: calls macro simple_cte"))
+    let json = LineageRenderer.render(selection, graph: graph, format: .json, incomplete: incomplete)
+    #expect(
+      json.contains(
+        "\"exact\": false,\n  \"incomplete\": [\n    {\n      \"unique_id\": \"model.shop.fct_orders\""))
+    #expect(json.contains("\"kind\": \"macro_call\""))
+    let mermaid = LineageRenderer.render(selection, graph: graph, format: .mermaid, incomplete: incomplete)
+    #expect(mermaid.hasPrefix("%% not exact: 1 node"))
+    let dot = LineageRenderer.render(selection, graph: graph, format: .dot, incomplete: incomplete)
+    #expect(dot.hasPrefix("// not exact: 1 node"))
   }
 }

@@ -173,6 +173,9 @@ public struct DriftReport: Sendable, Hashable, Codable {
   public var nodes: [String: NodeLabel]
   /// Milliseconds spent introspecting and diffing, when measured.
   public var timings: Timings?
+  /// The nodes and sources this answer depends on that the project reader could not read exactly (see
+  /// `Exactness.check`); `nil` or empty: the answer is exact.
+  public var incomplete: [IncompleteNode]?
 
   public struct Timings: Sendable, Hashable, Codable {
     public var readProjectMs: Double
@@ -200,6 +203,33 @@ public struct DriftReport: Sendable, Hashable, Codable {
   }
 
   public var breaking: Bool { changes.contains { $0.breaking } }
+
+  /// No node this answer depends on is incomplete.
+  public var exact: Bool { incomplete?.isEmpty ?? true }
+
+  /// Every id in the blast radius (of the report and of each change).
+  public var blastRadiusIDs: Set<String> {
+    var ids = Set(blastRadius.models + blastRadius.tests + blastRadius.exposures)
+    for change in changes {
+      ids.formUnion(change.blastRadius.models + change.blastRadius.tests + change.blastRadius.exposures)
+    }
+    return ids
+  }
+
+  /// Records which incomplete nodes of `project` this answer depends on (`Exactness.check`).
+  public mutating func markIncompleteness(from project: ProjectGraph) {
+    let ids = Exactness.check(hasChanges: !changes.isEmpty, blastRadius: blastRadiusIDs, project: project)
+    incomplete = project.incompleteNodes(ids)
+  }
+
+  /// Whether `change`'s blast radius holds an incomplete node (or its source is one).
+  public func isIncomplete(_ change: DriftChange) -> Bool {
+    guard let incomplete, !incomplete.isEmpty else { return false }
+    let ids = Set(incomplete.map(\.uniqueID))
+    if let source = change.sourceID, ids.contains(source) { return true }
+    let radius = change.blastRadius
+    return (radius.models + radius.tests + radius.exposures).contains { ids.contains($0) }
+  }
 }
 
 /// Short deterministic ids (FNV-1a, 64 bit): the same inputs give the same id on every machine and run.

@@ -1,0 +1,2 @@
+{{ simple_cte([('orders', 'stg_orders')]) }}
+select * from orders

@@ -1,0 +1,2 @@
+{{ config({"tags": ["finance"]}) }}
+select 1 as id
