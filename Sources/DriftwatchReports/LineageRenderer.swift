@@ -118,7 +118,8 @@ public enum LineageRenderer {
       let width = min(displays.map(\.count).max() ?? 0, 48)
       for (row, display) in zip(members, displays) {
         let pad = String(repeating: " ", count: max(0, width - display.count))
-        out += "  \(display)\(pad)  \(OutputEscape.terminal(row.id))"
+        out +=
+          "  \(display)\(pad)  \(OutputEscape.terminal(row.id))"
           + "\(marked.contains(row.id) ? "  [incomplete]" : "")\n"
       }
     }
@@ -126,7 +127,8 @@ public enum LineageRenderer {
       out += "\nincomplete (\(incomplete.count))\n"
       for node in incomplete {
         for reason in node.reasons {
-          out += "  \(OutputEscape.terminal(node.uniqueID))  \(OutputEscape.terminal(reason.place)): "
+          out +=
+            "  \(OutputEscape.terminal(node.uniqueID))  \(OutputEscape.terminal(reason.place)): "
             + "\(OutputEscape.terminal(reason.reason))\n"
         }
       }
