@@ -60,6 +60,7 @@ struct GraphAssembler {
       default: break
       }
     }
+    StepTrace.mark("read: sql nodes scanned")
     renderIncomplete(files)
     StepTrace.mark("read: incomplete nodes rendered")
     try addYAMLSnapshots(properties)
@@ -392,9 +393,12 @@ struct GraphAssembler {
       let project = projectConfig(keyPath, package: candidate.package, fqn: candidate.fqn)
       var patchEnabled: Bool?
       var tags = project.tags
+      // Collected apart, then added: passing `&candidates[index].incomplete` to a method of `self` copies `self`
+      // for the call, and every candidate's append then copied the whole array (quadratic).
+      var unknowns: [Incompleteness] = []
       if let patch {
         patchEnabled = patchEnabledValue(
-          patch.node, package: candidate.package, file: patch.file, into: &candidates[index].incomplete)
+          patch.node, package: candidate.package, file: patch.file, into: &unknowns)
         tags += Self.tags(of: patch.node)
         if let label = candidate.version,
           let version = patch.node["versions"]?.items?.first(where: {
@@ -402,12 +406,12 @@ struct GraphAssembler {
           })
         {
           patchEnabled =
-            patchEnabledValue(
-              version, package: candidate.package, file: patch.file, into: &candidates[index].incomplete)
+            patchEnabledValue(version, package: candidate.package, file: patch.file, into: &unknowns)
             ?? patchEnabled
           tags += Self.tags(of: version)
         }
       }
+      candidates[index].incomplete += unknowns
       var projectEnabled = project.enabled
       if let template = project.enabledTemplate, candidate.inlineEnabled == nil, patchEnabled == nil {
         switch renderedBool(template.text) {
