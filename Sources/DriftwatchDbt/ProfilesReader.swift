@@ -56,8 +56,9 @@ public struct ResolvedProfile: Sendable, Hashable {
 /// Messages never contain a password.
 public enum ProfilesReader {
   /// The target's attributes as dbt's `target` holds them at parse (`name`, `profile_name`, `type`, `schema`,
-  /// `database`, and the output's other scalar values except passwords), for any adapter type: rendering a
-  /// project needs the target, not a connection.
+  /// `database`, and what else locates it: host, port, user, threads, project, dataset, account, warehouse,
+  /// role, …; never a password, token or key), for any adapter type: rendering a project needs the target, not
+  /// a connection.
   public static func targetAttributes(
     profilesDirectory: String?, projectDirectory: String, profileName: String?, target: String?,
     environment: [String: String]
@@ -65,7 +66,12 @@ public enum ProfilesReader {
     let resolved = try output(
       profilesDirectory: profilesDirectory, projectDirectory: projectDirectory, profileName: profileName,
       target: target, environment: environment)
-    var attributes = resolved.values.filter { !["password", "pass", "private_key"].contains($0.key) }
+    // Only what locates the target: no password, token, key or secret reaches a template (or its errors).
+    let kept: Set<String> = [
+      "type", "schema", "database", "dbname", "host", "port", "user", "threads", "project", "dataset",
+      "account", "warehouse", "role", "catalog", "location", "method",
+    ]
+    var attributes = resolved.values.filter { kept.contains($0.key) }
     attributes["name"] = resolved.targetName
     attributes["profile_name"] = resolved.profileName
     attributes["type"] = (resolved.values["type"] ?? "").lowercased()

@@ -31,6 +31,8 @@ import Testing
     #expect(target["name"] == "dev")
     #expect(target["type"] == "postgres")
     #expect(target["password"] == nil)
+    #expect(target["user"] == "nobody")
+    #expect(target["port"] == "5432")
     let graph = try DbtProjectReader.read(
       projectDirectory: directory, options: DbtReadOptions(environment: [:], target: target))
     #expect(graph.incomplete.isEmpty, "\(graph.incomplete)")
