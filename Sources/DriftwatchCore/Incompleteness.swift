@@ -193,11 +193,13 @@ public enum Exactness {
   /// - with changes, the blast radius and `breaking` depend on the readers of the changed sources: any node
   ///   whose edges may be missing could read one (it counts wherever it is), any incomplete node in the blast
   ///   radius counts, and so does a source whose location is in doubt. A node whose incompleteness is only
-  ///   about config, or only extra edges, outside the blast radius does not.
+  ///   about config, or only extra edges, outside the blast radius does not; nor does an analysis.
   public static func check(hasChanges: Bool, blastRadius: Set<String>, project: ProjectGraph) -> [String] {
     guard !project.incomplete.isEmpty else { return [] }
     var found: [String] = []
     for (id, reasons) in project.incomplete {
+      // Analyses are never in a blast radius (dbt does not build them).
+      if project.nodes[id]?.resourceType == .analysis { continue }
       let effects = Set(reasons.flatMap(\.effects))
       if effects.contains(.location) {
         found.append(id)

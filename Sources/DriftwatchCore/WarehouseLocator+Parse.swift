@@ -242,8 +242,9 @@ extension WarehouseLocator {
     return value
   }
 
-  /// Decodes `%XX` escapes; nil on a malformed escape or invalid UTF-8.
-  private static func percentDecoded(_ text: Substring) -> String? {
+  /// Decodes `%XX` escapes; nil on a malformed escape or invalid UTF-8. Also used by `Redaction`, which
+  /// redacts a URL's password both as typed and decoded.
+  static func percentDecoded(_ text: Substring) -> String? {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(text.utf8.count)
     var iterator = text.utf8.makeIterator()

@@ -393,8 +393,8 @@ struct GraphAssembler {
       let project = projectConfig(keyPath, package: candidate.package, fqn: candidate.fqn)
       var patchEnabled: Bool?
       var tags = project.tags
-      // Collected apart, then added: passing `&candidates[index].incomplete` to a method of `self` copies `self`
-      // for the call, and every candidate's append then copied the whole array (quadratic).
+      // Collected here and added once: an inout to `candidates[index]` across a call on `self` would copy the
+      // whole array on every candidate (quadratic).
       var unknowns: [Incompleteness] = []
       if let patch {
         patchEnabled = patchEnabledValue(
@@ -411,7 +411,7 @@ struct GraphAssembler {
           tags += Self.tags(of: version)
         }
       }
-      candidates[index].incomplete += unknowns
+      if !unknowns.isEmpty { candidates[index].incomplete += unknowns }
       var projectEnabled = project.enabled
       if let template = project.enabledTemplate, candidate.inlineEnabled == nil, patchEnabled == nil {
         switch renderedBool(template.text) {

@@ -114,6 +114,10 @@ public struct DriftReportRenderer: Sendable {
       members.append(("template", .object(fields)))
     }
     if let values = change.values { members.append(("values", .strings(values))) }
+    if let kinds = change.evidenceKinds {
+      members.append(("evidence_kinds", .strings(kinds.map(\.rawValue))))
+    }
+    if let candidate = change.possibleRename { members.append(("possible_rename", .string(candidate))) }
     members += extra
     return .object(members)
   }
@@ -294,7 +298,9 @@ public struct DriftReportRenderer: Sendable {
     case .tableMissing: return "\(change.source) is missing"
     case .tableRenamed: return "\(change.source) was renamed to \(to)"
     case .tableAdded: return "new table \(change.relation ?? to)"
-    case .columnMissing: return "column \(change.from ?? "") is missing"
+    case .columnMissing:
+      let hint = change.possibleRename.map { " (possibly renamed to \($0): position and type only)" } ?? ""
+      return "column \(change.from ?? "") is missing\(hint)"
     case .columnRenamed: return "\(change.from ?? "") → \(to)"
     case .columnSplit: return "\(change.from ?? "") split into \(to)"
     case .columnTypeChanged: return "\(change.column ?? "") changed type \(change.from ?? "") → \(to)"

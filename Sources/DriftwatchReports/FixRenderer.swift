@@ -107,7 +107,10 @@ public struct FixRenderer: Sendable {
           }
         }
       case .splitTemplate:
-        out.append("    template: \(yaml(question.proposal ?? ""))  # columns in braces; or accept: false")
+        let unknown = question.prompt.contains("separators, shown as ?, are unknown")
+        out.append(
+          "    template: \(yaml(question.proposal ?? ""))  # columns in braces"
+            + (unknown ? "; write the real separator in place of each ?" : "") + "; or accept: false")
       case .confirmRename, .fillMissing:
         out.append("    accept: true  # or false")
       }

@@ -76,43 +76,51 @@ public enum OutputEscape {
   /// The inside of a code span (in a table cell or not): one line, `|` as `\|` (GitHub's table rule),
   /// backticks as `'` (they would close the span). Code spans show `<`, `&`, `*` as they are.
   public static func markdownCode(_ text: String) -> String {
-    var out = ""
-    for character in TextEscape.oneLine(text) {
+    oneLine(text) { character in
       switch character {
-      case "|": out += "\\|"
-      case "`": out += "'"
-      default: out.append(character)
+      case "|": "\\|"
+      case "`": "'"
+      default: nil
       }
     }
-    return out
   }
 
   /// Markdown prose (or a table cell): one line; HTML (`<`, `>`, `&`), links and images (`[`, `]`, `!`),
   /// code spans, table pipes and backslashes escaped, so a name reads as itself and nothing else.
   public static func markdownText(_ text: String) -> String {
-    var out = ""
-    for character in TextEscape.oneLine(text) {
+    oneLine(text) { character in
       switch character {
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "&": out += "&amp;"
-      case "\\", "`", "[", "]", "|", "!": out += "\\" + String(character)
-      default: out.append(character)
+      case "<": "&lt;"
+      case ">": "&gt;"
+      case "&": "&amp;"
+      case "\\", "`", "[", "]", "|", "!": "\\" + String(character)
+      default: nil
       }
     }
-    return out
   }
 
   /// Text inside HTML (`<summary>`, `<code>`): one line, `<`, `>`, `&`, `"` as entities.
   public static func html(_ text: String) -> String {
+    oneLine(text) { character in
+      switch character {
+      case "<": "&lt;"
+      case ">": "&gt;"
+      case "&": "&amp;"
+      case "\"": "&quot;"
+      default: nil
+      }
+    }
+  }
+
+  /// `text` on one line (`TextEscape.oneLine`), each character replaced by what `replacement` returns for
+  /// it, or kept when it returns nil: the one loop behind every per-destination escaper here.
+  static func oneLine(_ text: String, _ replacement: (Character) -> String?) -> String {
     var out = ""
     for character in TextEscape.oneLine(text) {
-      switch character {
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "&": out += "&amp;"
-      case "\"": out += "&quot;"
-      default: out.append(character)
+      if let replaced = replacement(character) {
+        out += replaced
+      } else {
+        out.append(character)
       }
     }
     return out
@@ -138,17 +146,15 @@ public enum OutputEscape {
   /// Slack mrkdwn (and the message's fallback `text`): one line; `&`, `<`, `>` as Slack's entities, so a
   /// name cannot post `<!channel>`, a link or a mention; backticks as `'` (they would end a code span).
   public static func slack(_ text: String) -> String {
-    var out = ""
-    for character in TextEscape.oneLine(text) {
+    oneLine(text) { character in
       switch character {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "`": out += "'"
-      default: out.append(character)
+      case "&": "&amp;"
+      case "<": "&lt;"
+      case ">": "&gt;"
+      case "`": "'"
+      default: nil
       }
     }
-    return out
   }
 
   // MARK: GitHub workflow commands

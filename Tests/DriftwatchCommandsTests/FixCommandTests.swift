@@ -56,7 +56,10 @@ struct FixCommandTests {
         .replacingOccurrences(of: "\"premium\":  #", with: "\"premium\": gold  #")
         .replacingOccurrences(of: "\"standard\":  #", with: "\"standard\": silver  #")
         .replacingOccurrences(of: "\"basic\":  #", with: "\"basic\": bronze  #")
-        .replacingOccurrences(of: "{state_code}, {postal_code}", with: "{state_code} {postal_code}")
+        // No data: the separators are unknown (?), and the human writes them.
+        .replacingOccurrences(
+          of: "{street}?{city}?{state_code}?{postal_code}",
+          with: "{street}, {city}, {state_code} {postal_code}")
       let path = project + "/../decisions.yml"
       try filled.write(toFile: path, atomically: true, encoding: .utf8)
       let write = try CLI.run([

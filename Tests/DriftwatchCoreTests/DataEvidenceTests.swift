@@ -159,27 +159,38 @@ struct DataEvidenceTests {
     #expect(split.evidence.contains { $0.contains("hashes only") })
   }
 
-  @Test func renamedColumnWithOtherContentsIsNotConfident() async throws {
-    // country_code holds other codes that do not follow from country.
+  @Test func renameTheDataRefutesIsMissingPlusAdded() async throws {
+    // country_code holds other codes that do not follow from country: the names suggested a rename, the
+    // data refutes it, so country is missing (still breaking: stg_customers reads it) and country_code new.
     let (changes, _) = try await Self.check(
       newRows: Self.newRows(country: { index, _ in ["DE", "FR", "IT", "ES", "NL"][(index * 7) % 5] }))
-    let country = try Self.change(changes, .columnRenamed, from: "country")
-    #expect(country.confidence <= 0.5)
+    #expect(!changes.contains { $0.kind == .columnRenamed && $0.from == "country" })
+    let country = try Self.change(changes, .columnMissing, from: "country")
+    #expect(country.breaking)
+    #expect(country.confidence == 1)
     #expect(
       country.evidence.contains {
-        $0.hasPrefix("the data does not confirm it: country = country_code on only")
+        $0.hasPrefix("the data refutes a rename to country_code: country = country_code on only 0/50")
       })
+    #expect(country.evidence.contains { $0.hasPrefix("what suggested the rename:") })
+    #expect(country.evidenceKinds?.contains(.name) == true)
+    let added = try #require(changes.first { $0.kind == .columnAdded && $0.to == .one("country_code") })
+    #expect(!added.breaking)
+    #expect(added.parent == country.parent)
   }
 
   @Test func oldValuesShuffledAcrossKeysAreRejected() async throws {
     let shuffled = Self.customers.map(\.country).reversed().map { $0 }
     let (changes, _) = try await Self.check(newRows: Self.newRows(country: { index, _ in shuffled[index] }))
-    let country = try Self.change(changes, .columnRenamed, from: "country")
-    #expect(country.confidence == 0.2)
+    #expect(!changes.contains { $0.kind == .columnRenamed && $0.from == "country" })
+    let country = try Self.change(changes, .columnMissing, from: "country")
     #expect(
       country.evidence.contains {
-        $0.hasPrefix("rejected by the data: country_code holds the values of country but on other keys")
+        $0.hasPrefix(
+          "the data refutes a rename to country_code: country_code holds the values of country but on other keys"
+        )
       })
+    #expect(changes.contains { $0.kind == .columnAdded && $0.to == .one("country_code") })
   }
 
   @Test func inconsistentSplitReportsItsMatchRateAndIsAQuestion() async throws {
@@ -250,7 +261,7 @@ struct DataEvidenceTests {
     #expect(remap.confidence == 0.7)
     #expect(
       remap.evidence.contains {
-        $0.contains("by frequency rank against snapshot s1 (no key to join on, lower confidence)")
+        $0.contains("by frequency rank against snapshot s1, not proven per key (no key to join on)")
       })
   }
 

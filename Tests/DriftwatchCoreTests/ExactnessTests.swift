@@ -113,6 +113,11 @@ import Testing
         == ["model.shop.fct_orders", "model.shop.orphan", "model.shop.stg_orders"])
   }
 
+  @Test func analysesAreNeverInABlastRadius() {
+    let graph = project(incomplete: ["analysis.shop.adhoc": [reason(.macroCall, [.missingEdges])]])
+    #expect(Exactness.check(hasChanges: true, blastRadius: [], project: graph).isEmpty)
+  }
+
   @Test func theReportRecordsWhatItDependsOn() {
     let graph = project(incomplete: ["model.shop.orphan": [reason(.macroCall, [.missingEdges])]])
     var report = DriftReport(

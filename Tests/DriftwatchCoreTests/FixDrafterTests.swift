@@ -246,6 +246,45 @@ struct FixDrafterTests {
     }
   }
 
+  @Test func splitWithoutDataGuessesNoSeparator() throws {
+    // No snapshot: nothing shows how full_address was written, so no ", " (or any separator) is guessed.
+    let draft = try FixDrafter(
+      project: Self.project, report: Self.report, live: Self.live, dialect: .postgres, files: Self.files
+    ).draft()
+    let question = try #require(draft.questions.first { $0.kind == .splitTemplate })
+    #expect(question.proposal == "{street}?{city}")
+    #expect(question.status == .open)
+    #expect(question.prompt.contains("the template is unproven"))
+    #expect(!question.prompt.contains("guess"))
+    // Accepting a template whose separators are unknown is refused: the answer must be a template.
+    let split = Self.report.changes[2].id
+    #expect(throws: InputError.self) {
+      try FixDrafter(
+        project: Self.project, report: Self.report, live: Self.live, dialect: .postgres, files: Self.files,
+        decisions: Decisions([split: Decision(accept: true)])
+      ).draft()
+    }
+    // … and so is the proposal sent back unchanged, question marks and all.
+    #expect(throws: InputError.self) {
+      try FixDrafter(
+        project: Self.project, report: Self.report, live: Self.live, dialect: .postgres, files: Self.files,
+        decisions: Decisions([split: Decision(template: "{street}?{city}")])
+      ).draft()
+    }
+  }
+
+  @Test func splitSeparatorsFromShapesAreProposedButStillAsked() throws {
+    var report = Self.report
+    report.changes[2].template = SplitTemplate.joined(["street", "city"], separator: ", ")
+    let draft = try FixDrafter(
+      project: Self.project, report: report, live: Self.live, dialect: .postgres, files: Self.files
+    ).draft()
+    let question = try #require(draft.questions.first { $0.kind == .splitTemplate })
+    #expect(question.proposal == "{street}, {city}")
+    #expect(question.status == .open, "shapes prove no row")
+    #expect(question.prompt.contains("not proven per key"))
+  }
+
   @Test func unifiedDiffShowsRemovalsBeforeAdditions() {
     let diff = UnifiedDiff.make(
       path: "a.sql", old: "1\n2\n3\n4\n5\n6\n7\n8\n", new: "1\n2\n3\nfour\n5\n6\n7\n8\n")

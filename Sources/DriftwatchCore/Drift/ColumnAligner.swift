@@ -20,14 +20,25 @@ struct ColumnAligner {
 
   enum Match: Equatable {
     case same(declared: Int, live: Int)
-    case renamed(declared: Int, live: Int, confidence: Double, evidence: [String])
+    case renamed(declared: Int, live: Int, confidence: Double, evidence: [String], kinds: [EvidenceKind])
     case split(declared: Int, live: [Int], confidence: Double, evidence: [String])
+  }
+
+  /// A pairing of a missing declared column with an added live one that only position and type suggest:
+  /// not a rename (no name and no data evidence), but worth saying, and worth checking against a snapshot.
+  struct Hint: Equatable {
+    var declared: Int
+    var live: Int
+    var confidence: Double
+    var evidence: [String]
+    var kinds: [EvidenceKind]
   }
 
   struct Alignment: Equatable {
     var matches: [Match]
     var missing: [Int]
     var added: [Int]
+    var hints: [Hint] = []
     /// 0…1: how much of the declared side the live side accounts for.
     var coverage: Double
   }
@@ -83,7 +94,7 @@ struct ColumnAligner {
       for match in alignSlot(slotDeclared, slotLive, place: neighbours, lone: lone) {
         matches.append(match)
         switch match {
-        case .same(let d, let l), .renamed(let d, let l, _, _):
+        case .same(let d, let l), .renamed(let d, let l, _, _, _):
           usedDeclared.insert(d)
           usedLive.insert(l)
         case .split(let d, let parts, _, _):
@@ -94,7 +105,7 @@ struct ColumnAligner {
     }
 
     // Out-of-place renames: the names must say it on their own.
-    var candidates: [(score: Double, declared: Int, live: Int, evidence: [String])] = []
+    var candidates: [(declared: Int, live: Int, claim: RenameClaim)] = []
     let leftDeclared = declared.indices.filter { !usedDeclared.contains($0) }
     let leftLive = live.indices.filter { !usedLive.contains($0) }
     let tokens = { (name: String) in NameTokens.tokens(name).map(NameTokens.canonical) }
@@ -108,19 +119,59 @@ struct ColumnAligner {
         let name = NameRelation.between(
           old: declared[d].name, new: live[l].name, oldTokens: declaredTokens, newTokens: liveTokens[l] ?? [],
           entities: entities)
-        guard name.score >= 0.75 else { continue }
-        let (score, evidence) = renameScore(d, l, place: nil, lone: false)
-        if score >= 0.6 { candidates.append((score, d, l, evidence)) }
+        guard name.score >= RenameRules.outOfPlaceName else { continue }
+        candidates.append((d, l, renameScore(d, l, place: nil, lone: false)))
       }
     }
-    for candidate in candidates.sorted(by: { $0.score > $1.score })
-    where !usedDeclared.contains(candidate.declared) && !usedLive.contains(candidate.live) {
+    // Strong name evidence on a pair that is each other's only candidate carries the rename on its own.
+    var perDeclared: [Int: Int] = [:]
+    var perLive: [Int: Int] = [:]
+    for candidate in candidates {
+      perDeclared[candidate.declared, default: 0] += 1
+      perLive[candidate.live, default: 0] += 1
+    }
+    for index in candidates.indices {
+      let candidate = candidates[index]
+      guard perDeclared[candidate.declared] == 1, perLive[candidate.live] == 1,
+        !candidate.claim.typeContradicts, candidate.claim.nameScore >= RenameRules.strongName
+      else { continue }
+      let floor = RenameRules.soleCandidateFloor(nameScore: candidate.claim.nameScore)
+      if candidate.claim.score < floor {
+        candidates[index].claim.score = floor
+        candidates[index].claim.evidence.append(
+          "the only candidate: no other gone column's name relates to '\(live[candidate.live].name)', nor any other new column's to '\(declared[candidate.declared].name)'"
+        )
+      }
+    }
+    for candidate in candidates.sorted(by: { $0.claim.score > $1.claim.score })
+    where candidate.claim.score >= RenameRules.outOfPlaceScore && !usedDeclared.contains(candidate.declared)
+      && !usedLive.contains(candidate.live)
+    {
       matches.append(
         .renamed(
-          declared: candidate.declared, live: candidate.live, confidence: candidate.score,
-          evidence: candidate.evidence))
+          declared: candidate.declared, live: candidate.live, confidence: candidate.claim.score,
+          evidence: candidate.claim.evidence, kinds: RenameRules.ordered(candidate.claim.kinds)))
       usedDeclared.insert(candidate.declared)
       usedLive.insert(candidate.live)
+    }
+
+    // Hints: in a slot, the one declared column left and the one live column left, when position and type
+    // (not the names) pair them.
+    var hints: [Hint] = []
+    for slotIndex in 0...anchors.count {
+      let leftInSlot = declaredSlots[slotIndex].filter { !usedDeclared.contains($0) }
+      let liveLeftInSlot = liveSlots[slotIndex].filter { !usedLive.contains($0) }
+      guard leftInSlot.count == 1, liveLeftInSlot.count == 1, let d = leftInSlot.first,
+        let l = liveLeftInSlot.first
+      else { continue }
+      let claim = renameScore(
+        d, l, place: describeSlot(slotIndex, anchors: anchors),
+        lone: declaredSlots[slotIndex].count == 1 && liveSlots[slotIndex].count == 1)
+      guard claim.isHint, !claim.typeContradicts, claim.kinds.contains(.position) else { continue }
+      hints.append(
+        Hint(
+          declared: d, live: l, confidence: claim.score, evidence: claim.evidence,
+          kinds: RenameRules.ordered(claim.kinds)))
     }
 
     let missing = declared.indices.filter { !usedDeclared.contains($0) }
@@ -129,17 +180,17 @@ struct ColumnAligner {
     for match in matches {
       switch match {
       case .same: accounted += 1
-      case .renamed(_, _, let confidence, _), .split(_, _, let confidence, _): accounted += confidence
+      case .renamed(_, _, let confidence, _, _), .split(_, _, let confidence, _): accounted += confidence
       }
     }
     let coverage = declared.isEmpty ? 0 : accounted / Double(declared.count)
     matches.sort { Self.declaredIndex($0) < Self.declaredIndex($1) }
-    return Alignment(matches: matches, missing: missing, added: added, coverage: coverage)
+    return Alignment(matches: matches, missing: missing, added: added, hints: hints, coverage: coverage)
   }
 
   private static func declaredIndex(_ match: Match) -> Int {
     switch match {
-    case .same(let d, _), .renamed(let d, _, _, _), .split(let d, _, _, _): d
+    case .same(let d, _), .renamed(let d, _, _, _, _), .split(let d, _, _, _): d
     }
   }
 
@@ -176,13 +227,14 @@ struct ColumnAligner {
           step[i][j + 1] = .skipLive
         }
         guard i < rows, j < cols else { continue }
-        let (score, evidence) = renameScore(ds[i], ls[j], place: place, lone: lone)
-        let gain = score - Self.threshold
+        let claim = renameScore(ds[i], ls[j], place: place, lone: lone)
+        let gain = claim.score - Self.threshold
         if gain > 0, here + gain > best[i + 1][j + 1] {
           best[i + 1][j + 1] = here + gain
           step[i + 1][j + 1] = .rename
           payload[(i + 1) * (cols + 1) + (j + 1)] = .renamed(
-            declared: ds[i], live: ls[j], confidence: score, evidence: evidence)
+            declared: ds[i], live: ls[j], confidence: claim.score, evidence: claim.evidence,
+            kinds: RenameRules.ordered(claim.kinds))
         }
         var parts = 2
         while parts <= Self.maxSplitParts, j + parts <= cols {
@@ -223,28 +275,36 @@ struct ColumnAligner {
     return result.reversed()
   }
 
-  func renameScore(_ d: Int, _ l: Int, place: String?, lone: Bool) -> (Double, [String]) {
+  /// The schema-only claim that declared column `d` is live column `l`: its evidence, in words and kinds, and
+  /// a confidence capped by `RenameRules` (no name evidence: at most a hint).
+  func renameScore(_ d: Int, _ l: Int, place: String?, lone: Bool) -> RenameClaim {
     let old = declared[d]
     let new = live[l]
     var evidence: [String] = []
+    var kinds: Set<EvidenceKind> = []
     let name = NameRelation.between(old: old.name, new: new.name, entities: entities)
     if let reason = name.reason { evidence.append(reason) }
+    if name.isEvidence { kinds.insert(name.followsTableRename ? .tableRename : .name) }
     var typeScore = 0.6
+    var typeContradicts = false
     if let oldType = old.type {
       if oldType.matches(new.type) {
         typeScore = 1
+        kinds.insert(.type)
         evidence.append("same type (\(new.type))")
       } else if oldType.family == new.type.family, oldType.family != .other {
         typeScore = 0.7
         evidence.append("type changed within \(oldType.family.rawValue)s (\(oldType) → \(new.type))")
       } else {
         typeScore = 0
+        typeContradicts = true
         evidence.append("type changed from \(oldType) to \(new.type)")
       }
     }
     var keyScore = 0.7
     if old.isKey && new.isKey {
       keyScore = 1
+      kinds.insert(.key)
       evidence.append("both are keys (\(old.name) is tested unique, \(new.name) is a primary or unique key)")
     } else if old.isKey != new.isKey {
       keyScore = 0.4
@@ -252,12 +312,16 @@ struct ColumnAligner {
     var placeScore = 0.0
     if let place {
       placeScore = 1
+      kinds.insert(.position)
       evidence.append(
         lone ? "the only column gone and the only one new \(place)" : "same place in the table (\(place))")
     }
-    var score = 0.5 * name.score + 0.2 * typeScore + 0.2 * placeScore + 0.1 * keyScore
-    if lone, name.score < 0.3 { score += 0.1 }
-    return (min(score, 0.95), evidence)
+    let score =
+      RenameRules.nameWeight * name.score + RenameRules.typeWeight * typeScore + RenameRules.placeWeight
+      * placeScore + RenameRules.keyWeight * keyScore
+    return RenameClaim(
+      score: RenameRules.capped(score, kinds: kinds), evidence: evidence, kinds: kinds,
+      typeContradicts: typeContradicts, nameScore: name.score)
   }
 
   /// Words that name the parts of a compound value: `address` splits into `street`, `city`, …

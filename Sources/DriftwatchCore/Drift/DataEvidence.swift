@@ -39,7 +39,12 @@ extension DriftEngine {
             && [.columnRenamed, .columnSplit, .columnMissing].contains($0.kind)
         }
         if let move = moves.first {
-          if move.kind != .columnMissing, let to = move.to { targets[old] = to.names }
+          if move.kind != .columnMissing, let to = move.to {
+            targets[old] = to.names
+          } else if let candidate = move.possibleRename {
+            // A hint from position and type: the data decides.
+            targets[old] = [candidate]
+          }
         } else if let same = table.columns.first(where: { $0.name.lowercased() == old.lowercased() }) {
           targets[old] = [same.name]
         }
@@ -74,8 +79,11 @@ extension DriftEngine {
     let keyed = Set(requests.map(\.sample.sourceID))
     return changes.compactMap { change in
       let column = change.kind == .columnRenamed ? change.to?.names.first : change.column
+      // A remap is profiled even when its table has a keyed sample: the frequency ranks are the fallback
+      // when the sample cannot map it (the column not sampled, no key joined).
       guard change.kind == .valuesRemapped || change.kind == .columnRenamed, let sourceID = change.sourceID,
-        !keyed.contains(sourceID), let relation = change.relation, let column,
+        change.kind == .valuesRemapped || !keyed.contains(sourceID), let relation = change.relation,
+        let column,
         let source = project.sources[sourceID]
       else { return nil }
       let table =
@@ -146,9 +154,52 @@ extension DriftEngine {
       guard let targets = request.targets[old], !targets.isEmpty else { continue }
       let moveIndex = changes.firstIndex {
         $0.sourceID == source.uniqueID && $0.from?.lowercased() == old.lowercased()
-          && ($0.kind == .columnRenamed || $0.kind == .columnSplit)
+          && ($0.kind == .columnRenamed || $0.kind == .columnSplit
+            || ($0.kind == .columnMissing && $0.possibleRename != nil))
       }
-      guard let moveIndex else { continue }
+      guard let moveIndex else {
+        // A column that kept its name: a remap of its values is proven per key.
+        if position > 0, targets.count == 1 {
+          let pairs: [(old: String?, new: String?)] = joined.compactMap { row in
+            guard let values = live[row.key] else { return nil }
+            return (row.values[position - 1], liveIndex[targets[0]].flatMap { values[$0] } ?? nil)
+          }
+          keptColumnRemap(
+            pairs, old: old, new: targets[0], sample: sample, snapshot: snapshot, changes: &changes)
+        }
+        continue
+      }
+      if changes[moveIndex].kind == .columnMissing {
+        // Position and type only: the data proves the rename, or refutes it.
+        let candidate = targets[0]
+        let line: String
+        let proven: Bool
+        if position == 0 {
+          line = keyLine
+          proven = keyRatio >= Self.evidenceThreshold
+        } else {
+          let pairs: [(old: String?, new: String?)] = joined.compactMap { row in
+            guard let values = live[row.key] else { return nil }
+            return (row.values[position - 1], liveIndex[candidate].flatMap { values[$0] } ?? nil)
+          }
+          let equal = pairs.filter { $0.old == (sample.hashed ? $0.new.map(SampleHash.of) : $0.new) }.count
+          proven = Double(equal) >= Self.evidenceThreshold * Double(max(pairs.count, 1)) && !pairs.isEmpty
+          line = "\(old) = \(candidate) on \(equal)/\(pairs.count) sampled keys"
+        }
+        if proven {
+          let renamed = Self.confirmedHint(changes[moveIndex], to: candidate, line: line)
+          changes[moveIndex] = renamed
+          changes.removeAll {
+            $0.kind == .columnAdded && $0.sourceID == source.uniqueID && $0.to == .one(candidate)
+              && $0.relation == renamed.relation
+          }
+        } else {
+          changes[moveIndex].evidence.append(
+            "the data refutes a rename to \(candidate): \(line)")
+          changes[moveIndex].possibleRename = nil
+        }
+        continue
+      }
       if position == 0 {
         // The key itself: joining on it is the evidence.
         update(moveIndex) {
@@ -167,11 +218,18 @@ extension DriftEngine {
         splitEvidence(pairs, targets: targets, hashed: sample.hashed, change: &changes[moveIndex])
       } else {
         var rename = changes[moveIndex]
-        let remap = renameEvidence(
+        let outcome = renameEvidence(
           pairs.map { ($0.old, $0.new.first ?? nil) }, old: old, new: targets[0], sample: sample,
           snapshot: snapshot, rename: &rename, changes: &changes)
-        changes[moveIndex] = rename
-        if let remap { added.append(remap) }
+        switch outcome {
+        case .kept(let remap):
+          changes[moveIndex] = rename
+          if let remap { added.append(remap) }
+        case .refuted(let line):
+          let (missing, newColumn) = Self.refutedRename(rename, line: line)
+          changes[moveIndex] = missing
+          added.append(newColumn)
+        }
       }
     }
     return added
@@ -179,12 +237,13 @@ extension DriftEngine {
 
   /// A kept column's values per key: equal (rename confirmed), a consistent one-to-one table of values
   /// (a remap), the same values in another order (rejected), or simply different (not confident).
-  /// Returns a new `values_remapped` change when the data proves one and none was reported yet.
+  /// `.kept` with a new `values_remapped` change when the data proves one and none was reported yet;
+  /// `.refuted` when the data shows the new column is not the old one.
   private func renameEvidence(
     _ pairs: [(old: String?, new: String?)], old: String, new: String, sample: KeyedSample,
     snapshot: Snapshot,
     rename: inout DriftChange, changes: inout [DriftChange]
-  ) -> DriftChange? {
+  ) -> RenameOutcome {
     let compare: (String?) -> String? = { value in sample.hashed ? value.map(SampleHash.of) : value }
     let total = pairs.count
     let equal = pairs.filter { $0.old == compare($0.new) }.count
@@ -192,28 +251,12 @@ extension DriftEngine {
     if ratio >= Self.evidenceThreshold {
       rename.evidence.append("\(old) = \(new) on \(equal)/\(total) sampled keys")
       rename.confidence = max(rename.confidence, 0.99)
-      return nil
+      rename.evidenceKinds = Self.adding(.dataKeys, to: rename.evidenceKinds)
+      return .kept(remap: nil)
     }
-    // A remap: every old value goes to one new value, supported by several rows.
-    var byOld: [String: [String: Int]] = [:]
-    for pair in pairs {
-      guard let oldValue = pair.old, let newValue = pair.new else { continue }
-      byOld[oldValue, default: [:]][newValue, default: 0] += 1
-    }
-    let names = oldValueNames(sample: sample, column: old, snapshot: snapshot)
-    var mapping: [ValueMapping] = []
-    var consistent = !byOld.isEmpty
-    for (oldValue, news) in byOld {
-      let support = news.values.reduce(0, +)
-      guard let (best, count) = news.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) else { continue }
-      if Double(count) < Self.evidenceThreshold * Double(support) || support < 2 { consistent = false }
-      mapping.append(
-        ValueMapping(old: names[oldValue] ?? oldValue, new: best, support: count, total: support))
-    }
-    let newValues = Set(mapping.compactMap(\.new))
-    if consistent && newValues.count == mapping.count && mapping.count <= DriftEngine.valueProbeTopK {
-      mapping.sort { ($1.total ?? 0, $0.old) < ($0.total ?? 0, $1.old) }
+    if let mapping = perKeyMapping(pairs, column: old, sample: sample, snapshot: snapshot) {
       let table = mapping.map { "\($0.old)→\($0.new ?? "?") \($0.support ?? 0)/\($0.total ?? 0)" }
+      rename.evidenceKinds = Self.adding(.dataValues, to: rename.evidenceKinds)
       rename.evidence.append(
         "\(old) → \(new) on every sampled key, with its values renamed one to one: \(table.joined(separator: ", "))"
       )
@@ -229,7 +272,7 @@ extension DriftEngine {
         changes[index].evidence.append(semantic)
         changes[index].evidence.removeAll { $0.contains("a snapshot would prove it") }
         changes[index].confidence = max(changes[index].confidence, 0.95)
-        return nil
+        return .kept(remap: nil)
       }
       var change = DriftChange(
         kind: .valuesRemapped, source: rename.source, sourceID: rename.sourceID, relation: rename.relation,
@@ -237,7 +280,7 @@ extension DriftEngine {
         evidence: [line, semantic], parent: rename.id, blastRadius: rename.blastRadius)
       change.mapping = mapping
       change.values = mapping.compactMap(\.new).sorted()
-      return change
+      return .kept(remap: change)
     }
     // Not the same column: the same values shuffled across keys, or other contents.
     // Multiset overlap of the values on both sides: near 1 when the same values sit on other keys.
@@ -249,16 +292,119 @@ extension DriftEngine {
       shared += 1
     }
     if Double(shared) >= 0.9 * Double(max(total, 1)) {
-      rename.evidence.append(
-        "rejected by the data: \(new) holds the values of \(old) but on other keys (equal on \(equal)/\(total) sampled keys)"
+      return .refuted(
+        "the data refutes a rename to \(new): \(new) holds the values of \(old) but on other keys (equal on \(equal)/\(total) sampled keys)"
       )
-      rename.confidence = min(rename.confidence, 0.2)
-    } else {
-      rename.evidence.append(
-        "the data does not confirm it: \(old) = \(new) on only \(equal)/\(total) sampled keys")
-      rename.confidence = min(rename.confidence, ratio >= 0.5 ? 0.5 : 0.3)
     }
-    return nil
+    if ratio < 0.5 {
+      return .refuted(
+        "the data refutes a rename to \(new): \(old) = \(new) on only \(equal)/\(total) sampled keys")
+    }
+    rename.evidence.append(
+      "the data does not confirm it: \(old) = \(new) on only \(equal)/\(total) sampled keys")
+    rename.confidence = min(rename.confidence, 0.5)
+    return .kept(remap: nil)
+  }
+
+  enum RenameOutcome {
+    case kept(remap: DriftChange?)
+    case refuted(String)
+  }
+
+  /// A consistent one-to-one table of values per key (every old value goes to one new value, on at least
+  /// `evidenceThreshold` of its keys and at least two of them), or nil.
+  private func perKeyMapping(
+    _ pairs: [(old: String?, new: String?)], column: String, sample: KeyedSample, snapshot: Snapshot
+  ) -> [ValueMapping]? {
+    var byOld: [String: [String: Int]] = [:]
+    for pair in pairs {
+      guard let oldValue = pair.old, let newValue = pair.new else { continue }
+      byOld[oldValue, default: [:]][newValue, default: 0] += 1
+    }
+    let names = oldValueNames(sample: sample, column: column, snapshot: snapshot)
+    var mapping: [ValueMapping] = []
+    var consistent = !byOld.isEmpty
+    for (oldValue, news) in byOld {
+      let support = news.values.reduce(0, +)
+      guard let (best, count) = news.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) else { continue }
+      if Double(count) < Self.evidenceThreshold * Double(support) || support < 2 { consistent = false }
+      mapping.append(
+        ValueMapping(old: names[oldValue] ?? oldValue, new: best, support: count, total: support))
+    }
+    let newValues = Set(mapping.compactMap(\.new))
+    guard consistent, newValues.count == mapping.count, mapping.count <= DriftEngine.valueProbeTopK else {
+      return nil
+    }
+    mapping.sort { ($1.total ?? 0, $0.old) < ($0.total ?? 0, $1.old) }
+    return mapping
+  }
+
+  /// A column that kept its name and whose values were replaced (a `values_remapped` from its declared
+  /// `accepted_values`): the mapping per sampled key, with its counts (`free → starter 120/120`).
+  private func keptColumnRemap(
+    _ pairs: [(old: String?, new: String?)], old: String, new: String, sample: KeyedSample,
+    snapshot: Snapshot, changes: inout [DriftChange]
+  ) {
+    guard
+      let index = changes.firstIndex(where: {
+        $0.kind == .valuesRemapped && $0.sourceID == sample.sourceID
+          && $0.from?.lowercased() == old.lowercased()
+      })
+    else { return }
+    guard let mapping = perKeyMapping(pairs, column: old, sample: sample, snapshot: snapshot) else {
+      changes[index].evidence.append(
+        "the keyed sample does not map \(old) one to one (\(pairs.count) sampled keys joined)")
+      return
+    }
+    let table = mapping.map { "\($0.old)→\($0.new ?? "?") \($0.support ?? 0)/\($0.total ?? 0)" }
+    changes[index].mapping = mapping
+    changes[index].evidence.removeAll { $0.contains("a snapshot would prove it") }
+    changes[index].evidence.append(
+      "per-key mapping from \(pairs.count) sampled keys of \(sample.table.name).\(sample.key): \(table.joined(separator: ", "))"
+    )
+    changes[index].evidence.append("proven from the data, but what the new values mean is a human's call")
+    changes[index].confidence = max(changes[index].confidence, 0.95)
+  }
+
+  static func adding(_ kind: EvidenceKind, to kinds: [EvidenceKind]?) -> [EvidenceKind] {
+    RenameRules.ordered(Set(kinds ?? []).union([kind]))
+  }
+
+  /// A rename the data refutes is no rename: the old column is missing and the new one added, and the
+  /// refutation stays on the missing column as evidence.
+  static func refutedRename(_ rename: DriftChange, line: String) -> (missing: DriftChange, added: DriftChange)
+  {
+    let old = rename.from ?? ""
+    let new = rename.to?.names.first ?? ""
+    let relation = rename.relation ?? ""
+    let readBy = rename.evidence.filter { $0.hasPrefix("read by ") }
+    let names = rename.evidence.filter { !$0.hasPrefix("read by ") }
+    var missing = DriftChange(
+      kind: .columnMissing, source: rename.source, sourceID: rename.sourceID, relation: rename.relation,
+      from: old, to: nil, confidence: 1, breaking: rename.breaking,
+      evidence: ["\(relation) has no column \(old)", line]
+        + (names.isEmpty ? [] : ["what suggested the rename: \(names.joined(separator: "; "))"]) + readBy,
+      parent: rename.parent, blastRadius: rename.blastRadius)
+    missing.evidenceKinds = rename.evidenceKinds
+    let added = DriftChange(
+      kind: .columnAdded, source: rename.source, sourceID: rename.sourceID, relation: rename.relation,
+      from: nil, to: .one(new), confidence: 1, breaking: false,
+      evidence: ["\(relation).\(new) is not declared", "not \(old) renamed: \(line)"], parent: rename.parent)
+    return (missing, added)
+  }
+
+  /// A position-and-type hint the data proves: the missing column is the new one, renamed.
+  static func confirmedHint(_ missing: DriftChange, to new: String, line: String) -> DriftChange {
+    let readBy = missing.evidence.filter { $0.hasPrefix("read by ") }
+    var renamed = DriftChange(
+      kind: .columnRenamed, source: missing.source, sourceID: missing.sourceID, relation: missing.relation,
+      from: missing.from, to: .one(new), confidence: 0.99, breaking: missing.breaking,
+      evidence: [
+        line,
+        "the names do not say it, the data does; \(new) stands where \(missing.from ?? "") stood with a compatible type",
+      ] + readBy, parent: missing.parent, blastRadius: missing.blastRadius)
+    renamed.evidenceKinds = adding(.dataKeys, to: missing.evidenceKinds)
+    return renamed
   }
 
   /// With hashed samples, the names of old values come from the snapshot's profile (hash → value).
@@ -312,6 +458,25 @@ extension DriftEngine {
     to changes: inout [DriftChange]
   ) {
     let keyed = Set(requests.map(\.sample.sourceID))
+    // Splits the keys did not settle: the separators from the shapes of the old values, when they agree.
+    for index in changes.indices {
+      let change = changes[index]
+      guard change.kind == .columnSplit, change.template == nil, let sourceID = change.sourceID,
+        !keyed.contains(sourceID) || change.evidence.contains(where: { $0.contains("hashes only") }),
+        let source = project.sources[sourceID], let from = change.from, let parts = change.to?.names,
+        let old = snapshot.profiles.first(where: {
+          $0.column.schema == source.schemaRef
+            && $0.column.table.lowercased() == source.identifier.lowercased()
+            && $0.column.column.lowercased() == from.lowercased()
+        }),
+        let (template, agreeing) = SplitTemplate.fromShapes(
+          old.topShapes ?? [], nonNull: old.rowCount - old.nullCount, columns: parts)
+      else { continue }
+      changes[index].template = template
+      changes[index].evidence.append(
+        "separators from the shapes of \(from)'s values in snapshot \(snapshot.id) (\(agreeing) of \(old.rowCount - old.nullCount) non-null values): \(template), not proven per key"
+      )
+    }
     // Renames without a key: the old column's profile against the new column's.
     for index in changes.indices {
       let change = changes[index]
@@ -356,7 +521,9 @@ extension DriftEngine {
     }
     for index in changes.indices {
       let change = changes[index]
-      guard change.kind == .valuesRemapped, let sourceID = change.sourceID, !keyed.contains(sourceID),
+      // Not when the keyed sample already proved the mapping per key.
+      let provenPerKey = (change.mapping ?? []).contains { $0.support != nil }
+      guard change.kind == .valuesRemapped, !provenPerKey, let sourceID = change.sourceID,
         let source = project.sources[sourceID], let from = change.from, let column = change.column,
         let old = snapshot.profiles.first(where: {
           $0.column.schema == source.schemaRef
@@ -367,13 +534,15 @@ extension DriftEngine {
           $0.column.column == column && change.relation?.hasSuffix("." + $0.column.table) == true
         })
       else { continue }
+      let why = keyed.contains(sourceID) ? "the keyed sample does not map it" : "no key to join on"
       let oldValues = ColumnProfile.ranked(old.topValues)
       let newValues = ColumnProfile.ranked(new.topValues)
       guard old.topValuesComplete, new.topValuesComplete, oldValues.count == newValues.count,
         !oldValues.isEmpty
       else {
+        changes[index].evidence.removeAll { $0.contains("a snapshot would prove it") }
         changes[index].evidence.append(
-          "no key to join on, and the value counts before (\(old.distinctCount)) and now (\(new.distinctCount)) do not pair up"
+          "snapshot \(snapshot.id) does not prove it: not per key (\(why)), and the value counts before (\(old.distinctCount)) and now (\(new.distinctCount)) do not pair up by frequency rank"
         )
         continue
       }
@@ -381,8 +550,9 @@ extension DriftEngine {
       let ranks = zip(oldValues, newValues).map { "\($0.value) (\($0.count)) → \($1.value) (\($1.count))" }
       let sameCounts = zip(oldValues, newValues).allSatisfy { $0.count == $1.count }
       changes[index].mapping = mapping
+      changes[index].evidence.removeAll { $0.contains("a snapshot would prove it") }
       changes[index].evidence.append(
-        "by frequency rank against snapshot \(snapshot.id) (no key to join on, lower confidence): \(ranks.joined(separator: ", "))"
+        "by frequency rank against snapshot \(snapshot.id), not proven per key (\(why)): \(ranks.joined(separator: ", "))"
       )
       changes[index].confidence = sameCounts ? 0.7 : 0.5
     }
@@ -445,12 +615,52 @@ extension SplitTemplate {
     return result
   }
 
+  /// The template whose separators every frequent value shape of the old column agrees on (at least
+  /// `evidenceThreshold` of the non-null values), with as many separator runs as there are gaps between
+  /// `columns`: `Aaaa Aaaaa` and `Aaa Aaaaaaa` give `{first_name} {last_name}`. nil when the shapes disagree,
+  /// are cut at `ValueShape.maxLength`, or have separators at their ends. Not proven per key: no counts.
+  public static func fromShapes(_ shapes: [ValueCount], nonNull: Int, columns: [String]) -> (
+    SplitTemplate, agreeing: Int
+  )? {
+    guard columns.count >= 2, nonNull > 0 else { return nil }
+    var tally: [[String]: Int] = [:]
+    for shape in shapes {
+      guard shape.value.unicodeScalars.count < ValueShape.maxLength else { continue }
+      var separators: [String] = []
+      var current = ""
+      var startsWithSeparator = false
+      for (offset, character) in shape.value.enumerated() {
+        if character == "9" || character == "a" || character == "A" {
+          if !current.isEmpty {
+            if offset == current.count { startsWithSeparator = true }
+            separators.append(current)
+            current = ""
+          }
+        } else {
+          current.append(character)
+        }
+      }
+      guard !startsWithSeparator, current.isEmpty, separators.count == columns.count - 1 else { continue }
+      tally[separators, default: 0] += shape.count
+    }
+    guard let (separators, agreeing) = tally.max(by: { $0.value < $1.value }),
+      Double(agreeing) >= DriftEngine.evidenceThreshold * Double(nonNull)
+    else { return nil }
+    var parts: [Part] = []
+    for (index, column) in columns.enumerated() {
+      if index > 0 { parts.append(.literal(separators[index - 1])) }
+      parts.append(.column(column))
+    }
+    return (SplitTemplate(parts: parts), agreeing)
+  }
+
   /// The old value this template makes of the new columns' values.
   public func render(_ values: [String: String]) -> String {
     parts.map {
       switch $0 {
       case .column(let name): values[name] ?? ""
       case .literal(let text): text
+      case .unknown: ""
       }
     }.joined()
   }

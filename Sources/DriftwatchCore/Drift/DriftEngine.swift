@@ -319,7 +319,8 @@ struct Context {
     var usages: [(node: GraphNode, usage: ColumnUsage?)]?
     func make(
       _ kind: ChangeKind, from: String?, to: ChangeTarget?, column: String? = nil, confidence: Double,
-      evidence: [String], radiusColumn: String?, breakingIf: Bool = true
+      evidence: [String], radiusColumn: String?, breakingIf: Bool = true, kinds: [EvidenceKind]? = nil,
+      possibleRename: String? = nil
     ) {
       var evidence = evidence
       var radius = BlastRadius()
@@ -332,11 +333,13 @@ struct Context {
           evidence.append("read by \(readerIDs.map(Self.shortName).joined(separator: ", "))")
         }
       }
-      changes.append(
-        DriftChange(
-          kind: kind, source: source.displayName, sourceID: source.uniqueID, relation: table.qualifiedName,
-          from: from, to: to, column: column, confidence: confidence, breaking: breakingIf && !radius.isEmpty,
-          evidence: evidence, parent: parent, blastRadius: radius))
+      var change = DriftChange(
+        kind: kind, source: source.displayName, sourceID: source.uniqueID, relation: table.qualifiedName,
+        from: from, to: to, column: column, confidence: confidence, breaking: breakingIf && !radius.isEmpty,
+        evidence: evidence, parent: parent, blastRadius: radius)
+      change.evidenceKinds = kinds
+      change.possibleRename = possibleRename
+      changes.append(change)
     }
     for match in alignment.matches {
       switch match {
@@ -354,21 +357,36 @@ struct Context {
             "declared \(declaredType), the warehouse says \(live.dataType)"
               + (crossFamily ? "" : " (same family: \(old.family.rawValue); usually safe)")
           ], radiusColumn: declared.name, breakingIf: crossFamily)
-      case .renamed(let d, let l, let confidence, let evidence):
+      case .renamed(let d, let l, let confidence, let evidence, let kinds):
         make(
           .columnRenamed, from: source.columns[d].name, to: .one(table.columns[l].name),
-          confidence: confidence, evidence: evidence, radiusColumn: source.columns[d].name)
+          confidence: confidence, evidence: evidence, radiusColumn: source.columns[d].name, kinds: kinds)
       case .split(let d, let parts, let confidence, let evidence):
         make(
           .columnSplit, from: source.columns[d].name, to: .many(parts.map { table.columns[$0].name }),
           confidence: confidence, evidence: evidence, radiusColumn: source.columns[d].name)
       }
     }
+    let hints = Dictionary(
+      alignment.hints.map { ($0.declared, $0) }, uniquingKeysWith: { first, _ in first })
     for d in alignment.missing {
+      let name = source.columns[d].name
+      guard let hint = hints[d] else {
+        make(
+          .columnMissing, from: name, to: nil, confidence: 1,
+          evidence: ["\(table.qualifiedName) has no column \(name) and none takes its place"],
+          radiusColumn: name)
+        continue
+      }
+      let candidate = table.columns[hint.live].name
       make(
-        .columnMissing, from: source.columns[d].name, to: nil, confidence: 1,
-        evidence: ["\(table.qualifiedName) has no column \(source.columns[d].name) and none takes its place"],
-        radiusColumn: source.columns[d].name)
+        .columnMissing, from: name, to: nil, confidence: 1,
+        evidence: [
+          "\(table.qualifiedName) has no column \(name)",
+          "possibly renamed to \(candidate) (position and type only: "
+            + hint.evidence.joined(separator: "; ")
+            + "); no name or data evidence, so not called a rename",
+        ], radiusColumn: name, kinds: hint.kinds, possibleRename: candidate)
     }
     for l in alignment.added {
       let column = table.columns[l]

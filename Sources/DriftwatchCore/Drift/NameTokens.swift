@@ -78,8 +78,13 @@ enum NameTokens {
 struct NameRelation: Equatable {
   var score: Double
   var reason: String?
+  /// The relation comes through the table's own rename (`customer_id` → `account_id`).
+  var followsTableRename = false
 
   static let none = NameRelation(score: 0, reason: nil)
+
+  /// The names say something: any relation at all is name evidence.
+  var isEvidence: Bool { score > 0 && reason != nil }
 }
 
 /// Token substitutions implied by a table rename (`customers` → `accounts` gives `customer` → `account`).
@@ -134,7 +139,8 @@ extension NameRelation {
     let (mapped, substituted) = entities.apply(oldTokens)
     if mapped == newTokens, !substituted.isEmpty {
       return NameRelation(
-        score: 0.9, reason: "name follows the table rename (\(substituted.joined(separator: ", ")))")
+        score: 0.9, reason: "name follows the table rename (\(substituted.joined(separator: ", ")))",
+        followsTableRename: true)
     }
     let oldSet = Set(mapped)
     let newSet = Set(newTokens)
@@ -144,7 +150,8 @@ extension NameRelation {
       let via = substituted.isEmpty ? "" : " after the table rename (\(substituted.joined(separator: ", ")))"
       return NameRelation(
         score: 0.8,
-        reason: "'\(new)' and '\(old)' differ only by '\(extra.joined(separator: "_"))'\(via)")
+        reason: "'\(new)' and '\(old)' differ only by '\(extra.joined(separator: "_"))'\(via)",
+        followsTableRename: !substituted.isEmpty)
     }
     let shared = oldSet.intersection(newSet)
     let union = oldSet.union(newSet)
@@ -168,7 +175,7 @@ extension NameRelation {
       }
       // A shared entity prefix (customer_segment → account_tier) is weaker than a shared meaning word.
       let score = substituted.isEmpty ? 0.35 + 0.3 * jaccard : 0.3 + 0.2 * jaccard
-      return NameRelation(score: score, reason: reason)
+      return NameRelation(score: score, reason: reason, followsTableRename: !substituted.isEmpty)
     }
     return .none
   }

@@ -112,6 +112,12 @@ public struct DriftChange: Sendable, Hashable, Codable {
   public var template: SplitTemplate?
   /// For `accepted_values_violated` and `values_remapped`: the live values outside the declared list.
   public var values: [String]?
+  /// For `column_renamed`: the kinds of evidence the claim rests on (names, the table's rename, the data,
+  /// position, type, keys). For a `column_missing` with `possibleRename`: what suggested it.
+  public var evidenceKinds: [EvidenceKind]?
+  /// For `column_missing`: a new column that stands where it stood with a compatible type, but that neither
+  /// the names nor the data show to be it. A hint, not a rename: the column is still reported missing.
+  public var possibleRename: String?
 
   public init(
     kind: ChangeKind, source: String, sourceID: String?, relation: String?, from: String?, to: ChangeTarget?,

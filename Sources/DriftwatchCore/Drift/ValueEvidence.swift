@@ -121,6 +121,8 @@ public struct SplitTemplate: Sendable, Hashable, Codable, CustomStringConvertibl
   public enum Part: Sendable, Hashable, Codable {
     case column(String)
     case literal(String)
+    /// A separator nothing shows (no data): shown as `?`, never guessed.
+    case unknown
   }
 
   public var parts: [Part]
@@ -134,7 +136,7 @@ public struct SplitTemplate: Sendable, Hashable, Codable, CustomStringConvertibl
     self.sampled = sampled
   }
 
-  /// The columns joined by `separator`, in order: the guess when nothing better is known.
+  /// The columns joined by `separator`, in order.
   public static func joined(_ columns: [String], separator: String) -> SplitTemplate {
     var parts: [Part] = []
     for (index, column) in columns.enumerated() {
@@ -143,6 +145,20 @@ public struct SplitTemplate: Sendable, Hashable, Codable, CustomStringConvertibl
     }
     return SplitTemplate(parts: parts)
   }
+
+  /// The columns in order with the separators between them unknown (`{first_name}?{last_name}`): what is
+  /// known when no data shows the old values.
+  public static func unknownSeparators(_ columns: [String]) -> SplitTemplate {
+    var parts: [Part] = []
+    for (index, column) in columns.enumerated() {
+      if index > 0 { parts.append(.unknown) }
+      parts.append(.column(column))
+    }
+    return SplitTemplate(parts: parts)
+  }
+
+  /// Some separator is unknown: the template cannot be used as it is.
+  public var hasUnknownSeparators: Bool { parts.contains(.unknown) }
 
   public var columns: [String] {
     parts.compactMap {
@@ -156,6 +172,7 @@ public struct SplitTemplate: Sendable, Hashable, Codable, CustomStringConvertibl
     parts.map {
       switch $0 {
       case .column(let name): "{\(name)}"
+      case .unknown: "?"
       case .literal(let text):
         text.reduce(into: "") { out, character in
           out.append(character)

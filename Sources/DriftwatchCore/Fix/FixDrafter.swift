@@ -428,11 +428,17 @@ public struct FixDrafter: Sendable {
     _ change: DriftChange, column: String, parts: [String], source: SourceTable, _ state: inout State
   ) throws(InputError) -> SplitTemplate? {
     let decision = decisions[change.id]
-    let proposal = change.template ?? SplitTemplate.joined(parts, separator: ", ")
+    // Without data nothing shows the separators: none is guessed.
+    let proposal = change.template ?? SplitTemplate.unknownSeparators(parts)
     let proven = change.template.map { ($0.sampled ?? 0) > 0 && $0.matched == $0.sampled } ?? false
     var status: Question.Status
     var chosen: SplitTemplate?
     if let text = decision?.template {
+      if proposal.hasUnknownSeparators, text == proposal.description {
+        throw InputError(
+          "decision \(change.id) (split of \(column)): the template still has the unknown separators of the proposal (?): write the real separator in place of each ?"
+        )
+      }
       do {
         chosen = try SplitTemplate.parse(text, columns: parts)
       } catch {
@@ -441,6 +447,10 @@ public struct FixDrafter: Sendable {
       status = .accepted
     } else if decision?.accept == false {
       status = .rejected
+    } else if decision?.accept == true, proposal.hasUnknownSeparators {
+      throw InputError(
+        "decision \(change.id) (split of \(column)): the separators of \(proposal) are unknown, so there is nothing to accept; answer with template: \"\(SplitTemplate.joined(parts, separator: ", "))\" written as the data really is"
+      )
     } else if decision?.accept == true || proven {
       chosen = proposal
       status = decision?.accept == true ? .accepted : .proven
@@ -451,8 +461,11 @@ public struct FixDrafter: Sendable {
     var prompt = "how is \(column) rebuilt from \(parts.joined(separator: ", "))?"
     if let measured = change.template, let sampled = measured.sampled, let matched = measured.matched {
       prompt += " (the proposal rebuilds \(matched) of \(sampled) sampled rows)"
+    } else if change.template != nil {
+      prompt += " (separators from the shapes of the old values in the snapshot, not proven per key)"
     } else {
-      prompt += " (no snapshot: the format is a guess)"
+      prompt +=
+        " (no data: the template is unproven and its separators, shown as ?, are unknown; a snapshot with values would prove it)"
     }
     state.questions.append(
       Question(

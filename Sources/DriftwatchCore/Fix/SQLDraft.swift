@@ -72,6 +72,7 @@ struct SQLDraft {
         switch $0 {
         case .column(let name): identifier(name)
         case .literal(let text): literal(text)
+        case .unknown: literal("?")  // drafted for review only: an unknown separator is an open question
         }
       })
   }
