@@ -27,8 +27,10 @@ struct ProjectOptions: ParsableArguments {
   /// The project graph. With a dbt profile, sources without a database get the target's, and yml may use
   /// `{{ target.* }}` as dbt allows. `includeSQL: false` leaves the models' SQL out of a manifest's graph
   /// (lineage needs none of it).
-  func load(profile: ResolvedProfile? = nil, includeSQL: Bool = true) throws -> ProjectGraph {
-    let project = try read(profile: profile, includeSQL: includeSQL)
+  func load(profile: ResolvedProfile? = nil, includeSQL: Bool = true, readsTarget: Bool = false) throws
+    -> ProjectGraph
+  {
+    let project = try read(profile: profile, includeSQL: includeSQL, readsTarget: readsTarget)
     ProjectWarnings.printOnce(project)
     return project
   }
@@ -39,15 +41,26 @@ struct ProjectOptions: ParsableArguments {
     throw IncompleteAnswerError(dependsOn: dependsOn, project: project)
   }
 
-  private func read(profile: ResolvedProfile?, includeSQL: Bool) throws -> ProjectGraph {
+  /// `readsTarget` without a profile: the target of the profile dbt would use, when profiles.yml can be found
+  /// and read (no connection is made; nodes whose Jinja reads `target` need it). Without one, those nodes stay
+  /// incomplete.
+  private func read(profile: ResolvedProfile?, includeSQL: Bool, readsTarget: Bool) throws -> ProjectGraph {
     if let manifest {
       return try ManifestReader.read(
         path: manifest, options: ManifestReadOptions(includeSQL: includeSQL, freeParsedManifest: false))
     }
     // The process ends after the command: the parsed files are left for its exit to free.
     guard let profile else {
+      let environment = ProcessInfo.processInfo.environment
+      let target =
+        readsTarget
+        ? (try? ProfilesReader.targetAttributes(
+          profilesDirectory: nil, projectDirectory: project, profileName: nil, target: nil,
+          environment: environment)) ?? [:] : [:]
       return try DbtProjectReader.read(
-        projectDirectory: project, options: DbtReadOptions(freeParsedFiles: false, includeSQL: includeSQL))
+        projectDirectory: project,
+        options: DbtReadOptions(
+          environment: environment, target: target, freeParsedFiles: false, includeSQL: includeSQL))
     }
     return try DbtProjectReader.read(
       projectDirectory: project,

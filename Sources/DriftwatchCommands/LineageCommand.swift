@@ -44,7 +44,7 @@ struct Lineage: AsyncParsableCommand {
   func run() async throws {
     let selector = try NodeSelector.parse(select: selectors.joined(separator: " "), exclude: exclude)
     StepTrace.mark("lineage: start")
-    let project = try projectOptions.load(includeSQL: false)
+    let project = try projectOptions.load(includeSQL: false, readsTarget: true)
     StepTrace.mark("lineage: project read")
     let graph = LineageGraph(project: project) { count, body in
       DispatchQueue.concurrentPerform(iterations: count, execute: body)

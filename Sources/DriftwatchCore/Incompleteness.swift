@@ -27,6 +27,9 @@ public struct Incompleteness: Sendable, Hashable, Codable {
     case projectConfig = "project_config"
     /// Several nodes define the same name and at least one is enabled by a config the reader cannot evaluate.
     case ambiguousEnabled = "ambiguous_enabled"
+    /// The reader rendered the node with dbt's parse-time context and the render failed, used a construct the
+    /// engine lacks, called a macro found nowhere, or read `target` when no target is known.
+    case renderFailed = "render_failed"
   }
 
   /// What may be wrong in the graph because of it.
@@ -97,6 +100,8 @@ public struct Incompleteness: Sendable, Hashable, Codable {
       base =
         "\(construct) is defined more than once and which one is enabled depends on a config driftwatch "
         + "does not evaluate"
+    case .renderFailed:
+      base = "rendering it as dbt parses it failed at \(construct)"
     }
     return detail.map { "\(base) (\($0))" } ?? base
   }

@@ -15,6 +15,10 @@ struct DbtProjectFile: Sendable {
   /// Top-level scalar `vars:` and package-scoped ones (`vars: {package: {name: value}}`).
   var globalVars: [String: String]
   var scopedVars: [String: [String: String]]
+  /// `vars:` as written (lists, numbers and dicts too), for rendering models with the Jinja engine.
+  var varsNode: YAMLNode? = nil
+  /// `dispatch:` as written: macro namespace → packages to search, for `adapter.dispatch`.
+  var dispatch: [String: [String]] = [:]
   /// `flags.require_generic_test_arguments_property` (dbt ≥ 1.10.8 defaults it to true).
   var requireGenericTestArgumentsProperty: Bool
   var models: ConfigTree
@@ -110,6 +114,11 @@ struct DbtProjectFile: Sendable {
         ?? render(root["modules-path"], key: "modules-path") ?? "dbt_packages",
       globalVars: globalVars,
       scopedVars: scopedVars,
+      varsNode: root["vars"],
+      dispatch: Dictionary(
+        (root["dispatch"]?.items ?? []).compactMap { entry in
+          entry["macro_namespace"]?.string.map { ($0, entry["search_order"]?.stringList ?? []) }
+        }, uniquingKeysWith: { _, last in last }),
       requireGenericTestArgumentsProperty: root["flags"]?["require_generic_test_arguments_property"]?.bool
         ?? true,
       models: ConfigTree(root["models"]),

@@ -17,6 +17,9 @@ public struct DbtReadOptions: Sendable {
   /// Keep the SQL of models, analyses and tests in the graph (`GraphNode.rawCode`): `check` reads it to see
   /// which columns a model uses; lineage does not, and a large project's SQL is then not held in memory.
   public var includeSQL: Bool
+  /// Render the SQL nodes the scan leaves incomplete with the Jinja engine, as dbt parses them (see
+  /// `IncompleteNodeRendering`). `false` leaves them marked as the scan found them.
+  public var renderIncomplete = true
 
   public init(
     environment: [String: String] = ProcessInfo.processInfo.environment, defaultDatabase: String? = nil,
@@ -47,8 +50,9 @@ public struct DbtReadOptions: Sendable {
 /// generic tests `test.<pkg>.<name>.<hash>` (see `GenericTestNaming`). File paths are dbt's
 /// `original_file_path`: relative to the root of the package that holds the file.
 ///
-/// Dependencies come from `JinjaScanner`, without rendering: refs in every branch of an `{% if %}` count,
-/// refs made inside macros do not. Disabled nodes (`config(enabled=false)`, `enabled: false` in YAML or
+/// Dependencies come from `JinjaScanner`, without rendering; the nodes the scan cannot read exactly (refs made
+/// inside macros, under `{% if target… %}`, `ref(var(…))`, `config({…})`) are then rendered with dbt's
+/// parse-time context (`IncompleteNodeRendering`), or stay marked incomplete. Disabled nodes (`config(enabled=false)`, `enabled: false` in YAML or
 /// `+enabled: false` in dbt_project.yml) are left out, with the tests that depend on them, as dbt does.
 /// Not read: `.dbtignore`, source `overrides:`, semantic models, metrics, unit tests.
 public enum DbtProjectReader {

@@ -60,6 +60,9 @@ struct GraphAssembler {
       default: break
       }
     }
+    StepTrace.mark("read: sql nodes scanned")
+    renderIncomplete(files)
+    StepTrace.mark("read: incomplete nodes rendered")
     try addYAMLSnapshots(properties)
     StepTrace.mark("read: models, snapshots")
     try applyVersions(properties)
@@ -156,6 +159,47 @@ struct GraphAssembler {
           construct: "python model"))
     }
     append(candidate)
+  }
+
+  /// What rendering can settle: how a node reaches ref/source/config, not a Python model or a yml field.
+  private static let renderable: Set<Incompleteness.Kind> = [
+    .macroCall, .unknownCall, .dynamicCall, .conditionalCall, .dynamicConfig,
+  ]
+
+  /// Renders the SQL nodes the scan left incomplete for a reason rendering can settle (see
+  /// `IncompleteNodeRendering`): what dbt records at parse replaces what the scan read, or the node stays
+  /// incomplete with the engine's error. Nothing is read or compiled when no node needs it.
+  private mutating func renderIncomplete(_ files: [LoadedFile]) {
+    guard options.renderIncomplete else { return }
+    let indices = candidates.indices.filter { index in
+      let reasons = candidates[index].incomplete
+      return !reasons.isEmpty && reasons.allSatisfy { Self.renderable.contains($0.kind) }
+    }
+    guard !indices.isEmpty else { return }
+    let rendering = IncompleteNodeRendering(packages: packages, files: files, options: options)
+    let jobs = indices.map { index in
+      let candidate = candidates[index]
+      return IncompleteNodeRendering.Job(
+        package: candidate.package, displayPath: candidate.task.displayPath,
+        absolutePath: candidate.task.absolutePath,
+        text: candidate.resourceType == .snapshot ? candidate.rawCode : nil,
+        line: candidate.incomplete.compactMap(\.line).min() ?? 1,
+        effects: candidate.incomplete.flatMap(\.effects),
+        construct: candidate.incomplete.first?.construct ?? "")
+    }
+    for (index, outcome) in zip(indices, rendering.render(jobs)) {
+      switch outcome {
+      case .rendered(let rendered):
+        candidates[index].refs = rendered.refs
+        candidates[index].sourceCalls = rendered.sources
+        candidates[index].inlineEnabled = rendered.enabled
+        candidates[index].inlineTags = rendered.tags
+        candidates[index].inlineEnabledUnknown = false
+        candidates[index].incomplete = []
+      case .incomplete(let reason):
+        candidates[index].incomplete = [reason]
+      }
+    }
   }
 
   /// The scan's unknowns in `candidate` (within `offsets`, for one block of a file).

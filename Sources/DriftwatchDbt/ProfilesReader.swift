@@ -55,10 +55,45 @@ public struct ResolvedProfile: Sendable, Hashable {
 ///
 /// Messages never contain a password.
 public enum ProfilesReader {
-  public static func locator(
+  /// The target's attributes as dbt's `target` holds them at parse (`name`, `profile_name`, `type`, `schema`,
+  /// `database`, and what else locates it: host, port, user, threads, project, dataset, account, warehouse,
+  /// role, …; never a password, token or key), for any adapter type: rendering a project needs the target, not
+  /// a connection.
+  public static func targetAttributes(
     profilesDirectory: String?, projectDirectory: String, profileName: String?, target: String?,
     environment: [String: String]
-  ) throws -> ResolvedProfile {
+  ) throws -> [String: String] {
+    let resolved = try output(
+      profilesDirectory: profilesDirectory, projectDirectory: projectDirectory, profileName: profileName,
+      target: target, environment: environment)
+    // Only what locates the target: no password, token, key or secret reaches a template (or its errors).
+    let kept: Set<String> = [
+      "type", "schema", "database", "dbname", "host", "port", "user", "threads", "project", "dataset",
+      "account", "warehouse", "role", "catalog", "location", "method",
+    ]
+    var attributes = resolved.values.filter { kept.contains($0.key) }
+    attributes["name"] = resolved.targetName
+    attributes["profile_name"] = resolved.profileName
+    attributes["type"] = (resolved.values["type"] ?? "").lowercased()
+    if attributes["database"] == nil, let database = resolved.values["dbname"] {
+      attributes["database"] = database
+    }
+    return attributes
+  }
+
+  private struct Output {
+    var path: String
+    var profileName: String
+    var targetName: String
+    var node: YAMLNode
+    var values: [String: String]
+    var nested: [String: YAMLNode]
+  }
+
+  private static func output(
+    profilesDirectory: String?, projectDirectory: String, profileName: String?, target: String?,
+    environment: [String: String]
+  ) throws -> Output {
     let directory = try profilesDirectoryPath(
       explicit: profilesDirectory, projectDirectory: projectDirectory, environment: environment)
     let path = FileReading.join(directory, "profiles.yml")
@@ -107,6 +142,22 @@ public enum ProfilesReader {
         values[pair.key] = rendered
       }
     }
+    return Output(
+      path: path, profileName: name, targetName: resolvedTarget, node: output, values: values, nested: nested)
+  }
+
+  public static func locator(
+    profilesDirectory: String?, projectDirectory: String, profileName: String?, target: String?,
+    environment: [String: String]
+  ) throws -> ResolvedProfile {
+    let resolved = try output(
+      profilesDirectory: profilesDirectory, projectDirectory: projectDirectory, profileName: profileName,
+      target: target, environment: environment)
+    let (path, name, resolvedTarget, output, values, nested) = (
+      resolved.path, resolved.profileName, resolved.targetName, resolved.node, resolved.values,
+      resolved.nested
+    )
+    let context = TemplateContext(environment: environment)
     let type = (values["type"] ?? "").lowercased()
     let describe = "profile `\(name)` target `\(resolvedTarget)`"
     func required(_ keys: String...) throws -> String {

@@ -1,0 +1,2 @@
+{{ config(enabled=is_adapter('bigquery')) }}
+select * from {{ ref('stg_a') }}

@@ -1,0 +1,1 @@
+select {{ money.cents('amount') }} from {{ ref(money.pick()) }}

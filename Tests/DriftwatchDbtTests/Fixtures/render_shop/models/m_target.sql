@@ -1,0 +1,5 @@
+{% if target.name == 'prod' %}
+select * from {{ ref('stg_a') }}
+{% else %}
+select * from {{ ref('stg_b') }}
+{% endif %}

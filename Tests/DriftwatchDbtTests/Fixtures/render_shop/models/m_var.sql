@@ -1,0 +1,1 @@
+select * from {{ ref(var('upstream_model')) }} join {{ staged('b') }} using (id)

@@ -1,0 +1,2 @@
+{{ simple_cte([('v', 'm_var')]) }}
+select * from v where false
