@@ -44,8 +44,10 @@ struct AcmeFixDbtTests {
     }
   }
 
-  static func dbtBuild(_ project: Project, dbt: String) throws -> (status: Int32, results: [String: String]) {
-    let result = try CLI.run(
+  static func dbtBuild(_ project: Project, dbt: String) async throws -> (
+    status: Int32, results: [String: String]
+  ) {
+    let result = try await CLI.run(
       executable: URL(fileURLWithPath: dbt),
       ["build", "--project-dir", project.directory, "--profiles-dir", project.directory, "--no-use-colors"],
       environment: project.environment, directory: project.directory)
@@ -61,8 +63,8 @@ struct AcmeFixDbtTests {
   }
 
   /// Answers the drafted questions the way the backend's migration says they should be answered.
-  static func decisions(for project: Project, rejectMapping: Bool) throws -> String {
-    let draft = try CLI.run(
+  static func decisions(for project: Project, rejectMapping: Bool) async throws -> String {
+    let draft = try await CLI.run(
       ["fix", "--project", project.directory, "--warehouse", project.url, "--format", "json"],
       environment: project.environment)
     #expect(draft.status == 0, "\(draft.stderr)")
@@ -96,7 +98,7 @@ struct AcmeFixDbtTests {
     guard let dbt = Self.dbt else { return }
     try await Self.withAcme { project, db in
       // 1. Green before the migration; keep every row of the nine models.
-      let before = try Self.dbtBuild(project, dbt: dbt)
+      let before = try await Self.dbtBuild(project, dbt: dbt)
       #expect(
         before.status == 0,
         "dbt build on the seed: \(before.results.filter { $0.value != "success" && $0.value != "pass" })")
@@ -107,7 +109,7 @@ struct AcmeFixDbtTests {
 
       // 2. The backend's migration: stg_customers errors, the rest of the radius does not build.
       try await TestPostgres.load(sql: try CLI.read(Acme.postgresMigration), into: db, searchPath: "raw")
-      let broken = try Self.dbtBuild(project, dbt: dbt)
+      let broken = try await Self.dbtBuild(project, dbt: dbt)
       #expect(broken.status != 0)
       #expect(
         broken.results["model.acme.stg_customers"] == "error"
@@ -117,8 +119,8 @@ struct AcmeFixDbtTests {
       }
 
       // 3. The drafted fix, answers from a decisions file.
-      let decisions = try Self.decisions(for: project, rejectMapping: false)
-      let fix = try CLI.run(
+      let decisions = try await Self.decisions(for: project, rejectMapping: false)
+      let fix = try await CLI.run(
         [
           "fix", "--project", project.directory, "--warehouse", project.url, "--decisions", decisions,
           "--write",
@@ -126,7 +128,7 @@ struct AcmeFixDbtTests {
         environment: project.environment)
       #expect(fix.status == 0, "\(fix.stderr)\n\(fix.stdout)")
       #expect(fix.stdout.contains("wrote 3 files"))
-      let healed = try Self.dbtBuild(project, dbt: dbt)
+      let healed = try await Self.dbtBuild(project, dbt: dbt)
       #expect(healed.status == 0, "\(healed.results.filter { $0.value != "success" && $0.value != "pass" })")
       #expect(healed.results["test.acme.assert_schema_contract_raw_accounts"] == "pass")
       // Exposures are not built: dbt reports them as no-op.
@@ -168,8 +170,8 @@ struct AcmeFixDbtTests {
     guard let dbt = Self.dbt else { return }
     try await Self.withAcme { project, db in
       try await TestPostgres.load(sql: try CLI.read(Acme.postgresMigration), into: db, searchPath: "raw")
-      let decisions = try Self.decisions(for: project, rejectMapping: true)
-      let draft = try CLI.run(
+      let decisions = try await Self.decisions(for: project, rejectMapping: true)
+      let draft = try await CLI.run(
         [
           "fix", "--project", project.directory, "--warehouse", project.url, "--decisions", decisions,
           "--format", "json",
@@ -189,14 +191,14 @@ struct AcmeFixDbtTests {
       #expect(expected.allSatisfy { $0.contains("accepted_values") })
 
       // Real dbt agrees: exactly those tests fail.
-      let fix = try CLI.run(
+      let fix = try await CLI.run(
         [
           "fix", "--project", project.directory, "--warehouse", project.url, "--decisions", decisions,
           "--write",
         ],
         environment: project.environment)
       #expect(fix.status == 0, "\(fix.stderr)")
-      let build = try Self.dbtBuild(project, dbt: dbt)
+      let build = try await Self.dbtBuild(project, dbt: dbt)
       // dbt skips what sits downstream of a failing test, so a predicted failure may show as skipped.
       let failed = Set(build.results.filter { $0.value == "fail" || $0.value == "error" }.keys)
       #expect(!failed.isEmpty)
@@ -212,7 +214,7 @@ struct AcmeFixDbtTests {
     try await Self.withAcme { project, db in
       try await TestPostgres.load(sql: try CLI.read(Acme.postgresMigration), into: db, searchPath: "raw")
       let before = try CLI.read(project.directory + "/models/staging/stg_customers.sql")
-      let refused = try CLI.run(
+      let refused = try await CLI.run(
         ["fix", "--project", project.directory, "--warehouse", project.url, "--write"],
         environment: project.environment)
       #expect(refused.status == 2)

@@ -75,14 +75,14 @@ struct AcmeSQLiteTests {
     let scratch = try Scratch()
     defer { scratch.remove() }
     let path = try await Acme.sqliteWarehouse(in: scratch, migrated: false)
-    let result = try CLI.run([
+    let result = try await CLI.run([
       "check", "--project", CLI.acme, "--warehouse", "sqlite:\(path)", "--format", "json",
     ])
     #expect(result.status == 0, "\(result.stderr)")
     let report = try CLI.json(result.stdout)
     #expect(report["breaking"] as? Bool == false)
     #expect((report["changes"] as? [Any])?.isEmpty == true)
-    let text = try CLI.run(["check", "--project", CLI.acme, "--warehouse", "sqlite:\(path)"])
+    let text = try await CLI.run(["check", "--project", CLI.acme, "--warehouse", "sqlite:\(path)"])
     #expect(text.status == 0)
     #expect(text.stdout.contains("no drift"))
   }
@@ -91,7 +91,7 @@ struct AcmeSQLiteTests {
     let scratch = try Scratch()
     defer { scratch.remove() }
     let path = try await Acme.sqliteWarehouse(in: scratch, migrated: true)
-    let result = try CLI.run([
+    let result = try await CLI.run([
       "check", "--project", CLI.acme, "--warehouse", "sqlite:\(path)", "--format", "json",
     ])
     #expect(result.status == 1, "\(result.stderr)")
@@ -118,10 +118,10 @@ struct AcmeSQLiteTests {
     #expect(colored.contains("\u{1B}[31mBREAKING"))
   }
 
-  @Test func demoTellsTheStory() throws {
+  @Test func demoTellsTheStory() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
-    let result = try CLI.run(["demo", "--keep", scratch.path], directory: CLI.repository.path)
+    let result = try await CLI.run(["demo", "--keep", scratch.path], directory: CLI.repository.path)
     #expect(result.status == 0, "\(result.stderr)")
     #expect(result.stdout.contains("no drift"))
     #expect(result.stdout.contains("raw_customers was renamed to raw_accounts"))
@@ -131,26 +131,26 @@ struct AcmeSQLiteTests {
     let kept = scratch.file("warehouse.db")
     #expect(FileManager.default.fileExists(atPath: kept))
     #expect(result.stdout.contains("--warehouse sqlite:\(kept)"))
-    let again = try CLI.run([
+    let again = try await CLI.run([
       "check", "--project", CLI.acme, "--warehouse", "sqlite:\(kept)", "--format", "json",
     ])
     #expect(again.status == 1)
     try Acme.expectIncident(try CLI.json(again.stdout))
     // Keeping into the same place twice refuses rather than overwrite.
-    let twice = try CLI.run(["demo", "--keep", scratch.path], directory: CLI.repository.path)
+    let twice = try await CLI.run(["demo", "--keep", scratch.path], directory: CLI.repository.path)
     #expect(twice.status == 2)
     #expect(twice.stderr.contains("already exists"))
   }
 
-  @Test func demoFromAnotherDirectoryFindsTheExample() throws {
+  @Test func demoFromAnotherDirectoryFindsTheExample() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
-    let result = try CLI.run(["demo"], directory: scratch.path)
+    let result = try await CLI.run(["demo"], directory: scratch.path)
     #expect(result.status == 0, "\(result.stderr)")
     #expect(result.stdout.contains("raw_customers was renamed to raw_accounts"))
   }
 
-  @Test func offlineCatalogRoute() throws {
+  @Test func offlineCatalogRoute() async throws {
     // A catalog.json written the way dbt writes it, after the migration, lacks raw_customers altogether.
     let scratch = try Scratch()
     defer { scratch.remove() }
@@ -163,7 +163,7 @@ struct AcmeSQLiteTests {
        }}
       """
     try catalog.write(toFile: scratch.file("catalog.json"), atomically: true, encoding: .utf8)
-    let result = try CLI.run([
+    let result = try await CLI.run([
       "check", "--project", CLI.acme, "--catalog", scratch.file("catalog.json"), "--format", "json",
     ])
     #expect(result.status == 1, "\(result.stderr)")
@@ -203,10 +203,10 @@ struct ManifestRouteTests {
     let scratch = try Scratch()
     defer { scratch.remove() }
     let path = try await Acme.sqliteWarehouse(in: scratch, migrated: true)
-    let fromFiles = try CLI.run([
+    let fromFiles = try await CLI.run([
       "check", "--project", CLI.acme, "--warehouse", "sqlite:\(path)", "--format", "json",
     ])
-    let fromManifest = try CLI.run(
+    let fromManifest = try await CLI.run(
       ["check", "--manifest", Self.manifest, "--warehouse", "sqlite:\(path)", "--format", "json"])
     #expect(fromFiles.status == 1)
     #expect(fromManifest.status == 1, "\(fromManifest.stderr)")
@@ -214,11 +214,13 @@ struct ManifestRouteTests {
     try Acme.expectIncident(try CLI.json(fromManifest.stdout))
   }
 
-  @Test func sameLineageFromManifestAndFiles() throws {
+  @Test func sameLineageFromManifestAndFiles() async throws {
     for selector in ["source:acme.raw_customers+", "+customer_cohorts", "@stg_payments", "path:models/marts"]
     {
-      let fromFiles = try CLI.run(["lineage", "--project", CLI.acme, selector, "--format", "json"])
-      let fromManifest = try CLI.run(["lineage", "--manifest", Self.manifest, selector, "--format", "json"])
+      let fromFiles = try await CLI.run(["lineage", "--project", CLI.acme, selector, "--format", "json"])
+      let fromManifest = try await CLI.run([
+        "lineage", "--manifest", Self.manifest, selector, "--format", "json",
+      ])
       #expect(fromFiles.status == fromManifest.status, "\(selector): \(fromManifest.stderr)")
       #expect(fromFiles.stdout == fromManifest.stdout, "\(selector) differs")
     }

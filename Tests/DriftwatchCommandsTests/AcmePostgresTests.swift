@@ -14,14 +14,14 @@ struct AcmePostgresTests {
       let url = "postgres://\(db.user)@\(db.host):\(db.port)/\(db.database)"
       let environment = ["PGPASSWORD": password]
 
-      let clean = try CLI.run(
+      let clean = try await CLI.run(
         ["check", "--project", CLI.acme, "--warehouse", url, "--format", "json"], environment: environment)
       #expect(clean.status == 0, "\(clean.stderr)")
       #expect((try CLI.json(clean.stdout)["changes"] as? [Any])?.isEmpty == true)
 
       try await TestPostgres.load(sql: try CLI.read(Acme.postgresMigration), into: db, searchPath: "raw")
 
-      let byURL = try CLI.run(
+      let byURL = try await CLI.run(
         ["check", "--project", CLI.acme, "--warehouse", url, "--format", "json"], environment: environment)
       #expect(byURL.status == 1, "\(byURL.stderr)")
       try Acme.expectIncident(try CLI.json(byURL.stdout))
@@ -32,20 +32,21 @@ struct AcmePostgresTests {
         "ACME_PG_HOST": db.host, "ACME_PG_PORT": String(db.port), "ACME_PG_USER": db.user,
         "ACME_PG_PASSWORD": password, "ACME_PG_DBNAME": db.database,
       ]
-      let byProfile = try CLI.run(
+      let byProfile = try await CLI.run(
         ["check", "--project", CLI.acme, "--profiles-dir", CLI.acme, "--target", "dev", "--format", "json"],
         environment: profileEnvironment)
       #expect(byProfile.status == 1, "\(byProfile.stderr)")
       try Acme.expectIncident(try CLI.json(byProfile.stdout))
 
-      let markdown = try CLI.run(
+      let markdown = try await CLI.run(
         ["check", "--project", CLI.acme, "--warehouse", url, "--format", "markdown"], environment: environment
       )
       #expect(markdown.status == 1)
       #expect(markdown.stdout.contains("```mermaid"))
       #expect(markdown.stdout.contains("| ❌ | table_renamed |"))
 
-      let text = try CLI.run(["check", "--project", CLI.acme, "--warehouse", url], environment: environment)
+      let text = try await CLI.run(
+        ["check", "--project", CLI.acme, "--warehouse", url], environment: environment)
       #expect(text.status == 1)
       #expect(text.stdout.contains("blast radius: 9 models, 23 tests, 15 dashboards"))
       #expect(!text.stdout.contains("\u{1B}["), "no colour when stdout is not a terminal")
@@ -55,7 +56,7 @@ struct AcmePostgresTests {
   @Test func wrongPasswordIsAnInputErrorWithoutThePassword() async throws {
     let admin = try TestPostgres.adminLocator()
     let url = "postgres://\(admin.user):not-the-password-42@\(admin.host):\(admin.port)/\(admin.database)"
-    let result = try CLI.run(["check", "--project", CLI.acme, "--warehouse", url])
+    let result = try await CLI.run(["check", "--project", CLI.acme, "--warehouse", url])
     #expect(result.status == 2)
     #expect(result.stderr.contains("authentication"))
     #expect(!result.stderr.contains("not-the-password-42"))
@@ -64,7 +65,7 @@ struct AcmePostgresTests {
   @Test func missingDatabaseIsAnInputError() async throws {
     let admin = try TestPostgres.adminLocator()
     let url = "postgres://\(admin.user)@\(admin.host):\(admin.port)/no_such_database_here"
-    let result = try CLI.run(
+    let result = try await CLI.run(
       ["check", "--project", CLI.acme, "--warehouse", url], environment: ["PGPASSWORD": admin.password ?? ""])
     #expect(result.status == 2)
     #expect(result.stderr.contains("no_such_database_here"))

@@ -69,11 +69,13 @@ struct AcmeSnapshotSQLiteTests {
     let state = "sqlite:" + scratch.file("state/state.db")
     let warehouse = "sqlite:\(path)"
 
-    let history0 = try CLI.run(["history", "--project", CLI.acme, "--state", state])
+    let history0 = try await CLI.run(["history", "--project", CLI.acme, "--state", state])
     #expect(history0.status == 0, "\(history0.stderr)")
     #expect(history0.stdout.contains("no snapshots of acme"))
 
-    let taken = try CLI.run(["snapshot", "--project", CLI.acme, "--warehouse", warehouse, "--state", state])
+    let taken = try await CLI.run([
+      "snapshot", "--project", CLI.acme, "--warehouse", warehouse, "--state", state,
+    ])
     #expect(taken.status == 0, "\(taken.stderr)")
     #expect(taken.stdout.contains("3 tables, 18 columns profiled, 3000 keys sampled from 3 tables"))
 
@@ -81,14 +83,14 @@ struct AcmeSnapshotSQLiteTests {
     try await database.execute(script: try CLI.read(Acme.sqliteMigration))
     try await database.close()
 
-    let check = try CLI.run([
+    let check = try await CLI.run([
       "check", "--project", CLI.acme, "--warehouse", warehouse, "--state", state, "--format", "json",
     ])
     #expect(check.status == 1, "\(check.stderr)")
     try AcmeEvidence.expectProven(try CLI.json(check.stdout))
 
     // Without the snapshot: names only, no template counts.
-    let names = try CLI.run([
+    let names = try await CLI.run([
       "check", "--project", CLI.acme, "--warehouse", warehouse, "--state", state, "--no-snapshot", "--format",
       "json",
     ])
@@ -96,14 +98,16 @@ struct AcmeSnapshotSQLiteTests {
     #expect(!names.stdout.contains("sampled keys"))
 
     // A second snapshot after the migration, and the diff of the two.
-    let second = try CLI.run(["snapshot", "--project", CLI.acme, "--warehouse", warehouse, "--state", state])
+    let second = try await CLI.run([
+      "snapshot", "--project", CLI.acme, "--warehouse", warehouse, "--state", state,
+    ])
     #expect(second.status == 0, "\(second.stderr)")
-    let history = try CLI.run(["history", "--project", CLI.acme, "--state", state, "--format", "json"])
+    let history = try await CLI.run(["history", "--project", CLI.acme, "--state", state, "--format", "json"])
     let snapshots = try #require(try CLI.json(history.stdout)["snapshots"] as? [[String: Any]])
     #expect(snapshots.count == 2)
     let ids = snapshots.compactMap { $0["id"] as? String }
     #expect(snapshots.first?["warehouse"] as? String == warehouse)
-    let diff = try CLI.run([
+    let diff = try await CLI.run([
       "diff", ids[0], ids[1], "--project", CLI.acme, "--state", state, "--format", "json",
     ])
     #expect(diff.status == 1, "\(diff.stderr)")
@@ -120,7 +124,7 @@ struct AcmeSnapshotSQLiteTests {
     #expect(diffTemplate?["format"] as? String == "{street}, {city}, {state_code} {postal_code}")
     #expect(diffTemplate?["matched"] as? Int == 1000)
 
-    let missing = try CLI.run(["diff", "nope", ids[1], "--project", CLI.acme, "--state", state])
+    let missing = try await CLI.run(["diff", "nope", ids[1], "--project", CLI.acme, "--state", state])
     #expect(missing.status == 2)
     #expect(missing.stderr.contains("no snapshot nope"))
   }
@@ -130,7 +134,7 @@ struct AcmeSnapshotSQLiteTests {
     defer { scratch.remove() }
     let path = try await Acme.sqliteWarehouse(in: scratch, migrated: false)
     let state = "sqlite:" + scratch.file("state.db")
-    let taken = try CLI.run([
+    let taken = try await CLI.run([
       "snapshot", "--project", CLI.acme, "--warehouse", "sqlite:\(path)", "--state", state,
       "--no-sample-values",
       "--sample-size", "200",
@@ -144,7 +148,7 @@ struct AcmeSnapshotSQLiteTests {
     let database = try await SQLiteDatabase.open(at: path)
     try await database.execute(script: try CLI.read(Acme.sqliteMigration))
     try await database.close()
-    let check = try CLI.run([
+    let check = try await CLI.run([
       "check", "--project", CLI.acme, "--warehouse", "sqlite:\(path)", "--state", state, "--format", "json",
     ])
     #expect(check.status == 1)
@@ -163,7 +167,7 @@ struct AcmeSnapshotSQLiteTests {
     let path = try await Acme.sqliteWarehouse(in: scratch, migrated: true)
     let state = scratch.file("state.db")
     try Data("not a database at all, just text".utf8).write(to: URL(fileURLWithPath: state))
-    let check = try CLI.run([
+    let check = try await CLI.run([
       "check", "--project", CLI.acme, "--warehouse", "sqlite:\(path)", "--state", "sqlite:\(state)",
       "--format", "json",
     ])
@@ -172,15 +176,15 @@ struct AcmeSnapshotSQLiteTests {
     try Acme.expectIncident(try CLI.json(check.stdout))
   }
 
-  @Test func badStateAndSampleSizeAreUsageErrors() throws {
-    let bad = try CLI.run(["history", "--project", CLI.acme, "--state", "mysql://x"])
+  @Test func badStateAndSampleSizeAreUsageErrors() async throws {
+    let bad = try await CLI.run(["history", "--project", CLI.acme, "--state", "mysql://x"])
     #expect(bad.status == 2)
     #expect(bad.stderr.contains("--state"))
-    let size = try CLI.run([
+    let size = try await CLI.run([
       "snapshot", "--project", CLI.acme, "--warehouse", "sqlite:/nope.db", "--sample-size", "-1",
     ])
     #expect(size.status == 2)
-    let missing = try CLI.run([
+    let missing = try await CLI.run([
       "snapshot", "--project", CLI.acme, "--warehouse", "sqlite:/no/such/file.db", "--state",
       "sqlite:/tmp/never.db",
     ])
@@ -198,20 +202,20 @@ struct AcmeSnapshotPostgresTests {
       let environment = ["PGPASSWORD": db.password ?? ""]
       // The state lives in the same test database, schema driftwatch, named by URL.
       let state = url + "?sslmode=disable"
-      let taken = try CLI.run(
+      let taken = try await CLI.run(
         ["snapshot", "--project", CLI.acme, "--warehouse", url, "--state", state], environment: environment)
       #expect(taken.status == 0, "\(taken.stderr)")
       #expect(taken.stdout.contains("3000 keys sampled"))
       #expect(!taken.stdout.contains(db.password ?? "\u{0}"))
 
       try await TestPostgres.load(sql: try CLI.read(Acme.postgresMigration), into: db, searchPath: "raw")
-      let check = try CLI.run(
+      let check = try await CLI.run(
         ["check", "--project", CLI.acme, "--warehouse", url, "--state", state, "--format", "json"],
         environment: environment)
       #expect(check.status == 1, "\(check.stderr)")
       try AcmeEvidence.expectProven(try CLI.json(check.stdout))
 
-      let history = try CLI.run(
+      let history = try await CLI.run(
         ["history", "--project", CLI.acme, "--state", state, "--format", "json"], environment: environment)
       let snapshots = try #require(try CLI.json(history.stdout)["snapshots"] as? [[String: Any]])
       #expect(snapshots.count == 1)

@@ -4,11 +4,12 @@ import Testing
 /// Every bad input gets one clear line on stderr and exit 2: never a crash, a stack trace or a secret.
 @Suite("bad input")
 struct BadInputTests {
+  @discardableResult
   func expectUsageError(
     _ arguments: [String], mentions words: [String], environment: [String: String] = [:],
     sourceLocation: SourceLocation = #_sourceLocation
-  ) throws -> CLI.Result {
-    let result = try CLI.run(arguments, environment: environment)
+  ) async throws -> CLI.Result {
+    let result = try await CLI.run(arguments, environment: environment)
     #expect(result.status == 2, "exit \(result.status): \(result.stderr)", sourceLocation: sourceLocation)
     #expect(result.stdout.isEmpty, "stdout: \(result.stdout)", sourceLocation: sourceLocation)
     let lines = result.stderr.split(separator: "\n")
@@ -22,20 +23,20 @@ struct BadInputTests {
     return result
   }
 
-  @Test func missingProject() throws {
-    try expectUsageError(
+  @Test func missingProject() async throws {
+    try await expectUsageError(
       ["check", "--project", "/nonexistent/project", "--warehouse", "sqlite:/tmp/x.db"],
       mentions: ["/nonexistent/project"])
   }
 
-  @Test func projectWithoutDbtProjectYml() throws {
+  @Test func projectWithoutDbtProjectYml() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
-    try expectUsageError(
+    try await expectUsageError(
       ["check", "--project", scratch.path, "--warehouse", "sqlite:x.db"], mentions: ["dbt_project.yml"])
   }
 
-  @Test func brokenYamlNamesFileAndLine() throws {
+  @Test func brokenYamlNamesFileAndLine() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     try FileManager.default.createDirectory(atPath: scratch.file("models"), withIntermediateDirectories: true)
@@ -43,13 +44,13 @@ struct BadInputTests {
       toFile: scratch.file("dbt_project.yml"), atomically: true, encoding: .utf8)
     try "version: 2\nsources:\n  - name: raw\n    tables:\n      - name: a\n     - name: b\n".write(
       toFile: scratch.file("models/src.yml"), atomically: true, encoding: .utf8)
-    try expectUsageError(
+    try await expectUsageError(
       ["check", "--project", scratch.path, "--warehouse", "sqlite:x.db"], mentions: ["src.yml", "6"])
   }
 
   /// A manifest large enough to be read on every core (over 1 MB): cut off, or with a node lacking `name`
   /// deep inside, it gives one line and exit 2, naming the first problem.
-  @Test func brokenLargeManifest() throws {
+  @Test func brokenLargeManifest() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     func node(_ index: Int, named: Bool = true) -> String {
@@ -63,17 +64,17 @@ struct BadInputTests {
     try manifest.write(toFile: scratch.file("unnamed.json"), atomically: true, encoding: .utf8)
     try String(manifest.prefix(manifest.count * 3 / 5)).write(
       toFile: scratch.file("cut.json"), atomically: true, encoding: .utf8)
-    try expectUsageError(
+    try await expectUsageError(
       ["lineage", "--manifest", scratch.file("unnamed.json"), "m1+"],
       mentions: ["unnamed.json", "not a dbt manifest", "missing `name` at nodes.model.p.m3100"])
-    try expectUsageError(
+    try await expectUsageError(
       ["lineage", "--manifest", scratch.file("cut.json"), "m1+"],
       mentions: ["cut.json", "not a dbt manifest", "invalid json"])
   }
 
   /// yml the fast reader leaves to libyaml (a tab, an empty value before a deeper line) still gets libyaml's
   /// one-line message with the file and line.
-  @Test func brokenYamlOutsideTheFastReader() throws {
+  @Test func brokenYamlOutsideTheFastReader() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     try FileManager.default.createDirectory(atPath: scratch.file("models"), withIntermediateDirectories: true)
@@ -81,49 +82,50 @@ struct BadInputTests {
       toFile: scratch.file("dbt_project.yml"), atomically: true, encoding: .utf8)
     try "version: 2\nsources:\n  - name: raw\n    tables:\n\t- name: a\n".write(
       toFile: scratch.file("models/src.yml"), atomically: true, encoding: .utf8)
-    try expectUsageError(["lineage", "--project", scratch.path, "source:raw.a"], mentions: ["src.yml", "5"])
+    try await expectUsageError(
+      ["lineage", "--project", scratch.path, "source:raw.a"], mentions: ["src.yml", "5"])
   }
 
-  @Test func missingSQLiteFileIsNotCreated() throws {
+  @Test func missingSQLiteFileIsNotCreated() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     let path = scratch.file("nope.db")
-    try expectUsageError(
+    try await expectUsageError(
       ["check", "--project", CLI.acme, "--warehouse", "sqlite:\(path)"], mentions: ["nope.db"])
     #expect(!FileManager.default.fileExists(atPath: path))
   }
 
-  @Test func notASQLiteFile() throws {
+  @Test func notASQLiteFile() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     try String(repeating: "not a database\n", count: 100).write(
       toFile: scratch.file("bad.db"), atomically: true, encoding: .utf8)
-    try expectUsageError(
+    try await expectUsageError(
       ["check", "--project", CLI.acme, "--warehouse", "sqlite:\(scratch.file("bad.db"))"],
       mentions: ["bad.db"])
   }
 
-  @Test func unsupportedURL() throws {
-    try expectUsageError(
+  @Test func unsupportedURL() async throws {
+    try await expectUsageError(
       ["check", "--project", CLI.acme, "--warehouse", "mysql://root:hunter2@db/acme"],
       mentions: ["unsupported"])
   }
 
-  @Test func refusedConnectionNamesTheServerButNotThePassword() throws {
-    let result = try expectUsageError(
+  @Test func refusedConnectionNamesTheServerButNotThePassword() async throws {
+    let result = try await expectUsageError(
       ["check", "--project", CLI.acme, "--warehouse", "postgres://app:s3cret-pw@127.0.0.1:1/acme"],
       mentions: ["127.0.0.1", "1"])
     #expect(!result.stderr.contains("s3cret-pw"))
   }
 
-  @Test func noWarehouseAnywhere() throws {
+  @Test func noWarehouseAnywhere() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
-    try expectUsageError(
+    try await expectUsageError(
       ["check", "--project", CLI.acme, "--profiles-dir", scratch.path], mentions: ["profiles.yml"])
   }
 
-  @Test func missingEnvironmentVariableInProfile() throws {
+  @Test func missingEnvironmentVariableInProfile() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     try """
@@ -139,41 +141,42 @@ struct BadInputTests {
           dbname: acme
           schema: analytics
     """.write(toFile: scratch.file("profiles.yml"), atomically: true, encoding: .utf8)
-    try expectUsageError(
+    try await expectUsageError(
       ["check", "--project", CLI.acme, "--profiles-dir", scratch.path],
       mentions: ["DRIFTWATCH_TEST_SURELY_UNSET"])
   }
 
-  @Test func catalogAndWarehouseTogether() throws {
-    try expectUsageError(
+  @Test func catalogAndWarehouseTogether() async throws {
+    try await expectUsageError(
       ["check", "--project", CLI.acme, "--catalog", "a.json", "--warehouse", "sqlite:x.db"],
       mentions: ["either"])
   }
 
-  @Test func brokenCatalog() throws {
+  @Test func brokenCatalog() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     try "{ not json".write(toFile: scratch.file("catalog.json"), atomically: true, encoding: .utf8)
-    try expectUsageError(
+    try await expectUsageError(
       ["check", "--project", CLI.acme, "--catalog", scratch.file("catalog.json")], mentions: ["catalog.json"])
   }
 
-  @Test func unknownOptionAndFormat() throws {
-    try expectUsageError(["check", "--bogus"], mentions: ["--bogus"])
-    try expectUsageError(["check", "--project", CLI.acme, "--format", "xml"], mentions: ["xml"])
-    try expectUsageError(["frobnicate"], mentions: ["frobnicate"])
+  @Test func unknownOptionAndFormat() async throws {
+    try await expectUsageError(["check", "--bogus"], mentions: ["--bogus"])
+    try await expectUsageError(["check", "--project", CLI.acme, "--format", "xml"], mentions: ["xml"])
+    try await expectUsageError(["frobnicate"], mentions: ["frobnicate"])
   }
 
-  @Test func unknownSelector() throws {
-    try expectUsageError(["lineage", "--project", CLI.acme, "no_such_model+"], mentions: ["no_such_model"])
-    try expectUsageError(["lineage", "--project", CLI.acme, "bogus:thing"], mentions: ["bogus"])
+  @Test func unknownSelector() async throws {
+    try await expectUsageError(
+      ["lineage", "--project", CLI.acme, "no_such_model+"], mentions: ["no_such_model"])
+    try await expectUsageError(["lineage", "--project", CLI.acme, "bogus:thing"], mentions: ["bogus"])
   }
 
-  @Test func helpAndVersionExitZero() throws {
-    let help = try CLI.run(["--help"])
+  @Test func helpAndVersionExitZero() async throws {
+    let help = try await CLI.run(["--help"])
     #expect(help.status == 0)
     #expect(help.stdout.contains("check"))
-    let version = try CLI.run(["--version"])
+    let version = try await CLI.run(["--version"])
     #expect(version.status == 0)
     #expect(version.stdout.contains("0.1.0"))
   }

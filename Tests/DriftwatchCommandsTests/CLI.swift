@@ -30,15 +30,30 @@ struct CLI {
 
   /// Runs driftwatch with `arguments`.
   @discardableResult
-  static func run(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws
-    -> Result
+  static func run(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil)
+    async throws -> Result
   {
-    try run(executable: try executable, arguments, environment: environment, directory: directory)
+    try await run(executable: try executable, arguments, environment: environment, directory: directory)
   }
 
-  /// Runs any program, reading its output while it runs; `NO_COLOR` is set.
+  /// Runs any program, reading its output while it runs; `NO_COLOR` is set. The wait happens on a Dispatch
+  /// thread, not on the test's: Swift Testing runs tests in parallel on the cooperative pool (two threads
+  /// here), and a test blocked in a subprocess for seconds (dbt build) starved every other async test.
   static func run(
     executable: URL, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil
+  ) async throws -> Result {
+    try await withCheckedThrowingContinuation { continuation in
+      DispatchQueue.global().async {
+        continuation.resume(
+          with: Swift.Result {
+            try runBlocking(executable: executable, arguments, environment: environment, directory: directory)
+          })
+      }
+    }
+  }
+
+  private static func runBlocking(
+    executable: URL, _ arguments: [String], environment: [String: String], directory: String?
   ) throws -> Result {
     let process = Process()
     process.executableURL = executable

@@ -11,7 +11,7 @@ struct CheckIncompleteTests {
       let project = LineageIncompleteTests.project
       let clean = directory.file("clean.db")
       try await TestSQLite.create(at: clean, sql: "create table orders (id integer primary key);")
-      let quiet = try CLI.run([
+      let quiet = try await CLI.run([
         "check", "--project", project, "--warehouse", "sqlite:\(clean)", "--format", "json",
       ])
       #expect(quiet.status == 0, "\(quiet.stderr)")
@@ -19,7 +19,7 @@ struct CheckIncompleteTests {
 
       let drifted = directory.file("drifted.db")
       try await TestSQLite.create(at: drifted, sql: "create table order_rows (id integer primary key);")
-      let refused = try CLI.run(["check", "--project", project, "--warehouse", "sqlite:\(drifted)"])
+      let refused = try await CLI.run(["check", "--project", project, "--warehouse", "sqlite:\(drifted)"])
       #expect(refused.status == 2)
       #expect(refused.stdout.isEmpty)
       let errors = refused.stderr.split(separator: "\n").filter { !$0.hasPrefix("driftwatch: warning:") }
@@ -27,7 +27,7 @@ struct CheckIncompleteTests {
       #expect(errors.first?.contains("model.incomplete_shop.fct_orders") == true)
       #expect(errors.first?.contains("--manifest target/manifest.json") == true)
 
-      let answered = try CLI.run([
+      let answered = try await CLI.run([
         "check", "--project", project, "--warehouse", "sqlite:\(drifted)", "--allow-incomplete", "--format",
         "json",
       ])
@@ -36,7 +36,7 @@ struct CheckIncompleteTests {
       #expect(report["exact"] as? Bool == false)
       let incomplete = report["incomplete"] as? [[String: Any]] ?? []
       #expect(incomplete.compactMap { $0["unique_id"] as? String } == ["model.incomplete_shop.fct_orders"])
-      let text = try CLI.run([
+      let text = try await CLI.run([
         "check", "--project", project, "--warehouse", "sqlite:\(drifted)", "--allow-incomplete",
       ])
       #expect(text.status == 1)
@@ -50,7 +50,7 @@ struct CheckIncompleteTests {
     try await withTemporaryDirectory { directory in
       let warehouse = directory.file("w.db")
       try await TestSQLite.create(at: warehouse, sql: "create table orders (id integer primary key);")
-      let result = try CLI.run([
+      let result = try await CLI.run([
         "watch", "--project", LineageIncompleteTests.project, "--warehouse", "sqlite:\(warehouse)", "--state",
         "sqlite:" + directory.file("state.db"),
       ])

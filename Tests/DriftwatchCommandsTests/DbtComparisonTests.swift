@@ -8,7 +8,7 @@ import Testing
 struct DbtComparisonTests {
   static let dbtVariable = "DRIFTWATCH_DBT"
 
-  @Test func lineageSelectsWhatDbtLsLists() throws {
+  @Test func lineageSelectsWhatDbtLsLists() async throws {
     guard let dbt = ProcessInfo.processInfo.environment[Self.dbtVariable], !dbt.isEmpty else {
       Issue.record(
         "\(Self.dbtVariable) is not set: run scripts/test (it installs dbt-core into .venv-dbt and sets it)")
@@ -16,7 +16,7 @@ struct DbtComparisonTests {
     }
     #expect(FileManager.default.isExecutableFile(atPath: dbt), "\(Self.dbtVariable)=\(dbt) is not executable")
     let script = CLI.repository.appendingPathComponent("scripts/compare_dbt.py").path
-    let result = try CLI.run(
+    let result = try await CLI.run(
       executable: URL(fileURLWithPath: "/usr/bin/env"),
       [
         "python3", script, "--models", "500", "--quick", "--driftwatch", try CLI.executable.path, "--dbt",

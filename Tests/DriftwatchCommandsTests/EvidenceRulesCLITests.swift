@@ -55,7 +55,7 @@ struct EvidenceRulesCLITests {
     try await database.close()
     let warehouse = "sqlite:\(path)"
 
-    let snapshot = try CLI.run(["snapshot", "--project", project, "--warehouse", warehouse])
+    let snapshot = try await CLI.run(["snapshot", "--project", project, "--warehouse", warehouse])
     #expect(snapshot.status == 0, "\(snapshot.stderr)")
 
     // The migration: fax dropped, nickname added in its place (same type), plans renamed.
@@ -70,7 +70,9 @@ struct EvidenceRulesCLITests {
     try await migrate.close()
 
     // Schema only: a hint on the missing column, no rename.
-    let schemaOnly = try CLI.run(["check", "--project", project, "--warehouse", warehouse, "--no-snapshot"])
+    let schemaOnly = try await CLI.run([
+      "check", "--project", project, "--warehouse", warehouse, "--no-snapshot",
+    ])
     #expect(schemaOnly.status == 1, "\(schemaOnly.stderr)")
     #expect(
       schemaOnly.stdout.contains(
@@ -78,7 +80,9 @@ struct EvidenceRulesCLITests {
     #expect(!schemaOnly.stdout.contains("fax → nickname"))
 
     // With the snapshot: the data refutes the hint, and proves the plan remap per key.
-    let check = try CLI.run(["check", "--project", project, "--warehouse", warehouse, "--format", "json"])
+    let check = try await CLI.run([
+      "check", "--project", project, "--warehouse", warehouse, "--format", "json",
+    ])
     #expect(check.status == 1, "\(check.stderr)")
     let changes = try #require(try CLI.json(check.stdout)["changes"] as? [[String: Any]])
     #expect(!changes.contains { $0["kind"] as? String == "column_renamed" })

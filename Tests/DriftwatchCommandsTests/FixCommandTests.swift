@@ -35,7 +35,7 @@ struct FixCommandTests {
     let scratch = try Scratch()
     defer { scratch.remove() }
     let warehouse = try await Acme.sqliteWarehouse(in: scratch, migrated: true)
-    let result = try CLI.run([
+    let result = try await CLI.run([
       "fix", "--project", CLI.acme, "--warehouse", "sqlite:\(warehouse)", "--format", format,
     ])
     #expect(result.status == 0, "\(result.stderr)")
@@ -49,7 +49,7 @@ struct FixCommandTests {
   @Test func decisionsTemplateRoundTrips() async throws {
     try await Self.withAcmeCopy { project, warehouse in
       // The printed template, with the blanks filled in, is a valid decisions file.
-      let draft = try CLI.run(["fix", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
+      let draft = try await CLI.run(["fix", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
       let template = String(draft.stdout[draft.stdout.range(of: "version: 1\n")!.lowerBound...])
       let filled =
         template
@@ -62,7 +62,7 @@ struct FixCommandTests {
           with: "{street}, {city}, {state_code} {postal_code}")
       let path = project + "/../decisions.yml"
       try filled.write(toFile: path, atomically: true, encoding: .utf8)
-      let write = try CLI.run([
+      let write = try await CLI.run([
         "fix", "--project", project, "--warehouse", "sqlite:\(warehouse)", "--decisions", path, "--write",
       ])
       #expect(write.status == 0, "\(write.stderr)")
@@ -70,7 +70,7 @@ struct FixCommandTests {
       #expect(sql.contains("when 'gold' then 'premium'"))
       #expect(sql.contains("street || ', ' || city || ', ' || state_code || ' ' || postal_code as address"))
       // After the fix the project matches the warehouse again.
-      let check = try CLI.run(["check", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
+      let check = try await CLI.run(["check", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
       #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
   }
@@ -81,13 +81,13 @@ struct FixCommandTests {
     let warehouse = try await Acme.sqliteWarehouse(in: scratch, migrated: false)
     let project = scratch.file("acme")
     try FileManager.default.copyItem(atPath: CLI.acme, toPath: project)
-    let snapshot = try CLI.run(["snapshot", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
+    let snapshot = try await CLI.run(["snapshot", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
     #expect(snapshot.status == 0, "\(snapshot.stderr)")
     let database = try await SQLiteDatabase.open(at: warehouse)
     try await database.execute(script: try CLI.read(Acme.sqliteMigration))
     try await database.close()
 
-    let draft = try CLI.run([
+    let draft = try await CLI.run([
       "fix", "--project", project, "--warehouse", "sqlite:\(warehouse)", "--format", "json",
     ])
     #expect(draft.status == 0, "\(draft.stderr)")
@@ -103,13 +103,13 @@ struct FixCommandTests {
     let decisions = scratch.file("decisions.yml")
     try "version: 1\ndecisions:\n  \(id):\n    accept: true\n".write(
       toFile: decisions, atomically: true, encoding: .utf8)
-    let write = try CLI.run([
+    let write = try await CLI.run([
       "fix", "--project", project, "--warehouse", "sqlite:\(warehouse)", "--decisions", decisions, "--write",
     ])
     #expect(write.status == 0, "\(write.stderr)")
     let sql = try CLI.read(project + "/models/staging/stg_customers.sql")
     #expect(sql.contains("when 'gold' then 'premium'"))
-    let check = try CLI.run(["check", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
+    let check = try await CLI.run(["check", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
     #expect(check.status == 0, "\(check.stdout)")
   }
 
@@ -129,7 +129,7 @@ struct FixCommandTests {
       for (index, (content, message)) in cases.enumerated() {
         let path = project + "/../decisions-\(index).yml"
         if let content { try content.write(toFile: path, atomically: true, encoding: .utf8) }
-        let result = try CLI.run([
+        let result = try await CLI.run([
           "fix", "--project", project, "--warehouse", "sqlite:\(warehouse)", "--decisions", path, "--write",
         ])
         #expect(result.status == 2, "case \(index)")
@@ -137,7 +137,7 @@ struct FixCommandTests {
         #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")
       }
       #expect(try CLI.read(project + "/models/staging/stg_customers.sql") == before)
-      let usage = try CLI.run([
+      let usage = try await CLI.run([
         "fix", "--project", project, "--warehouse", "sqlite:\(warehouse)", "--threshold", "2",
       ])
       #expect(usage.status == 2)
@@ -151,7 +151,7 @@ struct FixCommandTests {
       let executable = try CLI.executable.path
       let command =
         "\(executable) fix --project '\(project)' --warehouse 'sqlite:\(warehouse)' --write --format json"
-      let result = try CLI.run(
+      let result = try await CLI.run(
         executable: URL(fileURLWithPath: "/bin/sh"),
         ["-c", "printf '%s' \"$ANSWERS\" | script -qec \"$COMMAND\" /dev/null"],
         environment: ["ANSWERS": answers, "COMMAND": command])

@@ -46,7 +46,7 @@ struct HostileInputTests {
 
   // MARK: Nesting (item 4)
 
-  @Test func deeplyNestedYAMLInASourcesFile() throws {
+  @Test func deeplyNestedYAMLInASourcesFile() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     let open = String(repeating: "[", count: Self.deep)
@@ -57,7 +57,7 @@ struct HostileInputTests {
     ] {
       let root = try Self.project(["models/\(name)": text], in: scratch)
       Self.expectOneLineError(
-        try CLI.run(["lineage", "--project", root, "source:raw.a"]),
+        try await CLI.run(["lineage", "--project", root, "source:raw.a"]),
         mentions: ["models/\(name):2:", "nests deeper than 512 levels"])
       try FileManager.default.removeItem(atPath: root)
     }
@@ -65,22 +65,22 @@ struct HostileInputTests {
     let block = (0..<3_000).map { String(repeating: " ", count: $0) + "k:" }.joined(separator: "\n") + " x\n"
     let root = try Self.project(["models/block.yml": "version: 2\nmodels:\n" + block], in: scratch)
     Self.expectOneLineError(
-      try CLI.run(["lineage", "--project", root, "source:raw.a"]),
+      try await CLI.run(["lineage", "--project", root, "source:raw.a"]),
       mentions: ["models/block.yml:", "nests deeper than 512 levels"])
   }
 
-  @Test func deeplyNestedDbtProjectYml() throws {
+  @Test func deeplyNestedDbtProjectYml() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     let root = try Self.project(
       ["dbt_project.yml": "name: p\nprofile: p\nvars: " + String(repeating: "[", count: Self.deep) + "\n"],
       in: scratch)
     Self.expectOneLineError(
-      try CLI.run(["lineage", "--project", root, "x"]),
+      try await CLI.run(["lineage", "--project", root, "x"]),
       mentions: ["dbt_project.yml:", "nests deeper than 512"])
   }
 
-  @Test func deeplyNestedJinjaInProfilesYml() throws {
+  @Test func deeplyNestedJinjaInProfilesYml() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     let depth = 50_000
@@ -97,11 +97,11 @@ struct HostileInputTests {
         """,
       ], in: scratch)
     Self.expectOneLineError(
-      try CLI.run(["check", "--project", root, "--profiles-dir", root]),
+      try await CLI.run(["check", "--project", root, "--profiles-dir", root]),
       mentions: ["profiles.yml:", "`host`", "nests deeper than 100 levels"])
   }
 
-  @Test func deeplyNestedManifestAndCatalog() throws {
+  @Test func deeplyNestedManifestAndCatalog() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     let nested = String(repeating: "[", count: Self.deep) + String(repeating: "]", count: Self.deep)
@@ -111,30 +111,30 @@ struct HostileInputTests {
       + "{\"name\": \"not_null\", \"kwargs\": {\"deep\": \(nested)}}, \"depends_on\": {\"nodes\": []}}}}"
     try manifest.write(toFile: scratch.file("manifest.json"), atomically: true, encoding: .utf8)
     Self.expectOneLineError(
-      try CLI.run(["lineage", "--manifest", scratch.file("manifest.json"), "t"]),
+      try await CLI.run(["lineage", "--manifest", scratch.file("manifest.json"), "t"]),
       mentions: ["manifest.json", "not a dbt manifest", "json nested deeper than 512 levels"])
     // Nesting in a value the reader skips is skipped without recursion: read, then the selector is answered.
     try manifest.replacingOccurrences(of: "\"test_metadata\"", with: "\"meta\"").write(
       toFile: scratch.file("skipped.json"), atomically: true, encoding: .utf8)
-    let skipped = try CLI.run(["lineage", "--manifest", scratch.file("skipped.json"), "t"])
+    let skipped = try await CLI.run(["lineage", "--manifest", scratch.file("skipped.json"), "t"])
     #expect(skipped.status == 0, "\(skipped.stderr.prefix(300))")
     #expect(skipped.stdout.contains("test.p.t"), "\(skipped.stdout.prefix(300))")
     // catalog.json (read with Foundation's decoder, which stops at 512 levels).
     try "{\"nodes\": {\"x\": \(nested)}, \"sources\": {}}".write(
       toFile: scratch.file("catalog.json"), atomically: true, encoding: .utf8)
     Self.expectOneLineError(
-      try CLI.run(["check", "--project", CLI.acme, "--catalog", scratch.file("catalog.json")]),
+      try await CLI.run(["check", "--project", CLI.acme, "--catalog", scratch.file("catalog.json")]),
       mentions: ["catalog.json", "not a dbt catalog"])
   }
 
-  @Test func deeplyNestedJinjaInAModelIsScannedWithoutRecursion() throws {
+  @Test func deeplyNestedJinjaInAModelIsScannedWithoutRecursion() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     let parentheses =
       String(repeating: "(", count: Self.deep) + "ref('a')" + String(repeating: ")", count: Self.deep)
     let root = try Self.project(
       ["models/a.sql": "select 1 as id", "models/b.sql": "select * from {{ \(parentheses) }}"], in: scratch)
-    let result = try CLI.run(["lineage", "--project", root, "a+"])
+    let result = try await CLI.run(["lineage", "--project", root, "a+"])
     #expect(result.status == 0, "\(result.stderr.prefix(300))")
     #expect(result.stdout.contains("model.p.b"), "\(result.stdout.prefix(300))")
   }
@@ -173,9 +173,9 @@ struct HostileInputTests {
 
   /// Runs driftwatch as an unprivileged user when this process is root (for whom mode 000 is readable), else
   /// as this user.
-  static func runUnprivileged(_ arguments: [String]) throws -> CLI.Result {
-    guard geteuid() == 0 else { return try CLI.run(arguments) }
-    return try CLI.run(
+  static func runUnprivileged(_ arguments: [String]) async throws -> CLI.Result {
+    guard geteuid() == 0 else { return try await CLI.run(arguments) }
+    return try await CLI.run(
       executable: URL(fileURLWithPath: "/usr/bin/setpriv"),
       ["--reuid=65534", "--regid=65534", "--clear-groups", "--", try CLI.executable.path] + arguments)
   }
@@ -190,17 +190,17 @@ struct HostileInputTests {
     let (root, warehouse) = try await Self.acmeWithExtra(in: scratch)
     let arguments = ["check", "--project", root, "--warehouse", "sqlite:\(warehouse)"]
     // Readable: the missing table is reported.
-    let readable = try Self.runUnprivileged(arguments)
+    let readable = try await Self.runUnprivileged(arguments)
     #expect(readable.status != 2, "\(readable.stderr)")
     #expect(readable.stdout.contains("raw_not_there"), "\(readable.stdout)")
     // Unreadable: an error naming the folder, never "no drift".
     #expect(chmod(root + "/models/extra", 0) == 0)
-    let unreadable = try Self.runUnprivileged(arguments)
+    let unreadable = try await Self.runUnprivileged(arguments)
     Self.expectOneLineError(unreadable, mentions: ["models/extra", "permission denied"])
     // A file dbt would read, unreadable.
     #expect(chmod(root + "/models/extra", 0o755) == 0)
     #expect(chmod(root + "/models/extra/extra_sources.yml", 0) == 0)
-    Self.expectOneLineError(
+    await Self.expectOneLineError(
       try Self.runUnprivileged(arguments), mentions: ["models/extra/extra_sources.yml", "permission denied"])
     #expect(chmod(root + "/models/extra/extra_sources.yml", 0o644) == 0)
     // An installed package that cannot be looked into: not dropped without a word.
@@ -210,21 +210,21 @@ struct HostileInputTests {
       toFile: package + "/dbt_project.yml", atomically: true, encoding: .utf8)
     try "select 1 as id".write(toFile: package + "/models/helper.sql", atomically: true, encoding: .utf8)
     try Self.worldReadable(root + "/dbt_packages")
-    #expect(try Self.runUnprivileged(arguments).status != 2)
+    await #expect(try Self.runUnprivileged(arguments).status != 2)
     #expect(chmod(package, 0) == 0)
-    Self.expectOneLineError(
+    await Self.expectOneLineError(
       try Self.runUnprivileged(arguments), mentions: ["dbt_packages/helpers", "permission denied"])
     #expect(chmod(package, 0o755) == 0)
     // dbt_project.yml unreadable: not called missing.
     #expect(chmod(root + "/dbt_project.yml", 0) == 0)
-    Self.expectOneLineError(
+    await Self.expectOneLineError(
       try Self.runUnprivileged(arguments), mentions: ["cannot read dbt_project.yml", "permission denied"])
     #expect(chmod(root + "/dbt_project.yml", 0o644) == 0)
   }
 
   /// dbt walks model folders with `os.walk`: links to files are read, links to folders are not followed, and a
   /// link to nothing (or a loop) among the files it reads stops it with an error.
-  @Test func symbolicLinksAsDbtReadsThem() throws {
+  @Test func symbolicLinksAsDbtReadsThem() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     let root = try Self.project(
@@ -238,7 +238,7 @@ struct HostileInputTests {
       atPath: root + "/models/linked_folder", withDestinationPath: "../elsewhere/folder")
     try FileManager.default.createSymbolicLink(
       atPath: root + "/models/notes.md", withDestinationPath: "nowhere.md")
-    let listed = try CLI.run(["lineage", "--project", root, "a+"])
+    let listed = try await CLI.run(["lineage", "--project", root, "a+"])
     #expect(listed.status == 0, "\(listed.stderr)")
     #expect(listed.stdout.contains("linked_file"))
     #expect(!listed.stdout.contains("in_linked_folder"))
@@ -246,31 +246,33 @@ struct HostileInputTests {
     try FileManager.default.createSymbolicLink(
       atPath: root + "/models/broken.sql", withDestinationPath: "nowhere.sql")
     Self.expectOneLineError(
-      try CLI.run(["lineage", "--project", root, "a+"]), mentions: ["models/broken.sql", "no such file"])
+      try await CLI.run(["lineage", "--project", root, "a+"]),
+      mentions: ["models/broken.sql", "no such file"])
     try FileManager.default.removeItem(atPath: root + "/models/broken.sql")
     // A link to itself.
     try FileManager.default.createSymbolicLink(
       atPath: root + "/models/loop.yml", withDestinationPath: "loop.yml")
     Self.expectOneLineError(
-      try CLI.run(["lineage", "--project", root, "a+"]), mentions: ["models/loop.yml", "symbolic links"])
+      try await CLI.run(["lineage", "--project", root, "a+"]),
+      mentions: ["models/loop.yml", "symbolic links"])
   }
 
   // MARK: Other wrong answers (item 10)
 
-  @Test func fileAsProjectIsNotCalledMissing() throws {
+  @Test func fileAsProjectIsNotCalledMissing() async throws {
     Self.expectOneLineError(
-      try CLI.run(["lineage", "--project", CLI.acme + "/dbt_project.yml", "x"]),
+      try await CLI.run(["lineage", "--project", CLI.acme + "/dbt_project.yml", "x"]),
       mentions: ["dbt_project.yml is a file, not a directory"])
   }
 
-  @Test func negativeSampleSizeIsOutOfRange() throws {
-    let result = try CLI.run([
+  @Test func negativeSampleSizeIsOutOfRange() async throws {
+    let result = try await CLI.run([
       "snapshot", "--project", CLI.acme, "--warehouse", "sqlite:x.db", "--sample-size", "-1",
     ])
     #expect(result.status == 2)
     #expect(result.stderr.contains("--sample-size must be between 0 and 100000"), "\(result.stderr)")
     #expect(!result.stderr.contains("missing value"))
-    let threshold = try CLI.run([
+    let threshold = try await CLI.run([
       "fix", "--project", CLI.acme, "--warehouse", "sqlite:x.db", "--threshold", "-0.5",
     ])
     #expect(threshold.status == 2)
@@ -292,7 +294,7 @@ struct HostileInputTests {
     #expect(stderr.contains("cannot write to standard output (no space left on device)"), "\(stderr)")
   }
 
-  @Test func refCycleIsRefusedAsDbtDoes() throws {
+  @Test func refCycleIsRefusedAsDbtDoes() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     let root = try Self.project(
@@ -301,13 +303,14 @@ struct HostileInputTests {
         "models/c.sql": "select * from {{ ref('b') }}", "models/d.sql": "select * from {{ ref('a') }}",
       ], in: scratch)
     Self.expectOneLineError(
-      try CLI.run(["lineage", "--project", root, "a+"]),
+      try await CLI.run(["lineage", "--project", root, "a+"]),
       mentions: ["found a cycle: model.p.a --> model.p.b --> model.p.c --> model.p.a"])
     // A model that refs itself.
     let own = try Self.project(["models/s.sql": "select * from {{ ref('s') }}"], in: Scratch())
     defer { try? FileManager.default.removeItem(atPath: (own as NSString).deletingLastPathComponent) }
     Self.expectOneLineError(
-      try CLI.run(["lineage", "--project", own, "s"]), mentions: ["found a cycle: model.p.s --> model.p.s"])
+      try await CLI.run(["lineage", "--project", own, "s"]),
+      mentions: ["found a cycle: model.p.s --> model.p.s"])
     // In a manifest too.
     func node(_ name: String, _ parent: String) -> String {
       "\"model.p.\(name)\": {\"resource_type\": \"model\", \"name\": \"\(name)\", \"package_name\": \"p\", "
@@ -317,7 +320,7 @@ struct HostileInputTests {
       "{\"metadata\": {\"project_name\": \"p\"}, \"sources\": {}, \"nodes\": {\(node("x", "y")), \(node("y", "x"))}}"
       .write(toFile: scratch.file("manifest.json"), atomically: true, encoding: .utf8)
     Self.expectOneLineError(
-      try CLI.run(["lineage", "--manifest", scratch.file("manifest.json"), "x"]),
+      try await CLI.run(["lineage", "--manifest", scratch.file("manifest.json"), "x"]),
       mentions: ["manifest.json", "found a cycle: model.p.x --> model.p.y --> model.p.x"])
   }
 }
@@ -333,7 +336,7 @@ enum FileReadingTestSupport {
 /// names and hashes, config resolution, freeing the tree) still runs: a legal document never crashes.
 @Suite("input at the nesting limit")
 struct NestingAtTheLimitTests {
-  @Test func deepestLegalYAMLIsReadWholly() throws {
+  @Test func deepestLegalYAMLIsReadWholly() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     // Inside `models: - tests: - accepted_values: values:` the document is already 7 levels deep.
@@ -356,7 +359,7 @@ struct NestingAtTheLimitTests {
                       values: \(nested)
         """,
       ], in: scratch)
-    let result = try CLI.run(["lineage", "--project", root, "a+", "--format", "json"])
+    let result = try await CLI.run(["lineage", "--project", root, "a+", "--format", "json"])
     #expect(result.status == 0, "\(result.stderr.prefix(500))")
     #expect(result.stdout.contains("test.p.accepted_values_a"), "\(result.stdout.prefix(500))")
   }

@@ -27,10 +27,10 @@ struct HostileWarehouseTests {
   }
 
   /// A decisions file answering every question of the drafted fix (as the migration means them).
-  static func decisions(project: String, warehouse: String, environment: [String: String] = [:]) throws
+  static func decisions(project: String, warehouse: String, environment: [String: String] = [:]) async throws
     -> String
   {
-    let draft = try CLI.run(
+    let draft = try await CLI.run(
       ["fix", "--project", project, "--warehouse", warehouse, "--format", "json"], environment: environment)
     #expect(draft.status == 0, "\(draft.stderr)")
     let questions = try CLI.json(draft.stdout)["questions"] as? [[String: Any]] ?? []
@@ -61,9 +61,9 @@ struct HostileWarehouseTests {
       scratch, project, warehouse in
       let outside = scratch.file("outside")
       try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
-      let decisions = try Self.decisions(project: project, warehouse: "sqlite:\(warehouse)")
+      let decisions = try await Self.decisions(project: project, warehouse: "sqlite:\(warehouse)")
       let before = Self.files(under: scratch.path)
-      let fix = try CLI.run([
+      let fix = try await CLI.run([
         "fix", "--project", project, "--warehouse", "sqlite:\(warehouse)", "--decisions", decisions,
         "--write",
       ])
@@ -76,7 +76,7 @@ struct HostileWarehouseTests {
       #expect(
         contracts.first?.hasPrefix("assert_schema_contract_x__________outside_trav_") == true, "\(contracts)")
       // The drafted yml and SQL read back as the warehouse's names: the project matches it again.
-      let check = try CLI.run(["check", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
+      let check = try await CLI.run(["check", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
       #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
   }
@@ -87,12 +87,12 @@ struct HostileWarehouseTests {
     try await Self.withAcme("alter table raw_accounts rename to \"\(quoted)\";") {
       scratch, project, warehouse in
       let before = try CLI.read(project + "/models/staging/stg_customers.sql")
-      let draft = try CLI.run(["fix", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
+      let draft = try await CLI.run(["fix", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
       #expect(draft.status == 2, "\(draft.stdout)")
       #expect(!draft.stdout.contains("run_query"))
       let lines = draft.stderr.split(separator: "\n")
       #expect(lines.count == 1 && draft.stderr.contains("jinja delimiter"), "\(draft.stderr)")
-      let write = try CLI.run([
+      let write = try await CLI.run([
         "fix", "--project", project, "--warehouse", "sqlite:\(warehouse)", "--write",
       ])
       #expect(write.status == 2)
@@ -106,7 +106,7 @@ struct HostileWarehouseTests {
     try await Self.withAcme("alter table raw_accounts add column \"\(column)\" text;") {
       _, project, warehouse in
       for format in ["text", "markdown"] {
-        let check = try CLI.run([
+        let check = try await CLI.run([
           "check", "--project", project, "--warehouse", "sqlite:\(warehouse)", "--format", format,
         ])
         #expect(check.status == 1, "\(check.stderr)")
@@ -114,7 +114,7 @@ struct HostileWarehouseTests {
         #expect(raw.isEmpty, "\(format): \(raw.map { String($0.value, radix: 16) })")
         #expect(check.stdout.contains("x\\x1b]0;pwned\\x07\\x1b[2J\\nnext"), "\(check.stdout)")
       }
-      let fix = try CLI.run(["fix", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
+      let fix = try await CLI.run(["fix", "--project", project, "--warehouse", "sqlite:\(warehouse)"])
       #expect(fix.status == 0, "\(fix.stderr)")
       #expect(!fix.stdout.unicodeScalars.contains { TextEscape.isInvisibleControl($0) && $0 != "\n" })
     }
@@ -190,9 +190,9 @@ struct HostileWarehouseTests {
           alter table raw.raw_accounts rename to "\(table)";
           alter table raw."\(table)" add column "\(column)" text;
           """, into: db)
-      let decisions = try Self.decisions(
+      let decisions = try await Self.decisions(
         project: project.directory, warehouse: project.url, environment: project.environment)
-      let fix = try CLI.run(
+      let fix = try await CLI.run(
         [
           "fix", "--project", project.directory, "--warehouse", project.url, "--decisions", decisions,
           "--write",
@@ -203,7 +203,7 @@ struct HostileWarehouseTests {
       let staging = try CLI.read(project.directory + "/models/staging/stg_customers.sql")
       #expect(staging.contains("source('acme', ('acc\\'ts\\\\é{x}'))"), "\(staging)")
       // Real dbt parses the Jinja, runs the SQL with the quoted names and the contract test passes.
-      let run = try CLI.run(
+      let run = try await CLI.run(
         executable: URL(fileURLWithPath: dbt),
         [
           "build", "--project-dir", project.directory, "--profiles-dir", project.directory, "--no-use-colors",
@@ -227,7 +227,7 @@ struct HostileWarehouseTests {
         statuses[statuses.keys.first { $0.hasPrefix("test.acme.assert_schema_contract_acc_ts") } ?? ""]
           == "pass")
       // And driftwatch reads the drafted yml back as the warehouse's names.
-      let check = try CLI.run(
+      let check = try await CLI.run(
         ["check", "--project", project.directory, "--warehouse", project.url],
         environment: project.environment)
       #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
@@ -257,7 +257,7 @@ struct HostileImpactDbtBuildTests {
     try "ALTER TABLE raw_customers RENAME TO \"\(hostile)\";\n".write(
       toFile: migration, atomically: true, encoding: .utf8)
     try await ImpactPostgresTests.withAcme { staging in
-      let result = try CLI.run(
+      let result = try await CLI.run(
         [
           "impact", migration, "--project", CLI.acme, "--warehouse", ImpactPostgresTests.url(staging),
           "--search-path", "raw", "--dbt-build", "--dbt", dbt, "--profiles-dir", CLI.acme, "--format", "json",

@@ -200,7 +200,7 @@ struct ImpactEscapeTests {
       var context = context
       context.runner = context.admin
       let file = try Self.write(escape.sql(context), in: context.directory)
-      let result = try CLI.run(
+      let result = try await CLI.run(
         ["impact", file, "--project", CLI.acme, "--warehouse", Self.url(context.admin)],
         environment: Self.environment(context.admin))
       #expect(result.status == 2, "\(result.stderr)")
@@ -233,7 +233,7 @@ struct ImpactEscapeTests {
   func asAFitRoleTheCLIRefusesLexically(_ escape: Escape) async throws {
     try await Self.withEscape(escape) { context in
       let file = try Self.write(escape.sql(context), in: context.directory)
-      let result = try CLI.run(
+      let result = try await CLI.run(
         ["impact", file, "--project", CLI.acme, "--warehouse", Self.url(context.runner)],
         environment: Self.environment(context.runner))
       #expect(result.status == 2, "\(result.stderr)")
@@ -298,7 +298,7 @@ struct ImpactRoleCheckTests {
       let file = scratch.file("0002_add_loyalty_points.sql")
       try "ALTER TABLE raw.raw_customers ADD COLUMN loyalty_points integer;\n".write(
         toFile: file, atomically: true, encoding: .utf8)
-      let refused = try CLI.run(
+      let refused = try await CLI.run(
         ["impact", file, "--project", CLI.acme, "--warehouse", ImpactEscapeTests.url(admin)],
         environment: ImpactEscapeTests.environment(admin))
       #expect(refused.status == 2)
@@ -325,7 +325,7 @@ struct ImpactRoleCheckTests {
       var made = admin
       made.user = recipeRole
       made.password = password
-      let result = try CLI.run(
+      let result = try await CLI.run(
         [
           "impact", file, "--project", CLI.acme, "--warehouse", ImpactEscapeTests.url(made), "--format",
           "json",
@@ -435,14 +435,14 @@ struct ImpactRoleCheckTests {
       try "ALTER TABLE raw.raw_customers ADD COLUMN label text;\nSELECT 'lo\\137export';\n".write(
         toFile: file, atomically: true, encoding: .utf8)
       let arguments = ["impact", file, "--project", CLI.acme, "--warehouse", ImpactEscapeTests.url(fit)]
-      let conforming = try CLI.run(arguments, environment: ImpactEscapeTests.environment(fit))
+      let conforming = try await CLI.run(arguments, environment: ImpactEscapeTests.environment(fit))
       #expect(conforming.status == 0, "\(conforming.stderr)")
 
       var admin = try TestPostgres.adminLocator()
       admin.database = fit.database
       try await TestPostgres.execute(
         "ALTER ROLE \(PostgresSession.quoted(fit.user)) SET standard_conforming_strings = off", in: admin)
-      let escaping = try CLI.run(arguments, environment: ImpactEscapeTests.environment(fit))
+      let escaping = try await CLI.run(arguments, environment: ImpactEscapeTests.environment(fit))
       #expect(escaping.status == 2)
       #expect(
         escaping.stderr.hasPrefix(
@@ -473,7 +473,7 @@ struct ImpactSQLiteContainmentTests {
     try text.write(toFile: file, atomically: true, encoding: .utf8)
 
     // The lexical layer refuses it before anything runs …
-    let refused = try CLI.run(["impact", file, "--project", CLI.acme, "--warehouse", "sqlite:\(path)"])
+    let refused = try await CLI.run(["impact", file, "--project", CLI.acme, "--warehouse", "sqlite:\(path)"])
     #expect(refused.status == 2)
     #expect(refused.stderr.contains("\(file):1: refused: \(mentions)"), "\(refused.stderr)")
 

@@ -66,7 +66,7 @@ struct ImpactPostgresTests {
         "impact", Acme.postgresMigration, "--project", CLI.acme, "--warehouse", Self.url(db), "--search-path",
         "raw",
       ]
-      let json = try CLI.run(arguments + ["--format", "json"], environment: Self.environment(db))
+      let json = try await CLI.run(arguments + ["--format", "json"], environment: Self.environment(db))
       #expect(json.status == 1, "\(json.stderr)")
       let report = try CLI.json(json.stdout)
       try Acme.expectIncident(report)
@@ -96,13 +96,13 @@ struct ImpactPostgresTests {
       }
       #expect(!json.stdout.contains(db.password ?? "no password"))
 
-      let text = try CLI.run(arguments, environment: Self.environment(db))
+      let text = try await CLI.run(arguments, environment: Self.environment(db))
       #expect(text.status == 1)
       #expect(text.stdout.contains("✗ this migration breaks 9 dbt models, 23 tests, 15 dashboards of acme"))
       #expect(text.stdout.contains("run in a transaction, rolled back"))
       #expect(text.stdout.contains("↳ line \(dropLine)"))
 
-      let github = try CLI.run(arguments + ["--format", "github"], environment: Self.environment(db))
+      let github = try await CLI.run(arguments + ["--format", "github"], environment: Self.environment(db))
       #expect(github.status == 1)
       let annotations = github.stdout.split(separator: "\n").filter { $0.hasPrefix("::error ") }
       #expect(annotations.count == 6)
@@ -111,7 +111,8 @@ struct ImpactPostgresTests {
           "::error file=\(Acme.postgresMigration),line=\(dropLine),title=driftwatch%3A table_renamed::")
           == true)
 
-      let markdown = try CLI.run(arguments + ["--format", "markdown"], environment: Self.environment(db))
+      let markdown = try await CLI.run(
+        arguments + ["--format", "markdown"], environment: Self.environment(db))
       #expect(markdown.status == 1)
       #expect(markdown.stdout.contains("breaks 9 dbt models, 23 tests, 15 dashboards"))
       #expect(markdown.stdout.contains("```mermaid"))
@@ -128,12 +129,12 @@ struct ImpactPostgresTests {
       let scratch = try Scratch()
       defer { scratch.remove() }
       let state = "sqlite:" + scratch.file("state.db")
-      let snapshot = try CLI.run(
+      let snapshot = try await CLI.run(
         ["snapshot", "--project", CLI.acme, "--warehouse", Self.url(db), "--state", state],
         environment: Self.environment(db))
       #expect(snapshot.status == 0, "\(snapshot.stderr)")
       let before = try await StagingSnapshot.take(db)
-      let result = try CLI.run(
+      let result = try await CLI.run(
         [
           "impact", Acme.postgresMigration, "--project", CLI.acme, "--warehouse", Self.url(db),
           "--search-path",
@@ -161,7 +162,7 @@ struct ImpactPostgresTests {
       try "-- a column nobody reads yet\nALTER TABLE raw.raw_customers ADD COLUMN loyalty_points integer;\n"
         .write(toFile: file, atomically: true, encoding: .utf8)
       let before = try await StagingSnapshot.take(db)
-      let result = try CLI.run(
+      let result = try await CLI.run(
         ["impact", file, "--project", CLI.acme, "--warehouse", Self.url(db), "--format", "json"],
         environment: Self.environment(db))
       #expect(result.status == 0, "\(result.stderr)")
@@ -170,7 +171,7 @@ struct ImpactPostgresTests {
       let changes = report["changes"] as? [[String: Any]] ?? []
       #expect(changes.map { $0["kind"] as? String } == ["column_added"])
       #expect(changes.first?["migration_line"] as? Int == 2)
-      let text = try CLI.run(
+      let text = try await CLI.run(
         ["impact", file, "--project", CLI.acme, "--warehouse", Self.url(db)],
         environment: Self.environment(db))
       #expect(text.status == 0)
@@ -187,7 +188,7 @@ struct ImpactPostgresTests {
       try "CREATE TABLE raw.probe (id int);\n\nALTER TABLE raw.no_such_table ADD COLUMN x int;\n"
         .write(toFile: file, atomically: true, encoding: .utf8)
       let before = try await StagingSnapshot.take(db)
-      let result = try CLI.run(
+      let result = try await CLI.run(
         ["impact", file, "--project", CLI.acme, "--warehouse", Self.url(db)],
         environment: Self.environment(db))
       #expect(result.status == 2)
@@ -209,7 +210,7 @@ struct ImpactPostgresTests {
       try "SET statement_timeout = 0;\nALTER TABLE raw.raw_customers ADD COLUMN x int;\nSELECT pg_sleep(5);\n"
         .write(
           toFile: slow, atomically: true, encoding: .utf8)
-      let timedOut = try CLI.run(
+      let timedOut = try await CLI.run(
         ["impact", slow, "--project", CLI.acme, "--warehouse", Self.url(db), "--statement-timeout", "300ms"],
         environment: Self.environment(db))
       #expect(timedOut.status == 2)
@@ -224,7 +225,7 @@ struct ImpactPostgresTests {
         try await connection.query("BEGIN", logger: PostgresSession.silentLogger)
         try await connection.query(
           "LOCK TABLE raw.raw_customers IN ACCESS SHARE MODE", logger: PostgresSession.silentLogger)
-        let waited = try CLI.run(
+        let waited = try await CLI.run(
           ["impact", locked, "--project", CLI.acme, "--warehouse", Self.url(db), "--lock-timeout", "200ms"],
           environment: Self.environment(db))
         #expect(waited.status == 2)
@@ -244,7 +245,7 @@ struct ImpactPostgresTests {
       "-- speed up lookups\nALTER TABLE raw_accounts ADD COLUMN tier text;\n\nCREATE INDEX CONCURRENTLY accounts_tier ON raw_accounts (tier);\n"
       .write(toFile: file, atomically: true, encoding: .utf8)
     let port = try await TestNetwork.closedPort()
-    let result = try CLI.run([
+    let result = try await CLI.run([
       "impact", file, "--project", CLI.acme, "--warehouse", "postgres://ci@127.0.0.1:\(port)/staging",
     ])
     #expect(result.status == 2)
@@ -330,7 +331,7 @@ struct ImpactSQLiteTests {
     defer { scratch.remove() }
     let path = try await Acme.sqliteWarehouse(in: scratch, migrated: false)
     let original = try Data(contentsOf: URL(fileURLWithPath: path))
-    let result = try CLI.run([
+    let result = try await CLI.run([
       "impact", Acme.sqliteMigration, "--project", CLI.acme, "--warehouse", "sqlite:\(path)", "--format",
       "json",
     ])
@@ -352,14 +353,16 @@ struct ImpactSQLiteTests {
       "PRAGMA foreign_keys=off;\nBEGIN TRANSACTION;\nALTER TABLE raw_customers ADD COLUMN loyalty_points integer;\nCOMMIT;\nPRAGMA foreign_keys=on;\n"
       .write(
         toFile: harmless, atomically: true, encoding: .utf8)
-    let safe = try CLI.run(["impact", harmless, "--project", CLI.acme, "--warehouse", "sqlite:\(path)"])
+    let safe = try await CLI.run(["impact", harmless, "--project", CLI.acme, "--warehouse", "sqlite:\(path)"])
     #expect(safe.status == 0, "\(safe.stderr)")
     #expect(safe.stdout.contains("run on a temporary copy, deleted"))
 
     let failing = scratch.file("failing.sql")
     try "CREATE TABLE t (x);\nINSERT INTO nowhere VALUES (1);\n".write(
       toFile: failing, atomically: true, encoding: .utf8)
-    let failed = try CLI.run(["impact", failing, "--project", CLI.acme, "--warehouse", "sqlite:\(path)"])
+    let failed = try await CLI.run([
+      "impact", failing, "--project", CLI.acme, "--warehouse", "sqlite:\(path)",
+    ])
     #expect(failed.status == 2)
     #expect(failed.stderr.contains("\(failing):2: the migration failed: no such table: nowhere"))
     #expect(failed.stderr.contains("the database file is unchanged"))
@@ -367,7 +370,9 @@ struct ImpactSQLiteTests {
     let attach = scratch.file("attach.sql")
     try "ATTACH DATABASE '\(path)' AS prod;\nDROP TABLE prod.raw_customers;\n".write(
       toFile: attach, atomically: true, encoding: .utf8)
-    let refused = try CLI.run(["impact", attach, "--project", CLI.acme, "--warehouse", "sqlite:\(path)"])
+    let refused = try await CLI.run([
+      "impact", attach, "--project", CLI.acme, "--warehouse", "sqlite:\(path)",
+    ])
     #expect(refused.status == 2)
     #expect(refused.stderr.contains("\(attach):1: refused: ATTACH"))
     #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == original)
@@ -377,7 +382,7 @@ struct ImpactSQLiteTests {
     let scratch = try Scratch()
     defer { scratch.remove() }
     let path = try await Acme.sqliteWarehouse(in: scratch, migrated: false)
-    let result = try CLI.run(
+    let result = try await CLI.run(
       [
         "impact", Acme.sqliteMigration, "--project", CLI.acme, "--warehouse", "sqlite:\(path)", "--format",
         "github",
@@ -392,20 +397,20 @@ struct ImpactSQLiteTests {
       ), "\(result.stdout.prefix(300))")
   }
 
-  @Test func badInput() throws {
-    let missing = try CLI.run([
+  @Test func badInput() async throws {
+    let missing = try await CLI.run([
       "impact", "/no/such/migration.sql", "--project", CLI.acme, "--warehouse", "sqlite:x.db",
     ])
     #expect(missing.status == 2)
     #expect(missing.stderr.contains("migration '/no/such/migration.sql' does not exist"))
-    let badTimeout = try CLI.run([
+    let badTimeout = try await CLI.run([
       "impact", Acme.sqliteMigration, "--project", CLI.acme, "--warehouse", "sqlite:x.db",
       "--statement-timeout",
       "soon",
     ])
     #expect(badTimeout.status == 2)
     #expect(badTimeout.stderr.contains("--statement-timeout 'soon' is not a duration"))
-    let noWarehouse = try CLI.run(["impact", Acme.sqliteMigration, "--project", CLI.acme])
+    let noWarehouse = try await CLI.run(["impact", Acme.sqliteMigration, "--project", CLI.acme])
     #expect(noWarehouse.status == 2)
     #expect(noWarehouse.stderr.contains("--warehouse"))
   }
@@ -446,11 +451,11 @@ struct ImpactDbtBuildTests {
     try await AcmeFixDbtTests.withAcme { project, migrated in
       try await TestPostgres.load(
         sql: try CLI.read(Acme.postgresMigration), into: migrated, searchPath: "raw")
-      let decisions = try AcmeFixDbtTests.decisions(for: project, rejectMapping: false)
+      let decisions = try await AcmeFixDbtTests.decisions(for: project, rejectMapping: false)
 
       try await ImpactPostgresTests.withAcme { staging in
         let before = try await StagingSnapshot.take(staging)
-        let result = try CLI.run(
+        let result = try await CLI.run(
           [
             "impact", Acme.postgresMigration, "--project", CLI.acme, "--warehouse",
             ImpactPostgresTests.url(staging),
@@ -491,8 +496,8 @@ struct ImpactDbtBuildTests {
     }
   }
 
-  @Test func dbtBuildNeedsPostgres() throws {
-    let result = try CLI.run([
+  @Test func dbtBuildNeedsPostgres() async throws {
+    let result = try await CLI.run([
       "impact", Acme.sqliteMigration, "--project", CLI.acme, "--warehouse", "sqlite:x.db", "--dbt-build",
     ])
     #expect(result.status == 2)

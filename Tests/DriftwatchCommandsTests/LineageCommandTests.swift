@@ -3,8 +3,8 @@ import Testing
 
 @Suite("lineage command")
 struct LineageCommandTests {
-  @Test func sourceDescendantsAsJSON() throws {
-    let result = try CLI.run([
+  @Test func sourceDescendantsAsJSON() async throws {
+    let result = try await CLI.run([
       "lineage", "--project", CLI.acme, "source:acme.raw_customers+", "--format", "json",
     ])
     #expect(result.status == 0, "\(result.stderr)")
@@ -17,24 +17,24 @@ struct LineageCommandTests {
     #expect(byType["source"]?.compactMap { $0["unique_id"] as? String } == ["source.acme.acme.raw_customers"])
   }
 
-  @Test func graphFormats() throws {
-    let mermaid = try CLI.run(["lineage", "--project", CLI.acme, "+fct_orders", "--format", "mermaid"])
+  @Test func graphFormats() async throws {
+    let mermaid = try await CLI.run(["lineage", "--project", CLI.acme, "+fct_orders", "--format", "mermaid"])
     #expect(mermaid.status == 0)
     #expect(mermaid.stdout.hasPrefix("flowchart LR"))
     #expect(mermaid.stdout.contains("stg_customers"))
-    let dot = try CLI.run(["lineage", "--project", CLI.acme, "+fct_orders", "--format", "dot"])
+    let dot = try await CLI.run(["lineage", "--project", CLI.acme, "+fct_orders", "--format", "dot"])
     #expect(dot.status == 0)
     #expect(dot.stdout.contains("digraph"))
     #expect(dot.stdout.contains("->"))
-    let text = try CLI.run([
+    let text = try await CLI.run([
       "lineage", "--project", CLI.acme, "stg_payments+", "--exclude", "tag:nothing_has_this",
     ])
     #expect(text.status == 0)
     #expect(text.stdout.contains("fct_daily_payments"))
   }
 
-  @Test func unionOfSeveralSelectors() throws {
-    let result = try CLI.run(
+  @Test func unionOfSeveralSelectors() async throws {
+    let result = try await CLI.run(
       ["lineage", "--project", CLI.acme, "stg_orders", "stg_payments", "--format", "json"])
     #expect(result.status == 0, "\(result.stderr)")
     let ids = (try CLI.json(result.stdout)["nodes"] as? [[String: Any]] ?? []).compactMap {
@@ -51,8 +51,8 @@ struct LineageIncompleteTests {
     "Tests/DriftwatchCommandsTests/Fixtures/incomplete_shop"
   ).path
 
-  @Test func exitsTwoWithOneLineNamingTheNodeAndTheManifest() throws {
-    let result = try CLI.run(["lineage", "--project", Self.project, "stg_orders+"])
+  @Test func exitsTwoWithOneLineNamingTheNodeAndTheManifest() async throws {
+    let result = try await CLI.run(["lineage", "--project", Self.project, "stg_orders+"])
     #expect(result.status == 2)
     #expect(result.stdout.isEmpty)
     let errors = result.stderr.split(separator: "\n").filter { !$0.hasPrefix("driftwatch: warning:") }
@@ -69,8 +69,8 @@ struct LineageIncompleteTests {
     )
   }
 
-  @Test func allowIncompleteAnswersWithMarkers() throws {
-    let json = try CLI.run([
+  @Test func allowIncompleteAnswersWithMarkers() async throws {
+    let json = try await CLI.run([
       "lineage", "--project", Self.project, "stg_orders+", "--allow-incomplete", "--format", "json",
     ])
     #expect(json.status == 0, "\(json.stderr)")
@@ -83,37 +83,39 @@ struct LineageIncompleteTests {
     #expect(reason["kind"] as? String == "render_failed")
     #expect(reason["file"] as? String == "models/fct_orders.sql")
     #expect(reason["line"] as? Int == 1)
-    let text = try CLI.run(["lineage", "--project", Self.project, "stg_orders+", "--allow-incomplete"])
+    let text = try await CLI.run(["lineage", "--project", Self.project, "stg_orders+", "--allow-incomplete"])
     #expect(text.status == 0)
     #expect(text.stdout.contains("not exact: 1 node"))
   }
 
-  @Test func anAnswerThatDoesNotDependOnTheIncompleteNodeIsExact() throws {
+  @Test func anAnswerThatDoesNotDependOnTheIncompleteNodeIsExact() async throws {
     // Walking up from stg_orders never passes through fct_orders.
-    let result = try CLI.run(["lineage", "--project", Self.project, "+stg_orders", "--format", "json"])
+    let result = try await CLI.run(["lineage", "--project", Self.project, "+stg_orders", "--format", "json"])
     #expect(result.status == 0, "\(result.stderr)")
     #expect(try CLI.json(result.stdout)["exact"] as? Bool == true)
     // The warning is still printed once.
     #expect(result.stderr.contains("warning: models/fct_orders.sql:1"))
   }
 
-  @Test func aTagSelectorDependsOnConfigsThatCouldNotBeRead() throws {
+  @Test func aTagSelectorDependsOnConfigsThatCouldNotBeRead() async throws {
     // finance_kpis sets its tags with config({"tags": [...]}): `tag:finance` matches nothing the scan read,
     // but the answer "nothing" is not exact.
-    let result = try CLI.run(["lineage", "--project", Self.project, "tag:finance"])
+    let result = try await CLI.run(["lineage", "--project", Self.project, "tag:finance"])
     #expect(result.status == 2)
     let errors = result.stderr.split(separator: "\n").filter { !$0.hasPrefix("driftwatch: warning:") }
     #expect(errors.count == 1, "\(result.stderr)")
     #expect(errors.first?.contains("model.incomplete_shop.finance_kpis") == true)
     #expect(errors.first?.contains("--allow-incomplete") == true)
-    let allowed = try CLI.run(["lineage", "--project", Self.project, "tag:finance", "--allow-incomplete"])
+    let allowed = try await CLI.run([
+      "lineage", "--project", Self.project, "tag:finance", "--allow-incomplete",
+    ])
     #expect(allowed.status == 2)
     #expect(
       allowed.stderr.contains("matches no node in project incomplete_shop (1 node(s) driftwatch could not"))
   }
 
-  @Test func aManifestIsExact() throws {
-    let result = try CLI.run([
+  @Test func aManifestIsExact() async throws {
+    let result = try await CLI.run([
       "lineage", "--manifest", ManifestRouteTests.manifest, "source:acme.raw_customers+", "--format", "json",
     ])
     #expect(result.status == 0, "\(result.stderr)")
@@ -121,8 +123,8 @@ struct LineageIncompleteTests {
     #expect(try CLI.json(result.stdout)["exact"] as? Bool == true)
   }
 
-  @Test func acmeIsExactAndQuiet() throws {
-    let result = try CLI.run([
+  @Test func acmeIsExactAndQuiet() async throws {
+    let result = try await CLI.run([
       "lineage", "--project", CLI.acme, "source:acme.raw_customers+", "--format", "json",
     ])
     #expect(result.status == 0)

@@ -15,10 +15,11 @@ struct RenderedLineageTests {
   /// unique id → the ids it depends on.
   typealias Listing = [String: Set<String>]
 
-  static func dbtLs(_ dbt: String, project: String, selector: String, environment: [String: String]) throws
+  static func dbtLs(_ dbt: String, project: String, selector: String, environment: [String: String])
+    async throws
     -> Listing
   {
-    let result = try CLI.run(
+    let result = try await CLI.run(
       executable: URL(fileURLWithPath: dbt),
       [
         "ls", "-q", "--no-write-json", "--project-dir", project, "--profiles-dir", project, "--select",
@@ -39,8 +40,10 @@ struct RenderedLineageTests {
     return listing
   }
 
-  static func lineage(project: String, selector: String, environment: [String: String]) throws -> Listing {
-    let result = try CLI.run(
+  static func lineage(project: String, selector: String, environment: [String: String]) async throws
+    -> Listing
+  {
+    let result = try await CLI.run(
       ["lineage", "--project", project, selector, "--format", "json"], environment: environment)
     #expect(result.status == 0, "lineage \(selector): \(result.stderr)")
     // Nothing was left incomplete, so nothing is warned about.
@@ -55,7 +58,7 @@ struct RenderedLineageTests {
     return listing
   }
 
-  @Test func renderedNodesAreExactAndMatchDbtLs() throws {
+  @Test func renderedNodesAreExactAndMatchDbtLs() async throws {
     guard let dbt = ProcessInfo.processInfo.environment["DRIFTWATCH_DBT"], !dbt.isEmpty else {
       Issue.record("DRIFTWATCH_DBT is not set: run scripts/test (it installs dbt-core and sets it)")
       return
@@ -72,8 +75,9 @@ struct RenderedLineageTests {
     for run in runs {
       let environment = run.target.map { ["DBT_TARGET": $0] } ?? [:]
       for selector in run.selectors {
-        let expected = try Self.dbtLs(dbt, project: project, selector: selector, environment: environment)
-        let actual = try Self.lineage(project: project, selector: selector, environment: environment)
+        let expected = try await Self.dbtLs(
+          dbt, project: project, selector: selector, environment: environment)
+        let actual = try await Self.lineage(project: project, selector: selector, environment: environment)
         #expect(actual == expected, "\(selector) (target \(run.target ?? "dev"))")
         if !expected.isEmpty { nonEmpty += 1 }
       }

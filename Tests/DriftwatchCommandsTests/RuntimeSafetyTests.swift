@@ -33,7 +33,7 @@ struct RuntimeSafetyTests {
       ]
       for arguments in commands {
         let started = Date()
-        let result = try CLI.run(arguments, environment: environment)
+        let result = try await CLI.run(arguments, environment: environment)
         let seconds = Date().timeIntervalSince(started)
         #expect(result.status == 2, "\(arguments[0]): \(result.stderr)")
         #expect(
@@ -48,13 +48,15 @@ struct RuntimeSafetyTests {
         #expect(seconds < 15, "\(arguments[0]) took \(seconds) s")
       }
       // The flags go through the one duration parser.
-      let bad = try CLI.run(
+      let bad = try await CLI.run(
         ["check", "--project", CLI.acme, "--warehouse", url, "--statement-timeout", "soon"],
         environment: environment)
       #expect(bad.status == 2)
       #expect(bad.stderr.contains("--statement-timeout"), "\(bad.stderr)")
       // --interval reads the same units (2min was refused before), within 100ms…24h.
-      let short = try CLI.run(["watch", "--project", CLI.acme, "--warehouse", url, "--interval", "50ms"])
+      let short = try await CLI.run([
+        "watch", "--project", CLI.acme, "--warehouse", url, "--interval", "50ms",
+      ])
       #expect(short.status == 2)
       #expect(short.stderr.contains("--interval must be 100ms…24h"), "\(short.stderr)")
       await holder.close()
@@ -63,13 +65,13 @@ struct RuntimeSafetyTests {
 
   /// `/dev/zero`, `/dev/null`, an empty file: exit 2 and one line naming the path. Before: read as empty
   /// warehouses (every table missing, exit 1).
-  @Test func sqliteDevicesAndEmptyFilesExitTwo() throws {
+  @Test func sqliteDevicesAndEmptyFilesExitTwo() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     let empty = scratch.file("empty.db")
     #expect(FileManager.default.createFile(atPath: empty, contents: nil))
     for (path, says) in [("/dev/zero", "is a device"), ("/dev/null", "is a device"), (empty, "is empty")] {
-      let result = try CLI.run(["check", "--project", CLI.acme, "--warehouse", "sqlite:" + path])
+      let result = try await CLI.run(["check", "--project", CLI.acme, "--warehouse", "sqlite:" + path])
       #expect(result.status == 2, "\(path): \(result.stdout) \(result.stderr)")
       #expect(result.stderr.hasPrefix("driftwatch: '\(path)' \(says)"), "\(result.stderr)")
       #expect(result.stderr.filter { $0 == "\n" }.count == 1)
@@ -91,20 +93,20 @@ struct RuntimeSafetyTests {
         "--interval", "300ms", "--http", "127.0.0.1:\(port)",
       ], environment: [:], logPath: scratch.file("watch.log"))
     #expect(await watch.waitForLog("watching"), "\(watch.log)")
-    func health() throws -> (status: String, body: String) {
-      let result = try CLI.run(
+    func health() async throws -> (status: String, body: String) {
+      let result = try await CLI.run(
         executable: URL(fileURLWithPath: "/usr/bin/curl"),
         ["-s", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)/healthz"])
       let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
       return (String(lines.last ?? ""), lines.dropLast().joined(separator: "\n"))
     }
-    #expect(try health().status == "200")
+    await #expect(try health().status == "200")
 
     let saved = scratch.file("saved.db")
     try FileManager.default.moveItem(atPath: warehouse, toPath: saved)
     try Data("not a database at all".utf8).write(to: URL(fileURLWithPath: warehouse))
     #expect(await watch.waitForLog("check failed; will retry"), "\(watch.log)")
-    let failing = try health()
+    let failing = try await health()
     #expect(failing.status == "503", "\(failing)")
     let body = try CLI.json(failing.body)
     #expect(body["status"] as? String == "failing")
@@ -115,7 +117,7 @@ struct RuntimeSafetyTests {
     try FileManager.default.removeItem(atPath: warehouse)
     try FileManager.default.moveItem(atPath: saved, toPath: warehouse)
     #expect(await watch.waitForLog("check succeeded again"), "\(watch.log)")
-    let recovered = try health()
+    let recovered = try await health()
     #expect(recovered.status == "200", "\(recovered)")
     #expect(try CLI.json(recovered.body)["status"] as? String == "ok")
     watch.signal(SIGTERM)
@@ -130,7 +132,7 @@ struct RuntimeSafetyTests {
     let warehouse = try await Acme.sqliteWarehouse(in: scratch, migrated: false)
     let state = scratch.file("state.db")
     // The state store exists (a baseline snapshot in it), as it does once watch or snapshot ran.
-    let snapshot = try CLI.run([
+    let snapshot = try await CLI.run([
       "snapshot", "--project", CLI.acme, "--warehouse", "sqlite:\(warehouse)", "--state", "sqlite:" + state,
     ])
     #expect(snapshot.status == 0, "\(snapshot.stderr)")

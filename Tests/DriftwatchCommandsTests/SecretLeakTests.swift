@@ -55,7 +55,7 @@ struct SecretLeakTests {
   }
 
   @Test(arguments: shapes)
-  func warehouseURLs(shape: Shape) throws {
+  func warehouseURLs(shape: Shape) async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     let migration = scratch.file("m.sql")
@@ -77,7 +77,7 @@ struct SecretLeakTests {
       ("incidents", ["incidents", "list", "--project", CLI.acme, "--state", shape.url]),
     ]
     for (name, arguments) in runs {
-      let result = try CLI.run(arguments, environment: shape.environment)
+      let result = try await CLI.run(arguments, environment: shape.environment)
       // A SQLite state store that does not exist is an empty one: `history` and `incidents` say so.
       let emptyStore = shape.url.hasPrefix("sqlite") && (name == "history" || name == "incidents")
       #expect(
@@ -104,7 +104,7 @@ struct SecretLeakTests {
     Self.expectNoSecret(CLI.Result(status: 0, stdout: "", stderr: log), shape, "watch")
   }
 
-  @Test func profilePassword() throws {
+  @Test func profilePassword() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
     for password in ["Prof99Zq", "pa@ss/Prof99Zq", "{{ Prof99Zq", "Prof99Zq }}"] {
@@ -122,7 +122,7 @@ struct SecretLeakTests {
             schema: analytics
       """.write(toFile: scratch.file("profiles.yml"), atomically: true, encoding: .utf8)
       for command in ["check", "snapshot", "fix"] {
-        let result = try CLI.run([command, "--project", CLI.acme, "--profiles-dir", scratch.path])
+        let result = try await CLI.run([command, "--project", CLI.acme, "--profiles-dir", scratch.path])
         #expect(result.status == 2, "\(command): \(result.stderr)")
         #expect(
           !result.stderr.contains("Prof99Zq") && !result.stdout.contains("Prof99Zq"), "\(result.stderr)")

@@ -109,7 +109,7 @@ struct WatchFixture {
       defer { scratch.remove() }
       let receiver = try await AlertReceiver.start()
       let fixture = WatchFixture(db: db, scratch: scratch, receiver: receiver)
-      let install = try CLI.run(
+      let install = try await CLI.run(
         ["install-trigger", "--warehouse", fixture.url], environment: fixture.environment)
       #expect(install.status == 0, "\(install.stderr)")
       do {
@@ -146,8 +146,8 @@ struct WatchFixture {
     return Date()
   }
 
-  func incidents() throws -> [[String: Any]] {
-    let result = try CLI.run(
+  func incidents() async throws -> [[String: Any]] {
+    let result = try await CLI.run(
       ["incidents", "--state", "sqlite:" + scratch.file("state.db"), "--format", "json"])
     #expect(result.status == 0, "\(result.stderr)")
     return try CLI.json(result.stdout)["incidents"] as? [[String: Any]] ?? []
@@ -195,7 +195,7 @@ struct WatchPostgresTests {
       #expect(await watch.waitForExit() == 0, "graceful stop exits 0")
       #expect(!watch.log.contains("not-a-real-secret-xyz"), "the webhook url is never logged")
       #expect(!watch.log.contains(fixture.db.password ?? "no password"))
-      let incidents = try fixture.incidents()
+      let incidents = try await fixture.incidents()
       #expect(incidents.count == 1)
       let kinds =
         (incidents.first?["timeline"] as? [[String: Any]])?.compactMap { $0["kind"] as? String } ?? []
@@ -254,7 +254,7 @@ struct WatchPostgresTests {
       #expect(fixture.receiver.received.count == 1)
       third.signal(SIGTERM)
       #expect(await third.waitForExit() == 0)
-      #expect(try fixture.incidents().count == 1)
+      await #expect(try fixture.incidents().count == 1)
     }
   }
 
@@ -308,7 +308,7 @@ struct WatchPostgresTests {
           failedChecks.dropFirst().first.map { $0.contains("attempt=2 ") && $0.contains("retry_in_ms=500 ") }
             == true, "backoff: \(watch.log)")
         #expect(fixture.receiver.received.isEmpty, "a failed check is never an alert")
-        #expect(try fixture.incidents().isEmpty, "a failed check is never an incident")
+        await #expect(try fixture.incidents().isEmpty, "a failed check is never an incident")
 
         try cluster.stop()
         try cluster.start(.tcp)
@@ -328,7 +328,7 @@ struct WatchPostgresTests {
         watch.signal(SIGTERM)
         #expect(await watch.waitForExit() == 0, "\(watch.log)")
         #expect(!watch.log.contains(fixture.db.password ?? "no password"), "the password is never logged")
-        let incidents = try fixture.incidents()
+        let incidents = try await fixture.incidents()
         #expect(incidents.count == 1)
         let kinds =
           (incidents.first?["timeline"] as? [[String: Any]])?.compactMap { $0["kind"] as? String } ?? []
@@ -368,15 +368,15 @@ struct WatchTests {
     #expect(await watch.waitForLog("alert delivered"), "the delivery is recorded: \(watch.log)")
     #expect((body["blast_radius"] as? [String: Any])?["dashboards"] as? Int == 15)
 
-    let health = try CLI.run(
+    let health = try await CLI.run(
       executable: URL(fileURLWithPath: "/usr/bin/curl"), ["-sf", "http://127.0.0.1:\(port)/healthz"])
     #expect(health.stdout.contains("\"status\": \"ok\""))
-    let metrics = try CLI.run(
+    let metrics = try await CLI.run(
       executable: URL(fileURLWithPath: "/usr/bin/curl"), ["-sf", "http://127.0.0.1:\(port)/metrics"])
     #expect(metrics.stdout.contains("driftwatch_drift_found_total 1"))
     #expect(metrics.stdout.contains("driftwatch_alert_latency_seconds_count 1"))
     #expect(metrics.stdout.contains("# TYPE driftwatch_checks_total counter"))
-    let incidents = try CLI.run(
+    let incidents = try await CLI.run(
       executable: URL(fileURLWithPath: "/usr/bin/curl"), ["-sf", "http://127.0.0.1:\(port)/incidents"])
     #expect((try CLI.json(incidents.stdout)["incidents"] as? [Any])?.count == 1)
     watch.signal(SIGINT)
@@ -398,13 +398,14 @@ struct WatchTests {
       #expect(await watch.waitForExit() == 0)
       let decisions = project + "/../decisions.yml"
       try FixCommandTests.answers.write(toFile: decisions, atomically: true, encoding: .utf8)
-      let write = try CLI.run([
+      let write = try await CLI.run([
         "fix", "--project", project, "--warehouse", "sqlite:\(warehouse)", "--decisions", decisions,
         "--write",
         "--state", state,
       ])
       #expect(write.status == 0, "\(write.stderr)")
-      let listed = try CLI.json(try CLI.run(["incidents", "--state", state, "--format", "json"]).stdout)
+      let listed = try CLI.json(
+        try await CLI.run(["incidents", "--state", state, "--format", "json"]).stdout)
       let incident = try #require((listed["incidents"] as? [[String: Any]])?.first)
       let id = try #require(incident["id"] as? String)
       let kinds = (incident["timeline"] as? [[String: Any]])?.compactMap { $0["kind"] as? String } ?? []
@@ -414,56 +415,58 @@ struct WatchTests {
       try
         #"{"metadata": {"generated_at": "2026-02-17T14:24:05.000000Z"}, "results": [{"status": "success"}, {"status": "error"}]}"#
         .write(toFile: failing, atomically: true, encoding: .utf8)
-      let refused = try CLI.run(["incidents", "mark", id, "--state", state, "--run-results", failing])
+      let refused = try await CLI.run(["incidents", "mark", id, "--state", state, "--run-results", failing])
       #expect(refused.status == 2)
       #expect(refused.stderr.contains("1 of 2 nodes succeeded"))
       let green = project + "/../run_results.json"
       try #"{"metadata": {}, "results": [{"status": "success"}, {"status": "pass"}]}"#
         .write(toFile: green, atomically: true, encoding: .utf8)
-      let marked = try CLI.run(["incidents", "mark", id, "--state", state, "--run-results", green])
+      let marked = try await CLI.run(["incidents", "mark", id, "--state", state, "--run-results", green])
       #expect(marked.status == 0, "\(marked.stderr)")
       let out = project + "/../postmortem.md"
-      let postmortem = try CLI.run(["postmortem", id, "--state", state, "--out", out])
+      let postmortem = try await CLI.run(["postmortem", id, "--state", state, "--out", out])
       #expect(postmortem.status == 0, "\(postmortem.stderr)")
       let markdown = try CLI.read(out)
       #expect(markdown.contains("| Fix applied: driftwatch fix --write |"))
       #expect(markdown.contains("Verified: all models green (2 of 2 nodes succeeded)"))
-      let after = try CLI.json(try CLI.run(["incidents", "--state", state, "--format", "json"]).stdout)
+      let after = try CLI.json(try await CLI.run(["incidents", "--state", state, "--format", "json"]).stdout)
       #expect((after["incidents"] as? [[String: Any]])?.first?["status"] as? String == "resolved")
     }
   }
 
-  @Test func badInputExitsTwoWithOneMessage() throws {
+  @Test func badInputExitsTwoWithOneMessage() async throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
-    let missingVariable = try CLI.run(
+    let missingVariable = try await CLI.run(
       [
         "watch", "--project", CLI.acme, "--warehouse", "sqlite:" + scratch.file("none.db"),
         "--slack-webhook-env", "NO_SUCH_VARIABLE_42",
       ])
     #expect(missingVariable.status == 2)
     #expect(missingVariable.stderr.contains("NO_SUCH_VARIABLE_42 is not set"))
-    let badInterval = try CLI.run([
+    let badInterval = try await CLI.run([
       "watch", "--project", CLI.acme, "--warehouse", "sqlite:x.db", "--interval", "soon",
     ])
     #expect(badInterval.status == 2)
-    let noWarehouse = try CLI.run(
+    let noWarehouse = try await CLI.run(
       [
         "watch", "--project", CLI.acme, "--warehouse", "sqlite:" + scratch.file("missing.db"), "--state",
         "sqlite:" + scratch.file("s.db"),
       ])
     #expect(noWarehouse.status == 2, "\(noWarehouse.stderr)")
     #expect(noWarehouse.stderr.hasPrefix("driftwatch: "))
-    let sqliteTrigger = try CLI.run(["install-trigger", "--warehouse", "sqlite:" + scratch.file("x.db")])
+    let sqliteTrigger = try await CLI.run([
+      "install-trigger", "--warehouse", "sqlite:" + scratch.file("x.db"),
+    ])
     #expect(sqliteTrigger.status == 2)
     #expect(sqliteTrigger.stderr.contains("only on postgresql"))
-    let unknown = try CLI.run(["postmortem", "inc-nope", "--state", "sqlite:" + scratch.file("s.db")])
+    let unknown = try await CLI.run(["postmortem", "inc-nope", "--state", "sqlite:" + scratch.file("s.db")])
     #expect(unknown.status == 2)
     #expect(unknown.stderr.contains("no incident inc-nope"))
   }
 
-  @Test func installTriggerPrintsQuotedSQLForADBA() throws {
-    let result = try CLI.run(["install-trigger", "--print"])
+  @Test func installTriggerPrintsQuotedSQLForADBA() async throws {
+    let result = try await CLI.run(["install-trigger", "--print"])
     #expect(result.status == 0)
     #expect(
       result.stdout.contains(
