@@ -56,6 +56,29 @@ public enum ProjectRelativePath {
 
 /// Characters that do something other than show themselves.
 public enum TextEscape {
+  /// `\` and `\<quote>` escaped, controls as `\n`, `\r`, `\t` or `\xNN`, the rest as is: the body of a
+  /// backslash-escaping string literal (Jinja's, and BigQuery's, Snowflake's and Redshift's SQL).
+  static func backslashEscaped(_ value: String, quote: Unicode.Scalar) -> String {
+    var out = ""
+    for scalar in value.unicodeScalars {
+      switch scalar {
+      case "\\": out += "\\\\"
+      case quote: out += "\\" + String(quote)
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if isControl(scalar) {
+          let hex = String(scalar.value, radix: 16)
+          out += "\\x" + (hex.count < 2 ? "0" : "") + hex
+        } else {
+          out.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    return out
+  }
+
   /// C0 controls (newline and tab included), DEL and C1 controls.
   public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
     scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
@@ -122,24 +145,7 @@ public enum JinjaEscape {
   /// A single-quoted Jinja string literal whose value is `value`, for Jinja (Python's `unicode-escape`) and
   /// for driftwatch's own scanner: `\` and `'` escaped, controls as `\n`, `\r`, `\t`, `\xNN`; the rest as is.
   static func escapedLiteral(_ value: String) -> String {
-    var out = "'"
-    for scalar in value.unicodeScalars {
-      switch scalar {
-      case "\\": out += "\\\\"
-      case "'": out += "\\'"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if TextEscape.isControl(scalar) {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\x" + (hex.count < 2 ? "0" : "") + hex
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return out + "'"
+    "'" + TextEscape.backslashEscaped(value, quote: "'") + "'"
   }
 
   /// Template text that renders as exactly `piece`: `piece` itself when it has no `{` and no control

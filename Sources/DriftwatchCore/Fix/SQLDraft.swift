@@ -16,7 +16,7 @@ struct SQLDraft {
     if plain && !name.isEmpty && !Self.reserved.contains(name.lowercased()) { return name }
     if dialect == .bigquery {
       // Quoted identifiers take the escapes of string literals.
-      return JinjaEscape.text("`" + Self.backslashEscaped(name, quote: "`") + "`")
+      return JinjaEscape.text("`" + TextEscape.backslashEscaped(name, quote: "`") + "`")
     }
     return JinjaEscape.text("\"" + name.replacing("\"", with: "\"\"") + "\"")
   }
@@ -27,32 +27,10 @@ struct SQLDraft {
     switch dialect {
     case .bigquery, .snowflake, .redshift:
       // Backslash starts an escape in their string literals.
-      return JinjaEscape.text("'" + Self.backslashEscaped(value, quote: "'") + "'")
+      return JinjaEscape.text("'" + TextEscape.backslashEscaped(value, quote: "'") + "'")
     default:
       return JinjaEscape.text("'" + value.replacing("'", with: "''") + "'")
     }
-  }
-
-  /// `\` and `\<quote>` escaped, controls as `\n`, `\r`, `\t` or `\xNN`.
-  static func backslashEscaped(_ value: String, quote: Unicode.Scalar) -> String {
-    var out = ""
-    for scalar in value.unicodeScalars {
-      switch scalar {
-      case "\\": out += "\\\\"
-      case quote: out += "\\" + String(quote)
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if TextEscape.isControl(scalar) {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\x" + (hex.count < 2 ? "0" : "") + hex
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return out
   }
 
   /// A `--` comment's text: one line, and no `{` that Jinja could read.
