@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# dbt-core and dbt-postgres in a venv inside the repository, for the comparison with real dbt.
+# dbt-core, dbt-postgres and the other Python tools the tests drive (dbt-duckdb and duckdb for the DuckDB
+# warehouse, the `mcp` client for the MCP server test, selenium for the browser test) in a venv inside the
+# repository.
 #
 #   source scripts/lib/dbt.sh
 #   dbt_ensure_venv        # creates .venv-dbt/ once (reused when the versions fit); exports DRIFTWATCH_DBT
@@ -10,6 +12,8 @@
 DBT_VENV_DIR="${DBT_VENV_DIR:-.venv-dbt}"
 DBT_CORE_SPEC='dbt-core>=1.10,<1.12'
 DBT_POSTGRES_SPEC='dbt-postgres>=1.10,<1.12'
+# The other tools the suite drives; each must import for the venv to count as ready.
+DBT_EXTRA_SPECS=('dbt-duckdb>=1.10,<1.12' 'duckdb' 'mcp' 'selenium')
 
 # Prints "core postgres" versions of the venv's dbt, or nothing when it is missing or out of range.
 _dbt_venv_versions() {
@@ -22,8 +26,9 @@ def fits(v):
     parts = v.split(".")
     return len(parts) >= 2 and parts[0] == "1" and parts[1].isdigit() and 10 <= int(parts[1]) < 12
 core, pg = version("dbt-core"), version("dbt-postgres")
-if not (fits(core) and fits(pg)):
+if not (fits(core) and fits(pg) and fits(version("dbt-duckdb"))):
     sys.exit(1)
+import duckdb, mcp, selenium  # noqa: F401  (missing -> reinstall)
 print(core, pg)
 PY
 }
@@ -37,7 +42,7 @@ dbt_ensure_venv() {
       python3 -m venv "$DBT_VENV_DIR" &&
         "$DBT_VENV_DIR/bin/python" -m pip install --disable-pip-version-check -q --upgrade pip &&
         "$DBT_VENV_DIR/bin/python" -m pip install --disable-pip-version-check -q \
-          "$DBT_CORE_SPEC" "$DBT_POSTGRES_SPEC"
+          "$DBT_CORE_SPEC" "$DBT_POSTGRES_SPEC" "${DBT_EXTRA_SPECS[@]}"
     } >"$log" 2>&1; then
       cat "$log" >&2
       rm -f "$log"
@@ -46,7 +51,7 @@ dbt_ensure_venv() {
     fi
     rm -f "$log"
     if ! versions="$(_dbt_venv_versions)"; then
-      echo "error: $DBT_VENV_DIR has no usable dbt-core/dbt-postgres 1.10-1.11 after installing" >&2
+      echo "error: $DBT_VENV_DIR has no usable dbt-core/dbt-postgres/dbt-duckdb 1.10-1.11 (or duckdb, mcp, selenium) after installing" >&2
       return 1
     fi
   fi
