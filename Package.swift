@@ -17,6 +17,11 @@ let package = Package(
     // Already in the graph through postgres-nio: the watch service's HTTP client and server use them directly.
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
+    // The review page and the watch service's HTTP endpoints; webhooks; /metrics; the MCP server.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
   ],
   targets: [
     // Pure model and logic: schema model, drift engine, lineage, selectors. No I/O.
