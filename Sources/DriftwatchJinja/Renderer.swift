@@ -599,6 +599,10 @@ public protocol CallableObject: JinjaObject {
 }
 
 /// An injected object that can be iterated.
+/// An object that Python code sees as a `Mapping` (`obj is mapping`, `obj.get(key, default)`), as dbt's
+/// relations are.
+public protocol MappingObject: JinjaObject {}
+
 public protocol IterableObject: JinjaObject {
   var iterationItems: [Value] { get }
 }

@@ -35,6 +35,7 @@ enum Tests {
       return false
     case "mapping":
       if case .dict = value { return true }
+      if case .object(let o) = value { return o is MappingObject }
       return false
     case "iterable":
       switch value {

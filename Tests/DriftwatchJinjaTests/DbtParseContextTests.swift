@@ -66,6 +66,28 @@ import Testing
       ])
   }
 
+  /// dbt_utils' `_is_relation` (called by `star`, `union_relations`, …) tests relations as Python mappings;
+  /// Fivetran's staging `_tmp` models call `dbt_utils.star(source(...))` at parse.
+  @Test func relationsAreMappingsWithTheirAdapterClassInMetadata() throws {
+    let isRelation = """
+      {% macro _is_relation(obj, macro) %}
+        {%- if not (obj is mapping and obj.get('metadata', {}).get('type', '').endswith('Relation')) -%}
+          {%- do exceptions.raise_compiler_error("Macro " ~ macro ~ " expected a Relation but received: " ~ obj) -%}
+        {%- endif -%}
+      {% endmacro %}
+      """
+    let library = try Self.library(extra: [("shop", "macros/rel.sql", isRelation)])
+    let template = try Template(
+      "{% do _is_relation(source('raw', 'a'), 'star') %}{{ source('raw', 'a').get('metadata')['type'] }}|"
+        + "{{ api.Relation.create(schema='s', identifier='t').get('metadata')['type'] }}|{{ {'type': 'x'}.type }}|"
+        + "{{ adapter.type() }}|{{ adapter.quote('q') }}|{{ this.get('nope', 'fallback') }}|{{ api.Relation.create(schema='s', identifier='t').include(database=false) }}|{{ 'x' is mapping }}",
+      file: "models/m.sql")
+    let output = try Self.context().render(template, library: library)
+    #expect(output == "PostgresRelation|PostgresRelation|x|postgres|\"q\"|fallback|\"s\".\"t\"|False")
+    let bad = try Template("{% do _is_relation('a string', 'star') %}", file: "models/n.sql")
+    #expect(throws: JinjaError.self) { try Self.context().render(bad, library: library) }
+  }
+
   @Test func refForms() throws {
     let template = try Template(
       "{{ ref('a') }}{{ ref('pkg', 'b') }}{{ ref('c', v=2) }}{{ ref('d', version='3') }}{{ builtins.ref('e') }}"

@@ -163,7 +163,8 @@ public final class DbtParseContext: ContextProvider {
       this
       ?? DbtRelation(
         database: target["database"]?.stringValue ?? target["dbname"]?.stringValue,
-        schema: target["schema"]?.stringValue, identifier: nil, quoteCharacter: quoteCharacter)
+        schema: target["schema"]?.stringValue, identifier: nil, quoteCharacter: quoteCharacter,
+        className: DbtRelation.className(adapterType: adapterTypes.first))
     self.model = model
     self.quoteCharacter = quoteCharacter
     self.now = now
@@ -301,7 +302,10 @@ public final class DbtParseContext: ContextProvider {
         AttributeObject(
           typeName: "api",
           attributes: [
-            "Relation": .object(DbtRelationFactory(quoteCharacter: quoteCharacter)),
+            "Relation": .object(
+              DbtRelationFactory(
+                quoteCharacter: quoteCharacter,
+                className: DbtRelation.className(adapterType: adapterTypes.first))),
             "Column": fn("Column") { _ in throw JinjaError(.unsupported, "api.Column is not supported") },
           ]))
     case "adapter": return .object(DbtAdapter(context: self, renderer: renderer))
@@ -594,22 +598,39 @@ final class DbtAdapter: JinjaObject {
 }
 
 /// A relation (`this`, what `ref`/`source` return at parse, `api.Relation.create(...)`).
-public final class DbtRelation: JinjaObject, EquatableObject {
+///
+/// Like dbt's relations it is a Python `Mapping`: `obj is mapping` holds and `obj.get('metadata')` gives
+/// `{'type': 'PostgresRelation'}` (packages test relations that way, e.g. dbt_utils' `_is_relation`).
+public final class DbtRelation: JinjaObject, EquatableObject, MappingObject {
   public var database: String?
   public var schema: String?
   public var identifier: String?
   public var type: String?
   public var quoteCharacter: String
+  /// The adapter's relation class name (`PostgresRelation`), what `metadata.type` tells.
+  public var className: String
 
   public init(
     database: String?, schema: String?, identifier: String?, type: String? = nil,
-    quoteCharacter: String = "\""
+    quoteCharacter: String = "\"", className: String = "BaseRelation"
   ) {
     self.database = database
     self.schema = schema
     self.identifier = identifier
     self.type = type
     self.quoteCharacter = quoteCharacter
+    self.className = className
+  }
+
+  /// dbt's relation class for an adapter type (`postgres` → `PostgresRelation`).
+  public static func className(adapterType: String?) -> String {
+    let known = [
+      "postgres": "PostgresRelation", "redshift": "RedshiftRelation", "snowflake": "SnowflakeRelation",
+      "bigquery": "BigQueryRelation", "duckdb": "DuckDBRelation", "spark": "SparkRelation",
+      "databricks": "DatabricksRelation", "trino": "TrinoRelation",
+    ]
+    guard let adapterType, let name = known[adapterType.lowercased()] else { return "BaseRelation" }
+    return name
   }
 
   public var typeName: String { "Relation" }
@@ -636,12 +657,21 @@ public final class DbtRelation: JinjaObject, EquatableObject {
     case "is_view": return .bool(type == "view")
     case "is_cte": return .bool(type == "cte")
     case "render": return .function(Function("render") { [rendered] _ in .string(rendered) })
+    case "metadata":
+      let metadata = DictRef()
+      metadata.set(.string("type"), .string(className))
+      return .dict(metadata)
+    case "get":
+      return .function(
+        // Strong captures: a relation made in an expression (`api.Relation.create(...).get(...)`) is held by
+        // nothing else.
+        Function("get") { [self] args in
+          guard case .string(let key)? = args.value(0, "key") else { return .none }
+          return self.attribute(key) ?? args.value(1, "default") ?? .none
+        })
     case "include", "quote", "incorporate", "without_identifier":
       return .function(
-        Function(name) { [weak self] _ in
-          guard let self else { return .none }
-          return .object(self)
-        })
+        Function(name) { [self] _ in .object(self) })
     default: return nil
     }
   }
@@ -650,12 +680,16 @@ public final class DbtRelation: JinjaObject, EquatableObject {
 /// `api.Relation`: `create(database=, schema=, identifier=, type=)`.
 final class DbtRelationFactory: JinjaObject {
   let quoteCharacter: String
-  init(quoteCharacter: String) { self.quoteCharacter = quoteCharacter }
+  let className: String
+  init(quoteCharacter: String, className: String) {
+    self.quoteCharacter = quoteCharacter
+    self.className = className
+  }
   var typeName: String { "RelationFactory" }
   func attribute(_ name: String) -> Value? {
     guard name == "create" else { return nil }
     return .function(
-      Function("create") { [quoteCharacter] args in
+      Function("create") { [quoteCharacter, className] args in
         func text(_ key: String) -> String? {
           guard let v = args.keyword(key), !v.isNone, !v.isUndefined else { return nil }
           return v.str
@@ -664,7 +698,7 @@ final class DbtRelationFactory: JinjaObject {
           DbtRelation(
             database: text("database"), schema: text("schema"), identifier: text("identifier"),
             type: text("type"),
-            quoteCharacter: quoteCharacter))
+            quoteCharacter: quoteCharacter, className: className))
       })
   }
 }
