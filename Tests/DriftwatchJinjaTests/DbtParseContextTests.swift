@@ -88,6 +88,21 @@ import Testing
     #expect(throws: JinjaError.self) { try Self.context().render(bad, library: library) }
   }
 
+  /// Relation methods projects call on what `source()`/`ref()` return (Dune's spellbook overrides `source()`
+  /// with `builtins.source(...).replace_path(database=...)` on Trino).
+  @Test func relationMethodsMakeChangedCopies() throws {
+    let template = try Template(
+      "{% set r = api.Relation.create(database='d', schema='s', identifier='t') %}"
+        + "{{ r.replace_path(database='delta_prod') }}|{{ r.include(database=false) }}|{{ r.without_identifier() }}|"
+        + "{{ r.incorporate(path={'schema': 'x'}, type='view').render() }}|"
+        + "{{ r.incorporate(path={'schema': 'x'}, type='view').is_view }}|{{ r }}",
+      file: "models/m.sql")
+    let output = try Self.context().render(template, library: MacroLibrary())
+    #expect(
+      output
+        == #""delta_prod"."s"."t"|"s"."t"|"d"."s"|"d"."x"."t"|True|"d"."s"."t""#)
+  }
+
   @Test func refForms() throws {
     let template = try Template(
       "{{ ref('a') }}{{ ref('pkg', 'b') }}{{ ref('c', v=2) }}{{ ref('d', version='3') }}{{ builtins.ref('e') }}"

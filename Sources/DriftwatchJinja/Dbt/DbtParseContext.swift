@@ -635,9 +635,40 @@ public final class DbtRelation: JinjaObject, EquatableObject, MappingObject {
 
   public var typeName: String { "Relation" }
 
+  /// dbt's include policy: the parts `render()` prints (`include(database=false)`, `without_identifier()`).
+  public var includes: (database: Bool, schema: Bool, identifier: Bool) = (true, true, true)
+
   public var rendered: String {
-    [database, schema, identifier].compactMap { $0 }.filter { !$0.isEmpty }
+    [
+      includes.database ? database : nil, includes.schema ? schema : nil,
+      includes.identifier ? identifier : nil,
+    ].compactMap { $0 }.filter { !$0.isEmpty }
       .map { quoteCharacter + $0 + quoteCharacter }.joined(separator: ".")
+  }
+
+  func copy() -> DbtRelation {
+    let relation = DbtRelation(
+      database: database, schema: schema, identifier: identifier, type: type, quoteCharacter: quoteCharacter,
+      className: className)
+    relation.includes = includes
+    return relation
+  }
+
+  /// `replace_path(database=, schema=, identifier=)` and `incorporate(path={...}, type=)`: a copy with those
+  /// parts replaced (None clears one, as in dbt).
+  func replacing(_ parts: [(String, Value)], type newType: Value?) -> DbtRelation {
+    let relation = copy()
+    for (key, value) in parts {
+      let text: String? = value.isNone || value.isUndefined ? nil : value.str
+      switch key {
+      case "database": relation.database = text
+      case "schema": relation.schema = text
+      case "identifier": relation.identifier = text
+      default: break
+      }
+    }
+    if let newType, !newType.isUndefined { relation.type = newType.isNone ? nil : newType.str }
+    return relation
   }
 
   public func isEqual(to other: Value) -> Bool {
@@ -669,9 +700,38 @@ public final class DbtRelation: JinjaObject, EquatableObject, MappingObject {
           guard case .string(let key)? = args.value(0, "key") else { return .none }
           return self.attribute(key) ?? args.value(1, "default") ?? .none
         })
-    case "include", "quote", "incorporate", "without_identifier":
+    case "replace_path":
       return .function(
-        Function(name) { [self] _ in .object(self) })
+        Function(name) { [self] args in .object(self.replacing(args.keywords, type: nil)) })
+    case "incorporate":
+      return .function(
+        Function(name) { [self] args in
+          var parts: [(String, Value)] = []
+          if case .dict(let path)? = args.keyword("path") {
+            for entry in path.entries {
+              if case .string(let key) = entry.key { parts.append((key, entry.value)) }
+            }
+          }
+          return .object(self.replacing(parts, type: args.keyword("type")))
+        })
+    case "include":
+      return .function(
+        Function(name) { [self] args in
+          let relation = self.copy()
+          if let v = args.keyword("database") { relation.includes.database = v.truthy }
+          if let v = args.keyword("schema") { relation.includes.schema = v.truthy }
+          if let v = args.keyword("identifier") { relation.includes.identifier = v.truthy }
+          return .object(relation)
+        })
+    case "without_identifier":
+      return .function(
+        Function(name) { [self] _ in
+          let relation = self.copy()
+          relation.includes.identifier = false
+          return .object(relation)
+        })
+    case "quote", "without_quote":
+      return .function(Function(name) { [self] _ in .object(self.copy()) })
     default: return nil
     }
   }
