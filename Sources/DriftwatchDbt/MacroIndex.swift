@@ -65,6 +65,11 @@ struct MacroIndex {
     packageIndex = names
     for file in files where file.task.kind == .macro {
       guard case .sql(_, let scan) = file.content else { continue }
+      // A call to a sibling macro of the same file is a macro call to follow, not a bound name: its body is
+      // the sibling's, not the caller's (a model calling `master()`, which calls `by_contract()` beside it,
+      // which calls `source()`).
+      let fileMacros = Set(scan.blocks.filter { $0.kind == "macro" }.map(\.name))
+      let bound = scan.boundNames.filter { !fileMacros.contains($0) }
       for block in scan.blocks where block.kind == "macro" {
         let end = block.contentEnd ?? Int.max
         let inside = { (offset: Int) in offset >= block.contentStart && offset < end }
@@ -77,7 +82,7 @@ struct MacroIndex {
         let macro = Macro(
           package: file.task.package, name: block.name, place: "\(file.task.displayPath):\(line)",
           callsRef: refLine != nil, callsConfig: configLine != nil,
-          calls: scan.calls.filter { inside($0.offset) }, bound: scan.boundNames)
+          calls: scan.calls.filter { inside($0.offset) }, bound: bound)
         // Of two macros with one name in one package, dbt keeps one; either may call ref: keep both reachable
         // by remembering the one that does.
         if let existing = byPackage[file.task.package][block.name],

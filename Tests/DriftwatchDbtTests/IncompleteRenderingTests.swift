@@ -55,6 +55,37 @@ import Testing
     #expect(parents(graph, "test.render_shop.assert_var_cte") == [shop + "m_var"])
   }
 
+  /// A macro calling a sibling macro of its own file (Dune's spellbook: a model calls `master()`, which loops
+  /// over a dict calling `by_contract()` beside it, which passes `source(project + '_' + chain, …)` to a third).
+  /// The sibling is followed, so the model is rendered and gets every source dbt records — it used to be read
+  /// as exact with no parents.
+  @Test func macrosCallingSiblingMacrosOfTheirFileAreFollowed() throws {
+    let files = [
+      "dbt_project.yml": projectFile,
+      "models/src.yml": """
+      version: 2
+      sources:
+        - name: p_arb
+          tables: [{name: A1_t1}, {name: A2_t1}]
+      """,
+      "macros/m.sql": """
+      {% macro inner(rel, name) %}select '{{ name }}' from {{ rel }}{% endmacro %}
+      {% macro by_contract(chain, project, contract) %}
+        with x as ({{ inner(source(project + '_' + chain, contract + '_t1'), 'lit') }}) select * from x
+      {% endmacro %}
+      {% macro master(chain, project) %}
+        {% set contracts = {"A1": {"version": "6.1"}, "A2": {"version": "6.2"}} %}
+        {% for name, details in contracts.items() %}select * from ({{ by_contract(chain, project, name) }}){% endfor %}
+      {% endmacro %}
+      """,
+      "models/m.sql": "{{ config(materialized='table') }}\n{{ master('arb', 'p') }}\n",
+    ]
+    let graph = try read(files, target: devTarget)
+    #expect(graph.incomplete.isEmpty, "\(graph.incomplete)")
+    #expect(
+      parents(graph, "model.shop.m") == ["source.shop.p_arb.A1_t1", "source.shop.p_arb.A2_t1"])
+  }
+
   @Test func theTargetDecidesBranchesAndConfig() throws {
     let files = [
       "dbt_project.yml": projectFile,
