@@ -235,7 +235,12 @@ enum FileDiscovery {
             if tests.contains(resourcePath), folders.first != "generic", folders.first != "fixtures" {
               kinds.append(.singularTest)
             }
-            if macros.contains(resourcePath) { kinds.append(.macro) }
+            // dbt reads `tests/generic/` as macro files: the generic test definitions (`{% test x %}`) live there.
+            if macros.contains(resourcePath)
+              || (tests.contains(resourcePath) && folders.first == "generic")
+            {
+              kinds.append(.macro)
+            }
           case "py":
             if models.contains(resourcePath) { kinds.append(.pythonModel) }
           case "csv":

@@ -15,6 +15,8 @@ struct GraphAssembler {
   private var nodes: [GraphNode] = []
   /// The generic tests, in the batches their dependencies were resolved in (moved into the graph as they are).
   private var testBatches: [[GraphNode]] = []
+  /// What each generic test's definition adds, by package index and test name (see `MacroIndex.testBody`).
+  private var testBodies: [Int: [String: MacroIndex.TestBodyVerdict]] = [:]
   /// Intermediate values the graph no longer needs, left for whoever frees the assembler.
   private var retired: [any Sendable] = []
   /// What the scan could not evaluate, by unique id, and the warnings that mark no node.
@@ -927,6 +929,8 @@ struct GraphAssembler {
     /// Each node's `uniqueID.hashValue`, taken on the resolving thread: the duplicate check compares these,
     /// and the ids themselves only when two hashes match.
     var hashes: [Int] = []
+    /// Tests whose definitions reach ref/source in ways the scan cannot read.
+    var incomplete: [(String, Incompleteness)] = []
   }
 
   /// What naming a test needs of the packages, taken out once (a package's settings are large to copy).
@@ -977,6 +981,13 @@ struct GraphAssembler {
   }
 
   private mutating func buildGenericTests(_ prepared: [PreparedWork]) throws {
+    // The definitions' own refs and sources, once per test name and package (thousands of tests share few).
+    for item in prepared where item.hasTests {
+      let package = item.work.entry.file.package
+      for case .test(let test) in item.tests where testBodies[package]?[test.testName] == nil {
+        testBodies[package, default: [:]][test.testName] = macros.testBody(test.testName, package: package)
+      }
+    }
     // Resolving what each test depends on reads the lookups only: spread across cores. Results come back in
     // declaration order, so the first error and the duplicate check are deterministic.
     let assembler = self
@@ -999,6 +1010,7 @@ struct GraphAssembler {
         break
       }
       guard case .success(let tests) = result, !tests.nodes.isEmpty else { continue }
+      for (id, reason) in tests.incomplete { incomplete[id, default: []].append(reason) }
       for (index, hash) in tests.hashes.enumerated() {
         keyed.append((hash, Int32(built.count), Int32(index)))
       }
@@ -1076,6 +1088,18 @@ struct GraphAssembler {
           refs: test.refs, sourceCalls: test.sourceCalls, from: file.package, file: file.displayPath,
           what: "test \(test.name)", dropIfDisabled: true)
       else { continue }
+      // dbt renders the test's definition too: its own refs and sources are parents as well.
+      switch testBodies[file.package]?[test.testName] ?? .none {
+      case .none: break
+      case .calls(let refs, let sources):
+        guard
+          let body = try dependencies(
+            refs: refs, sourceCalls: sources, from: file.package, file: file.displayPath,
+            what: "test \(test.name)", dropIfDisabled: true)
+        else { continue }
+        for id in body where !dependsOn.contains(id) { dependsOn.append(id) }
+      case .incomplete(let reason): built.incomplete.append((test.uniqueID, reason))
+      }
       dependsOn.removeAll { $0 == attachedID }
       dependsOn.append(attachedID)
       let node = GraphNode(

@@ -57,8 +57,22 @@ struct MacroIndex {
   /// macros are called from thousands of models.
   private var verdicts: [[String: Verdict]]
 
+  /// A generic test definition's own literal `ref`/`source` calls (`{% test x %}` in `tests/generic/` or a
+  /// macro file): dbt renders it for every test of that name, so they are the test node's parents too.
+  struct TestBody {
+    var refs: [JinjaScan.Ref]
+    var sources: [JinjaScan.Source]
+    /// A non-literal or conditional `ref`/`source` in the body itself.
+    var dynamic: Bool
+    var place: String
+  }
+
+  /// Package index → `test_x` → its body's literal calls.
+  private var testBodies: [[String: TestBody]]
+
   init(packages: [PackageContext], files: [LoadedFile]) {
     byPackage = Array(repeating: [:], count: packages.count)
+    testBodies = Array(repeating: [:], count: packages.count)
     verdicts = Array(repeating: [:], count: packages.count)
     var names: [String: Int] = [:]
     for package in packages where names[package.name] == nil { names[package.name] = package.index }
@@ -70,7 +84,9 @@ struct MacroIndex {
       // which calls `source()`).
       let fileMacros = Set(scan.blocks.filter { $0.kind == "macro" }.map(\.name))
       let bound = scan.boundNames.filter { !fileMacros.contains($0) }
-      for block in scan.blocks where block.kind == "macro" {
+      // `{% test x %}` defines the macro `test_x`, which dbt renders for every generic test named x.
+      for block in scan.blocks where block.kind == "macro" || block.kind == "test" {
+        let name = block.kind == "test" ? "test_" + block.name : block.name
         let end = block.contentEnd ?? Int.max
         let inside = { (offset: Int) in offset >= block.contentStart && offset < end }
         let refLine =
@@ -79,21 +95,81 @@ struct MacroIndex {
           + scan.dynamicCalls.filter { inside($0.offset) }.map(\.line)).min()
         let configLine = scan.configs.filter { inside($0.offset) }.map(\.line).min()
         let line = refLine ?? configLine ?? block.line
+        if block.kind == "test" {
+          let refs = scan.refs.filter { inside($0.offset) }
+          let sources = scan.sources.filter { inside($0.offset) }
+          let dynamic =
+            scan.dynamicCalls.contains { inside($0.offset) }
+            || scan.conditionalCalls.contains { inside($0.offset) }
+          testBodies[file.task.package][name] = TestBody(
+            refs: refs, sources: sources, dynamic: dynamic, place: "\(file.task.displayPath):\(block.line)")
+        }
         let macro = Macro(
-          package: file.task.package, name: block.name, place: "\(file.task.displayPath):\(line)",
+          package: file.task.package, name: name, place: "\(file.task.displayPath):\(line)",
           callsRef: refLine != nil, callsConfig: configLine != nil,
           calls: scan.calls.filter { inside($0.offset) }, bound: bound)
         // Of two macros with one name in one package, dbt keeps one; either may call ref: keep both reachable
         // by remembering the one that does.
-        if let existing = byPackage[file.task.package][block.name],
+        if let existing = byPackage[file.task.package][name],
           macros[existing].callsRef || macros[existing].callsConfig
         {
           continue
         }
-        byPackage[file.task.package][block.name] = macros.count
+        byPackage[file.task.package][name] = macros.count
         macros.append(macro)
       }
     }
+  }
+
+  /// What dbt's rendering of the generic test `testName` (`unique`, `my_test`, `dbt_utils.expression_is_true`)
+  /// declared in `package` adds to the test node: its definition's literal refs and sources, or — when its
+  /// body's refs are not literal, or a macro it calls reaches `ref`/`source`, or the definition cannot be
+  /// found among the project's macros while other tests' can — what leaves the node incomplete.
+  enum TestBodyVerdict: Sendable {
+    case none
+    case calls(refs: [JinjaScan.Ref], sources: [JinjaScan.Source])
+    case incomplete(Incompleteness)
+  }
+
+  mutating func testBody(_ testName: String, package: Int) -> TestBodyVerdict {
+    let parts = testName.split(separator: ".", maxSplits: 1).map(String.init)
+    let macroName = "test_" + (parts.last ?? testName)
+    var candidates: [Int] = []
+    if parts.count == 2 {
+      guard let target = packageIndex[parts[0]] else { return .none }
+      candidates = [target]
+    } else {
+      candidates = [package, 0] + Array(byPackage.indices)
+    }
+    guard let owner = candidates.first(where: { byPackage[$0][macroName] != nil }),
+      let index = byPackage[owner][macroName]
+    else { return .none }
+    let body = testBodies[owner][macroName]
+    let macro = macros[index]
+    // What the macros it calls may do (its own literal calls are `body`).
+    var callees = Reach()
+    for call in macro.calls {
+      switch verdict(call, package: macro.package, bound: macro.bound, depth: 1) {
+      case .harmless: break
+      case .macro(let inner): callees.merge(inner)
+      case .unknown: if callees.unknown == nil { callees.unknown = call.name }
+      }
+    }
+    if body?.dynamic == true || callees.callsRef || callees.unknown != nil {
+      let file = macro.place.prefix { $0 != ":" }
+      let line = Int(macro.place.split(separator: ":").last ?? "")
+      let detail =
+        body?.dynamic == true
+        ? "its definition calls ref() or source() with arguments that are not literals"
+        : callees.unknown.map { "its definition calls \($0), which driftwatch cannot find" }
+          ?? callees.witness ?? "a macro it calls calls ref() or source()"
+      return .incomplete(
+        Incompleteness(
+          kind: .macroCall, effects: [.missingEdges], file: String(file), line: line,
+          construct: "\(macroName)(…)", detail: detail))
+    }
+    guard let body, !(body.refs.isEmpty && body.sources.isEmpty) else { return .none }
+    return .calls(refs: body.refs, sources: body.sources)
   }
 
   /// What calling `call` from a node or macro of `package`, in a file binding `bound`, may do.

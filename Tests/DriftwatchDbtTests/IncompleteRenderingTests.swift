@@ -86,6 +86,49 @@ import Testing
       parents(graph, "model.shop.m") == ["source.shop.p_arb.A1_t1", "source.shop.p_arb.A2_t1"])
   }
 
+  /// dbt renders a generic test's definition for each test of that name, so refs in its body are the test's
+  /// parents too; definitions live in `tests/generic/` (read as macro files) or in macro files (Dune's spellbook:
+  /// 109 `check_dex_aggregator_seed` tests depend on the seed their definition refs). A definition whose refs
+  /// are not literal leaves its tests incomplete instead.
+  @Test func genericTestDefinitionsAddTheirRefs() throws {
+    var files = [
+      "dbt_project.yml": projectFile,
+      "seeds/expected.csv": "id\n1\n",
+      "models/a.sql": "select 1 as id\n",
+      "models/a.yml": """
+      version: 2
+      models:
+        - name: a
+          data_tests: [matches_seed]
+          columns:
+            - name: id
+              data_tests: [unique, loose]
+      """,
+      "tests/generic/matches_seed.sql": """
+      {% test matches_seed(model) %}
+        {%- set expected = ref('expected') -%}
+        select * from {{ model }} except select * from {{ expected }}
+      {% endtest %}
+      """,
+      "macros/loose.sql": "{% test loose(model, column_name) %}select 1 from {{ model }}{% endtest %}\n",
+    ]
+    let graph = try read(files, target: devTarget)
+    #expect(graph.incomplete.isEmpty, "\(graph.incomplete)")
+    let tests = graph.nodes.values.filter { $0.resourceType == .test }
+    let matches = try #require(tests.first { $0.test?.testName == "matches_seed" })
+    #expect(Set(matches.dependsOn) == ["model.shop.a", "seed.shop.expected"])
+    let loose = try #require(tests.first { $0.test?.testName == "loose" })
+    #expect(loose.dependsOn == ["model.shop.a"])
+
+    files["tests/generic/matches_seed.sql"] = """
+      {% test matches_seed(model) %}select * from {{ model }} except select * from {{ ref(var('seed')) }}{% endtest %}
+      """
+    let dynamic = try read(files, target: devTarget)
+    let id = try #require(
+      dynamic.nodes.values.first { $0.test?.testName == "matches_seed" }?.uniqueID)
+    #expect(dynamic.incomplete[id]?.first?.kind == .macroCall, "\(dynamic.incomplete)")
+  }
+
   @Test func theTargetDecidesBranchesAndConfig() throws {
     let files = [
       "dbt_project.yml": projectFile,
