@@ -20,7 +20,17 @@ The project (name `synth`) parses with dbt-core 1.10/1.11 and dbt-postgres (`dbt
   exposures over marts;
 - profiles.yml for postgres whose every value comes from an env var with a default.
 
-Output is a pure function of (--models, --seed): same arguments, byte-identical files.
+With `--macro-share F` (0 to 1), that share of the intermediate and mart models is written the way large real
+projects write them, so a reader must evaluate Jinja to get their edges and configs right:
+- refs passed to a project macro as a list of tuples (`{{ simple_cte([('p0', 'a'), ('p1', 'b')]) }}`, the
+  pattern a 2,900-model company project uses in hundreds of models), then an audit macro over the last CTE;
+- refs reached through `adapter.dispatch` (a `staged_relation(name)` macro whose `default__`/`postgres__`
+  implementations return `ref(name)`) inside a `{% for %}` loop;
+- configs as dicts and expressions (`config({"tags": [...]})`, tags chosen by `target.name`);
+- refs held in vars (`ref(var('synth_calendar_model'))`).
+
+Output is a pure function of (--models, --seed, --macro-share): same arguments, byte-identical files (with
+`--macro-share 0`, the default, the same files as before the option existed).
 Python 3 standard library only.
 """
 
@@ -62,10 +72,16 @@ MATURITIES = ["high", "medium", "low"]
 
 
 class Gen:
-    def __init__(self, models: int, seed: int) -> None:
+    def __init__(self, models: int, seed: int, macro_share: float = 0.0) -> None:
         self.rng = random.Random(seed)
+        # Macro-heavy choices draw from their own generator: the rest of the project stays as without them.
+        self.macro_rng = random.Random(seed * 7919 + 17)
+        self.macro_share = macro_share
         self.n = models
         self.files: dict[str, str] = {}
+
+    def macro_heavy(self) -> bool:
+        return self.macro_share > 0 and self.macro_rng.random() < self.macro_share
 
     # ---------------------------------------------------------------- plan
 
@@ -260,7 +276,7 @@ flags:
 
 vars:
   history_start: "2020-01-01"
-
+{self.project_vars()}
 models:
   {PROJECT}:
     staging:
@@ -276,6 +292,11 @@ seeds:
   {PROJECT}:
     +schema: reference
 """
+
+    def project_vars(self) -> str:
+        if self.macro_share <= 0 or not self.staging:
+            return ""
+        return f"  synth_calendar_model: {self.staging[0]['name']}\n"
 
     def sources_yml(self, system: dict) -> str:
         lines = [
@@ -391,6 +412,8 @@ select * from renamed
         return "\n".join(lines) + "\n"
 
     def inter_sql(self, model: dict) -> str:
+        if self.macro_heavy():
+            return self.inter_sql_macros(model)
         parents = model["parents"]
         first = parents[0]
         ctes = []
@@ -417,6 +440,27 @@ from p0{joins}
 group by 1
 """
 
+    def inter_sql_macros(self, model: dict) -> str:
+        parents = model["parents"]
+        first = parents[0]
+        tuples = ",\n             ".join(f"('p{idx}', '{p['name']}')" for idx, p in enumerate(parents))
+        joins = "".join(
+            f"\n    left join p{idx} on p{idx}.{p['key']} = p0.{first['key']}" for idx, p in enumerate(parents) if idx > 0
+        )
+        tags = f'"{model["domain"]}", "macro_heavy"'
+        return f"""{{{{ config({{"materialized": "view", "tags": [{tags}]}}) }}}}
+
+{{{{ simple_cte([{tuples}]) }}}},
+
+joined as (
+    select p0.{first['key']} as {model['key']}, count(*) as n_rows
+    from p0{joins}
+    group by 1
+)
+
+{{{{ audit_columns('joined') }}}}
+"""
+
     def inter_yml(self, models: list[dict]) -> str:
         lines = ["version: 2", "", "models:"]
         for model in models:
@@ -426,6 +470,8 @@ group by 1
         return "\n".join(lines) + "\n"
 
     def mart_sql(self, mart: dict) -> str:
+        if not mart["incremental"] and self.macro_heavy():
+            return self.mart_sql_macros(mart)
         parents = mart["parents"]
         first = parents[0]
         ctes = ",\n\n".join(f"p{idx} as (\n    select * from {self.ref(p)}\n)" for idx, p in enumerate(parents))
@@ -451,6 +497,31 @@ select
     current_timestamp as loaded_at
 from p0{joins}
 {incremental}"""
+
+    def mart_sql_macros(self, mart: dict) -> str:
+        parents = mart["parents"]
+        first = parents[0]
+        names = ", ".join(f"'{p['name']}'" for p in parents)
+        joins = "".join(
+            f"\n    left join p{idx} on p{idx}.{p['key']} = p0.{first['key']}" for idx, p in enumerate(parents) if idx > 0
+        )
+        calendar = ""
+        if self.staging and self.macro_rng.random() < 0.1:
+            calendar = "\n    cross join (select 1 as one from {{ ref(var('synth_calendar_model')) }} limit 1) calendar"
+        dim_col = f",\n    p{parents.index(mart['dim'])}.{mart['dim']['key']} as {mart['dim']['key']}" if mart["dim"] else ""
+        return f"""{{{{ config(tags=['{mart['domain']}'] + (['nightly'] if target.name == 'prod' else ['daily'])) }}}}
+{{%- set upstream = [{names}] %}}
+
+with {{% for name in upstream %}}p{{{{ loop.index0 }}}} as (
+    select * from {{{{ staged_relation(name) }}}}
+){{% if not loop.last %}},{{% endif %}}
+{{% endfor %}}
+
+select
+    p0.{first['key']} as {mart['key']}{dim_col},
+    current_timestamp as loaded_at
+from p0{joins}{calendar}
+"""
 
     def marts_yml(self, marts: list[dict]) -> str:
         lines = ["version: 2", "", "models:"]
@@ -548,8 +619,37 @@ select * from {{{{ source('{system['name']}', '{table['name']}') }}}}
                 "{{ config(enabled=false) }}\n"
                 f"select * from {{{{ ref('{self.staging[-1]['name']}') }}}}\n",
             )
+        if self.macro_share > 0:
+            self.write("macros/macro_heavy.sql", MACRO_HEAVY_MACROS)
         self.write("macros/cents_to_dollars.sql",
                    "{% macro cents_to_dollars(column_name) %}\n    ({{ column_name }} / 100)::numeric(16, 2)\n{% endmacro %}\n")
+
+
+MACRO_HEAVY_MACROS = """{#- Macros the --macro-share models call: refs through lists of tuples, dispatch and loops. -#}
+{% macro simple_cte(tuple_list) -%}
+with {% for cte_ref in tuple_list %}{{ cte_ref[0] }} as (
+    select * from {{ ref(cte_ref[1]) }}
+){%- if not loop.last %},{% endif %}
+{% endfor %}
+{%- endmacro %}
+
+{% macro audit_columns(cte) -%}
+select *, '{{ this.name }}' as _audit_model, current_timestamp as _audit_loaded_at
+from {{ cte }}
+{%- endmacro %}
+
+{% macro staged_relation(name) -%}
+{{ return(adapter.dispatch('staged_relation', 'synth')(name)) }}
+{%- endmacro %}
+
+{% macro default__staged_relation(name) -%}
+{{ return(ref(name)) }}
+{%- endmacro %}
+
+{% macro postgres__staged_relation(name) -%}
+{{ return(ref(name)) }}
+{%- endmacro %}
+"""
 
 
 PROFILES = """# Every value comes from an environment variable with a local default; `dbt parse` needs no server.
@@ -573,9 +673,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--models", type=int, default=20000, help="number of models (default 20000)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--out", required=True, help="output directory (created; replaced if generated before)")
+    parser.add_argument("--macro-share", type=float, default=0.0,
+                        help="share of intermediate and mart models written through macros (0 to 1; default 0)")
     args = parser.parse_args(argv)
     if args.models < 1:
         parser.error("--models must be at least 1")
+    if not 0 <= args.macro_share <= 1:
+        parser.error("--macro-share must be between 0 and 1")
 
     out = os.path.abspath(args.out)
     if os.path.exists(out):
@@ -585,7 +689,7 @@ def main(argv: list[str]) -> int:
             parser.error(f"{out} is not empty and was not written by this script; choose another --out")
         shutil.rmtree(out)
 
-    gen = Gen(args.models, args.seed)
+    gen = Gen(args.models, args.seed, args.macro_share)
     gen.plan()
     gen.render()
     os.makedirs(out)
@@ -595,7 +699,8 @@ def main(argv: list[str]) -> int:
         with open(full, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(gen.files[path])
     with open(os.path.join(out, MARKER), "w", encoding="utf-8") as handle:
-        handle.write(f"models={args.models} seed={args.seed}\n")
+        share = f" macro_share={args.macro_share}" if args.macro_share > 0 else ""
+        handle.write(f"models={args.models} seed={args.seed}{share}\n")
     models = len(gen.staging) + len(gen.inter) + len(gen.marts) + (1 if gen.with_countries else 0)
     sources = sum(len(s["tables"]) for s in gen.systems)
     print(f"wrote {len(gen.files)} files to {out}: {models} models, {sources} source tables "
