@@ -204,10 +204,11 @@ def widest_source(exe, location):
     return best[1]
 
 
-def bench_lineage(exe, models, runs, workdir):
-    project = os.path.join(workdir, f"synth-{models}")
+def bench_lineage(exe, models, runs, workdir, macro_share=0.0):
+    project = os.path.join(workdir, f"synth-{models}-{macro_share}")
     subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "generate_project.py"), "--models",
-                    str(models), "--out", project], check=True, stdout=subprocess.DEVNULL)
+                    str(models), "--macro-share", str(macro_share), "--out", project], check=True,
+                   stdout=subprocess.DEVNULL)
     selector = widest_source(exe, ["--project", project])
     samples, rss = [], []
     nodes = 0
@@ -216,7 +217,8 @@ def bench_lineage(exe, models, runs, workdir):
         samples.append(elapsed)
         rss.append(peak)
         nodes = len(json.loads(out)["nodes"])
-    return summarize(f"lineage '{selector}' ({models} models, cold)", samples, rss, f"   nodes {nodes}")
+    share = f", {macro_share:.0%} through macros" if macro_share else ""
+    return summarize(f"lineage '{selector}' ({models} models{share}, cold)", samples, rss, f"   nodes {nodes}")
 
 
 def bench_lineage_manifest(exe, project, runs):
@@ -243,14 +245,15 @@ def bench_lineage_manifest(exe, project, runs):
     summarize(f"lineage '{selector}' --manifest, cold", manifest_samples, manifest_rss, f"   nodes {nodes}, {same}")
 
 
-def bench_lineage_growth(exe, sizes, runs, workdir):
+def bench_lineage_growth(exe, sizes, runs, workdir, macro_share=0.0):
     """How lineage cost grows with the project: the widest `source:x+` of the first source system, cold
     process each run, at each size. Prints one table row per size."""
     print(f"{'models':>7} {'files':>7} {'nodes':>7} {'selected':>8} {'median ms':>10} {'p95 ms':>8} {'peak MB':>8}")
     for models in sizes:
-        project = os.path.join(workdir, f"growth-{models}")
+        project = os.path.join(workdir, f"growth-{models}-{macro_share}")
         subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "generate_project.py"), "--models",
-                        str(models), "--out", project], check=True, stdout=subprocess.DEVNULL)
+                        str(models), "--macro-share", str(macro_share), "--out", project], check=True,
+                       stdout=subprocess.DEVNULL)
         files = sum(len(names) for _, _, names in os.walk(project))
         _, _, listing = run_measured([exe, "lineage", "--project", project, "resource_type:source", "--format",
                                       "json"])
@@ -423,6 +426,8 @@ def main():
     parser.add_argument("--binary", help="a driftwatch binary to measure (default: build release)")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--models", type=int, default=20000, help="size of the generated project for lineage")
+    parser.add_argument("--macro-share", type=float, default=0.0,
+                        help="share of generated models written through macros (lineage, lineage-growth)")
     parser.add_argument("--only", choices=["check-sqlite", "check-postgres", "check-postgres-large", "lineage",
                                            "lineage-manifest", "lineage-growth", "snapshot-postgres"],
                         action="append")
@@ -451,14 +456,14 @@ def main():
             bench_check_postgres_large(exe, max(3, args.runs // 4), workdir, tables=args.tables,
                                        declared=args.declared)
         if "lineage" in only:
-            bench_lineage(exe, args.models, max(3, args.runs // 4), workdir)
+            bench_lineage(exe, args.models, max(3, args.runs // 4), workdir, args.macro_share)
         if "lineage-manifest" in only:
             if not args.project:
                 sys.exit("bench: lineage-manifest needs --project DIR (a parsed generated project)")
             bench_lineage_manifest(exe, os.path.abspath(args.project), max(3, args.runs // 4))
         if "lineage-growth" in only:
             bench_lineage_growth(exe, [int(size) for size in args.sizes.split(",")], max(3, args.runs // 4),
-                                 workdir)
+                                 workdir, args.macro_share)
         if "snapshot-postgres" in only:
             bench_snapshot(exe, [int(n) for n in args.rows.split(",")], max(3, args.runs // 4), workdir)
     finally:

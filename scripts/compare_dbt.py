@@ -170,6 +170,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Compare driftwatch lineage with dbt ls on a generated project.")
     parser.add_argument("--models", type=int, default=500, help="models in the generated project (default 500)")
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    parser.add_argument("--macro-share", type=float, default=0.0,
+                        help="share of models written through macros (generate_project.py --macro-share)")
     parser.add_argument("--driftwatch", required=True, help="the driftwatch executable")
     parser.add_argument("--dbt", required=True, help="the dbt executable (dbt-core 1.10/1.11 with dbt-postgres)")
     parser.add_argument("--out", help="also write the results as JSON to this file")
@@ -215,6 +217,7 @@ def compare(args, project: str) -> int:
     reuse = args.project is not None and os.path.isfile(manifest_path)
     if not reuse:
         run_measured([sys.executable, GENERATOR, "--models", str(args.models), "--seed", str(args.seed),
+                      "--macro-share", str(args.macro_share),
                       "--out", project])
     env = dict(os.environ)
     env["DBT_PROFILES_DIR"] = project
