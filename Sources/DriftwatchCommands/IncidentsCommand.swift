@@ -82,10 +82,13 @@ struct IncidentsCommand: AsyncParsableCommand {
       guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
     }
 
-    func run() async throws {
+    func run() async throws { try await output().emit() }
+
+    /// The incidents in `format`. `driftwatch mcp`'s `incidents`.
+    func output() async throws -> CommandOutput {
       let store = try stateOptions.incidentStore(projectDirectory: project)
       let incidents = try await store.incidents(project: nil)
-      Terminal.standardOutput(
+      return CommandOutput(
         format == "json" ? IncidentList.json(incidents).rendered() : IncidentList.text(incidents))
     }
   }
@@ -164,11 +167,7 @@ struct PostmortemCommand: AsyncParsableCommand {
   var out: String?
 
   func run() async throws {
-    let store = try stateOptions.incidentStore(projectDirectory: project)
-    guard let found = try await store.incident(id: incident) else {
-      throw InputError("no incident \(incident) in \(store.displayName): see driftwatch incidents")
-    }
-    let markdown = PostmortemRenderer().render(found)
+    let markdown = try await output().text
     if let out {
       do {
         try markdown.write(toFile: out, atomically: true, encoding: .utf8)
@@ -179,5 +178,14 @@ struct PostmortemCommand: AsyncParsableCommand {
     } else {
       Terminal.standardOutput(markdown)
     }
+  }
+
+  /// The postmortem, markdown. `driftwatch mcp`'s `postmortem`.
+  func output() async throws -> CommandOutput {
+    let store = try stateOptions.incidentStore(projectDirectory: project)
+    guard let found = try await store.incident(id: incident) else {
+      throw InputError("no incident \(incident) in \(store.displayName): see driftwatch incidents")
+    }
+    return CommandOutput(PostmortemRenderer().render(found))
   }
 }
