@@ -79,6 +79,7 @@ let package = Package(
         "DriftwatchState", "DriftwatchWatch",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "MCP", package: "swift-sdk"),
       ]
     ),
     .executableTarget(name: "driftwatch", dependencies: ["DriftwatchCommands"]),
