@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// A failed POST. The message names the destination, never its URL (a webhook URL is a secret).
