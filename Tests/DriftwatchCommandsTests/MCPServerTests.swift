@@ -277,4 +277,49 @@ struct MCPServerTests {
     #expect(try Self.results(first).first?["is_error"] as? Bool == false)
     #expect(try DecisionsReader.read(path: scratch.file("other.yml"))["c94df8081eb"]?.mapping == mapping)
   }
+
+  /// impact through the protocol: the CLI's JSON for the acme migration on a SQLite file (tried on a copy,
+  /// the file unchanged); a password in a tool's arguments never comes back in a result.
+  @Test func impactMatchesTheCLIAndPasswordsStayOut() async throws {
+    guard let python = try await Self.python() else { return }
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let path = try await Acme.sqliteWarehouse(in: scratch, migrated: false)
+    let before = try Data(contentsOf: URL(fileURLWithPath: path))
+    let state = "sqlite:" + scratch.file("state.db")
+    let cli = try await CLI.run([
+      "impact", Acme.sqliteMigration, "--project", CLI.acme, "--warehouse", "sqlite:\(path)", "--state",
+      state,
+      "--format", "json",
+    ])
+    #expect(cli.status == 1, "\(cli.stderr)")
+    let port = try await TestNetwork.closedPort()
+    let password = "sekrit-pass-4242"
+    let session = try await Self.session(
+      python: python, in: scratch, directory: scratch.path,
+      calls: [
+        (
+          "impact",
+          [
+            "migration": Acme.sqliteMigration, "project": CLI.acme, "warehouse": "sqlite:\(path)",
+            "state": state,
+          ]
+        ),
+        (
+          "check",
+          ["project": CLI.acme, "warehouse": "postgres://analyst:\(password)@127.0.0.1:\(port)/acme"]
+        ),
+      ])
+    let results = try Self.results(session)
+    try #require(results.count == 2)
+    #expect(results[0]["is_error"] as? Bool == false, "\(results[0]["text"] ?? "")")
+    let report = try #require(results[0]["structured"] as? [String: Any])
+    #expect(report["breaking"] as? Bool == true)
+    #expect(Self.withoutTimings(report) == Self.withoutTimings(try CLI.json(cli.stdout)))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before, "impact never changes the file")
+    #expect(results[1]["is_error"] as? Bool == true)
+    let message = results[1]["text"] as? String ?? ""
+    #expect(message.contains("cannot connect"), "\(message)")
+    #expect(!message.contains(password))
+  }
 }
