@@ -102,8 +102,9 @@ struct MCPTool: Sendable {
   var parameters: [MCPParameter]
   var annotations: Tool.Annotations
   var outputSchema: Value
-  /// The arguments (checked against `parameters`) → the result's text and structured content.
-  var run: @Sendable ([String: Value]) async throws -> (text: String, structured: Value)
+  /// The tool itself and its arguments (checked against `parameters`) → the result's text and structured
+  /// content.
+  var run: @Sendable (MCPTool, [String: Value]) async throws -> (text: String, structured: Value)
 
   var tool: Tool {
     Tool(
@@ -156,7 +157,7 @@ struct MCPTool: Sendable {
       case (.integer, _): throw wrong("an integer")
       case (.number, _): throw wrong("a number")
       case (.strings, _): throw wrong("an array of strings")
-      case (.stringMap, _): throw wrong("handled by its tool")
+      case (.stringMap, _): throw wrong("an object of strings, read by the tool itself")
       }
       if parameter.positional {
         positional += values
@@ -190,7 +191,7 @@ enum MCPTools {
       return failure("no tool \(name): the tools are \(all.map(\.name).joined(separator: ", "))")
     }
     do {
-      let (text, structured) = try await tool.run(arguments)
+      let (text, structured) = try await tool.run(tool, arguments)
       return CallTool.Result(
         content: [.text(text: text, annotations: nil, _meta: nil)], structuredContent: Optional(structured),
         isError: false)
@@ -238,13 +239,9 @@ enum MCPTools {
     annotations: Tool.Annotations, outputSchema: Value, command type: C.Type, fixed: [String],
     structure: (@Sendable ([String: Value], String) -> Value)? = nil
   ) -> MCPTool {
-    let run = command(type, fixed: fixed, structure: structure)
-    var tool = MCPTool(
+    MCPTool(
       name: name, title: title, description: description, parameters: parameters, annotations: annotations,
-      outputSchema: outputSchema, run: { _ in ("", .null) })
-    let described = tool
-    tool.run = { arguments in try await run(described, arguments) }
-    return tool
+      outputSchema: outputSchema, run: command(type, fixed: fixed, structure: structure))
   }
 
   // MARK: - Parameters
@@ -494,16 +491,18 @@ enum MCPTools {
     outputSchema: objectSchema(
       ["decisions": "string", "change_id": "string", "decision": "object", "answers": "integer"],
       required: ["decisions", "change_id", "decision", "answers"]),
-    run: { arguments in try AnswerTool.record(arguments) })
+    run: { tool, arguments in try AnswerTool.record(tool, arguments) })
 }
 
 /// The `answer` tool: one answer merged into a decisions file, written whole (temporary file + rename).
 enum AnswerTool {
-  static func record(_ arguments: [String: Value]) throws -> (text: String, structured: Value) {
-    // Types and names as every tool checks them (the map is checked here).
+  static func record(_ tool: MCPTool, _ arguments: [String: Value]) throws -> (
+    text: String, structured: Value
+  ) {
+    // Names, types and required arguments as every tool checks them (the map is checked below).
     var plain = arguments
     plain["mapping"] = nil
-    _ = try MCPTools.answer.commandLine(plain)
+    _ = try tool.commandLine(plain)
     guard case .string(let path) = arguments["decisions"] ?? .null, !path.isEmpty else {
       throw MCPToolError("answer needs the argument 'decisions' (a file path)")
     }
