@@ -34,7 +34,24 @@ struct MCPCommand: AsyncParsableCommand {
       ListTools.Result(tools: MCPTools.all.map(\.tool))
     }
     await server.withMethodHandler(CallTool.self) { parameters in
-      await MCPTools.call(parameters.name, arguments: parameters.arguments ?? [:])
+      guard let token = parameters._meta?.progressToken else {
+        return await MCPTools.call(parameters.name, arguments: parameters.arguments ?? [:])
+      }
+      // Progress (snapshot's tables and columns) as notifications of this call, in order, all sent before
+      // its result.
+      let (updates, continuation) = AsyncStream<ProgressNotification.Parameters>.makeStream()
+      let sender = Task {
+        for await update in updates { try? await server.notify(ProgressNotification.message(update)) }
+      }
+      let result = await SnapshotCommand.$progressSink.withValue({ done, total, what in
+        continuation.yield(
+          .init(progressToken: token, progress: Double(done), total: Double(total), message: what))
+      }) {
+        await MCPTools.call(parameters.name, arguments: parameters.arguments ?? [:])
+      }
+      continuation.finish()
+      await sender.value
+      return result
     }
     try await server.start(transport: StdioTransport())
     await server.waitUntilCompleted()

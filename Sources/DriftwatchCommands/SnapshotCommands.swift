@@ -82,6 +82,10 @@ struct SnapshotCommand: AsyncParsableCommand {
 
   func run() async throws { try await output().emit() }
 
+  /// Where progress goes besides a terminal's standard error (done, total, what): `driftwatch mcp` sends it
+  /// to the client as the call's progress notifications.
+  @TaskLocal static var progressSink: (@Sendable (Int, Int, String) -> Void)?
+
   /// Takes and saves the snapshot; says what it recorded in `format`. `driftwatch mcp`'s `snapshot`.
   func output() async throws -> CommandOutput {
     let clock = ContinuousClock()
@@ -103,11 +107,13 @@ struct SnapshotCommand: AsyncParsableCommand {
       takenAt: Self.isoTime(now), project: project.projectName, warehouse: introspector.displayName,
       driftwatchVersion: Driftwatch.version, sampleSize: sampleSize, valuesHashed: noSampleValues)
     let showProgress = isatty(STDERR_FILENO) == 1
+    let sink = Self.progressSink
     let snapshot = try await plan.run(
       metadata: metadata, live: live, profiler: profiler, sampler: sampler, sampleSize: sampleSize,
       hashValues: noSampleValues,
       progress: { done, total, what in
         if showProgress { Terminal.standardError("\r\u{1B}[K[\(done)/\(total)] \(what)") }
+        sink?(done, total, what)
       })
     if showProgress { Terminal.standardError("\r\u{1B}[K") }
     try await store.save(snapshot)

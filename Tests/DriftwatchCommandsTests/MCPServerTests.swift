@@ -34,11 +34,13 @@ struct MCPServerTests {
   /// One client session: spawns `driftwatch mcp` in `directory`, optionally lists the tools, makes the calls.
   static func session(
     python: URL, in scratch: Scratch, directory: String, listTools: Bool = false,
-    calls: [(tool: String, arguments: [String: Any])]
+    calls: [(tool: String, arguments: [String: Any])], progress: Set<String> = []
   ) async throws -> [String: Any] {
     let request: [String: Any] = [
       "list_tools": listTools,
-      "calls": calls.map { ["tool": $0.tool, "arguments": $0.arguments] as [String: Any] },
+      "calls": calls.map {
+        ["tool": $0.tool, "arguments": $0.arguments, "progress": progress.contains($0.tool)] as [String: Any]
+      },
     ]
     let path = scratch.file("calls-\(UUID().uuidString).json")
     try JSONSerialization.data(withJSONObject: request).write(to: URL(fileURLWithPath: path))
@@ -123,9 +125,17 @@ struct MCPServerTests {
 
     // A baseline before the migration.
     let before = try await Self.session(
-      python: python, in: scratch, directory: scratch.path, calls: [("snapshot", common)])
+      python: python, in: scratch, directory: scratch.path, calls: [("snapshot", common)],
+      progress: ["snapshot"])
     let taken = try #require(try Self.results(before).first)
     #expect(taken["is_error"] as? Bool == false, "\(taken["text"] ?? "")")
+    // Progress notifications of the call, in order, the last one complete.
+    let progress = try #require(taken["progress"] as? [[String: Any]])
+    #expect(!progress.isEmpty)
+    let done = progress.compactMap { $0["progress"] as? Double }
+    #expect(done == done.sorted())
+    #expect(progress.last?["progress"] as? Double == progress.last?["total"] as? Double)
+    #expect(progress.allSatisfy { !($0["message"] as? String ?? "").isEmpty })
     let snapshot = try #require((taken["structured"] as? [String: Any])?["snapshot"] as? [String: Any])
     #expect(snapshot["project"] as? String == "acme")
     #expect(snapshot["tables"] as? Int == 3)

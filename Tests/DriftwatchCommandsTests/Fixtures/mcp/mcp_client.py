@@ -2,9 +2,9 @@
 
     python mcp_client.py DRIFTWATCH_BINARY WORKING_DIRECTORY CALLS_JSON > results.json
 
-calls.json: {"list_tools": true, "calls": [{"tool": "check", "arguments": {...}}, ...]}
+calls.json: {"list_tools": true, "calls": [{"tool": "check", "arguments": {...}, "progress": false}, ...]}
 results.json: {"mcp_version", "protocol_version", "server": {"name", "version"}, "tools": [...],
-               "results": [{"is_error", "text", "structured"}, ...]}
+               "results": [{"is_error", "text", "structured", "progress": [{"progress", "total", "message"}]}, ...]}
 The client validates each successful result's structured content against the tool's output schema.
 """
 
@@ -31,10 +31,22 @@ async def main() -> None:
             listed = await client.list_tools()
             out["tools"] = [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in listed.tools]
         for call in request.get("calls", []):
-            result = await client.call_tool(call["tool"], call.get("arguments", {}))
+            progress = []
+
+            async def on_progress(done: float, total: float | None, message: str | None) -> None:
+                progress.append({"progress": done, "total": total, "message": message})
+
+            result = await client.call_tool(
+                call["tool"], call.get("arguments", {}), progress_callback=on_progress if call.get("progress") else None
+            )
             texts = [block.text for block in result.content if getattr(block, "type", None) == "text"]
             out["results"].append(
-                {"is_error": bool(result.is_error), "text": "".join(texts), "structured": result.structured_content}
+                {
+                    "is_error": bool(result.is_error),
+                    "text": "".join(texts),
+                    "structured": result.structured_content,
+                    "progress": progress,
+                }
             )
     json.dump(out, sys.stdout)
 
