@@ -58,17 +58,19 @@ let package = Package(
         .product(name: "PostgresNIO", package: "postgres-nio"),
       ]
     ),
-    // The watch service's I/O: LISTEN for DDL events, a small HTTP client (webhooks) and server (metrics).
+    // The watch service: its engine (clock and poster injected), LISTEN for DDL events, webhooks over
+    // AsyncHTTPClient, /healthz /metrics /incidents on Hummingbird, metrics in swift-prometheus.
     .target(
       name: "DriftwatchWatch",
       dependencies: [
-        "DriftwatchCore", "DriftwatchPostgres",
+        "DriftwatchCore", "DriftwatchReports", "DriftwatchPostgres",
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
-        .product(name: "NIOHTTP1", package: "swift-nio"),
-        .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
       ]
     ),
     // The commands, as a library; the executable is a few lines over it.
@@ -79,6 +81,7 @@ let package = Package(
         "DriftwatchState", "DriftwatchWatch",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "MCP", package: "swift-sdk"),
       ]
     ),
     .executableTarget(name: "driftwatch", dependencies: ["DriftwatchCommands"]),

@@ -37,7 +37,10 @@ struct Check: AsyncParsableCommand {
   @Flag(name: .long, help: "Do not use the latest snapshot as evidence, even when one exists.")
   var noSnapshot = false
 
-  func run() async throws {
+  func run() async throws { try await output().emit() }
+
+  /// The report in `format`; breaking when it found breaking drift (exit 1). `driftwatch mcp`'s `check`.
+  func output() async throws -> CommandOutput {
     let (warehouse, profile) = try warehouseOptions.introspector(projectDirectory: projectOptions.project)
     let store = noSnapshot ? nil : try stateOptions.store(projectDirectory: projectOptions.project)
     let result = try await CheckRun.run(
@@ -47,7 +50,6 @@ struct Check: AsyncParsableCommand {
       (result.report.incomplete ?? []).map(\.uniqueID), project: result.project)
     let renderer = DriftReportRenderer(
       color: !noColor && format == .text && Terminal.stdoutWantsColor, toolVersion: Driftwatch.version)
-    Terminal.standardOutput(renderer.render(result.report, as: format))
-    if result.report.breaking { throw ExitCode(1) }
+    return CommandOutput(renderer.render(result.report, as: format), breaking: result.report.breaking)
   }
 }

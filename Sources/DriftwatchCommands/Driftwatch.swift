@@ -23,6 +23,7 @@ public struct Driftwatch: AsyncParsableCommand {
     subcommands: [
       Check.self, ImpactCommand.self, Fix.self, SnapshotCommand.self, HistoryCommand.self, DiffCommand.self,
       Lineage.self, Watch.self, InstallTrigger.self, IncidentsCommand.self, PostmortemCommand.self, Demo.self,
+      MCPCommand.self,
     ]
   )
 
@@ -74,11 +75,38 @@ public struct Driftwatch: AsyncParsableCommand {
   }
 }
 
+/// What a command answers: its output, and whether it found breaking drift (exit 1). The command line
+/// prints it (`emit`); `driftwatch mcp` returns it as a tool's result.
+struct CommandOutput: Sendable {
+  var text: String
+  var breaking = false
+
+  init(_ text: String, breaking: Bool = false) {
+    self.text = text
+    self.breaking = breaking
+  }
+
+  func emit() throws {
+    Terminal.standardOutput(text)
+    if breaking { throw ExitCode(1) }
+  }
+}
+
 /// Writing to the terminal, and asking whether it is one. Every text written is redacted (`Secrets`).
 enum Terminal {
   static func standardOutput(_ text: String) {
+    // Standard output is the protocol's: anything else goes to standard error.
+    if carriesProtocol { return standardError(text) }
     if let failure = writeAll(Secrets.redact(text), to: STDOUT_FILENO) { failures.record(failure) }
   }
+
+  /// True once `driftwatch mcp` serves: standard output carries the protocol and nothing else, nobody is
+  /// there to answer a prompt, and the process answers many commands (values are freed after each).
+  static var carriesProtocol: Bool { protocolOutput.withLock { $0 } }
+
+  static func reserveStandardOutputForProtocol() { protocolOutput.withLock { $0 = true } }
+
+  private static let protocolOutput = Locked(false)
 
   static func standardError(_ text: String) {
     _ = writeAll(Secrets.redact(text), to: STDERR_FILENO)

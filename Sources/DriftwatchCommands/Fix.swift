@@ -57,7 +57,10 @@ struct Fix: AsyncParsableCommand {
     guard (0...1).contains(threshold) else { throw ValidationError("--threshold must be between 0 and 1") }
   }
 
-  func run() async throws {
+  func run() async throws { try await output().emit() }
+
+  /// The drafted fix in `format`, written first with --write. `driftwatch mcp`'s `fix_draft` and `fix_apply`.
+  func output() async throws -> CommandOutput {
     let (warehouse, profile) = try warehouseOptions.introspector(projectDirectory: projectOptions.project)
     let store = noSnapshot ? nil : try stateOptions.store(projectDirectory: projectOptions.project)
     let check = try await CheckRun.run(
@@ -108,13 +111,13 @@ struct Fix: AsyncParsableCommand {
       }
       try FileTransaction(root: root).commit(drafted.files)
       await Self.recordApplied(project: check.report.project, stateOptions: stateOptions, root: root)
-      Terminal.standardOutput(renderer.render(drafted, report: check.report, as: format))
+      var text = renderer.render(drafted, report: check.report, as: format)
       if format == .text {
-        Terminal.standardOutput("wrote \(drafted.files.count) file\(drafted.files.count == 1 ? "" : "s").\n")
+        text += "wrote \(drafted.files.count) file\(drafted.files.count == 1 ? "" : "s").\n"
       }
-    } else {
-      Terminal.standardOutput(renderer.render(drafted, report: check.report, as: format))
+      return CommandOutput(text)
     }
+    return CommandOutput(renderer.render(drafted, report: check.report, as: format))
   }
 }
 
@@ -132,7 +135,10 @@ extension Fix {
 
 /// Asks open questions on a terminal.
 enum Prompter {
-  static var isInteractive: Bool { isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 }
+  /// Never while standard output carries a protocol (`driftwatch mcp`).
+  static var isInteractive: Bool {
+    !Terminal.carriesProtocol && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
+  }
 
   static func ask(_ draft: FixDraft, report: DriftReport, answers: Decisions) throws -> Decisions {
     var answers = answers

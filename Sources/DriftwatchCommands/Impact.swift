@@ -115,7 +115,11 @@ struct ImpactCommand: AsyncParsableCommand {
   @Flag(name: .long, help: "No colour in text output (also: NO_COLOR set, or output not a terminal).")
   var noColor = false
 
-  func run() async throws {
+  func run() async throws { try await output().emit() }
+
+  /// The report in `format`; breaking when the migration breaks something downstream (exit 1).
+  /// `driftwatch mcp`'s `impact`.
+  func output() async throws -> CommandOutput {
     let clock = ContinuousClock()
     let started = clock.now
     guard let statementTimeout = DurationText.parse(self.statementTimeout) else {
@@ -221,8 +225,7 @@ struct ImpactCommand: AsyncParsableCommand {
       totalMs: CheckRun.milliseconds(done - started))
     let renderer = ImpactReportRenderer(
       color: !noColor && format == .text && Terminal.stdoutWantsColor, toolVersion: Driftwatch.version)
-    Terminal.standardOutput(renderer.render(report, as: format))
-    if report.breaking { throw ExitCode(1) }
+    return CommandOutput(renderer.render(report, as: format), breaking: report.breaking)
   }
 }
 

@@ -47,9 +47,12 @@ struct ProjectOptions: ParsableArguments {
   private func read(profile: ResolvedProfile?, includeSQL: Bool, readsTarget: Bool) throws -> ProjectGraph {
     if let manifest {
       return try ManifestReader.read(
-        path: manifest, options: ManifestReadOptions(includeSQL: includeSQL, freeParsedManifest: false))
+        path: manifest,
+        options: ManifestReadOptions(includeSQL: includeSQL, freeParsedManifest: Terminal.carriesProtocol))
     }
-    // The process ends after the command: the parsed files are left for its exit to free.
+    // The process ends after the command: the parsed files are left for its exit to free (not so in a
+    // server, `driftwatch mcp`, which answers many).
+    let freeParsedFiles = Terminal.carriesProtocol
     guard let profile else {
       let environment = ProcessInfo.processInfo.environment
       let target =
@@ -60,12 +63,12 @@ struct ProjectOptions: ParsableArguments {
       return try DbtProjectReader.read(
         projectDirectory: project,
         options: DbtReadOptions(
-          environment: environment, target: target, freeParsedFiles: false, includeSQL: includeSQL))
+          environment: environment, target: target, freeParsedFiles: freeParsedFiles, includeSQL: includeSQL))
     }
     return try DbtProjectReader.read(
       projectDirectory: project,
       options: DbtReadOptions(
-        defaultDatabase: profile.database, target: profile.targetAttributes, freeParsedFiles: false,
+        defaultDatabase: profile.database, target: profile.targetAttributes, freeParsedFiles: freeParsedFiles,
         includeSQL: includeSQL))
   }
 }
@@ -237,6 +240,8 @@ enum KeptUntilExit {
   private static let storage = Storage()
 
   static func keep(_ value: some Sendable) {
+    // A server (driftwatch mcp) answers many commands: it frees as it goes.
+    guard !Terminal.carriesProtocol else { return }
     storage.append(value)
   }
 

@@ -41,7 +41,10 @@ struct Lineage: AsyncParsableCommand {
     }
   }
 
-  func run() async throws {
+  func run() async throws { try await output().emit() }
+
+  /// The listing in `format`. `driftwatch mcp`'s `lineage`.
+  func output() async throws -> CommandOutput {
     let selector = try NodeSelector.parse(select: selectors.joined(separator: " "), exclude: exclude)
     StepTrace.mark("lineage: start")
     let project = try projectOptions.load(includeSQL: false, readsTarget: true)
@@ -66,8 +69,7 @@ struct Lineage: AsyncParsableCommand {
     let output = LineageRenderer.render(
       selection, graph: graph, format: format, incomplete: project.incompleteNodes(dependsOn))
     StepTrace.mark("lineage: rendered")
-    Terminal.standardOutput(output)
-    StepTrace.mark("lineage: written")
     KeptUntilExit.keep(graph)
+    return CommandOutput(output)
   }
 }

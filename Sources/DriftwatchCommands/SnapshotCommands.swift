@@ -68,6 +68,9 @@ struct SnapshotCommand: AsyncParsableCommand {
   @Flag(name: .long, help: "Keep hashes of sampled values only (equality evidence, no templates).")
   var noSampleValues = false
 
+  @Option(name: .long, help: "Output format: text or json (the snapshot as history --format json lists it).")
+  var format: HistoryCommand.HistoryFormat = .text
+
   func validate() throws {
     if sampleSize < 0 || sampleSize > 100_000 {
       throw ValidationError("--sample-size must be between 0 and 100000")
@@ -77,7 +80,14 @@ struct SnapshotCommand: AsyncParsableCommand {
     }
   }
 
-  func run() async throws {
+  func run() async throws { try await output().emit() }
+
+  /// Where progress goes besides a terminal's standard error (done, total, what): `driftwatch mcp` sends it
+  /// to the client as the call's progress notifications.
+  @TaskLocal static var progressSink: (@Sendable (Int, Int, String) -> Void)?
+
+  /// Takes and saves the snapshot; says what it recorded in `format`. `driftwatch mcp`'s `snapshot`.
+  func output() async throws -> CommandOutput {
     let clock = ContinuousClock()
     let started = clock.now
     let (introspector, profile) = try warehouseOptions.introspector(
@@ -97,17 +107,26 @@ struct SnapshotCommand: AsyncParsableCommand {
       takenAt: Self.isoTime(now), project: project.projectName, warehouse: introspector.displayName,
       driftwatchVersion: Driftwatch.version, sampleSize: sampleSize, valuesHashed: noSampleValues)
     let showProgress = isatty(STDERR_FILENO) == 1
+    let sink = Self.progressSink
     let snapshot = try await plan.run(
       metadata: metadata, live: live, profiler: profiler, sampler: sampler, sampleSize: sampleSize,
       hashValues: noSampleValues,
       progress: { done, total, what in
         if showProgress { Terminal.standardError("\r\u{1B}[K[\(done)/\(total)] \(what)") }
+        sink?(done, total, what)
       })
     if showProgress { Terminal.standardError("\r\u{1B}[K") }
     try await store.save(snapshot)
     let seconds = CheckRun.milliseconds(clock.now - started) / 1000
     let meta = snapshot.metadata
-    Terminal.standardOutput(
+    if format == .json {
+      return CommandOutput(
+        JSONValue.object([
+          ("state", .string(store.displayName)), ("snapshot", HistoryCommand.json(meta)),
+          ("seconds", .number(seconds)),
+        ]).rendered())
+    }
+    return CommandOutput(
       "snapshot \(meta.id) of \(meta.project): \(meta.tables) tables, \(meta.columns) columns profiled, "
         + "\(meta.sampledKeys) keys sampled from \(snapshot.samples.count) tables"
         + "\(noSampleValues ? " (values hashed)" : "") in \(String(format: "%.2f", seconds)) s → \(store.displayName)\n"
@@ -141,23 +160,28 @@ struct HistoryCommand: AsyncParsableCommand {
     case json
   }
 
+  /// One snapshot's metadata as `history --format json` lists it (and `snapshot --format json` shows it).
+  static func json(_ meta: SnapshotMetadata) -> JSONValue {
+    .object([
+      ("id", .string(meta.id)), ("taken_at", .string(meta.takenAt)), ("project", .string(meta.project)),
+      ("warehouse", .string(meta.warehouse)), ("driftwatch_version", .string(meta.driftwatchVersion)),
+      ("tables", .integer(meta.tables)), ("columns", .integer(meta.columns)),
+      ("sampled_keys", .integer(meta.sampledKeys)), ("sample_size", .integer(meta.sampleSize)),
+      ("values_hashed", .bool(meta.valuesHashed)),
+    ])
+  }
+
   func run() async throws {
     let project = try projectOptions.load()
     let store = try stateOptions.store(projectDirectory: projectOptions.project)
     let snapshots = try await store.list(project: project.projectName)
     switch format {
     case .json:
-      let rows: [JSONValue] = snapshots.map { meta in
-        .object([
-          ("id", .string(meta.id)), ("taken_at", .string(meta.takenAt)), ("project", .string(meta.project)),
-          ("warehouse", .string(meta.warehouse)), ("driftwatch_version", .string(meta.driftwatchVersion)),
-          ("tables", .integer(meta.tables)), ("columns", .integer(meta.columns)),
-          ("sampled_keys", .integer(meta.sampledKeys)), ("sample_size", .integer(meta.sampleSize)),
-          ("values_hashed", .bool(meta.valuesHashed)),
-        ])
-      }
       Terminal.standardOutput(
-        JSONValue.object([("state", .string(store.displayName)), ("snapshots", .array(rows))]).rendered())
+        JSONValue.object([
+          ("state", .string(store.displayName)), ("snapshots", .array(snapshots.map(Self.json))),
+        ])
+        .rendered())
     case .text:
       guard !snapshots.isEmpty else {
         Terminal.standardOutput(

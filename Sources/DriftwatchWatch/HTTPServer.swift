@@ -1,114 +1,85 @@
+import DriftwatchCore
+import DriftwatchReports
+import Hummingbird
 import Logging
 import NIOCore
-import NIOHTTP1
-import NIOPosix
 
-public struct HTTPRequest: Sendable {
-  public var method: String
-  public var path: String
-  public var headers: [(String, String)]
-  public var body: String
+/// `watch --http` on Hummingbird: `/healthz`, `/metrics` and `/incidents`, rendered by Reports (incidents,
+/// health) and swift-prometheus (metrics). `routes(_:on:)` adds them to any router, so a page served
+/// beside them can mount them too.
+public enum WatchHTTP {
+  public static func routes<Context: RequestContext>(
+    _ engine: WatchEngine, on router: some RouterMethods<Context>
+  ) {
+    router.get("healthz") { _, _ -> Response in
+      // 503 while the warehouse cannot be checked (the last check failed), 200 once a check succeeded.
+      let (status, body) = WatchStatusRenderer.healthz(engine.status)
+      return response(status, "application/json", body)
+    }
+    router.get("metrics") { _, _ -> Response in
+      response(200, "text/plain; version=0.0.4", engine.metrics.rendered())
+    }
+    router.get("incidents") { _, _ -> Response in
+      do {
+        let list = try await engine.incidents.incidents(project: nil)
+        return response(200, "application/json", IncidentList.json(list).rendered())
+      } catch {
+        return response(500, "text/plain; charset=utf-8", engine.describe(error) + "\n")
+      }
+    }
+  }
 
-  public func header(_ name: String) -> String? {
-    headers.first { $0.0.lowercased() == name.lowercased() }?.1
+  static func response(_ status: Int, _ contentType: String, _ body: String) -> Response {
+    Response(
+      status: HTTPResponse.Status(code: status), headers: [.contentType: contentType],
+      body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
   }
 }
 
-public struct HTTPResponse: Sendable {
-  public var status: Int
-  public var contentType: String
-  public var body: String
-
-  public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: String) {
-    self.status = status
-    self.contentType = contentType
-    self.body = body
-  }
-}
-
-/// A small HTTP/1.1 server on NIOHTTP1: one request per connection, the handler answers it.
-/// Used by `watch --http` (healthz, metrics, incidents) and by the tests' stand-in for Slack.
-public final class MiniHTTPServer: Sendable {
-  public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
-
-  public let host: String
+/// The watch service's HTTP server: started on `host:port` (port 0: any free one), stopped by `stop()`.
+public final class WatchHTTPServer: Sendable {
   public let port: Int
-  private let channel: any Channel
   private let task: Task<Void, Never>
 
-  private init(host: String, port: Int, channel: any Channel, task: Task<Void, Never>) {
-    self.host = host
+  private init(port: Int, task: Task<Void, Never>) {
     self.port = port
-    self.channel = channel
     self.task = task
   }
 
-  /// Binds `host:port` (port 0: any free port) and serves until `stop()`.
-  public static func start(host: String, port: Int, handler: @escaping Handler) async throws -> MiniHTTPServer
+  /// Returns once the server listens; throws when it cannot bind.
+  public static func start(host: String, port: Int, engine: WatchEngine, logger: Logger) async throws
+    -> WatchHTTPServer
   {
-    let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-      .bind(host: host, port: port) { channel in
-        channel.eventLoop.makeCompletedFuture {
-          try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-          return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-            wrappingChannelSynchronously: channel)
-        }
-      }
-    let bound = server.channel.localAddress?.port ?? port
+    let router = Router()
+    WatchHTTP.routes(engine, on: router)
+    let (started, continuation) = AsyncStream<Result<Int, any Error>>.makeStream()
+    var quiet = logger
+    quiet.logLevel = .warning
+    let app = Application(
+      router: router, configuration: .init(address: .hostname(host, port: port)),
+      onServerRunning: { channel in continuation.yield(.success(channel.localAddress?.port ?? port)) },
+      logger: quiet)
+    // Signals are watch's (it stops the server itself), not Hummingbird's.
     let task = Task<Void, Never> {
-      _ = try? await server.executeThenClose { inbound in
-        try await withThrowingDiscardingTaskGroup { group in
-          for try await connection in inbound {
-            group.addTask { await serve(connection, handler: handler) }
-          }
-        }
+      do {
+        try await app.runService(gracefulShutdownSignals: [])
+      } catch {
+        continuation.yield(.failure(error))
+      }
+      continuation.finish()
+    }
+    for await result in started {
+      switch result {
+      case .success(let bound): return WatchHTTPServer(port: bound, task: task)
+      case .failure(let error): throw error
       }
     }
-    return MiniHTTPServer(host: host, port: bound, channel: server.channel, task: task)
+    throw CancellationError()
   }
 
   /// Stops accepting connections and waits for the server to close.
   public func stop() async {
-    try? await channel.close()
-    // Connections still open (a client that sends nothing) must not hold the shutdown.
     task.cancel()
     await task.value
-  }
-
-  private static func serve(
-    _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, handler: Handler
-  ) async {
-    try? await connection.executeThenClose { inbound, outbound in
-      var head: HTTPRequestHead?
-      var body = ""
-      for try await part in inbound {
-        switch part {
-        case .head(let requestHead):
-          head = requestHead
-          body = ""
-        case .body(var buffer):
-          body += buffer.readString(length: buffer.readableBytes) ?? ""
-        case .end:
-          guard let requestHead = head else { return }
-          let request = HTTPRequest(
-            method: requestHead.method.rawValue, path: requestHead.uri,
-            headers: requestHead.headers.map { ($0.name, $0.value) }, body: body)
-          let response = await handler(request)
-          var headers = HTTPHeaders()
-          headers.add(name: "Content-Type", value: response.contentType)
-          headers.add(name: "Content-Length", value: String(response.body.utf8.count))
-          headers.add(name: "Connection", value: "close")
-          try await outbound.write(
-            .head(
-              HTTPResponseHead(
-                version: requestHead.version, status: HTTPResponseStatus(statusCode: response.status),
-                headers: headers)))
-          try await outbound.write(.body(.byteBuffer(ByteBuffer(string: response.body))))
-          try await outbound.write(.end(nil))
-          return
-        }
-      }
-    }
   }
 }

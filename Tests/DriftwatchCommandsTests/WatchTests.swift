@@ -488,11 +488,7 @@ struct WatchTests {
     var report = check.report
     report.warehouse = "postgres://analyst@warehouse:5432/acme"
     report.timings = nil
-    let engine = WatchEngine(
-      root: CLI.acme, load: { check.project }, warehouse: SQLiteWarehouse(path: path), snapshots: nil,
-      incidents: InMemoryIncidentStore(), destinations: ["slack"], fixCommand: "",
-      shared: Locked(WatchShared(debouncer: Debouncer())), logger: .init(label: "test"))
-    let fix = try engine.draftFix(check)
+    let fix = try Watch.draftFix(check, root: CLI.acme, dialect: SQLiteWarehouse(path: path).dialect)
     func at(_ text: String) throws -> Timestamp { try #require(Timestamp.parse(text)) }
     let events = [
       DDLEvent(
@@ -506,7 +502,7 @@ struct WatchTests {
       id: "inc-20260217140000-4f2a9c", project: report.project, warehouse: report.warehouse,
       fingerprint: IncidentTracker.fingerprint(report), report: report, fix: fix, ddlEvents: events,
       timeline: [
-        TimelineEntry(.ddl, at: try at("2026-02-17T14:00:00.120Z"), detail: WatchEngine.describe(events)),
+        TimelineEntry(.ddl, at: try at("2026-02-17T14:00:00.120Z"), detail: IncidentTracker.describe(events)),
         TimelineEntry(.detected, at: try at("2026-02-17T14:00:00.610Z"), detail: "6 breaking changes"),
         TimelineEntry(
           .fixDrafted, at: try at("2026-02-17T14:00:00.655Z"), detail: "3 files, 3 open questions"),
