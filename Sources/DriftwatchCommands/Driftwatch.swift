@@ -22,7 +22,9 @@ public struct Driftwatch: AsyncParsableCommand {
     version: version,
     subcommands: [
       Check.self, ImpactCommand.self, Fix.self, SnapshotCommand.self, HistoryCommand.self, DiffCommand.self,
-      Lineage.self, Watch.self, InstallTrigger.self, IncidentsCommand.self, PostmortemCommand.self, Demo.self,
+      Lineage.self, Watch.self, InstallTrigger.self, IncidentsCommand.self, PostmortemCommand.self,
+      ServeCommand.self,
+      Demo.self,
     ]
   )
 
