@@ -4,9 +4,9 @@ import DriftwatchCore
 /// sources on the left, each model, snapshot or exposure one column right of its furthest parent, edges as
 /// curves. Tests are counted on the node they test rather than drawn (acme has 23). Every name is escaped.
 public enum BlastRadiusSVG {
-  static let boxWidth = 210
+  static let boxWidth = 180
   static let boxHeight = 34
-  static let columnGap = 70
+  static let columnGap = 44
   static let rowGap = 14
   static let margin = 12
 
@@ -117,7 +117,7 @@ public enum BlastRadiusSVG {
       out +=
         "<rect x=\"\(at.x)\" y=\"\(at.y)\" width=\"\(boxWidth)\" height=\"\(boxHeight)\" rx=\"6\" fill=\"\(fill)\" stroke=\"\(stroke)\"/>"
       out +=
-        "<text x=\"\(at.x + 8)\" y=\"\(at.y + 14)\" font-size=\"12\" font-weight=\"600\" fill=\"#1d2330\">\(h(truncated(name, 30)))</text>"
+        "<text x=\"\(at.x + 8)\" y=\"\(at.y + 14)\" font-size=\"12\" font-weight=\"600\" fill=\"#1d2330\">\(h(truncated(name, 26)))</text>"
       out +=
         "<text x=\"\(at.x + 8)\" y=\"\(at.y + 28)\" font-size=\"10\" fill=\"#5b6475\">\(h(kind + tests))</text></g>"
     }

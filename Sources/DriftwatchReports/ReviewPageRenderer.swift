@@ -280,12 +280,17 @@ public struct ReviewPageRenderer: Sendable {
     } catch {
       return "<p class=\"error\">\(h(error.message))</p>"
     }
+    // Without data the proposal's separators are unknown, shown as `?`: taken as typed, `?` is a literal.
+    let note =
+      text.contains("?")
+      ? "<p class=\"warn\">each ? the proposal has stands for a separator nobody knows yet: write the real one</p>"
+      : ""
     guard let preview, !preview.rows.isEmpty else {
-      return "<p class=\"muted\">no sampled rows to preview on</p>"
+      return note + "<p class=\"muted\">no sampled rows to preview on</p>"
     }
     let withOld = preview.rows.contains { $0.old != nil }
     var matched = 0
-    var out = "<table class=\"sample\"><thead><tr>"
+    var out = note + "<table class=\"sample\"><thead><tr>"
     out += preview.columns.map { "<th>\(h($0))</th>" }.joined()
     out += "<th>rebuilt</th>\(withOld ? "<th>old value (snapshot)</th>" : "")</tr></thead><tbody>"
     for row in preview.rows {
@@ -484,12 +489,12 @@ public struct ReviewPageRenderer: Sendable {
     body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
     header{display:flex;gap:24px;align-items:baseline;padding:10px 24px;background:#1d2330;color:#fff}
     header h1{font-size:18px;margin:0}header a{color:#cfd6e4;margin-right:16px}
-    main{padding:8px 24px 32px;max-width:1200px}
+    main{padding:8px 24px 32px;max-width:1280px}
     section{background:#fff;border:1px solid #e1e4ea;border-radius:8px;padding:8px 16px;margin:14px 0}
     h2{font-size:17px}h3{font-size:14px}
     table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:4px 8px;border-bottom:1px solid #eef0f3}
-    td ul{margin:0;padding-left:16px}code{font:12px ui-monospace,monospace;background:#f1f3f6;padding:1px 3px;border-radius:3px}
-    .tag{font-size:11px;padding:1px 6px;border-radius:8px;font-weight:600}
+    td{overflow-wrap:break-word}section{overflow-x:auto}td ul{margin:0;padding-left:16px}code{font:12px ui-monospace,monospace;background:#f1f3f6;padding:1px 3px;border-radius:3px}
+    .tag{font-size:11px;padding:1px 6px;border-radius:8px;font-weight:600;white-space:nowrap}
     .bad{color:#b42318}.good{color:#067647}.warn{color:#b54708}.tag.bad{background:#fee4e2}.tag.good{background:#dcfae6}.tag.warn{background:#fef0c7}
     .muted{color:#5b6475}.error{color:#b42318;font-weight:600}.notice{color:#067647;font-weight:600}
     .actions{display:flex;gap:8px;margin-bottom:8px}form{margin:6px 0}

@@ -125,7 +125,7 @@ struct ServeTests {
       #expect(browser.status == 0, "\(browser.stderr)\(browser.stdout)")
       let result = try CLI.json(browser.stdout.split(separator: "\n").last.map(String.init) ?? "")
       #expect(result["ok"] as? Bool == true)
-      #expect((result["screenshots"] as? [String])?.count == 6)
+      #expect((result["screenshots"] as? [String])?.count == 7)
 
       // The project's files are written …
       let sql = try CLI.read(project + Self.stagingModel)

@@ -173,5 +173,10 @@ struct ReviewPageRendererTests {
     let refused = renderer.previewTable(
       template: "{street}, {zip}", columns: ["street", "city"], preview: preview)
     #expect(refused.contains("class=\"error\"") && refused.contains("names column 'zip'"))
+    // The proposal without data: its `?` are unknown separators, and the preview says so.
+    let unknown = renderer.previewTable(
+      template: "{street}?{city}", columns: ["street", "city"], preview: preview)
+    #expect(unknown.contains("each ? the proposal has stands for a separator nobody knows yet"))
+    #expect(!html.contains("each ? the proposal has"))
   }
 }

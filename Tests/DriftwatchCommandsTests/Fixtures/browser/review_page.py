@@ -17,6 +17,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 MAPPING = {"premium": "gold", "standard": "silver", "basic": "bronze"}
@@ -33,7 +34,8 @@ def expect(condition, message):
 
 
 def screenshot(driver, directory, name, shots):
-    # The whole page: the window as tall as the document.
+    # The whole page: the window as tall as the document (measured at the usual size first).
+    driver.set_window_size(1280, 800)
     height = driver.execute_script(
         "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)"
     )
@@ -47,6 +49,15 @@ def question(driver, kind):
     found = driver.find_elements(By.CSS_SELECTOR, f'article.question[data-kind="{kind}"]')
     expect(found, f"no {kind} question on the page")
     return found[0]
+
+
+def submit(driver, button, timeout=60):
+    """Clicks a form's button and waits until the next page has replaced this one."""
+    button.click()
+    WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(button))
+    WebDriverWait(driver, timeout).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
 
 
 def page_error(driver):
@@ -94,7 +105,7 @@ def main():
         screenshot(driver, args.screenshots, "01-review.png", shots)
 
         # 1. The rename below the threshold: accept it.
-        question(driver, "confirm_rename").find_element(By.CSS_SELECTOR, 'button[value="true"]').click()
+        submit(driver, question(driver, "confirm_rename").find_element(By.CSS_SELECTOR, 'button[value="true"]'))
         expect(page_error(driver) is None, f"accepting the rename failed: {page_error(driver)}")
         expect(question(driver, "confirm_rename").get_attribute("data-status") == "accepted",
                "the rename is not accepted after answering")
@@ -105,7 +116,7 @@ def main():
             old = row.find_element(By.CSS_SELECTOR, "code").text
             expect(old in MAPPING, f"unexpected old value {old!r}")
             Select(row.find_element(By.TAG_NAME, "select")).select_by_visible_text(MAPPING[old])
-        mapping.find_element(By.CSS_SELECTOR, 'button[value="mapping"]').click()
+        submit(driver, mapping.find_element(By.CSS_SELECTOR, 'button[value="mapping"]'))
         expect(page_error(driver) is None, f"the mapping failed: {page_error(driver)}")
         expect(question(driver, "value_mapping").get_attribute("data-status") == "accepted",
                "the mapping is not accepted after answering")
@@ -127,8 +138,14 @@ def main():
         expect(rebuilt and all(value.count(", ") >= 2 for value in rebuilt),
                f"the preview does not rebuild addresses: {rebuilt}")
         screenshot(driver, args.screenshots, "02-template-preview.png", shots)
+        # The graph and the questions being answered, as a person sees them on the screen.
+        driver.set_window_size(1280, 1500)
+        driver.execute_script("document.getElementById('radius').scrollIntoView()")
+        answering = os.path.join(args.screenshots, "02b-answering.png")
+        driver.save_screenshot(answering)
+        shots.append(answering)
         split = question(driver, "split_template")
-        split.find_element(By.CSS_SELECTOR, 'button[value="template"]').click()
+        submit(driver, split.find_element(By.CSS_SELECTOR, 'button[value="template"]'))
         expect(page_error(driver) is None, f"the template failed: {page_error(driver)}")
 
         open_after = len(driver.find_elements(By.CSS_SELECTOR, "article.question.open"))
@@ -139,10 +156,7 @@ def main():
 
         # 4. Approve and write: the files are written and the project checked again.
         clicked = time.monotonic()
-        approve.click()
-        WebDriverWait(driver, 60).until(
-            lambda d: d.find_elements(By.ID, "notice") or d.find_elements(By.ID, "error")
-        )
+        submit(driver, approve)
         timings["approve_and_recheck_ms"] = round((time.monotonic() - clicked) * 1000)
         expect(page_error(driver) is None, f"approve failed: {page_error(driver)}")
         notice = driver.find_element(By.ID, "notice").text
@@ -151,7 +165,7 @@ def main():
         expect(verdict == "no breaking drift", f"the re-check is not clean: {verdict!r}")
         screenshot(driver, args.screenshots, "04-written.png", shots)
 
-        driver.find_element(By.LINK_TEXT, "incidents").click()
+        submit(driver, driver.find_element(By.LINK_TEXT, "incidents"))
         expect(driver.find_elements(By.ID, "incidents"), "the incidents page did not open")
         screenshot(driver, args.screenshots, "05-incidents.png", shots)
 
