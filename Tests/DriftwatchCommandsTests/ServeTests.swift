@@ -1,4 +1,5 @@
 import DriftwatchCore
+import DriftwatchSQLite
 import DriftwatchState
 import Foundation
 import Testing
@@ -294,6 +295,52 @@ struct ServeTests {
       #expect(absent.status == 404)
       #expect(Self.errorLine(absent.body) == "no incident inc-nope: see the incident list")
     }
+  }
+
+  /// A snapshot taken from the page (a background job), the backend's migration, a check from the page:
+  /// the data now proves the split, and the preview shows each sampled row's old value rebuilt.
+  @Test func aSnapshotFromThePageBecomesEvidence() async throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let warehouse = try await Acme.sqliteWarehouse(in: scratch, migrated: false)
+    let project = scratch.file("acme")
+    try FileManager.default.copyItem(atPath: CLI.acme, toPath: project)
+    let server = try await ServeProcess.start(["--project", project, "--warehouse", "sqlite:\(warehouse)"])
+    defer { server.stop() }
+    let port = server.port
+    let first = try await HTTP.get(port, "/")
+    #expect(first.body.contains("id=\"verdict\" class=\"good\">no breaking drift"))
+    let csrf = try #require(HTTP.csrf(first.body))
+
+    func waitForJob() async throws -> String {
+      var page = try await HTTP.get(port, "/").body
+      for _ in 0..<600 where page.contains("id=\"progress\"") {
+        // While it runs the page says what it is doing and reloads itself.
+        #expect(page.contains("http-equiv=\"refresh\""))
+        try await Task.sleep(for: .milliseconds(50))
+        page = try await HTTP.get(port, "/").body
+      }
+      return page
+    }
+    #expect(try await HTTP.post(port, "/snapshot", form: [("csrf", csrf)]).status == 302)
+    let snapped = try await waitForJob()
+    let notice = try #require(Self.noticeLine(snapped), "\(Self.errorLine(snapped) ?? "")")
+    #expect(
+      notice.hasPrefix("snapshot ") && notice.hasSuffix("checked again: no breaking drift"), "\(notice)")
+
+    let database = try await SQLiteDatabase.open(at: warehouse)
+    try await database.execute(script: try CLI.read(Acme.sqliteMigration))
+    try await database.close()
+    #expect(try await HTTP.post(port, "/check", form: [("csrf", csrf)]).status == 302)
+    let checked = try await waitForJob()
+    #expect(
+      Self.noticeLine(checked) == "checked again: 6 breaking changes", "\(Self.errorLine(checked) ?? "")")
+    #expect(checked.contains("evidence from snapshot "))
+    // Proven by the data: the split needs no human; what the tiers mean still does.
+    #expect(checked.contains("data-kind=\"split_template\" data-status=\"proven\""))
+    #expect(checked.contains("Questions (1 open)"))
+    #expect(checked.contains("rebuilds 8 of 8 sampled rows exactly"))
+    #expect(checked.contains("old value (snapshot)"))
   }
 
   // MARK: Bad input
