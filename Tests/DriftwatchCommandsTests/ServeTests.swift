@@ -257,6 +257,19 @@ struct ServeTests {
     }
   }
 
+  /// Every page goes through the CLI's redaction: a secret the process knows (here a variable named like a
+  /// token whose value the warehouse happens to hold as a table name) is `***` wherever a page would show it.
+  @Test func pagesAreRedacted() async throws {
+    try await Self.withServer(environment: ["DW_SERVE_TEST_API_TOKEN": "raw_accounts"]) { server, _, _ in
+      let page = try await HTTP.get(server.port, "/")
+      #expect(page.status == 200)
+      #expect(!page.body.contains("raw_accounts"))
+      #expect(page.body.contains("acme.raw_customers was renamed to ***"))
+      let preview = try await HTTP.get(server.port, "/preview?change=c073c62f3ab&template=%7Bstreet%7D")
+      #expect(preview.status == 200 && !preview.body.contains("raw_accounts"))
+    }
+  }
+
   @Test func incidentsAndTheirPostmortems() async throws {
     try await FixCommandTests.withAcmeCopy { project, warehouse in
       let hostile = "<img src=x onerror=alert(1)>"
