@@ -470,14 +470,17 @@ public struct ReviewPageRenderer: Sendable {
     return """
       document.querySelectorAll('input[data-preview]').forEach(function (input) {
         var timer = null;
+        var sent = 0;
         input.addEventListener('input', function () {
           clearTimeout(timer);
           timer = setTimeout(function () {
             var id = input.getAttribute('data-preview');
             var url = '\(safeBase)/preview?change=' + encodeURIComponent(id) + '&template=' + encodeURIComponent(input.value);
+            var mine = ++sent;
             fetch(url, {credentials: 'same-origin'}).then(function (r) { return r.text(); }).then(function (html) {
+              // An answer to an earlier keystroke that arrives late is dropped.
               var target = document.getElementById('preview-' + id);
-              if (target) { target.innerHTML = html; }
+              if (target && mine === sent) { target.innerHTML = html; }
             });
           }, 150);
         });

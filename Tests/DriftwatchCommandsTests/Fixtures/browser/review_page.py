@@ -11,13 +11,14 @@ Prints one JSON object on success; exits 1 with one line on stderr on failure.
 import argparse
 import json
 import os
+import re
 import sys
 import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 MAPPING = {"premium": "gold", "standard": "silver", "basic": "bronze"}
@@ -54,7 +55,16 @@ def question(driver, kind):
 def submit(driver, button, timeout=60):
     """Clicks a form's button and waits until the next page has replaced this one."""
     button.click()
-    WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(button))
+
+    def replaced(_):
+        # Chromium reports an element of a page being replaced as stale, or as not in the document.
+        try:
+            button.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    WebDriverWait(driver, timeout).until(replaced)
     WebDriverWait(driver, timeout).until(
         lambda d: d.execute_script("return document.readyState") == "complete"
     )
@@ -128,13 +138,20 @@ def main():
         field.send_keys(TEMPLATE)
         preview_id = "preview-" + field.get_attribute("data-preview")
         typed = time.monotonic()
-        WebDriverWait(driver, 10).until(
-            lambda d: ", " in " ".join(
-                cell.text for cell in d.find_elements(By.CSS_SELECTOR, f"#{preview_id} td.rebuilt")
-            )
+        # Read in one script call: the preview is replaced as a whole while it is typed into.
+        read_preview = (
+            "return Array.from(document.querySelectorAll(arguments[0])).map(c => c.textContent)"
         )
+        selector = f"#{preview_id} td.rebuilt"
+
+        def rebuilt_all(d):
+            cells = d.execute_script(read_preview, selector)
+            # The whole template's rendering (not one of a half-typed template): "street, city, ST 12345".
+            done = cells and all(re.fullmatch(r".+, .+, [A-Z]{2} \d{5}", cell) for cell in cells)
+            return cells if done else None
+
+        rebuilt = WebDriverWait(driver, 10).until(rebuilt_all)
         timings["live_preview_ms"] = round((time.monotonic() - typed) * 1000)
-        rebuilt = [c.text for c in driver.find_elements(By.CSS_SELECTOR, f"#{preview_id} td.rebuilt")]
         expect(rebuilt and all(value.count(", ") >= 2 for value in rebuilt),
                f"the preview does not rebuild addresses: {rebuilt}")
         screenshot(driver, args.screenshots, "02-template-preview.png", shots)
