@@ -150,7 +150,7 @@ def main():
             done = cells and all(re.fullmatch(r".+, .+, [A-Z]{2} \d{5}", cell) for cell in cells)
             return cells if done else None
 
-        rebuilt = WebDriverWait(driver, 10).until(rebuilt_all)
+        rebuilt = WebDriverWait(driver, 30, poll_frequency=0.05).until(rebuilt_all)
         timings["live_preview_ms"] = round((time.monotonic() - typed) * 1000)
         expect(rebuilt and all(value.count(", ") >= 2 for value in rebuilt),
                f"the preview does not rebuild addresses: {rebuilt}")
