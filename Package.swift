@@ -73,12 +73,23 @@ let package = Package(
         .product(name: "Prometheus", package: "swift-prometheus"),
       ]
     ),
+    // The review page (`driftwatch serve`, and `watch --http` later): Hummingbird routes over the CLI's calls.
+    .target(
+      name: "DriftwatchServe",
+      dependencies: [
+        "DriftwatchCore", "DriftwatchReports", "DriftwatchDbt", "DriftwatchSQLite", "DriftwatchPostgres",
+        "DriftwatchState",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
     // The commands, as a library; the executable is a few lines over it.
     .target(
       name: "DriftwatchCommands",
       dependencies: [
         "DriftwatchCore", "DriftwatchReports", "DriftwatchDbt", "DriftwatchSQLite", "DriftwatchPostgres",
-        "DriftwatchState", "DriftwatchWatch",
+        "DriftwatchState", "DriftwatchWatch", "DriftwatchServe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "MCP", package: "swift-sdk"),

@@ -23,7 +23,7 @@ public struct Driftwatch: AsyncParsableCommand {
     subcommands: [
       Check.self, ImpactCommand.self, Fix.self, SnapshotCommand.self, HistoryCommand.self, DiffCommand.self,
       Lineage.self, Watch.self, InstallTrigger.self, IncidentsCommand.self, PostmortemCommand.self, Demo.self,
-      MCPCommand.self,
+      MCPCommand.self, ServeCommand.self,
     ]
   )
 

@@ -69,6 +69,39 @@ struct Fix: AsyncParsableCommand {
     try projectOptions.requireExact((check.report.incomplete ?? []).map(\.uniqueID), project: check.project)
     let root = projectOptions.project
     var answers = try decisions.map { try DecisionsReader.read(path: $0) } ?? Decisions()
+    let (files, testPath) = try Self.readProjectFiles(root: root, check: check)
+    func draft(_ answers: Decisions) throws -> FixDraft {
+      try FixDrafter(
+        project: check.project, report: check.report, live: check.live, dialect: dialect ?? warehouse.dialect,
+        files: files, testPath: testPath, decisions: answers, threshold: threshold
+      ).draft()
+    }
+    var drafted = try draft(answers)
+    if write && !drafted.openQuestions.isEmpty && Prompter.isInteractive {
+      answers = try Prompter.ask(drafted, report: check.report, answers: answers)
+      drafted = try draft(answers)
+    }
+    let renderer = FixRenderer(toolVersion: Driftwatch.version)
+    if write {
+      try Self.refuseOpenQuestions(drafted)
+      try FileTransaction(root: root).commit(drafted.files)
+      await Self.recordApplied(project: check.report.project, stateOptions: stateOptions, root: root)
+      var text = renderer.render(drafted, report: check.report, as: format)
+      if format == .text {
+        text += "wrote \(drafted.files.count) file\(drafted.files.count == 1 ? "" : "s").\n"
+      }
+      return CommandOutput(text)
+    }
+    return CommandOutput(renderer.render(drafted, report: check.report, as: format))
+  }
+}
+
+extension Fix {
+  /// The files a fix for `check` may change, as they are now (the originals the write compares against),
+  /// and the project's test path. `fix` and the review page (`serve`) read them the same way.
+  static func readProjectFiles(root: String, check: CheckRun) throws -> (
+    files: [String: String], testPath: String
+  ) {
     let testPath = try DbtProjectReader.testPath(projectDirectory: root)
     var files: [String: String] = [:]
     for path in FixDrafter.requiredFiles(project: check.project, report: check.report) {
@@ -88,40 +121,20 @@ struct Fix: AsyncParsableCommand {
         }
       }
     }
-    func draft(_ answers: Decisions) throws -> FixDraft {
-      try FixDrafter(
-        project: check.project, report: check.report, live: check.live, dialect: dialect ?? warehouse.dialect,
-        files: files, testPath: testPath, decisions: answers, threshold: threshold
-      ).draft()
-    }
-    var drafted = try draft(answers)
-    if write && !drafted.openQuestions.isEmpty && Prompter.isInteractive {
-      answers = try Prompter.ask(drafted, report: check.report, answers: answers)
-      drafted = try draft(answers)
-    }
-    let renderer = FixRenderer(toolVersion: Driftwatch.version)
-    if write {
-      let open = drafted.openQuestions
-      if !open.isEmpty {
-        let list = open.map { "  \($0.changeID) \($0.kind.rawValue): \($0.subject)" }.joined(separator: "\n")
-        throw FileTransaction.Conflict(
-          message:
-            "\(open.count) question\(open.count == 1 ? " is" : "s are") open, so nothing was written:\n\(list)\nanswer \(open.count == 1 ? "it" : "them") in a decisions file (driftwatch fix without --write prints a template) and pass --decisions FILE"
-        )
-      }
-      try FileTransaction(root: root).commit(drafted.files)
-      await Self.recordApplied(project: check.report.project, stateOptions: stateOptions, root: root)
-      var text = renderer.render(drafted, report: check.report, as: format)
-      if format == .text {
-        text += "wrote \(drafted.files.count) file\(drafted.files.count == 1 ? "" : "s").\n"
-      }
-      return CommandOutput(text)
-    }
-    return CommandOutput(renderer.render(drafted, report: check.report, as: format))
+    return (files, testPath)
   }
-}
 
-extension Fix {
+  /// Nothing is written while a question is open.
+  static func refuseOpenQuestions(_ drafted: FixDraft) throws {
+    let open = drafted.openQuestions
+    guard !open.isEmpty else { return }
+    let list = open.map { "  \($0.changeID) \($0.kind.rawValue): \($0.subject)" }.joined(separator: "\n")
+    throw FileTransaction.Conflict(
+      message:
+        "\(open.count) question\(open.count == 1 ? " is" : "s are") open, so nothing was written:\n\(list)\nanswer \(open.count == 1 ? "it" : "them") in a decisions file (driftwatch fix without --write prints a template) and pass --decisions FILE"
+    )
+  }
+
   /// Adds `fix_applied` to the project's open incident (driftwatch watch), if there is one. The files are
   /// written either way: a state store that cannot be read only costs the timeline entry.
   static func recordApplied(project: String, stateOptions: StateOptions, root: String) async {

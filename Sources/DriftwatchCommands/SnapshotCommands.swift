@@ -92,24 +92,12 @@ struct SnapshotCommand: AsyncParsableCommand {
     let started = clock.now
     let (introspector, profile) = try warehouseOptions.introspector(
       projectDirectory: projectOptions.project, timeouts: .snapshot)
-    guard let profiler = introspector as? any WarehouseProfiler,
-      let sampler = introspector as? any WarehouseSampler
-    else { throw InputError("snapshot needs a live warehouse (sqlite: or postgres://)") }
     let store = try stateOptions.store(projectDirectory: projectOptions.project)
-    let project = try projectOptions.load(profile: profile)
-    let live = try await introspector.introspect(schemas: project.sourceSchemas)
-    let plan = SnapshotPlan.make(project: project, live: live)
-    let now = Date()
-    let metadata = SnapshotMetadata(
-      id: Snapshot.makeID(
-        compactTime: Self.compactTime(now), project: project.projectName, warehouse: introspector.displayName,
-        nonce: UUID().uuidString),
-      takenAt: Self.isoTime(now), project: project.projectName, warehouse: introspector.displayName,
-      driftwatchVersion: Driftwatch.version, sampleSize: sampleSize, valuesHashed: noSampleValues)
     let showProgress = isatty(STDERR_FILENO) == 1
     let sink = Self.progressSink
-    let snapshot = try await plan.run(
-      metadata: metadata, live: live, profiler: profiler, sampler: sampler, sampleSize: sampleSize,
+    let snapshot = try await Self.take(
+      introspector: introspector, project: { try projectOptions.load(profile: profile) },
+      sampleSize: sampleSize,
       hashValues: noSampleValues,
       progress: { done, total, what in
         if showProgress { Terminal.standardError("\r\u{1B}[K[\(done)/\(total)] \(what)") }
@@ -131,6 +119,29 @@ struct SnapshotCommand: AsyncParsableCommand {
         + "\(meta.sampledKeys) keys sampled from \(snapshot.samples.count) tables"
         + "\(noSampleValues ? " (values hashed)" : "") in \(String(format: "%.2f", seconds)) s → \(store.displayName)\n"
     )
+  }
+
+  /// Profiles and samples the project's sources (`snapshot`, and the review page's "take a snapshot").
+  static func take(
+    introspector: any WarehouseIntrospector, project load: () throws -> ProjectGraph, sampleSize: Int,
+    hashValues: Bool, progress: @Sendable (Int, Int, String) -> Void
+  ) async throws -> Snapshot {
+    guard let profiler = introspector as? any WarehouseProfiler,
+      let sampler = introspector as? any WarehouseSampler
+    else { throw InputError("snapshot needs a live warehouse (sqlite: or postgres://)") }
+    let project = try load()
+    let live = try await introspector.introspect(schemas: project.sourceSchemas)
+    let plan = SnapshotPlan.make(project: project, live: live)
+    let now = Date()
+    let metadata = SnapshotMetadata(
+      id: Snapshot.makeID(
+        compactTime: Self.compactTime(now), project: project.projectName, warehouse: introspector.displayName,
+        nonce: UUID().uuidString),
+      takenAt: Self.isoTime(now), project: project.projectName, warehouse: introspector.displayName,
+      driftwatchVersion: Driftwatch.version, sampleSize: sampleSize, valuesHashed: hashValues)
+    return try await plan.run(
+      metadata: metadata, live: live, profiler: profiler, sampler: sampler, sampleSize: sampleSize,
+      hashValues: hashValues, progress: progress)
   }
 
   static func compactTime(_ date: Date) -> String {
