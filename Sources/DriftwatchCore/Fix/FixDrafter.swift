@@ -112,9 +112,42 @@ public struct FixDrafter: Sendable {
     var reads: [String]
   }
 
+  /// What one changed source is drafted from: the live table it now is, the changes to fix, and how each
+  /// declared column is produced from the live table.
+  struct SourcePlan {
+    var source: SourceTable
+    var table: LiveTable
+    var tableRename: DriftChange?
+    var relevant: [DriftChange]
+    var plans: [ColumnPlan] = []
+    /// Declared column (lowercased) → the value mapping for its tests (`.some(nil)`: the mapping was rejected).
+    var valueTests: [String: [(old: String, new: String)]?] = [:]
+    /// Live columns the mapping does not use and that no declared column names: passed through unchanged.
+    var passthrough: [LiveColumn] = []
+    /// Live columns the mapping reads, in live order.
+    var reads: [String] = []
+    var changeIDs: [String] = []
+    /// The name readers call the source by after the fix.
+    var newSourceTable: String = ""
+  }
+
   private func draftSource(
     _ source: SourceTable, changes: [DriftChange], edits: inout [String: String], state: inout State
   ) throws(InputError) {
+    guard var plan = try resolveTable(source, changes: changes, state: &state) else { return }
+    state.covered += plan.relevant.map(\.id)
+    let sql = SQLDraft(dialect: dialect)
+    try planColumns(&plan, sql: sql, state: &state)
+    let unrewritten = rewriteReaders(plan, sql: sql, edits: &edits, state: &state)
+    editSourcesFile(plan, unrewritten: unrewritten, edits: &edits, state: &state)
+    if plan.tableRename != nil { retargetForeignTests(plan, edits: &edits, state: &state) }
+    try draftContractTest(plan, sql: sql, edits: &edits, state: &state)
+  }
+
+  /// The live table a changed source now is, and the changes to fix; nil when nothing is drafted for it.
+  private func resolveTable(_ source: SourceTable, changes: [DriftChange], state: inout State)
+    throws(InputError) -> SourcePlan?
+  {
     let fixable: Set<ChangeKind> = [
       .tableRenamed, .columnRenamed, .columnSplit, .columnMissing, .columnTypeChanged, .valuesRemapped,
     ]
@@ -125,10 +158,9 @@ public struct FixDrafter: Sendable {
       state.notes.append(
         "\(source.displayName) is gone and nothing was found in its place (\(missing.id)): there is nothing to map it to; restore the table or remove the source"
       )
-      return
+      return nil
     }
-    guard !relevant.isEmpty else { return }
-    let sql = SQLDraft(dialect: dialect)
+    guard !relevant.isEmpty else { return nil }
     let tableRename = changes.first { $0.kind == .tableRenamed }
     if let tableRename {
       let status = confirm(
@@ -136,7 +168,7 @@ public struct FixDrafter: Sendable {
       if status == .rejected {
         state.notes.append(
           "the rename of \(source.displayName) was rejected (\(tableRename.id)): nothing drafted for it")
-        return
+        return nil
       }
     }
     let tableName = tableRename?.to?.names.first ?? source.identifier
@@ -149,7 +181,7 @@ public struct FixDrafter: Sendable {
         })
     else {
       state.notes.append("\(relation) is not in the live schema: nothing drafted for \(source.displayName)")
-      return
+      return nil
     }
     try refuseJinja(in: table, source: source, changes: relevant)
     if tableRename != nil, table.name.contains(where: { $0 == "'" || $0 == "\\" }),
@@ -161,11 +193,15 @@ public struct FixDrafter: Sendable {
         "dbt writes a source table's name into its own generic tests unescaped: with the quote or backslash in \(TextEscape.oneLine(table.name)), the generic tests on \(source.displayName) will not compile (a dbt limitation); rename the table or declare it with a plain name and identifier: \(TextEscape.oneLine(table.name))"
       )
     }
-    state.covered += relevant.map(\.id)
+    return SourcePlan(source: source, table: table, tableRename: tableRename, relevant: relevant)
+  }
 
-    // Column by column, in declared order.
-    var plans: [ColumnPlan] = []
-    var valueTests: [String: [(old: String, new: String)]?] = [:]  // declared column → mapping for its tests
+  /// Column by column, in declared order: how each declared column is produced from the live table, the
+  /// questions that asks, and the live columns passed through or read.
+  private func planColumns(_ plan: inout SourcePlan, sql: SQLDraft, state: inout State) throws(InputError) {
+    let source = plan.source
+    let table = plan.table
+    let relevant = plan.relevant
     for column in source.columns {
       let lower = column.name.lowercased()
       let change = relevant.first {
@@ -173,7 +209,7 @@ public struct FixDrafter: Sendable {
           && ($0.kind == .columnTypeChanged
             ? $0.column?.lowercased() == lower : $0.from?.lowercased() == lower)
       }
-      var plan = ColumnPlan(name: column.name, expression: nil, reads: [])
+      var columnPlan = ColumnPlan(name: column.name, expression: nil, reads: [])
       switch change?.kind {
       case .columnRenamed?:
         guard let change, let new = change.to?.names.first else { continue }
@@ -181,16 +217,16 @@ public struct FixDrafter: Sendable {
         if status == .rejected {
           expectFailures(change, reason: "\(column.name) is not mapped (rename rejected)", &state)
         } else {
-          plan.expression = sql.identifier(new)
-          plan.reads = [new]
+          columnPlan.expression = sql.identifier(new)
+          columnPlan.reads = [new]
         }
       case .columnSplit?:
         guard let change else { continue }
         let parts = change.to?.names ?? []
         if let template = try splitTemplate(change, column: column.name, parts: parts, source: source, &state)
         {
-          plan.expression = sql.template(template)
-          plan.reads = template.columns
+          columnPlan.expression = sql.template(template)
+          columnPlan.reads = template.columns
         } else {
           expectFailures(change, reason: "\(column.name) is not rebuilt (split template rejected)", &state)
         }
@@ -200,30 +236,30 @@ public struct FixDrafter: Sendable {
         if status == .rejected {
           expectFailures(change, reason: "\(column.name) is gone and was not filled", &state)
         } else {
-          plan.expression = column.dataType.map { sql.cast("null", to: $0) } ?? "null"
+          columnPlan.expression = column.dataType.map { sql.cast("null", to: $0) } ?? "null"
         }
       case .columnTypeChanged?:
         guard let change, let liveName = change.column, let type = column.dataType else { continue }
-        plan.expression = sql.cast(sql.identifier(liveName), to: type)
-        plan.reads = [liveName]
+        columnPlan.expression = sql.cast(sql.identifier(liveName), to: type)
+        columnPlan.reads = [liveName]
       default:
         guard let liveColumn = table.columns.first(where: { $0.name.lowercased() == lower }) else {
           state.notes.append(
             "\(table.qualifiedName) has no column \(column.name) and no change explains it: not mapped")
           continue
         }
-        plan.expression = sql.identifier(liveColumn.name)
-        plan.reads = [liveColumn.name]
+        columnPlan.expression = sql.identifier(liveColumn.name)
+        columnPlan.reads = [liveColumn.name]
       }
       if let remap = relevant.first(where: { $0.kind == .valuesRemapped && $0.from?.lowercased() == lower }),
-        let expression = plan.expression
+        let expression = columnPlan.expression
       {
         let (status, pairs) = valueMapping(remap, column: column.name, source: source, &state)
         if let pairs {
-          plan.expression = sql.remap(expression, newToOld: pairs.map { ($0.new, $0.old) })
-          valueTests[lower] = pairs
+          columnPlan.expression = sql.remap(expression, newToOld: pairs.map { ($0.new, $0.old) })
+          plan.valueTests[lower] = pairs
         } else if status == .rejected {
-          valueTests[lower] = .some(nil)
+          plan.valueTests[lower] = .some(nil)
           for test in remap.blastRadius.tests
           where project.nodes[test]?.test?.testName == "accepted_values"
             && project.nodes[test]?.test?.attachedNode != source.uniqueID
@@ -237,19 +273,23 @@ public struct FixDrafter: Sendable {
           }
         }
       }
-      plans.append(plan)
+      plan.plans.append(columnPlan)
     }
-    // Live columns the mapping does not use and that no declared column names pass through unchanged.
-    let used = Set(plans.flatMap(\.reads).map { $0.lowercased() })
-    let declared = Set(plans.map { $0.name.lowercased() })
-    let passthrough = table.columns.filter {
+    let used = Set(plan.plans.flatMap(\.reads).map { $0.lowercased() })
+    let declared = Set(plan.plans.map { $0.name.lowercased() })
+    plan.passthrough = table.columns.filter {
       !used.contains($0.name.lowercased()) && !declared.contains($0.name.lowercased())
     }
-    let reads = table.columns.filter { used.contains($0.name.lowercased()) }.map(\.name)
+    plan.reads = table.columns.filter { used.contains($0.name.lowercased()) }.map(\.name)
+    plan.changeIDs = ([plan.tableRename?.id].compactMap { $0 } + relevant.map(\.id)).uniqued()
+    plan.newSourceTable = plan.tableRename != nil ? table.name : source.name
+  }
 
-    // The readers.
-    let changeIDs = ([tableRename?.id].compactMap { $0 } + relevant.map(\.id)).uniqued()
-    let newSourceTable = tableRename != nil ? table.name : source.name
+  /// Each reader's `{{ source(…) }}` replaced by the mapping subquery. Returns the readers not rewritten.
+  private func rewriteReaders(
+    _ plan: SourcePlan, sql: SQLDraft, edits: inout [String: String], state: inout State
+  ) -> [String] {
+    let source = plan.source
     var unrewritten: [String] = []
     for node in Self.readers(project: project, sourceID: source.uniqueID) {
       guard let path = node.filePath, let text = edits[path] ?? files[path] else {
@@ -268,74 +308,85 @@ public struct FixDrafter: Sendable {
       guard !sites.isEmpty else { continue }
       var bytes = Array(text.utf8)
       for site in sites.reversed() {
-        let replacement = mappingSubquery(
-          source: source, table: table, newSourceTable: newSourceTable, plans: plans,
-          passthrough: passthrough,
-          changeIDs: changeIDs, indent: site.indent, aliased: site.aliased, sql: sql)
+        let replacement = mappingSubquery(plan, indent: site.indent, aliased: site.aliased, sql: sql)
         bytes.replaceSubrange(site.range, with: Array(replacement.utf8))
       }
       edits[path] = String(decoding: bytes, as: UTF8.self)
       state.reasons[path] =
-        "reads \(newSourceTable) through a mapping back to \(source.displayName)'s columns (\(changeIDs.joined(separator: ", ")))"
+        "reads \(plan.newSourceTable) through a mapping back to \(source.displayName)'s columns (\(plan.changeIDs.joined(separator: ", ")))"
     }
+    return unrewritten
+  }
 
-    // The sources yml.
-    if let path = source.filePath, let text = edits[path] ?? files[path] {
-      let keepOld = tableRename.flatMap { decisions[$0.id]?.keepOldSource } ?? false
-      if let edited = editSources(
-        text, source: source, table: table, tableRename: tableRename, relevant: relevant,
-        valueTests: valueTests,
-        keepOld: keepOld || !unrewritten.isEmpty)
-      {
-        edits[path] = edited
-        state.reasons[path] =
-          tableRename == nil
-          ? "\(source.displayName) declares the live columns, with their tests"
-          : "declares \(source.sourceName).\(table.name) with its columns and tests"
-            + (keepOld || !unrewritten.isEmpty ? "; keeps \(source.name)" : "; removes \(source.name)")
-      } else {
-        state.notes.append(
-          "\(path): the entry of \(source.displayName) was not found as block-style YAML: add \(table.name) to it by hand"
-        )
-      }
-    } else {
+  /// The sources yml: the changed table's entry regenerated from its own lines and the live columns.
+  private func editSourcesFile(
+    _ plan: SourcePlan, unrewritten: [String], edits: inout [String: String], state: inout State
+  ) {
+    let source = plan.source
+    let table = plan.table
+    let tableRename = plan.tableRename
+    guard let path = source.filePath, let text = edits[path] ?? files[path] else {
       state.notes.append("\(source.displayName): its yml file was not read, so it was not edited")
+      return
     }
+    let keepOld = tableRename.flatMap { decisions[$0.id]?.keepOldSource } ?? false
+    if let edited = editSources(
+      text, source: source, table: table, tableRename: tableRename, relevant: plan.relevant,
+      valueTests: plan.valueTests,
+      keepOld: keepOld || !unrewritten.isEmpty)
+    {
+      edits[path] = edited
+      state.reasons[path] =
+        tableRename == nil
+        ? "\(source.displayName) declares the live columns, with their tests"
+        : "declares \(source.sourceName).\(table.name) with its columns and tests"
+          + (keepOld || !unrewritten.isEmpty ? "; keeps \(source.name)" : "; removes \(source.name)")
+    } else {
+      state.notes.append(
+        "\(path): the entry of \(source.displayName) was not found as block-style YAML: add \(table.name) to it by hand"
+      )
+    }
+  }
 
-    // Tests elsewhere that point at the old table.
-    if tableRename != nil {
-      var renamed: [String: String] = [:]
-      var unmapped = Set<String>()
-      for change in relevant
-      where change.kind == .columnRenamed || change.kind == .columnSplit
-        || change.kind == .columnMissing
-      {
-        guard let old = change.from?.lowercased() else { continue }
-        if change.kind == .columnRenamed, let new = change.to?.names.first {
-          renamed[old] = new
-        } else {
-          unmapped.insert(old)
-        }
-      }
-      let paths = Set(Self.foreignTests(project: project, sourceID: source.uniqueID).compactMap(\.filePath))
-      for path in paths.sorted() {
-        guard let text = edits[path] ?? files[path] else {
-          state.notes.append(
-            "\(path): its file was not read, so its tests on \(source.displayName) were not retargeted")
-          continue
-        }
-        let (retargeted, leftAlone) = retargetTests(
-          text, source: source, newTable: table.name, renamed: renamed, unmapped: unmapped)
-        if retargeted != text {
-          edits[path] = retargeted
-          let reason = "tests that pointed at \(source.name) point at \(table.name)"
-          state.reasons[path] = state.reasons[path].map { $0 + "; " + reason } ?? reason
-        }
-        state.notes += leftAlone.map { "\(path) \($0): retarget it by hand" }
+  /// Generic tests elsewhere that point at the old table (`relationships` to it), pointed at the new one.
+  private func retargetForeignTests(_ plan: SourcePlan, edits: inout [String: String], state: inout State) {
+    let source = plan.source
+    var renamed: [String: String] = [:]
+    var unmapped = Set<String>()
+    for change in plan.relevant
+    where change.kind == .columnRenamed || change.kind == .columnSplit
+      || change.kind == .columnMissing
+    {
+      guard let old = change.from?.lowercased() else { continue }
+      if change.kind == .columnRenamed, let new = change.to?.names.first {
+        renamed[old] = new
+      } else {
+        unmapped.insert(old)
       }
     }
+    let paths = Set(Self.foreignTests(project: project, sourceID: source.uniqueID).compactMap(\.filePath))
+    for path in paths.sorted() {
+      guard let text = edits[path] ?? files[path] else {
+        state.notes.append(
+          "\(path): its file was not read, so its tests on \(source.displayName) were not retargeted")
+        continue
+      }
+      let (retargeted, leftAlone) = retargetTests(
+        text, source: source, newTable: plan.table.name, renamed: renamed, unmapped: unmapped)
+      if retargeted != text {
+        edits[path] = retargeted
+        let reason = "tests that pointed at \(source.name) point at \(plan.table.name)"
+        state.reasons[path] = state.reasons[path].map { $0 + "; " + reason } ?? reason
+      }
+      state.notes += leftAlone.map { "\(path) \($0): retarget it by hand" }
+    }
+  }
 
-    // The contract test.
+  /// The schema contract test for the live table: regenerated when it is driftwatch's, else left alone.
+  private func draftContractTest(
+    _ plan: SourcePlan, sql: SQLDraft, edits: inout [String: String], state: inout State
+  ) throws(InputError) {
+    let table = plan.table
     guard let fileName = SafeFileName.component(table.name) else {
       throw InputError(
         "\(table.qualifiedName) has an empty table name, which cannot name its contract test file: nothing was drafted; rename the table"
@@ -343,14 +394,14 @@ public struct FixDrafter: Sendable {
     }
     let contractPath = "\(testPath)/assert_schema_contract_\(fileName).sql"
     let contract = contractTest(
-      sourceName: source.sourceName, tableName: newSourceTable, schema: table.schema.schema, columns: reads,
-      sql: sql)
+      sourceName: plan.source.sourceName, tableName: plan.newSourceTable, schema: table.schema.schema,
+      columns: plan.reads, sql: sql)
     if let existing = files[contractPath], !existing.hasPrefix(Self.contractMarker) {
       state.notes.append("\(contractPath) exists and is not driftwatch's: left as it is")
     } else {
       edits[contractPath] = contract
       state.reasons[contractPath] =
-        "fails, naming the missing columns, when \(source.sourceName).\(newSourceTable) stops having a column the staging layer reads"
+        "fails, naming the missing columns, when \(plan.source.sourceName).\(plan.newSourceTable) stops having a column the staging layer reads"
     }
   }
 
@@ -531,25 +582,22 @@ public struct FixDrafter: Sendable {
 
   static let contractMarker = "-- driftwatch schema contract"
 
-  private func mappingSubquery(
-    source: SourceTable, table: LiveTable, newSourceTable: String, plans: [ColumnPlan],
-    passthrough: [LiveColumn],
-    changeIDs: [String], indent: Int, aliased: Bool, sql: SQLDraft
-  ) -> String {
+  private func mappingSubquery(_ plan: SourcePlan, indent: Int, aliased: Bool, sql: SQLDraft) -> String {
+    let source = plan.source
     let pad = String(repeating: " ", count: indent)
     let inner = pad + "    "
     var items: [String] = []
-    for plan in plans {
-      guard let expression = plan.expression else { continue }
-      let name = sql.identifier(plan.name)
+    for column in plan.plans {
+      guard let expression = column.expression else { continue }
+      let name = sql.identifier(column.name)
       items.append(expression == name ? expression : "\(expression) as \(name)")
     }
-    items += passthrough.map { sql.identifier($0.name) }
+    items += plan.passthrough.map { sql.identifier($0.name) }
     var lines = ["("]
     lines.append(
       "\(inner)-- "
         + sql.comment(
-          "driftwatch (\(changeIDs.joined(separator: ", "))): \(source.displayName) is now \(table.qualifiedName);"
+          "driftwatch (\(plan.changeIDs.joined(separator: ", "))): \(source.displayName) is now \(plan.table.qualifiedName);"
         ))
     lines.append("\(inner)-- the old columns and values are mapped back so nothing downstream changes.")
     lines.append("\(inner)select")
@@ -561,7 +609,7 @@ public struct FixDrafter: Sendable {
       }
     }
     lines.append(
-      "\(inner)from {{ source(\(JinjaEscape.stringLiteral(source.sourceName)), \(JinjaEscape.stringLiteral(newSourceTable))) }}"
+      "\(inner)from {{ source(\(JinjaEscape.stringLiteral(source.sourceName)), \(JinjaEscape.stringLiteral(plan.newSourceTable))) }}"
     )
     lines.append(pad + ")" + (aliased ? "" : " as \(sql.identifier(source.identifier))"))
     return lines.joined(separator: "\n")
