@@ -495,18 +495,7 @@ struct WatchEngine: Sendable {
 
   /// The fix `driftwatch fix` would draft with no decisions.
   func draftFix(_ check: CheckRun) throws -> FixDraft {
-    let testPath = try DbtProjectReader.testPath(projectDirectory: root)
-    var files: [String: String] = [:]
-    for path in FixDrafter.requiredFiles(project: check.project, report: check.report) {
-      if let data = FileManager.default.contents(atPath: (root as NSString).appendingPathComponent(path)) {
-        files[path] = String(decoding: data, as: UTF8.self)
-      }
-    }
-    return try FixDrafter(
-      project: check.project, report: check.report, live: check.live, dialect: warehouse.dialect,
-      files: files,
-      testPath: testPath, decisions: Decisions(), threshold: 0.8
-    ).draft()
+    try FixInputs(root: root, check: check).drafter(check, dialect: warehouse.dialect).draft()
   }
 
   /// Delivers due outbox messages; failures are retried with backoff.

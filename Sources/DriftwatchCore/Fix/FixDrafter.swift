@@ -14,10 +14,15 @@ public struct FixDrafter: Sendable {
   /// Inferences below this are questions, not answers.
   public var threshold: Double
 
+  /// The default `threshold`: every command that drafts a fix uses it unless told otherwise (`fix --threshold`).
+  public static let defaultThreshold = 0.8
+  /// Contract tests are `<test-paths>/assert_schema_contract_<table>.sql`.
+  public static let contractFilePrefix = "assert_schema_contract_"
+
   public init(
     project: ProjectGraph, report: DriftReport, live: LiveSchema, dialect: SQLDialect,
     files: [String: String],
-    testPath: String = "tests", decisions: Decisions = Decisions(), threshold: Double = 0.8
+    testPath: String = "tests", decisions: Decisions = Decisions(), threshold: Double = defaultThreshold
   ) {
     self.project = project
     self.report = report
@@ -392,7 +397,7 @@ public struct FixDrafter: Sendable {
         "\(table.qualifiedName) has an empty table name, which cannot name its contract test file: nothing was drafted; rename the table"
       )
     }
-    let contractPath = "\(testPath)/assert_schema_contract_\(fileName).sql"
+    let contractPath = "\(testPath)/\(Self.contractFilePrefix)\(fileName).sql"
     let contract = contractTest(
       sourceName: plan.source.sourceName, tableName: plan.newSourceTable, schema: table.schema.schema,
       columns: plan.reads, sql: sql)
