@@ -151,7 +151,7 @@ enum Prompter {
         } else {
           decision.template = answer
         }
-      case .confirmRename, .fillMissing:
+      case .confirmRename, .fillMissing, .rewriteByHand:
         let answer = prompt("  accept? [y/n]: ")?.lowercased()
         guard let answer else { throw InputError("no answer: nothing was written") }
         decision.accept = answer.hasPrefix("y")
