@@ -82,14 +82,7 @@ struct Demo: AsyncParsableCommand {
     Terminal.standardOutput(renderer.render(Self.local(after.report, projectPath), as: .text))
 
     Terminal.standardOutput("\n── 4. the drafted fix (driftwatch fix; nothing is written here)\n")
-    var projectFiles: [String: String] = [:]
-    for path in FixDrafter.requiredFiles(project: after.project, report: after.report) {
-      projectFiles[path] = try? Self.readFile(example + "/" + path)
-    }
-    let draft = try FixDrafter(
-      project: after.project, report: after.report, live: after.live, dialect: .sqlite, files: projectFiles,
-      testPath: try DbtProjectReader.testPath(projectDirectory: example)
-    ).draft()
+    let draft = try FixInputs(root: example, check: after).drafter(after, dialect: .sqlite).draft()
     for file in draft.files { Terminal.standardOutput("  \(file.status) \(file.path)\n") }
     for question in draft.questions {
       Terminal.standardOutput(

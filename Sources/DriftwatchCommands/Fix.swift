@@ -46,7 +46,7 @@ struct Fix: AsyncParsableCommand {
 
   @Option(
     name: .long, parsing: .unconditional, help: "Inferences below this confidence become questions (0…1).")
-  var threshold: Double = 0.8
+  var threshold: Double = FixDrafter.defaultThreshold
 
   @OptionGroup var stateOptions: StateOptions
 
@@ -61,19 +61,20 @@ struct Fix: AsyncParsableCommand {
 
   /// The drafted fix in `format`, written first with --write. `driftwatch mcp`'s `fix_draft` and `fix_apply`.
   func output() async throws -> CommandOutput {
-    let (warehouse, profile) = try warehouseOptions.introspector(projectDirectory: projectOptions.project)
-    let store = noSnapshot ? nil : try stateOptions.store(projectDirectory: projectOptions.project)
+    // Every path is the project's: where the profile, the state and the files are read, and the only
+    // folder written — with --manifest alone, the manifest's project, never the working directory.
+    let root = try projectOptions.projectRoot()
+    let (warehouse, profile) = try warehouseOptions.introspector(projectDirectory: root)
+    let store = noSnapshot ? nil : try stateOptions.store(projectDirectory: root)
     let check = try await CheckRun.run(
       project: { try projectOptions.load(profile: profile) }, warehouse: warehouse,
       snapshot: { project in await StateOptions.latest(in: store, project: project.projectName) })
     try projectOptions.requireExact((check.report.incomplete ?? []).map(\.uniqueID), project: check.project)
-    let root = projectOptions.project
     var answers = try decisions.map { try DecisionsReader.read(path: $0) } ?? Decisions()
-    let (files, testPath) = try Self.readProjectFiles(root: root, check: check)
+    let inputs = try FixInputs(root: root, check: check)
     func draft(_ answers: Decisions) throws -> FixDraft {
-      try FixDrafter(
-        project: check.project, report: check.report, live: check.live, dialect: dialect ?? warehouse.dialect,
-        files: files, testPath: testPath, decisions: answers, threshold: threshold
+      try inputs.drafter(
+        check, dialect: dialect ?? warehouse.dialect, decisions: answers, threshold: threshold
       ).draft()
     }
     var drafted = try draft(answers)
@@ -102,26 +103,8 @@ extension Fix {
   static func readProjectFiles(root: String, check: CheckRun) throws -> (
     files: [String: String], testPath: String
   ) {
-    let testPath = try DbtProjectReader.testPath(projectDirectory: root)
-    var files: [String: String] = [:]
-    for path in FixDrafter.requiredFiles(project: check.project, report: check.report) {
-      let absolute = (root as NSString).appendingPathComponent(path)
-      if let data = FileManager.default.contents(atPath: absolute) {
-        files[path] = String(decoding: data, as: UTF8.self)
-      }
-    }
-    // An earlier contract test of driftwatch's may be regenerated; anything else there is left alone.
-    if let contents = try? FileManager.default.contentsOfDirectory(
-      atPath: (root as NSString).appendingPathComponent(testPath))
-    {
-      for name in contents where name.hasPrefix("assert_schema_contract_") && name.hasSuffix(".sql") {
-        let path = testPath + "/" + name
-        if let data = FileManager.default.contents(atPath: (root as NSString).appendingPathComponent(path)) {
-          files[path] = String(decoding: data, as: UTF8.self)
-        }
-      }
-    }
-    return (files, testPath)
+    let inputs = try FixInputs(root: root, check: check)
+    return (inputs.files, inputs.testPath)
   }
 
   /// Nothing is written while a question is open.
@@ -187,7 +170,7 @@ enum Prompter {
         } else {
           decision.template = answer
         }
-      case .confirmRename, .fillMissing:
+      case .confirmRename, .fillMissing, .rewriteByHand:
         let answer = prompt("  accept? [y/n]: ")?.lowercased()
         guard let answer else { throw InputError("no answer: nothing was written") }
         decision.accept = answer.hasPrefix("y")

@@ -7,8 +7,15 @@ import Foundation
 
 /// Where the dbt project comes from: its files, or a manifest dbt wrote.
 struct ProjectOptions: ParsableArguments {
-  @Option(name: .long, help: ArgumentHelp("The dbt project directory.", valueName: "DIR"))
-  var project: String = "."
+  @Option(
+    name: .customLong("project"),
+    help: ArgumentHelp(
+      "The dbt project directory (default: with --manifest, the project holding it; else .).",
+      valueName: "DIR"))
+  var projectDirectory: String?
+
+  /// The project's root (see `projectRoot()`); the working directory when a manifest's project is not found.
+  var project: String { (try? projectRoot()) ?? "." }
 
   @Option(
     name: .long,

@@ -57,16 +57,8 @@ struct StagingParity {
           projectDirectory: project,
           options: DbtReadOptions(defaultDatabase: profile.database, target: profile.targetAttributes))
       }, warehouse: warehouse)
-    let testPath = try DbtProjectReader.testPath(projectDirectory: project)
-    var files: [String: String] = [:]
-    for path in FixDrafter.requiredFiles(project: check.project, report: check.report) {
-      if let data = FileManager.default.contents(atPath: project + "/" + path) {
-        files[path] = String(decoding: data, as: UTF8.self)
-      }
-    }
-    let draft = try FixDrafter(
-      project: check.project, report: check.report, live: check.live, dialect: .postgres, files: files,
-      testPath: testPath, decisions: decisions, threshold: 0.8
+    let draft = try FixInputs(root: project, check: check).drafter(
+      check, dialect: .postgres, decisions: decisions
     ).draft()
     try FileTransaction(root: project).commit(draft.files)
 

@@ -315,16 +315,6 @@ final class StopSignal: @unchecked Sendable {
 extension Watch {
   /// The fix `driftwatch fix` would draft with no decisions.
   static func draftFix(_ check: CheckRun, root: String, dialect: SQLDialect) throws -> FixDraft {
-    let testPath = try DbtProjectReader.testPath(projectDirectory: root)
-    var files: [String: String] = [:]
-    for path in FixDrafter.requiredFiles(project: check.project, report: check.report) {
-      if let data = FileManager.default.contents(atPath: (root as NSString).appendingPathComponent(path)) {
-        files[path] = String(decoding: data, as: UTF8.self)
-      }
-    }
-    return try FixDrafter(
-      project: check.project, report: check.report, live: check.live, dialect: dialect, files: files,
-      testPath: testPath, decisions: Decisions(), threshold: 0.8
-    ).draft()
+    try FixInputs(root: root, check: check).drafter(check, dialect: dialect).draft()
   }
 }

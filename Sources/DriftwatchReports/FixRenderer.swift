@@ -111,7 +111,7 @@ public struct FixRenderer: Sendable {
         out.append(
           "    template: \(yaml(question.proposal ?? ""))  # columns in braces"
             + (unknown ? "; write the real separator in place of each ?" : "") + "; or accept: false")
-      case .confirmRename, .fillMissing:
+      case .confirmRename, .fillMissing, .rewriteByHand:
         out.append("    accept: true  # or false")
       }
     }

@@ -86,14 +86,15 @@ struct HostileNameFuzzTests {
             || $0 == "-" || $0 == "."
         }, "\(contractName) \(label)")
 
-    // Jinja and SQL: the source call reads back as the table; the name's quoted identifiers and literals
+    // Jinja and SQL: the source call keeps the source's name (the table is its identifier, in the yml); the
+    // name's quoted identifiers and literals
     // read back as the names and values; no `{{` but driftwatch's own.
     let model = draft.files.first { $0.path == "models/stg_users.sql" }?.content ?? ""
     for sql in [model, contract?.content ?? ""] {
       let scan = try JinjaScanner.scan(sql)
       #expect(
         !scan.sources.isEmpty
-          && scan.sources.allSatisfy { $0.sourceName == "app" && $0.tableName == fixture.table },
+          && scan.sources.allSatisfy { $0.sourceName == "app" && $0.tableName == "raw_users" },
         "\(scan.sources) \(label)")
       let rendered = DraftedJinja.renderingStringPieces(sql)
       let opened = rendered.components(separatedBy: "{{").count - 1
@@ -132,7 +133,8 @@ struct HostileNameFuzzTests {
     // YAML: the project reader reads the drafted yml back as the same names, types and values.
     let project = try DbtProjectReader.read(projectDirectory: root)
     let sources = Array(project.sources.values)
-    #expect(sources.map(\.name) == [fixture.table], "\(label)")
+    #expect(sources.map(\.name) == ["raw_users"], "\(label)")
+    #expect(sources.map(\.identifier) == [fixture.table], "the identifier reads back as the table \(label)")
     let columns = sources.first?.columns ?? []
     #expect(
       Set(columns.map(\.name)) == [fixture.key, "plan", fixture.extra],

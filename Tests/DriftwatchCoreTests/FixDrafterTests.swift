@@ -192,9 +192,12 @@ struct FixDrafterTests {
     // Outside the edited entry, the file is untouched: comments, the other table, the layout.
     #expect(yml.hasPrefix("version: 2\n\n# Replicated from the app. Keep in sync.\nsources:\n"))
     #expect(yml.contains("      # Orders: owned by checkout.\n      - name: raw_orders"))
-    #expect(yml.contains("to: source('app', 'raw_members')"))
+    // The renamed table keeps its entry (every source() call keeps working), pointed at the new relation.
+    #expect(yml.contains("to: source('app', 'raw_users')"))
     #expect(yml.contains("field: member_id"))
-    #expect(!yml.contains("name: raw_users"))
+    #expect(yml.contains("      - name: raw_users\n"))
+    #expect(yml.contains("        identifier: raw_members\n"))
+    #expect(!yml.contains("name: raw_members"))
     let staging = draft.files.first { $0.path == "models/stg_users.sql" }?.content ?? ""
     #expect(staging.contains(") as raw_users\n),"), "an unaliased source gets the old name as alias")
     let aliased = draft.files.first { $0.path == "models/paying_users.sql" }?.content ?? ""
@@ -218,7 +221,8 @@ struct FixDrafterTests {
     #expect(!staging.contains("case "))
     #expect(staging.contains("\"Plan Code\" as plan"))
     let yml = draft.files.first { $0.path == "models/src_app.yml" }?.content ?? ""
-    #expect(yml.contains("values: [\"FREE\", \"PRO'S\"]"))
+    // The declared values stay beside the values the data now holds.
+    #expect(yml.contains("values: ['free', 'pro', \"FREE\", \"PRO'S\"]"))
   }
 
   @Test func lowConfidenceRenameIsAQuestionAndUnknownDecisionsAreErrors() throws {

@@ -86,22 +86,21 @@ struct HostileNameTests {
       let sql = Self.content(draft, suffix)
       let scan = try JinjaScanner.scan(sql)
       #expect(scan.sources.map(\.sourceName) == Array(repeating: "app", count: scan.sources.count))
-      #expect(!scan.sources.isEmpty && scan.sources.allSatisfy { $0.tableName == table }, "\(sql)")
+      // The source keeps its name: the table's name is only its identifier, in the yml.
+      #expect(!scan.sources.isEmpty && scan.sources.allSatisfy { $0.tableName == "raw_users" }, "\(sql)")
     }
-    #expect(
-      draft.notes.contains { $0.hasPrefix("dbt writes a source table's name into its own generic tests") })
+    #expect(Self.content(draft, "src_app.yml").contains("identifier: \(YAMLEscape.scalar(table))\n"))
     let contract = try #require(draft.files.first { $0.path.hasPrefix("tests/") }?.content)
-    // The relation's names go into SQL string literals through a filter that escapes their quotes.
-    #expect(contract.contains("| replace("))
-    // Escapes go in parentheses: dbt's static parser would read them as written, Jinja reads them right.
-    #expect(contract.contains("source('app', ('o\\'brien \\\\ \"x\" é'))"), "\(contract)")
+    // The relation's names (its identifier is the table's) go into SQL string literals through a filter
+    // that escapes their quotes.
+    #expect(contract.contains("{{ source('app', 'raw_users').identifier | replace("), "\(contract)")
   }
 
   @Test func aQuoteAloneNeedsNoEscape() throws {
     let draft = try Self.draft(Self.fixture(table: "o'brien"))
-    #expect(Self.content(draft, "stg_users.sql").contains("{{ source('app', \"o'brien\") }}"))
+    #expect(Self.content(draft, "stg_users.sql").contains("{{ source('app', 'raw_users') }}"))
     let yml = Self.content(draft, "src_app.yml")
-    #expect(yml.contains("- name: \"o'brien\""))
+    #expect(yml.contains("identifier: \"o'brien\""))
   }
 
   @Test func aNewlineInAColumnNameStaysInsideItsIdentifier() throws {
@@ -124,7 +123,7 @@ struct HostileNameTests {
     let draft = try Self.draft(
       Self.fixture(table: "t: x # y", key: "k\"\\\n", extra: "e\u{2028}\u{85}", values: ["a\nb", "yes"]))
     let yml = Self.content(draft, "src_app.yml")
-    #expect(yml.contains("- name: \"t: x # y\""))
+    #expect(yml.contains("identifier: \"t: x # y\""))
     #expect(yml.contains("- name: \"k\\\"\\\\\\n\""))
     #expect(yml.contains("- name: \"e\\L\\x85\""))
     #expect(yml.contains("values: [\"a\\nb\", \"yes\"]"))

@@ -14,10 +14,17 @@ public struct FixDrafter: Sendable {
   /// Inferences below this are questions, not answers.
   public var threshold: Double
 
+  /// The default `threshold`: every command that drafts a fix uses it unless told otherwise (`fix --threshold`).
+  public static let defaultThreshold = 0.8
+  /// The project file, relative to the root.
+  public static let projectFile = "dbt_project.yml"
+  /// Contract tests are `<test-paths>/assert_schema_contract_<table>.sql`.
+  public static let contractFilePrefix = "assert_schema_contract_"
+
   public init(
     project: ProjectGraph, report: DriftReport, live: LiveSchema, dialect: SQLDialect,
     files: [String: String],
-    testPath: String = "tests", decisions: Decisions = Decisions(), threshold: Double = 0.8
+    testPath: String = "tests", decisions: Decisions = Decisions(), threshold: Double = defaultThreshold
   ) {
     self.project = project
     self.report = report
@@ -32,6 +39,10 @@ public struct FixDrafter: Sendable {
   /// The files a fix for `report` may read and edit: the changed sources' yml and their readers' SQL.
   public static func requiredFiles(project: ProjectGraph, report: DriftReport) -> [String] {
     var paths = Set<String>()
+    // A renamed table's identifier may be set by a var in dbt_project.yml.
+    if report.changes.contains(where: { $0.kind == .tableRenamed && $0.sourceID != nil }) {
+      paths.insert(projectFile)
+    }
     for sourceID in Set(report.changes.compactMap(\.sourceID)) {
       if let path = project.sources[sourceID]?.filePath { paths.insert(path) }
       for node in readers(project: project, sourceID: sourceID) {
@@ -63,13 +74,7 @@ public struct FixDrafter: Sendable {
   }
 
   public func draft() throws(InputError) -> FixDraft {
-    let known = Set(report.changes.map(\.id))
-    let unknown = decisions.byChange.keys.filter { !known.contains($0) }.sorted()
-    if !unknown.isEmpty {
-      throw InputError(
-        "decisions name \(unknown.joined(separator: ", ")), which \(unknown.count == 1 ? "is" : "are") not a change of this check (run the check again and use the ids it shows)"
-      )
-    }
+    try refuseUnknownDecisions(known: Set(report.changes.map(\.id)).union(manualRewriteIDs()))
     var state = State()
     var edits: [String: String] = [:]  // path → new content
     let bySource = Dictionary(
@@ -95,6 +100,28 @@ public struct FixDrafter: Sendable {
       expectedFailures: state.expectedFailures, notes: state.notes, changes: state.covered)
   }
 
+  private func refuseUnknownDecisions(known: Set<String>) throws(InputError) {
+    let unknown = decisions.byChange.keys.filter { !known.contains($0) }.sorted()
+    if !unknown.isEmpty {
+      throw InputError(
+        "decisions name \(unknown.joined(separator: ", ")), which \(unknown.count == 1 ? "is" : "are") not a change of this check (run the check again and use the ids it shows)"
+      )
+    }
+  }
+
+  /// The ids of every question a reader that cannot be rewritten could raise (one per source and file).
+  private func manualRewriteIDs() -> [String] {
+    Set(report.changes.compactMap(\.sourceID)).flatMap { sourceID in
+      Self.readers(project: project, sourceID: sourceID).compactMap(\.filePath).map {
+        Self.manualRewriteID(sourceID: sourceID, path: $0)
+      }
+    }
+  }
+
+  static func manualRewriteID(sourceID: String, path: String) -> String {
+    StableID.make(Question.Kind.rewriteByHand.rawValue, sourceID, path)
+  }
+
   // MARK: One source
 
   struct State {
@@ -112,9 +139,46 @@ public struct FixDrafter: Sendable {
     var reads: [String]
   }
 
+  /// What one changed source is drafted from: the live table it now is, the changes to fix, and how each
+  /// declared column is produced from the live table.
+  struct SourcePlan {
+    var source: SourceTable
+    var table: LiveTable
+    var tableRename: DriftChange?
+    var relevant: [DriftChange]
+    var plans: [ColumnPlan] = []
+    /// Declared column (lowercased) → the value mapping for its tests (`.some(nil)`: the mapping was rejected).
+    var valueTests: [String: [(old: String, new: String)]?] = [:]
+    /// Live columns the mapping does not use and that no declared column names: passed through unchanged.
+    var passthrough: [LiveColumn] = []
+    /// Live columns the mapping reads, in live order.
+    var reads: [String] = []
+    var changeIDs: [String] = []
+    /// The name readers call the source by after the fix.
+    var newSourceTable: String = ""
+    /// Declared columns whose value mapping is still open: readers will need it once it is answered.
+    var pendingColumns: [String] = []
+    var mappingPending: Bool { !pendingColumns.isEmpty }
+  }
+
   private func draftSource(
     _ source: SourceTable, changes: [DriftChange], edits: inout [String: String], state: inout State
   ) throws(InputError) {
+    guard var plan = try resolveTable(source, changes: changes, state: &state) else { return }
+    state.covered += plan.relevant.map(\.id)
+    let sql = SQLDraft(dialect: dialect)
+    try planColumns(&plan, sql: sql, state: &state)
+    rewriteReaders(plan, sql: sql, edits: &edits, state: &state)
+    editSourcesFile(plan, edits: &edits, state: &state)
+    editProjectVars(plan, edits: &edits, state: &state)
+    retargetForeignTests(plan, edits: &edits, state: &state)
+    try draftContractTest(plan, sql: sql, edits: &edits, state: &state)
+  }
+
+  /// The live table a changed source now is, and the changes to fix; nil when nothing is drafted for it.
+  private func resolveTable(_ source: SourceTable, changes: [DriftChange], state: inout State)
+    throws(InputError) -> SourcePlan?
+  {
     let fixable: Set<ChangeKind> = [
       .tableRenamed, .columnRenamed, .columnSplit, .columnMissing, .columnTypeChanged, .valuesRemapped,
     ]
@@ -125,10 +189,9 @@ public struct FixDrafter: Sendable {
       state.notes.append(
         "\(source.displayName) is gone and nothing was found in its place (\(missing.id)): there is nothing to map it to; restore the table or remove the source"
       )
-      return
+      return nil
     }
-    guard !relevant.isEmpty else { return }
-    let sql = SQLDraft(dialect: dialect)
+    guard !relevant.isEmpty else { return nil }
     let tableRename = changes.first { $0.kind == .tableRenamed }
     if let tableRename {
       let status = confirm(
@@ -136,7 +199,7 @@ public struct FixDrafter: Sendable {
       if status == .rejected {
         state.notes.append(
           "the rename of \(source.displayName) was rejected (\(tableRename.id)): nothing drafted for it")
-        return
+        return nil
       }
     }
     let tableName = tableRename?.to?.names.first ?? source.identifier
@@ -149,31 +212,26 @@ public struct FixDrafter: Sendable {
         })
     else {
       state.notes.append("\(relation) is not in the live schema: nothing drafted for \(source.displayName)")
-      return
+      return nil
     }
     try refuseJinja(in: table, source: source, changes: relevant)
-    if tableRename != nil, table.name.contains(where: { $0 == "'" || $0 == "\\" }),
-      project.nodes.values.contains(where: {
-        $0.test?.attachedNode == source.uniqueID && $0.test?.testName != "singular"
-      })
-    {
-      state.notes.append(
-        "dbt writes a source table's name into its own generic tests unescaped: with the quote or backslash in \(TextEscape.oneLine(table.name)), the generic tests on \(source.displayName) will not compile (a dbt limitation); rename the table or declare it with a plain name and identifier: \(TextEscape.oneLine(table.name))"
-      )
-    }
-    state.covered += relevant.map(\.id)
+    return SourcePlan(source: source, table: table, tableRename: tableRename, relevant: relevant)
+  }
 
-    // Column by column, in declared order.
-    var plans: [ColumnPlan] = []
-    var valueTests: [String: [(old: String, new: String)]?] = [:]  // declared column → mapping for its tests
-    for column in source.columns {
+  /// Column by column, in declared order: how each declared column is produced from the live table, the
+  /// questions that asks, and the live columns passed through or read.
+  private func planColumns(_ plan: inout SourcePlan, sql: SQLDraft, state: inout State) throws(InputError) {
+    let source = plan.source
+    let table = plan.table
+    let relevant = plan.relevant
+    for column in Self.plannedColumns(source: source, relevant: relevant) {
       let lower = column.name.lowercased()
       let change = relevant.first {
         !$0.kind.isTableLevel && $0.kind != .valuesRemapped
           && ($0.kind == .columnTypeChanged
             ? $0.column?.lowercased() == lower : $0.from?.lowercased() == lower)
       }
-      var plan = ColumnPlan(name: column.name, expression: nil, reads: [])
+      var columnPlan = ColumnPlan(name: column.name, expression: nil, reads: [])
       switch change?.kind {
       case .columnRenamed?:
         guard let change, let new = change.to?.names.first else { continue }
@@ -181,16 +239,16 @@ public struct FixDrafter: Sendable {
         if status == .rejected {
           expectFailures(change, reason: "\(column.name) is not mapped (rename rejected)", &state)
         } else {
-          plan.expression = sql.identifier(new)
-          plan.reads = [new]
+          columnPlan.expression = sql.identifier(new)
+          columnPlan.reads = [new]
         }
       case .columnSplit?:
         guard let change else { continue }
         let parts = change.to?.names ?? []
         if let template = try splitTemplate(change, column: column.name, parts: parts, source: source, &state)
         {
-          plan.expression = sql.template(template)
-          plan.reads = template.columns
+          columnPlan.expression = sql.template(template)
+          columnPlan.reads = template.columns
         } else {
           expectFailures(change, reason: "\(column.name) is not rebuilt (split template rejected)", &state)
         }
@@ -200,30 +258,36 @@ public struct FixDrafter: Sendable {
         if status == .rejected {
           expectFailures(change, reason: "\(column.name) is gone and was not filled", &state)
         } else {
-          plan.expression = column.dataType.map { sql.cast("null", to: $0) } ?? "null"
+          columnPlan.expression = column.dataType.map { sql.cast("null", to: $0) } ?? "null"
         }
       case .columnTypeChanged?:
-        guard let change, let liveName = change.column, let type = column.dataType else { continue }
-        plan.expression = sql.cast(sql.identifier(liveName), to: type)
-        plan.reads = [liveName]
+        guard let change, let liveName = change.column else { continue }
+        // Back to the declared type; undeclared, to the type the baseline recorded, when it is a plain name.
+        if let type = column.dataType ?? change.from.flatMap(Self.plainTypeName) {
+          columnPlan.expression = sql.cast(sql.identifier(liveName), to: type)
+        } else {
+          columnPlan.expression = sql.identifier(liveName)
+        }
+        columnPlan.reads = [liveName]
       default:
         guard let liveColumn = table.columns.first(where: { $0.name.lowercased() == lower }) else {
           state.notes.append(
             "\(table.qualifiedName) has no column \(column.name) and no change explains it: not mapped")
           continue
         }
-        plan.expression = sql.identifier(liveColumn.name)
-        plan.reads = [liveColumn.name]
+        columnPlan.expression = sql.identifier(liveColumn.name)
+        columnPlan.reads = [liveColumn.name]
       }
       if let remap = relevant.first(where: { $0.kind == .valuesRemapped && $0.from?.lowercased() == lower }),
-        let expression = plan.expression
+        let expression = columnPlan.expression
       {
         let (status, pairs) = valueMapping(remap, column: column.name, source: source, &state)
+        if status == .open { plan.pendingColumns.append(column.name) }
         if let pairs {
-          plan.expression = sql.remap(expression, newToOld: pairs.map { ($0.new, $0.old) })
-          valueTests[lower] = pairs
+          columnPlan.expression = sql.remap(expression, newToOld: pairs.map { ($0.new, $0.old) })
+          plan.valueTests[lower] = pairs
         } else if status == .rejected {
-          valueTests[lower] = .some(nil)
+          plan.valueTests[lower] = .some(nil)
           for test in remap.blastRadius.tests
           where project.nodes[test]?.test?.testName == "accepted_values"
             && project.nodes[test]?.test?.attachedNode != source.uniqueID
@@ -237,120 +301,190 @@ public struct FixDrafter: Sendable {
           }
         }
       }
-      plans.append(plan)
+      plan.plans.append(columnPlan)
     }
-    // Live columns the mapping does not use and that no declared column names pass through unchanged.
-    let used = Set(plans.flatMap(\.reads).map { $0.lowercased() })
-    let declared = Set(plans.map { $0.name.lowercased() })
-    let passthrough = table.columns.filter {
+    let used = Set(plan.plans.flatMap(\.reads).map { $0.lowercased() })
+    let declared = Set(plan.plans.map { $0.name.lowercased() })
+    plan.passthrough = table.columns.filter {
       !used.contains($0.name.lowercased()) && !declared.contains($0.name.lowercased())
     }
-    let reads = table.columns.filter { used.contains($0.name.lowercased()) }.map(\.name)
+    plan.reads = table.columns.filter { used.contains($0.name.lowercased()) }.map(\.name)
+    plan.changeIDs = ([plan.tableRename?.id].compactMap { $0 } + relevant.map(\.id)).uniqued()
+    // A renamed table: the source entry keeps its name and points at the new relation, so every source()
+    // call (in models, in macros) keeps working.
+    plan.newSourceTable = source.name
+  }
 
-    // The readers.
-    let changeIDs = ([tableRename?.id].compactMap { $0 } + relevant.map(\.id)).uniqued()
-    let newSourceTable = tableRename != nil ? table.name : source.name
-    var unrewritten: [String] = []
+  /// The columns a mapping produces: the declared ones, then the undeclared ones a change names (a column
+  /// the models read, renamed or gone, on a source that does not declare it).
+  static func plannedColumns(source: SourceTable, relevant: [DriftChange]) -> [DeclaredColumn] {
+    var columns = source.columns
+    var names = Set(columns.map { $0.name.lowercased() })
+    for change in relevant where !change.kind.isTableLevel {
+      // A type change names the live column; every other change the old (declared or read) one.
+      let name = change.kind == .columnTypeChanged ? change.column : change.from
+      guard let name, names.insert(name.lowercased()).inserted else { continue }
+      columns.append(DeclaredColumn(name: name))
+    }
+    return columns
+  }
+
+  /// A type name as the warehouse reported it, used in a drafted CAST only when it is plainly one (letters,
+  /// digits, spaces, `_`, and a parenthesised precision): warehouse text is not written into SQL otherwise.
+  static func plainTypeName(_ text: String) -> String? {
+    let allowed = text.unicodeScalars.allSatisfy { scalar in
+      switch scalar {
+      case "a"..."z", "A"..."Z", "0"..."9", " ", "_", "(", ")", ",": true
+      default: false
+      }
+    }
+    return allowed && !text.isEmpty && text.first?.isLetter == true ? text : nil
+  }
+
+  /// Each reader's `{{ source(…) }}` replaced by the mapping subquery, when a column needs mapping back.
+  /// A reader whose call cannot be rewritten (macro-generated SQL, source() inside another call) is a
+  /// question naming its file.
+  private func rewriteReaders(
+    _ plan: SourcePlan, sql: SQLDraft, edits: inout [String: String], state: inout State
+  ) {
+    let source = plan.source
+    // Nothing to map back: the entry's identifier alone keeps every reader as it was.
+    let needsMapping =
+      plan.mappingPending || plan.plans.contains { $0.expression != sql.identifier($0.name) }
+    guard needsMapping else { return }
     for node in Self.readers(project: project, sourceID: source.uniqueID) {
       guard let path = node.filePath, let text = edits[path] ?? files[path] else {
-        unrewritten.append(node.uniqueID)
         state.notes.append("\(node.uniqueID): its file was not read, so it was not rewritten")
         continue
       }
       let (sites, unrewritable) = SourceCallLocator.sites(
         in: text, sourceName: source.sourceName, tableName: source.name)
       if unrewritable > 0 || sites.isEmpty {
-        unrewritten.append(node.uniqueID)
-        state.notes.append(
-          "\(path): source('\(source.sourceName)', '\(source.name)') is not a plain {{ source(…) }} expression there: rewrite it by hand"
-        )
+        askManualRewrite(plan, node: node, path: path, plainSites: sites.count, &state)
       }
       guard !sites.isEmpty else { continue }
       var bytes = Array(text.utf8)
       for site in sites.reversed() {
-        let replacement = mappingSubquery(
-          source: source, table: table, newSourceTable: newSourceTable, plans: plans,
-          passthrough: passthrough,
-          changeIDs: changeIDs, indent: site.indent, aliased: site.aliased, sql: sql)
+        let replacement = mappingSubquery(plan, indent: site.indent, aliased: site.aliased, sql: sql)
         bytes.replaceSubrange(site.range, with: Array(replacement.utf8))
       }
       edits[path] = String(decoding: bytes, as: UTF8.self)
       state.reasons[path] =
-        "reads \(newSourceTable) through a mapping back to \(source.displayName)'s columns (\(changeIDs.joined(separator: ", ")))"
+        "reads \(source.displayName) (now \(plan.table.qualifiedName)) through a mapping back to its old columns (\(plan.changeIDs.joined(separator: ", ")))"
     }
+  }
 
-    // The sources yml.
-    if let path = source.filePath, let text = edits[path] ?? files[path] {
-      let keepOld = tableRename.flatMap { decisions[$0.id]?.keepOldSource } ?? false
-      if let edited = editSources(
-        text, source: source, table: table, tableRename: tableRename, relevant: relevant,
-        valueTests: valueTests,
-        keepOld: keepOld || !unrewritten.isEmpty)
-      {
-        edits[path] = edited
-        state.reasons[path] =
-          tableRename == nil
-          ? "\(source.displayName) declares the live columns, with their tests"
-          : "declares \(source.sourceName).\(table.name) with its columns and tests"
-            + (keepOld || !unrewritten.isEmpty ? "; keeps \(source.name)" : "; removes \(source.name)")
-      } else {
-        state.notes.append(
-          "\(path): the entry of \(source.displayName) was not found as block-style YAML: add \(table.name) to it by hand"
-        )
-      }
-    } else {
+  /// The sources yml: the changed table's entry regenerated from its own lines and the live columns; a
+  /// renamed table's entry keeps its name and points at the new relation.
+  private func editSourcesFile(_ plan: SourcePlan, edits: inout [String: String], state: inout State) {
+    let source = plan.source
+    let table = plan.table
+    let tableRename = plan.tableRename
+    guard let path = source.filePath, let text = edits[path] ?? files[path] else {
       state.notes.append("\(source.displayName): its yml file was not read, so it was not edited")
+      return
     }
+    // A source that declares no columns gets none: only a renamed table changes its entry.
+    if source.columns.isEmpty && tableRename == nil { return }
+    if let tableRename, decisions[tableRename.id]?.keepOldSource != nil {
+      state.notes.append(
+        "keep_old_source (\(tableRename.id)) is no longer needed: \(source.displayName) keeps its entry, pointed at \(table.name)"
+      )
+    }
+    if let edited = editSources(
+      text, source: source, table: table, tableRename: tableRename, relevant: plan.relevant,
+      valueTests: plan.valueTests)
+    {
+      edits[path] = edited
+      state.reasons[path] =
+        tableRename == nil
+        ? "\(source.displayName) declares the live columns, with their tests"
+        : "\(source.displayName) points at \(table.name) and declares its columns, with their tests"
+    } else {
+      state.notes.append(
+        "\(path): the entry of \(source.displayName) was not found as block-style YAML: point it at \(table.name) by hand (identifier: \(table.name))"
+      )
+    }
+  }
 
-    // Tests elsewhere that point at the old table.
-    if tableRename != nil {
-      var renamed: [String: String] = [:]
-      var unmapped = Set<String>()
-      for change in relevant
-      where change.kind == .columnRenamed || change.kind == .columnSplit
-        || change.kind == .columnMissing
-      {
-        guard let old = change.from?.lowercased() else { continue }
-        if change.kind == .columnRenamed, let new = change.to?.names.first {
-          renamed[old] = new
-        } else {
-          unmapped.insert(old)
-        }
-      }
-      let paths = Set(Self.foreignTests(project: project, sourceID: source.uniqueID).compactMap(\.filePath))
-      for path in paths.sorted() {
-        guard let text = edits[path] ?? files[path] else {
-          state.notes.append(
-            "\(path): its file was not read, so its tests on \(source.displayName) were not retargeted")
-          continue
-        }
-        let (retargeted, leftAlone) = retargetTests(
-          text, source: source, newTable: table.name, renamed: renamed, unmapped: unmapped)
-        if retargeted != text {
-          edits[path] = retargeted
-          let reason = "tests that pointed at \(source.name) point at \(table.name)"
-          state.reasons[path] = state.reasons[path].map { $0 + "; " + reason } ?? reason
-        }
-        state.notes += leftAlone.map { "\(path) \($0): retarget it by hand" }
+  /// A renamed table whose identifier is `{{ var('name') }}`: the var, where dbt_project.yml sets it.
+  private func editProjectVars(_ plan: SourcePlan, edits: inout [String: String], state: inout State) {
+    guard plan.tableRename != nil, let path = plan.source.filePath, let text = edits[path] ?? files[path],
+      let reference = identifierVar(in: text, source: plan.source)
+    else { return }
+    let newName = plan.table.name
+    if let projectText = edits[Self.projectFile] ?? files[Self.projectFile],
+      let edited = Self.settingVar(reference.name, to: newName, in: projectText, project: project.projectName)
+    {
+      edits[Self.projectFile] = edited
+      let reason = "var \(reference.name) (the identifier of \(plan.source.displayName)) is \(newName)"
+      state.reasons[Self.projectFile] = state.reasons[Self.projectFile].map { $0 + "; " + reason } ?? reason
+    } else if reference.hasDefault {
+      // Not set in dbt_project.yml: the default is what dbt uses, so the default is what changes.
+      edits[path] = setIdentifierVarDefault(text, source: plan.source, name: reference.name, to: newName)
+    } else {
+      state.notes.append(
+        "\(plan.source.displayName)'s identifier is var('\(reference.name)'), which dbt_project.yml does not set: set it to \(newName) where it is set"
+      )
+    }
+  }
+
+  /// Generic tests elsewhere that point at the table (`relationships` to it): `field:` follows a renamed
+  /// column. (The source keeps its name, so `to:` stays as it is.)
+  private func retargetForeignTests(_ plan: SourcePlan, edits: inout [String: String], state: inout State) {
+    let source = plan.source
+    var renamed: [String: String] = [:]
+    var unmapped = Set<String>()
+    for change in plan.relevant
+    where change.kind == .columnRenamed || change.kind == .columnSplit
+      || change.kind == .columnMissing
+    {
+      guard let old = change.from?.lowercased() else { continue }
+      if change.kind == .columnRenamed, let new = change.to?.names.first {
+        renamed[old] = new
+      } else {
+        unmapped.insert(old)
       }
     }
+    guard !renamed.isEmpty || !unmapped.isEmpty else { return }
+    let paths = Set(Self.foreignTests(project: project, sourceID: source.uniqueID).compactMap(\.filePath))
+    for path in paths.sorted() {
+      guard let text = edits[path] ?? files[path] else {
+        state.notes.append(
+          "\(path): its file was not read, so its tests on \(source.displayName) were not retargeted")
+        continue
+      }
+      let (retargeted, leftAlone) = retargetTests(
+        text, source: source, renamed: renamed, unmapped: unmapped)
+      if retargeted != text {
+        edits[path] = retargeted
+        let reason = "tests on \(source.displayName) name its renamed columns"
+        state.reasons[path] = state.reasons[path].map { $0 + "; " + reason } ?? reason
+      }
+      state.notes += leftAlone.map { "\(path) \($0): retarget it by hand" }
+    }
+  }
 
-    // The contract test.
+  /// The schema contract test for the live table: regenerated when it is driftwatch's, else left alone.
+  private func draftContractTest(
+    _ plan: SourcePlan, sql: SQLDraft, edits: inout [String: String], state: inout State
+  ) throws(InputError) {
+    let table = plan.table
     guard let fileName = SafeFileName.component(table.name) else {
       throw InputError(
         "\(table.qualifiedName) has an empty table name, which cannot name its contract test file: nothing was drafted; rename the table"
       )
     }
-    let contractPath = "\(testPath)/assert_schema_contract_\(fileName).sql"
+    let contractPath = "\(testPath)/\(Self.contractFilePrefix)\(fileName).sql"
     let contract = contractTest(
-      sourceName: source.sourceName, tableName: newSourceTable, schema: table.schema.schema, columns: reads,
-      sql: sql)
+      sourceName: plan.source.sourceName, tableName: plan.newSourceTable, identifier: table.name,
+      schema: table.schema.schema, columns: plan.reads, sql: sql)
     if let existing = files[contractPath], !existing.hasPrefix(Self.contractMarker) {
       state.notes.append("\(contractPath) exists and is not driftwatch's: left as it is")
     } else {
       edits[contractPath] = contract
       state.reasons[contractPath] =
-        "fails, naming the missing columns, when \(source.sourceName).\(newSourceTable) stops having a column the staging layer reads"
+        "fails, naming the missing columns, when \(plan.source.sourceName).\(plan.newSourceTable) stops having a column the staging layer reads"
     }
   }
 
@@ -403,6 +537,44 @@ public struct FixDrafter: Sendable {
           "is this a rename? confidence \(Decimal2.format(change.confidence)) is below \(Decimal2.format(threshold)) (\(change.evidence.first ?? ""))",
         proposal: "treat it as a rename", status: status, answer: status == .open ? nil : status.rawValue))
     return status
+  }
+
+  /// A reader driftwatch cannot rewrite: a human maps its columns back (accept once done, or to write the
+  /// rest anyway) or lets it fail (reject).
+  private func askManualRewrite(
+    _ plan: SourcePlan, node: GraphNode, path: String, plainSites: Int, _ state: inout State
+  ) {
+    let id = Self.manualRewriteID(sourceID: plan.source.uniqueID, path: path)
+    let status: Question.Status =
+      switch decisions[id]?.accept {
+      case true?: .accepted
+      case false?: .rejected
+      case nil: .open
+      }
+    let how =
+      plainSites > 0
+      ? "some of its source('\(plan.source.sourceName)', '\(plan.source.name)') calls are inside another expression"
+      : "it reads \(plan.source.displayName) without a plain {{ source(…) }} of its own (through a macro, or inside another expression)"
+    let sql = SQLDraft(dialect: dialect)
+    var mapped = plan.plans.compactMap { column -> String? in
+      guard let expression = column.expression, expression != sql.identifier(column.name),
+        !plan.pendingColumns.contains(column.name)
+      else { return nil }
+      return "\(column.name) ← \(expression.split(separator: "\n").joined(separator: " "))"
+    }
+    mapped += plan.pendingColumns.map { "\($0) ← its value mapping, once answered" }
+    state.questions.append(
+      Question(
+        changeID: id, kind: .rewriteByHand, subject: path,
+        prompt:
+          "\(path) (\(node.uniqueID)) cannot be rewritten: \(how); map its columns back by hand (\(mapped.joined(separator: "; "))) and accept, or reject to let it fail",
+        proposal: "rewrite it by hand", status: status, answer: status == .open ? nil : status.rawValue))
+    if status == .rejected {
+      let tests = plan.relevant.filter { !$0.kind.isTableLevel }.flatMap(\.blastRadius.tests).uniqued()
+      state.expectedFailures += tests.map {
+        ExpectedFailure(test: $0, changeID: id, reason: "\(path) was not rewritten (rejected)")
+      }
+    }
   }
 
   private func askFill(
@@ -531,25 +703,22 @@ public struct FixDrafter: Sendable {
 
   static let contractMarker = "-- driftwatch schema contract"
 
-  private func mappingSubquery(
-    source: SourceTable, table: LiveTable, newSourceTable: String, plans: [ColumnPlan],
-    passthrough: [LiveColumn],
-    changeIDs: [String], indent: Int, aliased: Bool, sql: SQLDraft
-  ) -> String {
+  private func mappingSubquery(_ plan: SourcePlan, indent: Int, aliased: Bool, sql: SQLDraft) -> String {
+    let source = plan.source
     let pad = String(repeating: " ", count: indent)
     let inner = pad + "    "
     var items: [String] = []
-    for plan in plans {
-      guard let expression = plan.expression else { continue }
-      let name = sql.identifier(plan.name)
+    for column in plan.plans {
+      guard let expression = column.expression else { continue }
+      let name = sql.identifier(column.name)
       items.append(expression == name ? expression : "\(expression) as \(name)")
     }
-    items += passthrough.map { sql.identifier($0.name) }
+    items += plan.passthrough.map { sql.identifier($0.name) }
     var lines = ["("]
     lines.append(
       "\(inner)-- "
         + sql.comment(
-          "driftwatch (\(changeIDs.joined(separator: ", "))): \(source.displayName) is now \(table.qualifiedName);"
+          "driftwatch (\(plan.changeIDs.joined(separator: ", "))): \(source.displayName) is now \(plan.table.qualifiedName);"
         ))
     lines.append("\(inner)-- the old columns and values are mapped back so nothing downstream changes.")
     lines.append("\(inner)select")
@@ -561,20 +730,22 @@ public struct FixDrafter: Sendable {
       }
     }
     lines.append(
-      "\(inner)from {{ source(\(JinjaEscape.stringLiteral(source.sourceName)), \(JinjaEscape.stringLiteral(newSourceTable))) }}"
+      "\(inner)from {{ source(\(JinjaEscape.stringLiteral(source.sourceName)), \(JinjaEscape.stringLiteral(plan.newSourceTable))) }}"
     )
     lines.append(pad + ")" + (aliased ? "" : " as \(sql.identifier(source.identifier))"))
     return lines.joined(separator: "\n")
   }
 
   private func contractTest(
-    sourceName: String, tableName: String, schema: String, columns: [String], sql: SQLDraft
+    sourceName: String, tableName: String, identifier: String, schema: String, columns: [String],
+    sql: SQLDraft
   ) -> String {
     let relation =
       "source(\(JinjaEscape.stringLiteral(sourceName)), \(JinjaEscape.stringLiteral(tableName)))"
     // The relation's names go inside SQL string literals: quotes (and, where they escape, backslashes) in
     // them are escaped by Jinja filters, only when there are any (the usual output stays as it was).
-    let needsFilter = (tableName + schema).contains { $0 == "'" || $0 == "\\" }
+    // `.identifier` renders the live table's name, which may differ from the source's.
+    let needsFilter = (tableName + identifier + schema).contains { $0 == "'" || $0 == "\\" }
     let filter: String
     switch dialect {
     case .bigquery, .snowflake, .redshift:

@@ -42,6 +42,8 @@ public struct Question: Sendable, Hashable, Codable {
     case confirmRename = "confirm_rename"
     /// A column gone with nothing in its place: fill it with NULL, or let readers fail?
     case fillMissing = "fill_missing"
+    /// A reader driftwatch cannot rewrite (macro-generated SQL): a human maps its columns back.
+    case rewriteByHand = "rewrite_by_hand"
   }
 
   public enum Status: String, Sendable, Hashable, Codable {

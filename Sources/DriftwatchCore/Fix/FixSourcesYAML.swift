@@ -3,7 +3,7 @@
 extension FixDrafter {
   func editSources(
     _ text: String, source: SourceTable, table: LiveTable, tableRename: DriftChange?, relevant: [DriftChange],
-    valueTests: [String: [(old: String, new: String)]?], keepOld: Bool
+    valueTests: [String: [(old: String, new: String)]?]
   ) -> String? {
     let outline = YAMLOutline(text)
     guard let entry = outline.sourceTable(source: source.sourceName, table: source.name) else { return nil }
@@ -16,17 +16,28 @@ extension FixDrafter {
     let typed = source.columns.contains { $0.dataType != nil }
     let pad = { (count: Int) in String(repeating: " ", count: count) }
 
-    var out: [String] = [
-      pad(entry.column) + "- name: " + Self.yamlScalar(tableRename == nil ? source.name : table.name)
-    ]
+    // The entry keeps its name (every source() call keeps working); a renamed table is its new identifier,
+    // unless a var sets the identifier (then the var changes, in dbt_project.yml).
+    var out: [String] = [pad(entry.column) + "- name: " + Self.yamlScalar(source.name)]
+    let identifierKey = keys.first { $0.key == "identifier" }
+    let setByVar =
+      identifierKey.map { Self.varReference(YAMLOutline.unquote($0.inlineValue)) != nil } ?? false
     if let tableRename {
       out.append(
         pad(keyIndent)
-          + YAMLEscape.comment("# driftwatch \(tableRename.id): \(source.name) was renamed to \(table.name)"))
+          + YAMLEscape.comment(
+            "# driftwatch \(tableRename.id): \(source.identifier) was renamed to \(table.name)"))
+      if !setByVar { out.append(pad(keyIndent) + "identifier: " + Self.yamlScalar(table.name)) }
     }
     for key in keys where key.key != "name" && key.key != "columns" {
-      if tableRename != nil && key.key == "identifier" { continue }
+      if tableRename != nil && key.key == "identifier" && !setByVar { continue }
       out += key.lines.map { outline.line($0, itemDash: dash) }
+    }
+    var lines = outline.lines
+    // An entry without columns stays without: the project chose not to declare them.
+    if columnsKey == nil && source.columns.isEmpty {
+      lines.replaceSubrange(entry.lines, with: out)
+      return lines.joined(separator: "\n")
     }
     out.append(pad(keyIndent) + "columns:")
 
@@ -61,30 +72,99 @@ extension FixDrafter {
       }
     }
 
-    var lines = outline.lines
-    if tableRename != nil && keepOld {
-      var insertion = [""] + out
-      if entry.lines.upperBound < lines.count, !lines[entry.lines.upperBound].isEmpty { insertion.append("") }
-      lines.insert(contentsOf: insertion, at: entry.lines.upperBound)
-    } else {
-      lines.replaceSubrange(entry.lines, with: out)
-    }
+    lines.replaceSubrange(entry.lines, with: out)
     return lines.joined(separator: "\n")
   }
 
-  /// The values an `accepted_values` test on `old` should list now, when a remap touched it.
+  /// How an `accepted_values` list on a remapped column is brought up to date: every declared value is
+  /// kept, through the answered mapping (old → new) when it names it; with the mapping rejected, the live
+  /// values are added beside the declared ones.
+  struct ValueListUpdate {
+    var mapping: [String: String]
+    var added: [String]
+
+    /// The new list's items, as YAML flow items: a declared item not mapped is kept as written.
+    func items(declared: [(raw: String, value: String)]) -> [String] {
+      var seen = Set<String>()
+      var items: [String] = []
+      for item in declared {
+        let value = mapping[item.value] ?? item.value
+        guard seen.insert(value).inserted else { continue }
+        items.append(mapping[item.value] == nil ? item.raw : FixDrafter.yamlQuoted(value))
+      }
+      for value in added where seen.insert(value).inserted { items.append(FixDrafter.yamlQuoted(value)) }
+      return items
+    }
+  }
+
+  /// The update for an `accepted_values` test on `old`, when a remap touched it.
   private func valueValues(
     for old: String, relevant: [DriftChange], valueTests: [String: [(old: String, new: String)]?]
-  ) -> [String]? {
+  ) -> ValueListUpdate? {
     guard let entry = valueTests[old.lowercased()] else { return nil }
-    if let pairs = entry { return pairs.map(\.new).uniqued() }
-    return relevant.first { $0.kind == .valuesRemapped && $0.from?.lowercased() == old.lowercased() }?.values
+    if let pairs = entry {
+      return ValueListUpdate(
+        mapping: Dictionary(pairs.map { ($0.old, $0.new) }, uniquingKeysWith: { first, _ in first }),
+        added: [])
+    }
+    let live = relevant.first { $0.kind == .valuesRemapped && $0.from?.lowercased() == old.lowercased() }?
+      .values
+    return ValueListUpdate(mapping: [:], added: live ?? [])
+  }
+
+  /// The items of a YAML list written after `values:` (flow `[a, 'b']`, on one line or several, or block
+  /// `- a` lines): each as written and as its value; nil when it is not a plain list of scalars.
+  static func listItems(_ lines: [String]) -> [(raw: String, value: String)]? {
+    guard let first = lines.first, let colon = first.firstRange(of: "values:") else { return nil }
+    let inline = YAMLOutline.stripComment(String(first[colon.upperBound...]))
+    var tokens: [String] = []
+    if inline.hasPrefix("[") {
+      let text = ([inline] + lines.dropFirst().map { YAMLOutline.stripComment($0) }).joined(separator: " ")
+      guard text.hasSuffix("]") else { return nil }
+      var current = ""
+      var quote: Character?
+      for character in text.dropFirst().dropLast() {
+        if let open = quote {
+          if character == open { quote = nil }
+          current.append(character)
+        } else if character == "'" || character == "\"" {
+          quote = character
+          current.append(character)
+        } else if character == "," {
+          tokens.append(current)
+          current = ""
+        } else if character == "[" || character == "]" || character == "{" || character == "}" {
+          return nil
+        } else {
+          current.append(character)
+        }
+      }
+      guard quote == nil else { return nil }
+      tokens.append(current)
+      tokens = tokens.map { YAMLOutline.stripComment($0) }
+      if tokens.last?.isEmpty == true { tokens.removeLast() }
+    } else if inline.isEmpty {
+      for line in lines.dropFirst() where YAMLOutline.isContent(line) {
+        let trimmed = line.drop { $0 == " " }
+        guard trimmed.hasPrefix("- ") else { return nil }
+        tokens.append(YAMLOutline.stripComment(String(trimmed.dropFirst(2))))
+      }
+    } else {
+      return nil
+    }
+    guard !tokens.isEmpty, !tokens.contains(where: \.isEmpty) else { return nil }
+    return tokens.map { token in
+      var value = YAMLOutline.unquote(token)
+      if token.hasPrefix("'") { value = value.replacing("''", with: "'") }
+      if token.hasPrefix("\"") { value = value.replacing("\\\"", with: "\"").replacing("\\\\", with: "\\") }
+      return (token, value)
+    }
   }
 
   /// An old column's item, moved to `to` columns, renamed, with its type and accepted values brought up to date.
   private func columnLines(
     outline: YAMLOutline, item: YAMLOutline.Entry, to column: Int, newName: String, renamed: DriftChange?,
-    liveType: String, typed: Bool, values: [String]?
+    liveType: String, typed: Bool, values: ValueListUpdate?
   ) -> [String] {
     let delta = column - item.column
     let first = item.lines.lowerBound
@@ -110,13 +190,21 @@ extension FixDrafter {
           for index in test.lines where outline.lines[index].drop(while: { $0 == " " }).hasPrefix("values:") {
             let indent = YAMLOutline.indent(outline.lines[index])
             var end = index + 1
+            // The list runs while more indented than `values:`, or (a block list may sit at the key's indent)
+            // at its indent as `- item` lines.
             while end < test.lines.upperBound,
               !YAMLOutline.isContent(outline.lines[end]) || YAMLOutline.indent(outline.lines[end]) > indent
+                || (YAMLOutline.indent(outline.lines[end]) == indent
+                  && outline.lines[end].drop(while: { $0 == " " }).hasPrefix("- "))
             {
               end += 1
             }
             while end > index + 1, !YAMLOutline.isContent(outline.lines[end - 1]) { end -= 1 }
-            let list = values.map(Self.yamlQuoted).joined(separator: ", ")
+            // The declared values, as written; else (a list this reader cannot take apart) the project's.
+            let declared =
+              Self.listItems(Array(outline.lines[index..<end]))
+              ?? (declaredValues(column: renamed?.from ?? newName) ?? []).map { (Self.yamlQuoted($0), $0) }
+            let list = values.items(declared: declared).joined(separator: ", ")
             replacements.append(
               (
                 (index - first)..<(end - first),
@@ -143,46 +231,107 @@ extension FixDrafter {
     return lines + extra
   }
 
+  /// The values the project's `accepted_values` tests on a column of the source declare, when they agree.
+  private func declaredValues(column: String) -> [String]? {
+    let lists = Set(
+      project.nodes.values.compactMap { node -> [String]? in
+        guard let test = node.test, test.testName == "accepted_values",
+          test.columnName?.lowercased() == column.lowercased(),
+          let attached = test.attachedNode, project.sources[attached] != nil
+        else { return nil }
+        return test.acceptedValues
+      })
+    return lists.count == 1 ? lists.first : nil
+  }
+
+  /// `{{ var('name') }}` or `{{ var('name', 'default') }}`: the var's name, and whether it has a default.
+  static func varReference(_ text: String) -> (name: String, hasDefault: Bool)? {
+    let trimmed = text.trimmingSpaces
+    guard trimmed.hasPrefix("{{"), trimmed.hasSuffix("}}") else { return nil }
+    var inner = String(trimmed.dropFirst(2).dropLast(2)).trimmingSpaces
+    if inner.hasPrefix("-") { inner = String(inner.dropFirst()).trimmingSpaces }
+    if inner.hasSuffix("-") { inner = String(inner.dropLast()).trimmingSpaces }
+    guard inner.hasPrefix("var("), inner.hasSuffix(")") else { return nil }
+    let arguments = String(inner.dropFirst(4).dropLast()).trimmingSpaces
+    guard let quote = arguments.first, quote == "'" || quote == "\"",
+      let close = arguments.dropFirst().firstIndex(of: quote)
+    else { return nil }
+    let name = String(arguments[arguments.index(after: arguments.startIndex)..<close])
+    let rest = arguments[arguments.index(after: close)...].trimmingSpaces
+    guard !name.isEmpty, rest.isEmpty || rest.hasPrefix(",") else { return nil }
+    return (name, !rest.isEmpty)
+  }
+
+  /// The var that sets this source table's `identifier:`, when one does.
+  func identifierVar(in text: String, source: SourceTable) -> (name: String, hasDefault: Bool)? {
+    let outline = YAMLOutline(text)
+    guard let entry = outline.sourceTable(source: source.sourceName, table: source.name),
+      let key = outline.itemEntries(entry).first(where: { $0.key == "identifier" })
+    else { return nil }
+    return Self.varReference(YAMLOutline.unquote(key.inlineValue))
+  }
+
+  /// The source entry's `identifier: "{{ var('name', 'old') }}"` with the default set to `value`.
+  func setIdentifierVarDefault(_ text: String, source: SourceTable, name: String, to value: String) -> String
+  {
+    let outline = YAMLOutline(text)
+    guard let entry = outline.sourceTable(source: source.sourceName, table: source.name),
+      let key = outline.itemEntries(entry).first(where: { $0.key == "identifier" }),
+      let range = outline.lines[key.lines.lowerBound].firstRange(of: "identifier:")
+    else { return text }
+    var lines = outline.lines
+    let line = lines[key.lines.lowerBound]
+    let expression =
+      "{{ var(\(JinjaEscape.stringLiteral(name)), \(JinjaEscape.stringLiteral(value))) }}"
+    lines[key.lines.lowerBound] =
+      String(line[..<range.upperBound]) + " " + YAMLEscape.doubleQuoted(expression)
+    return lines.joined(separator: "\n")
+  }
+
+  /// dbt_project.yml with `vars:` setting `name` to `value` where it sets it now (under the project's own
+  /// scope first, as dbt reads it, else at the top of `vars:`); nil when the file does not set it.
+  static func settingVar(_ name: String, to value: String, in text: String, project: String) -> String? {
+    let outline = YAMLOutline(text)
+    guard let vars = outline.entries(in: 0..<outline.lines.count).first(where: { $0.key == "vars" }) else {
+      return nil
+    }
+    let top = outline.children(of: vars)
+    let scoped = top.first { $0.key == project }.map { outline.children(of: $0) } ?? []
+    guard let key = scoped.first(where: { $0.key == name }) ?? top.first(where: { $0.key == name }),
+      key.lines.count == 1, !key.inlineValue.isEmpty,
+      let colon = YAMLOutline.keyColon(Substring(outline.lines[key.lines.lowerBound].dropFirst(key.column)))
+    else { return nil }
+    var lines = outline.lines
+    let line = lines[key.lines.lowerBound]
+    let body = line.dropFirst(key.column)
+    // A comment after the value stays.
+    let rest = String(body[body.index(after: colon)...])
+    let old = YAMLOutline.stripComment(rest)
+    var comment = ""
+    if !old.isEmpty, let range = rest.firstRange(of: old) {
+      let tail = rest[range.upperBound...].trimmingSpaces
+      if tail.hasPrefix("#") { comment = "  " + tail }
+    }
+    lines[key.lines.lowerBound] =
+      String(line.prefix(key.column)) + String(body[...colon]) + " " + yamlScalar(value) + comment
+    return lines.joined(separator: "\n")
+  }
+
   static func yamlScalar(_ value: String) -> String { YAMLEscape.scalar(value) }
 
   static func yamlQuoted(_ value: String) -> String { YAMLEscape.doubleQuoted(value) }
 }
 
 extension FixDrafter {
-  /// Generic tests elsewhere that point at the old table (`relationships` with `to: source('acme', 'raw_customers')`)
-  /// are pointed at the new one, with `field:` renamed when its column was. Returns the text and what was left.
+  /// Generic tests elsewhere that point at the table (`relationships` with `to: source('acme', 'raw_customers')`)
+  /// get `field:` renamed when its column was. Returns the text and what was left.
   func retargetTests(
-    _ text: String, source: SourceTable, newTable: String, renamed: [String: String], unmapped: Set<String>
+    _ text: String, source: SourceTable, renamed: [String: String], unmapped: Set<String>
   ) -> (text: String, leftAlone: [String]) {
     var lines = YAMLOutline(text).lines
     var leftAlone: [String] = []
     for index in lines.indices {
-      guard let call = Self.sourceCall(in: lines[index], source: source) else { continue }
-      let newCall =
-        "source(\(JinjaEscape.stringLiteral(source.sourceName)), \(JinjaEscape.stringLiteral(newTable)))"
-      // Inline only where it reads as the same YAML: in a plain or quoted scalar, only characters that mean
-      // nothing to YAML; else as the whole (double-quoted) value of `to:`; else left for a human.
-      let inlineSafe = newCall.unicodeScalars.allSatisfy { scalar in
-        switch scalar {
-        case "a"..."z", "A"..."Z", "0"..."9", "_", "-", ".", " ", "(", ")", ",", "'": true
-        default: false
-        }
-      }
-      let trimmed = lines[index].drop { $0 == " " }
-      if inlineSafe {
-        lines[index].replaceSubrange(call, with: newCall)
-      } else if trimmed.hasPrefix("to:"),
-        YAMLOutline.stripComment(String(trimmed.dropFirst("to:".count))) == String(lines[index][call])
-      {
-        lines[index] =
-          String(lines[index].prefix(lines[index].count - trimmed.count)) + "to: "
-          + YAMLEscape.doubleQuoted(newCall)
-      } else {
-        leftAlone.append(
-          "line \(index + 1): the relationship to \(source.displayName) needs quoting this line does not allow"
-        )
-        continue
-      }
+      guard Self.sourceCall(in: lines[index], source: source) != nil else { continue }
       // The test's block: up to the line that opens it (less indented), down while more indented than that.
       let indent = YAMLOutline.indent(lines[index])
       var top = index
@@ -248,5 +397,13 @@ extension FixDrafter {
       search = start.upperBound
     }
     return nil
+  }
+}
+
+extension StringProtocol {
+  /// Without leading and trailing spaces and tabs.
+  fileprivate var trimmingSpaces: String {
+    let isSpace = { (character: Character) in character == " " || character == "\t" }
+    return String(String(drop(while: isSpace)).reversed().drop(while: isSpace).reversed())
   }
 }

@@ -1,0 +1,3 @@
+select deal_id, owner_id, amount
+from {{ ref('fct_deals') }}
+where stage = 'won'
