@@ -600,16 +600,19 @@ public final class DbtRelation: JinjaObject, EquatableObject {
   public var identifier: String?
   public var type: String?
   public var quoteCharacter: String
+  /// At compile time: the unique id of the source or node it stands for, when it is one.
+  public var nodeID: String?
 
   public init(
     database: String?, schema: String?, identifier: String?, type: String? = nil,
-    quoteCharacter: String = "\""
+    quoteCharacter: String = "\"", nodeID: String? = nil
   ) {
     self.database = database
     self.schema = schema
     self.identifier = identifier
     self.type = type
     self.quoteCharacter = quoteCharacter
+    self.nodeID = nodeID
   }
 
   public var typeName: String { "Relation" }
