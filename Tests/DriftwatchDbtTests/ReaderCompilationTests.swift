@@ -108,6 +108,46 @@ import Testing
     #expect(clean.contains(#""label" as "label""#), "\(clean)")
   }
 
+  /// A connector's `_tmp` model: `select * from {{ var('issue') }}`, the var holding `{{ source(…) }}`.
+  @Test func aVarHoldingSourceGivesTheEdge() throws {
+    let project = try TemporaryProject([
+      "dbt_project.yml": """
+      name: p
+      version: '1'
+      config-version: 2
+      vars:
+        p:
+          issue: "{{ source('github', 'issue') }}"
+      """,
+      "models/sources.yml": """
+      version: 2
+      sources:
+        - name: github
+          schema: raw
+          tables:
+            - name: issue
+      """,
+      "models/stg_issue_tmp.sql": "select *\nfrom {{ var('issue') }}",
+      "models/plain.sql": "select {{ var('limit', 3) }} as n",
+    ])
+    defer { project.remove() }
+    let graph = try DbtProjectReader.read(
+      projectDirectory: project.directory, options: DbtReadOptions(environment: [:]))
+    #expect(graph.nodes["model.p.stg_issue_tmp"]?.dependsOn == ["source.p.github.issue"])
+    #expect(graph.nodes["model.p.plain"]?.dependsOn == [])
+    #expect(graph.incomplete.isEmpty, "\(graph.incomplete)")
+    let compiled = Self.compiled(
+      graph,
+      LiveSchema(
+        inspected: [SchemaRef(schema: "raw")],
+        tables: [
+          LiveTable(
+            schema: SchemaRef(schema: "raw"), name: "issue",
+            columns: [LiveColumn(name: "id", dataType: "integer", position: 1)])
+        ]))
+    #expect(compiled.nodes["model.p.stg_issue_tmp"]?.compiled?.sql == "select *\nfrom \"raw\".\"issue\"")
+  }
+
   @Test func runQueryIsApproximateAndAnUnknownMacroIsUnrendered() throws {
     let project = try TemporaryProject([
       "dbt_project.yml": "name: p\nversion: '1'\nconfig-version: 2\n",
