@@ -212,11 +212,17 @@ struct CheckRun {
   ) async throws -> CheckRun {
     let clock = ContinuousClock()
     let started = clock.now
-    let project = try load()
+    var project = try load()
     let read = clock.now
     let live = try await warehouse.introspect(schemas: project.sourceSchemas)
     let introspected = clock.now
-    let engine = DriftEngine(project: project)
+    let lineage = LineageGraph(project: project)
+    if project.readerCompiler?.compiler != nil {
+      // The readers of what changed, compiled as dbt would with this warehouse: what they really read.
+      let changed = DriftEngine(project: project, lineage: lineage).diff(live: live).compactMap(\.sourceID)
+      project = project.compilingReaders(of: Set(changed), live: live, lineage: lineage)
+    }
+    let engine = DriftEngine(project: project, lineage: lineage)
     // Declared accepted_values are checked against the live values, profiled in the warehouse.
     var changes = try await engine.changes(live: live, profiler: warehouse as? any WarehouseProfiler)
     // A baseline snapshot: join its keyed samples to the live tables and compare its profiles.

@@ -102,6 +102,9 @@ public struct GraphNode: Sendable, Hashable, Codable {
   public var tags: [String]
   /// Model/test SQL as written (Jinja unrendered), when known. Used to tell which columns a model reads.
   public var rawCode: String?
+  /// The SQL dbt runs for it, when known (the manifest's `compiled_code`, or a render against the live
+  /// schema): what `check` reads to tell which columns it uses, before `rawCode`.
+  public var compiled: CompiledReader?
   public var test: TestInfo?
   /// Exposure type (`dashboard`, `notebook`, …) and label.
   public var exposureType: String?
@@ -136,6 +139,8 @@ public struct ProjectGraph: Sendable, Codable {
   public var incomplete: [String: [Incompleteness]] = [:]
   /// What the reader warns about that leaves no node incomplete (a duplicate yml key: the last one wins).
   public var warnings: [ProjectWarning] = []
+  /// Renders readers' SQL against a live schema (the project reader's; none for a manifest's graph).
+  public var readerCompiler: ReaderCompilerBox?
 
   /// Pass the arrays with `consume` where they are not needed after: their elements are then moved into the
   /// graph instead of copied (a 70,000-node project's strings are not retained and released once more).

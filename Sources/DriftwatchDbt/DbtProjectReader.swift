@@ -77,8 +77,14 @@ public enum DbtProjectReader {
     let loaded = FileReading.parallelMap(tasks) { task in LoadedFile.load(task, includeSQL: includeSQL) }
     StepTrace.mark("read: files parsed")
     var assembler = GraphAssembler(packages: packages, options: options)
-    let graph = try assembler.assemble(loaded)
+    var graph = try assembler.assemble(loaded)
     if let cycle = graph.dependencyCycle() { throw DbtError.cycle(cycle) }
+    if includeSQL {
+      // `check` compiles the readers of changed sources against the live schema (`ReaderCompiler`).
+      graph.readerCompiler = ReaderCompilerBox(
+        ProjectReaderCompiler(
+          packages: packages, macroTasks: tasks.filter { $0.kind == .macro }, options: options))
+    }
     // Freeing tens of thousands of parsed files and YAML trees takes a while: let another core do it while
     // the caller goes on with the graph.
     Leftovers.release((consume loaded, consume assembler), free: options.freeParsedFiles)

@@ -24,9 +24,14 @@ struct GraphAssembler {
   private var warnings: [ProjectWarning] = []
   private var macros = MacroIndex(packages: [], files: [])
 
+  /// Per package: a var in its scope (the root's or its own) holds Jinja calling `ref`/`source`.
+  private let jinjaVarsInScope: [Bool]
+
   init(packages: [PackageContext], options: DbtReadOptions) {
     self.packages = packages
     self.options = options
+    let root = Self.holdsCalls(packages.first?.project.varsNode?.python ?? .none)
+    jinjaVarsInScope = packages.map { root || Self.holdsCalls($0.project.varsNode?.python ?? .none) }
   }
 
   private var rootName: String { packages[0].name }
@@ -153,6 +158,7 @@ struct GraphAssembler {
       sourceCalls: scan.sources, inlineEnabled: scan.enabled, inlineTags: scan.tags,
       fqn: [package.name] + task.folders + [task.stem], patchName: task.stem)
     noteIncompleteness(&candidate, scan: scan, configs: scan.configs)
+    noteJinjaVars(&candidate, text: text)
     if task.kind == .pythonModel {
       candidate.incomplete.append(
         Incompleteness(
@@ -214,6 +220,31 @@ struct GraphAssembler {
     // `enabled` is unknown when a config() sets it unreadably and no literal one comes after.
     if let last = configs.lastIndex(where: { $0.enabled != nil || $0.unreadable.contains("enabled") }) {
       candidate.inlineEnabledUnknown = configs[last].enabled == nil
+    }
+  }
+
+  /// A var whose value is Jinja calling `ref`/`source` (a connector's `issue: "{{ source('github', 'issue') }}"`)
+  /// adds an edge to every node that reads it, which the scan does not see (`var` is harmless to it): a node
+  /// that calls `var(` in a package where such a var is in scope is rendered (`dynamic_call`), as dbt does.
+  private func noteJinjaVars(_ candidate: inout Candidate, text: String) {
+    guard jinjaVarsInScope[candidate.task.package], text.contains("var("),
+      !candidate.incomplete.contains(where: { $0.kind == .dynamicCall })
+    else { return }
+    candidate.incomplete.append(
+      Incompleteness(
+        kind: .dynamicCall, effects: [.missingEdges], file: candidate.task.displayPath, line: nil,
+        construct: "var(…)", detail: "a var of the project holds Jinja that calls ref() or source()"))
+  }
+
+  /// Whether a vars value holds a string of Jinja calling `ref(` or `source(`.
+  static func holdsCalls(_ value: PyValue) -> Bool {
+    switch value {
+    case .str(let text):
+      return (text.contains("{{") || text.contains("{%"))
+        && (text.contains("ref(") || text.contains("source("))
+    case .list(let items): return items.contains(where: holdsCalls)
+    case .dict(let pairs): return pairs.contains { holdsCalls($0.value) }
+    default: return false
     }
   }
 

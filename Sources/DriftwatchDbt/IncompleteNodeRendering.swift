@@ -58,7 +58,12 @@ struct IncompleteNodeRendering: Sendable {
 
   /// Reads and compiles the macro files of `packages` (the `.macro` tasks of `files`) once.
   init(packages: [PackageContext], files: [LoadedFile], options: DbtReadOptions) {
-    let macroTasks = files.map(\.task).filter { $0.kind == .macro }
+    self.init(
+      packages: packages, macroTasks: files.map(\.task).filter { $0.kind == .macro }, options: options)
+  }
+
+  /// Reads and compiles the macro files `macroTasks` of `packages` once.
+  init(packages: [PackageContext], macroTasks: [FileTask], options: DbtReadOptions) {
     let names = packages.map(\.name)
     let compiled = FileReading.parallelMap(macroTasks) { task -> Result<Template, JinjaError> in
       switch FileReading.contents(of: task.absolutePath) {
@@ -124,18 +129,7 @@ struct IncompleteNodeRendering: Sendable {
         return failed("file", detail: "cannot read it again to render it (\(problem.reason))")
       }
     }
-    let rootName = packages[0].name
-    let packageName = packages[job.package].name
-    let adapterType = target?["type"] ?? "postgres"
-    let context = DbtParseContext(
-      rootProject: rootName, package: packageName,
-      adapterTypes: adapterType == "redshift" ? ["redshift", "postgres"] : [adapterType],
-      target: (target ?? [:]).mapValues(Self.targetValue),
-      vars: DbtVars(
-        rootVars: Self.dictionary(packages[0].vars),
-        packageVars: job.package == 0 ? [:] : Self.dictionary(packages[job.package].vars)),
-      environment: environment, dispatchSearchOrder: dispatch, dependencies: dependencies,
-      quoteCharacter: adapterType == "bigquery" ? "`" : "\"")
+    let context = parseContext(package: job.package)
     let watch = TargetWatch(context)
     do {
       let template = try Template(text, file: job.displayPath)
@@ -183,9 +177,32 @@ struct IncompleteNodeRendering: Sendable {
         enabled: enabled, tags: tags))
   }
 
+  /// dbt's parse-time context for a node of package `package` (an index into the packages).
+  func parseContext(package: Int) -> DbtParseContext {
+    let adapterType = target?["type"] ?? "postgres"
+    return DbtParseContext(
+      rootProject: packages[0].name, package: packages[package].name,
+      adapterTypes: adapterType == "redshift" ? ["redshift", "postgres"] : [adapterType],
+      target: (target ?? [:]).mapValues(Self.targetValue),
+      vars: DbtVars(
+        rootVars: Self.dictionary(packages[0].vars),
+        packageVars: package == 0 ? [:] : Self.dictionary(packages[package].vars)),
+      environment: environment, dispatchSearchOrder: dispatch, dependencies: dependencies,
+      quoteCharacter: adapterType == "bigquery" ? "`" : "\"")
+  }
+
+  /// The compiled macro library, or the macro file that does not compile.
+  var macros: Result<MacroLibrary, JinjaError> {
+    if let libraryProblem { return .failure(libraryProblem) }
+    return .success(library)
+  }
+
+  /// The index of the package named `name`.
+  func packageIndex(named name: String) -> Int? { packages.firstIndex { $0.name == name } }
+
   /// An undefined call dbt's global project answers (`current_timestamp()`, `dbt.date_trunc(…)`): none of its
   /// macros records a ref, source or config for the caller.
-  private static func isDbtMacro(_ name: String) -> Bool {
+  static func isDbtMacro(_ name: String) -> Bool {
     let bare = name.hasPrefix("dbt.") ? String(name.dropFirst(4)) : name
     return DbtBuiltins.macros.contains(bare) || DbtBuiltins.functions.contains(bare)
   }

@@ -131,7 +131,11 @@ public enum ManifestReader {
     var test: TestInfo?
     var sourceCall: JinjaScan.Source?
     var rawCode = node.rawCode.flatMap { $0.isEmpty ? nil : $0 }
+    var compiled = node.compiledCode.flatMap {
+      $0.isEmpty ? nil : CompiledReader(sql: $0, status: .compiled)
+    }
     if type == .test {
+      compiled = nil
       if let metadata = node.testMetadata {
         rawCode = nil
         let name = metadata.name ?? ""
@@ -149,6 +153,7 @@ public enum ManifestReader {
       }
     } else if type == .seed {
       rawCode = nil
+      compiled = nil
     }
     if let sourceCall { batch.sourceTests.append((batch.nodes.count, sourceCall)) }
     batch.nodes.append(
@@ -156,6 +161,7 @@ public enum ManifestReader {
         uniqueID: id, resourceType: type, name: node.name, packageName: node.packageName,
         dependsOn: node.dependsOn?.nodes ?? [], filePath: node.originalFilePath,
         tags: GraphAssembler.normalizedTags(node.tags ?? []), rawCode: rawCode, test: test))
+    batch.nodes[batch.nodes.count - 1].compiled = compiled
   }
 
   /// A source test's `model` argument is `{{ get_where_subquery(source('s', 't')) }}`.
@@ -229,6 +235,7 @@ private struct SlimManifest {
     var originalFilePath: String?
     var tags: [String]?
     var rawCode: String?
+    var compiledCode: String?
     var testMetadata: TestMetadata?
     var attachedNode: String?
     var columnName: String?
@@ -339,6 +346,7 @@ private struct SlimManifest {
     var tags: [String]?
     var rawCode: String?
     var rawSQL: String?
+    var compiledCode: String?
     var testMetadata: TestMetadata?
     var attachedNode: String?
     var columnName: String?
@@ -353,6 +361,9 @@ private struct SlimManifest {
       case "tags": tags = try cursor.readLenientStringList()
       case "raw_code" where includeSQL: rawCode = try cursor.readLenientString()
       case "raw_sql" where includeSQL: rawSQL = try cursor.readLenientString()
+      // What `dbt compile`/`run`/`build` rendered (absent after `dbt parse`): the SQL the node runs.
+      case "compiled_code" where includeSQL, "compiled_sql" where includeSQL:
+        compiledCode = try cursor.readLenientString()
       case "test_metadata": testMetadata = testMetadataFrom(try cursor.readValue())
       case "attached_node": attachedNode = try cursor.readLenientString()
       case "column_name": columnName = try cursor.readLenientString()
@@ -364,7 +375,8 @@ private struct SlimManifest {
       name: try required(name, "name", cursor),
       packageName: try required(packageName, "package_name", cursor),
       dependsOn: dependsOn, originalFilePath: originalFilePath, tags: tags, rawCode: rawCode ?? rawSQL,
-      testMetadata: testMetadata, attachedNode: attachedNode, columnName: columnName)
+      compiledCode: compiledCode, testMetadata: testMetadata, attachedNode: attachedNode,
+      columnName: columnName)
   }
 
   /// `config.enabled`; a config of another shape counts as none.

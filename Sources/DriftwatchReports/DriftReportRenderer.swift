@@ -53,6 +53,19 @@ public struct DriftReportRenderer: Sendable {
       ("changes", .array(report.changes.map { change($0) })),
       ("blast_radius", radius(report.blastRadius)),
     ]
+    if let notes = report.columnReads, !notes.isEmpty {
+      members.append(
+        (
+          "column_reads",
+          .array(
+            notes.map {
+              .object([
+                ("node", .string($0.node)), ("status", .string($0.status.rawValue)),
+                ("reason", .string($0.reason)),
+              ])
+            })
+        ))
+    }
     if let timings = report.timings {
       members.append(
         (
@@ -118,6 +131,19 @@ public struct DriftReportRenderer: Sendable {
       members.append(("evidence_kinds", .strings(kinds.map(\.rawValue))))
     }
     if let candidate = change.possibleRename { members.append(("possible_rename", .string(candidate))) }
+    if let silentNulls = change.silentNulls {
+      members.append(
+        (
+          "silent_nulls",
+          .array(
+            silentNulls.map {
+              .object([
+                ("node", .string($0.node)), ("column", .string($0.column)), ("aliases", .strings($0.aliases)),
+                ("read_by", radius($0.readBy)),
+              ])
+            })
+        ))
+    }
     members += extra
     return .object(members)
   }
@@ -152,6 +178,7 @@ public struct DriftReportRenderer: Sendable {
       styled("driftwatch", .bold) + " · \(report.project) · \(report.warehouse) · \(sources)\(schemas)")
     lines.append("")
     lines += inexactLines(report)
+    lines += columnReadLines(report)
     if report.sourcesChecked == 0 {
       lines.append(
         styled("nothing to check", .yellow)
@@ -176,6 +203,20 @@ public struct DriftReportRenderer: Sendable {
     }
     appendTimings(report, into: &lines)
     return OutputEscape.terminalLines(lines, styleMark: styleMark) + "\n"
+  }
+
+  /// Readers whose column reads are not known exactly (not rendered, approximate, raw SQL calling a macro).
+  func columnReadLines(_ report: DriftReport) -> [String] {
+    guard let notes = report.columnReads, !notes.isEmpty else { return [] }
+    var lines: [String] = []
+    for note in notes {
+      let status = note.status == .approximate ? "approximate" : "reads every column"
+      lines.append(
+        styled("  column reads \(status): ", .yellow) + LineageRenderer.singleLine(note.node) + "  "
+          + LineageRenderer.singleLine(note.reason))
+    }
+    lines.append("")
+    return lines
   }
 
   /// For an answer that is not exact: a headline, and each incomplete node with why (then a blank line).

@@ -21,8 +21,14 @@ public struct DriftEngine: Sendable {
   public func report(changes: [DriftChange], warehouse: String, timings: DriftReport.Timings? = nil)
     -> DriftReport
   {
+    // Columns a reader's compiled SQL now fills with NULL: breaking, with what reads them.
+    let context = Context(project: project, lineage: lineage)
+    let changes = changes.map(context.withSilentNulls)
     var radius = BlastRadius()
-    for change in changes where change.breaking { radius = radius.union(change.blastRadius) }
+    for change in changes where change.breaking {
+      radius = radius.union(change.blastRadius)
+      for silent in change.silentNulls ?? [] { radius = radius.union(silent.readBy) }
+    }
     var labels: [String: NodeLabel] = [:]
     let changedSources = Set(changes.filter(\.breaking).compactMap(\.sourceID))
     let shown = Set(radius.models + radius.tests + radius.exposures).union(changedSources)
@@ -36,10 +42,13 @@ public struct DriftEngine: Sendable {
           uniqueID: id, name: source.displayName, resourceType: .source, label: nil, exposureType: nil)
       }
     }
-    return DriftReport(
+    var report = DriftReport(
       project: project.projectName, warehouse: warehouse, schemas: project.sourceSchemas.map(\.description),
       sourcesChecked: project.sources.count, changes: changes, blastRadius: radius, nodes: labels,
       timings: timings)
+    let notes = context.columnReadNotes(changes)
+    report.columnReads = notes.isEmpty ? nil : notes
+    return report
   }
 
   public func diff(live: LiveSchema) -> [DriftChange] {
@@ -203,12 +212,13 @@ struct Context {
     radius(lineage.impact(from: [source.uniqueID]))
   }
 
-  /// What breaks when `column` of `source` stops being there as it was.
-  /// The direct readers of a source with what their SQL reads; nil usage: SQL unknown, assume it reads all.
+  /// The direct readers of a source with what their SQL reads (the compiled SQL when known, else the raw
+  /// code); nil usage: SQL unknown or not rendered, assume it reads all.
   func readerUsages(_ source: SourceTable) -> [(node: GraphNode, usage: ColumnUsage?)] {
-    (readers[source.uniqueID] ?? []).map { ($0, $0.rawCode.map { ColumnUsage(sql: $0) }) }
+    (readers[source.uniqueID] ?? []).map { ($0, $0.columnUsage) }
   }
 
+  /// What breaks when `column` of `source` stops being there as it was.
   func columnRadius(
     _ source: SourceTable, column: String, usages: [(node: GraphNode, usage: ColumnUsage?)]
   ) -> (BlastRadius, readers: [String]) {

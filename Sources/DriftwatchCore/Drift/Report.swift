@@ -118,6 +118,9 @@ public struct DriftChange: Sendable, Hashable, Codable {
   /// For `column_missing`: a new column that stands where it stood with a compatible type, but that neither
   /// the names nor the data show to be it. A hint, not a rename: the column is still reported missing.
   public var possibleRename: String?
+  /// For a column that is gone (`column_missing`, `column_renamed`, `column_split`): the models whose compiled
+  /// SQL selects NULL in its place, and what reads them. Such a change is breaking although dbt stays green.
+  public var silentNulls: [SilentNull]?
 
   public init(
     kind: ChangeKind, source: String, sourceID: String?, relation: String?, from: String?, to: ChangeTarget?,
@@ -182,6 +185,9 @@ public struct DriftReport: Sendable, Hashable, Codable {
   /// The nodes and sources this answer depends on that the project reader could not read exactly (see
   /// `Exactness.check`); `nil` or empty: the answer is exact.
   public var incomplete: [IncompleteNode]?
+  /// Readers of the changed sources whose column reads are not known exactly (not rendered: counted as
+  /// reading every column; rendered approximately; only raw SQL calling a macro). `nil` or empty: none.
+  public var columnReads: [ColumnReadNote]?
 
   public struct Timings: Sendable, Hashable, Codable {
     public var readProjectMs: Double

@@ -609,10 +609,12 @@ public final class DbtRelation: JinjaObject, EquatableObject, MappingObject {
   public var quoteCharacter: String
   /// The adapter's relation class name (`PostgresRelation`), what `metadata.type` tells.
   public var className: String
+  /// At compile time: the unique id of the source or node it stands for, when it is one.
+  public var nodeID: String?
 
   public init(
     database: String?, schema: String?, identifier: String?, type: String? = nil,
-    quoteCharacter: String = "\"", className: String = "BaseRelation"
+    quoteCharacter: String = "\"", className: String = "BaseRelation", nodeID: String? = nil
   ) {
     self.database = database
     self.schema = schema
@@ -620,6 +622,7 @@ public final class DbtRelation: JinjaObject, EquatableObject, MappingObject {
     self.type = type
     self.quoteCharacter = quoteCharacter
     self.className = className
+    self.nodeID = nodeID
   }
 
   /// dbt's relation class for an adapter type (`postgres` → `PostgresRelation`).
@@ -649,7 +652,7 @@ public final class DbtRelation: JinjaObject, EquatableObject, MappingObject {
   func copy() -> DbtRelation {
     let relation = DbtRelation(
       database: database, schema: schema, identifier: identifier, type: type, quoteCharacter: quoteCharacter,
-      className: className)
+      className: className, nodeID: nodeID)
     relation.includes = includes
     return relation
   }
