@@ -334,22 +334,25 @@ enum BridgeMacros {
       {%- set value = driftwatch_text(raw) -%}
       {%- set ordered = raw if column.orderable else value -%}
       {%- set k = request.top_k | int -%}
+      {%- set none_text = driftwatch_text('null') -%}
+      {%- set nulls = none_text ~ ' as n, ' ~ none_text ~ ' as nn, ' ~ none_text ~ ' as d, ' ~ none_text ~ ' as lo, ' ~ none_text ~ ' as hi, ' ~ none_text ~ ' as avg_len' -%}
       {% set sql %}
-    select '0' as part, count(*) as n, count({{ raw }}) as nn, count(distinct {{ value }}) as d,
+    select '0' as part, {{ driftwatch_text('count(*)') }} as n, {{ driftwatch_text('count(' ~ raw ~ ')') }} as nn,
+      {{ driftwatch_text('count(distinct ' ~ value ~ ')') }} as d,
       {{ driftwatch_text('min(' ~ ordered ~ ')') }} as lo, {{ driftwatch_text('max(' ~ ordered ~ ')') }} as hi,
       {{ driftwatch_text(driftwatch_float('avg(length(' ~ value ~ '))')) }} as avg_len,
-      {{ driftwatch_text('null') }} as v, count(*) as c
+      {{ none_text }} as v, {{ none_text }} as c
     from {{ relation }}
     union all
     select * from (
-      select '1', null, null, null, null, null, null, {{ value }}, count(*)
+      select '1' as part, {{ nulls }}, {{ value }} as v, {{ driftwatch_text('count(*)') }} as c
       from {{ relation }} where {{ raw }} is not null
       group by {{ value }} order by count(*) desc, {{ value }} limit {{ k }}
     ) top_values
     {%- if column.string %}
     union all
     select * from (
-      select '2', null, null, null, null, null, null, {{ driftwatch_shape(value, request) }}, count(*)
+      select '2' as part, {{ nulls }}, {{ driftwatch_shape(value, request) }} as v, {{ driftwatch_text('count(*)') }} as c
       from {{ relation }} where {{ raw }} is not null
       group by {{ driftwatch_shape(value, request) }} order by count(*) desc, {{ driftwatch_shape(value, request) }} limit {{ k }}
     ) top_shapes
