@@ -130,6 +130,15 @@ public final class DbtSessionRunner: DbtOperationRunner, @unchecked Sendable {
         except BaseException as error:
             ok = False
             exception = str(error)
+        # DuckDB locks its file for the process holding it open: release it between steps (watch polls for
+        # hours, and the user's own loads and dbt runs must get the file in between).
+        try:
+            from dbt.adapters.duckdb.connections import DuckDBConnectionManager as duckdb_connections
+            if duckdb_connections._ENV is not None:
+                duckdb_connections._ENV.close()
+                duckdb_connections._ENV = None
+        except Exception:
+            pass
         answer = {"ok": ok, "prints": state["prints"], "errors": state["errors"], "exception": exception}
         out.write("DRIFTWATCH_SESSION:" + json.dumps(answer) + "\n")
         out.flush()
