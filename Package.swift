@@ -84,12 +84,15 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
+    // The dbt bridge: any warehouse dbt has an adapter for, through the user's dbt (`dbt run-operation` of
+    // driftwatch's own macros) and profile.
+    .target(name: "DriftwatchDbtBridge", dependencies: ["DriftwatchCore"]),
     // The commands, as a library; the executable is a few lines over it.
     .target(
       name: "DriftwatchCommands",
       dependencies: [
         "DriftwatchCore", "DriftwatchReports", "DriftwatchDbt", "DriftwatchSQLite", "DriftwatchPostgres",
-        "DriftwatchState", "DriftwatchWatch", "DriftwatchServe",
+        "DriftwatchState", "DriftwatchWatch", "DriftwatchServe", "DriftwatchDbtBridge",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "MCP", package: "swift-sdk"),
@@ -124,7 +127,8 @@ let package = Package(
       ]
     ),
     .testTarget(
-      name: "DriftwatchCommandsTests", dependencies: ["DriftwatchCommands", "DriftwatchTestSupport"],
+      name: "DriftwatchCommandsTests",
+      dependencies: ["DriftwatchCommands", "DriftwatchDbtBridge", "DriftwatchTestSupport"],
       exclude: ["Golden", "Fixtures"]
     ),
   ],

@@ -129,22 +129,30 @@ struct ImpactCommand: AsyncParsableCommand {
     guard let lockTimeout = DurationText.parse(self.lockTimeout) else {
       throw InputError("--lock-timeout '\(self.lockTimeout)' is not a duration: write e.g. 5s, 500ms or 1min")
     }
-    let locator = try WarehouseLocator.parse(warehouse, environment: ProcessInfo.processInfo.environment)
-    let dialect: SQLDialect
-    switch locator {
-    case .sqlite: dialect = .sqlite
-    case .postgres: dialect = .postgres
+    let backend = Backends.backend(
+      for: try WarehouseLocator.parse(warehouse, environment: ProcessInfo.processInfo.environment))
+    let dialect = backend.dialect
+    guard
+      backend.capabilities.contains(.migrationTrial),
+      let runner = backend.migrationTrial(
+        MigrationTrialOptions(
+          statementTimeout: statementTimeout, lockTimeout: lockTimeout, searchPath: searchPath))
+    else {
+      throw InputError(
+        "impact tries migrations on application databases (postgresql, sqlite); \(dialect.rawValue) cannot run one"
+      )
     }
-    if searchPath != nil, dialect == .sqlite {
-      throw InputError("--search-path is for postgresql; sqlite has no search path, leave it out")
+    if searchPath != nil, !backend.capabilities.contains(.searchPath) {
+      throw InputError(
+        "--search-path is for postgresql; \(dialect.rawValue) has no search path, leave it out")
     }
 
     var parity: (profile: ResolvedProfile, dbt: String)?
     if dbtBuild {
-      guard dialect == .postgres else {
+      guard backend.capabilities.contains(.stagingCopy), backend.postgres != nil else {
         throw InputError(
           "--dbt-build needs a postgresql staging database (it copies it with CREATE DATABASE … TEMPLATE); "
-            + "leave it out for sqlite")
+            + "leave it out for \(dialect.rawValue)")
       }
       let environment = ProcessInfo.processInfo.environment
       let profile = try ProfilesReader.locator(
@@ -162,10 +170,9 @@ struct ImpactCommand: AsyncParsableCommand {
     let refusals = MigrationSafety.refusals(in: statements, dialect: dialect)
     if !refusals.isEmpty { throw MigrationError.refused(file: migration, refusals) }
 
-    let project = try projectOptions.load(profile: parity?.profile)
+    let project = try projectOptions.load(profile: parity.map { ProfileTarget($0.profile) })
     let read = clock.now
     let trial: MigrationTrial
-    let display: String
     // As `check` would see the database, read inside the trial: declared accepted_values against the values
     // the migration leaves behind, and with a baseline snapshot the keyed samples joined to the migrated rows.
     let store = noSnapshot ? nil : try stateOptions.store(projectDirectory: projectOptions.project)
@@ -174,29 +181,14 @@ struct ImpactCommand: AsyncParsableCommand {
       try await ImpactAnalysis.changes(project: project, live: live, warehouse: warehouse, snapshot: baseline)
     }
     do {
-      switch locator {
-      case .postgres(let postgres):
-        display = postgres.displayURL
-        trial = try await PostgresMigrationTrial(
-          locator: postgres, statementTimeout: statementTimeout, lockTimeout: lockTimeout,
-          searchPath: searchPath
-        ).run(statements: statements, schemas: project.sourceSchemas, inspect: inspect)
-      case .sqlite(let path):
-        display = "sqlite:\(path)"
-        trial = try await SQLiteMigrationTrial(path: path).run(
-          statements: statements, schemas: project.sourceSchemas, inspect: inspect)
-      }
+      trial = try await runner.run(statements: statements, schemas: project.sourceSchemas, inspect: inspect)
     } catch let refused as MigrationRefusals {
       throw MigrationError.refused(file: migration, refused.refusals)
     } catch let failure as MigrationStatementFailure {
-      throw MigrationError.failed(
-        file: migration, failure,
-        rolledBack: dialect == .sqlite
-          ? "it ran on a temporary copy, the database file is unchanged"
-          : "the transaction was rolled back, nothing was changed")
+      throw MigrationError.failed(file: migration, failure, rolledBack: runner.undoneNote)
     }
     var parityResult: ParityResult?
-    if let parity, case .postgres(let postgres) = locator {
+    if let parity, let postgres = backend.postgres {
       do {
         parityResult = try await StagingParity(
           staging: postgres, statements: statements, schemas: project.sourceSchemas.map(\.schema),
@@ -214,7 +206,7 @@ struct ImpactCommand: AsyncParsableCommand {
     var report = ImpactAnalysis.report(
       project: project, migration: MigrationFile.displayPath(migration), statements: statements,
       dialect: dialect, trial: trial,
-      warehouse: display)
+      warehouse: backend.displayName)
     report.parity = parityResult
     report.drift.markIncompleteness(from: project)
     try projectOptions.requireExact((report.drift.incomplete ?? []).map(\.uniqueID), project: project)

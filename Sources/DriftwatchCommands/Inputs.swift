@@ -1,8 +1,10 @@
 import ArgumentParser
 import DriftwatchCore
 import DriftwatchDbt
+import DriftwatchDbtBridge
 import DriftwatchPostgres
 import DriftwatchSQLite
+import DriftwatchState
 import Foundation
 
 /// Where the dbt project comes from: its files, or a manifest dbt wrote.
@@ -34,7 +36,7 @@ struct ProjectOptions: ParsableArguments {
   /// The project graph. With a dbt profile, sources without a database get the target's, and yml may use
   /// `{{ target.* }}` as dbt allows. `includeSQL: false` leaves the models' SQL out of a manifest's graph
   /// (lineage needs none of it).
-  func load(profile: ResolvedProfile? = nil, includeSQL: Bool = true, readsTarget: Bool = false) throws
+  func load(profile: ProfileTarget? = nil, includeSQL: Bool = true, readsTarget: Bool = false) throws
     -> ProjectGraph
   {
     let project = try read(profile: profile, includeSQL: includeSQL, readsTarget: readsTarget)
@@ -51,7 +53,7 @@ struct ProjectOptions: ParsableArguments {
   /// `readsTarget` without a profile: the target of the profile dbt would use, when profiles.yml can be found
   /// and read (no connection is made; nodes whose Jinja reads `target` need it). Without one, those nodes stay
   /// incomplete.
-  private func read(profile: ResolvedProfile?, includeSQL: Bool, readsTarget: Bool) throws -> ProjectGraph {
+  private func read(profile: ProfileTarget?, includeSQL: Bool, readsTarget: Bool) throws -> ProjectGraph {
     if let manifest {
       return try ManifestReader.read(
         path: manifest,
@@ -75,7 +77,7 @@ struct ProjectOptions: ParsableArguments {
     return try DbtProjectReader.read(
       projectDirectory: project,
       options: DbtReadOptions(
-        defaultDatabase: profile.database, target: profile.targetAttributes, freeParsedFiles: freeParsedFiles,
+        defaultDatabase: profile.database, target: profile.attributes, freeParsedFiles: freeParsedFiles,
         includeSQL: includeSQL))
   }
 }
@@ -136,6 +138,21 @@ struct WarehouseOptions: ParsableArguments {
       valueName: "FILE"))
   var catalog: String?
 
+  @Flag(
+    name: .long,
+    help: ArgumentHelp(
+      "Read the profile's target through dbt (dbt run-operation of driftwatch's macros) even when driftwatch "
+        + "has a driver for it; targets of other adapters (duckdb, snowflake, bigquery, databricks, …) always are."
+    ))
+  var viaDbt = false
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The dbt executable for targets read through dbt (default: $DRIFTWATCH_DBT, else dbt on PATH).",
+      valueName: "PATH"))
+  var dbt: String?
+
   @Option(
     name: .long,
     help: ArgumentHelp(
@@ -155,37 +172,83 @@ struct WarehouseOptions: ParsableArguments {
     defaults.overriding(lock: lockTimeout?.duration, statement: statementTimeout?.duration)
   }
 
-  /// The warehouse to introspect, chosen in this order: --catalog, --warehouse, then dbt's profiles.yml
-  /// (whose resolved target is returned too, for reading the project as dbt would with it). Reads wait for
-  /// locks and run as long as `timeouts(defaults:)` allows.
-  func introspector(projectDirectory: String, timeouts defaults: ReadTimeouts = .check) throws -> (
-    any WarehouseIntrospector, ResolvedProfile?
+  /// The warehouse backend, chosen in this order: --catalog, --warehouse, then dbt's profiles.yml (whose
+  /// target is returned too, for reading the project as dbt would with it): a target driftwatch has a
+  /// driver for (postgres, redshift, sqlite) is read natively, any other adapter — or any target with
+  /// --via-dbt — through the user's dbt (`DbtBridge`). Reads wait for locks and run as long as
+  /// `timeouts(defaults:)` allows.
+  func backend(projectDirectory: String, timeouts defaults: ReadTimeouts = .check) throws -> (
+    any WarehouseBackend, ProfileTarget?
   ) {
     let timeouts = timeouts(defaults: defaults)
     let environment = ProcessInfo.processInfo.environment
     if let catalog {
       if warehouse != nil { throw InputError("pass either --catalog or --warehouse, not both") }
-      return (try CatalogReader.read(path: catalog), nil)
+      if viaDbt { throw InputError("--via-dbt reads the live warehouse; leave out --catalog") }
+      return (InMemoryBackend(warehouse: try CatalogReader.read(path: catalog)), nil)
     }
     if let warehouse {
       if profilesDir != nil || target != nil {
         throw InputError("pass either --warehouse or --profiles-dir/--target, not both")
       }
+      if viaDbt || dbt != nil {
+        throw InputError(
+          "--via-dbt and --dbt read the connection from dbt's profiles.yml: leave out --warehouse")
+      }
       return (
-        Self.introspector(
+        Backends.backend(
           for: try WarehouseLocator.parse(warehouse, environment: environment), timeouts: timeouts),
         nil
       )
     }
-    let profile = try ProfilesReader.locator(
+    let attributes = try ProfilesReader.targetAttributes(
       profilesDirectory: profilesDir, projectDirectory: projectDirectory, profileName: nil, target: target,
       environment: environment)
-    Secrets.register(profile.locator)
-    return (Self.introspector(for: profile.locator, timeouts: timeouts), profile)
+    let adapter = attributes["type"] ?? ""
+    if !viaDbt && Backends.nativeProfileTypes.contains(adapter) {
+      let profile = try ProfilesReader.locator(
+        profilesDirectory: profilesDir, projectDirectory: projectDirectory, profileName: nil, target: target,
+        environment: environment)
+      Secrets.register(profile.locator)
+      return (Backends.backend(for: profile.locator, timeouts: timeouts), ProfileTarget(profile))
+    }
+    let bridge = try Backends.dbtBridge(
+      attributes: attributes, dbt: dbt, profilesDirectory: profilesDir, projectDirectory: projectDirectory,
+      environment: environment, timeouts: timeouts)
+    return (bridge, ProfileTarget(database: attributes["database"], attributes: attributes))
   }
 
-  static func introspector(for locator: WarehouseLocator, timeouts: ReadTimeouts = .check)
-    -> any WarehouseIntrospector
+  /// `backend(projectDirectory:timeouts:)`, under the name the watch engine calls.
+  func introspector(projectDirectory: String, timeouts defaults: ReadTimeouts = .check) throws -> (
+    any WarehouseBackend, ProfileTarget?
+  ) {
+    try backend(projectDirectory: projectDirectory, timeouts: defaults)
+  }
+}
+
+/// The profile target a project is read with: sources without a database get its database, and yml may use
+/// `{{ target.* }}` as dbt allows.
+struct ProfileTarget: Sendable, Hashable {
+  var database: String?
+  var attributes: [String: String]
+
+  init(database: String?, attributes: [String: String]) {
+    self.database = database
+    self.attributes = attributes
+  }
+
+  init(_ profile: ResolvedProfile) {
+    self.init(database: profile.database, attributes: profile.targetAttributes)
+  }
+}
+
+/// The one place a kind of warehouse (or state store) is chosen: every command asks the value it gets from
+/// here and never switches on the kind itself. Adding a warehouse is a case here (and its module).
+enum Backends {
+  /// Profile types read with driftwatch's own drivers; any other adapter goes through dbt.
+  static let nativeProfileTypes: Set<String> = ["postgres", "redshift", "sqlite"]
+
+  static func backend(for locator: WarehouseLocator, timeouts: ReadTimeouts = .check) -> any WarehouseBackend
   {
     switch locator {
     case .sqlite(let path):
@@ -195,6 +258,101 @@ struct WarehouseOptions: ParsableArguments {
       warehouse.timeouts = timeouts
       return warehouse
     }
+  }
+
+  static func stateStore(for locator: WarehouseLocator) -> any StateStore {
+    switch locator {
+    case .sqlite(let path): return SQLiteStateStore(path: path)
+    case .postgres(let locator): return PostgresStateStore(locator: locator)
+    }
+  }
+
+  static func incidentStore(for locator: WarehouseLocator) -> any IncidentStore {
+    switch locator {
+    case .sqlite(let path): return SQLiteIncidentStore(path: path)
+    case .postgres(let locator): return PostgresIncidentStore(locator: locator)
+    }
+  }
+
+  /// The profile's target through the user's dbt: dbt from --dbt, DRIFTWATCH_DBT or PATH; the profiles
+  /// directory as dbt would find it. What dbt writes to standard error reaches messages only redacted.
+  static func dbtBridge(
+    attributes: [String: String], dbt: String?, profilesDirectory: String?, projectDirectory: String,
+    environment: [String: String], timeouts: ReadTimeouts = .check
+  ) throws -> DbtBridge {
+    let adapter = attributes["type"] ?? ""
+    guard let executable = DbtInvocation.findDbt(dbt, environment: environment) else {
+      throw DbtBridgeError.dbtNotFound(adapter: adapter.isEmpty ? "dbt" : adapter)
+    }
+    let profile = attributes["profile_name"] ?? ""
+    let target = attributes["name"]
+    // dbt runs in the project directory: both paths are made absolute first (a relative --profiles-dir is
+    // the user's, from where driftwatch runs).
+    let invocation = DbtInvocation(
+      dbt: executable, workingDirectory: absolute(projectDirectory),
+      profilesDirectory: absolute(
+        profilesDirectoryPath(
+          explicit: profilesDirectory, projectDirectory: projectDirectory, environment: environment)),
+      profile: profile, target: target, environment: environment,
+      timeout: bridgeTimeout(timeouts))
+    return DbtBridge(
+      adapter: adapter, displayName: "dbt:\(profile).\(target ?? "default") (\(adapter))",
+      runner: runner(invocation, environment: environment), redact: { Secrets.redact($0) })
+  }
+
+  /// dbt started once for the command (`DbtSessionRunner`), unless the executable is not a Python script or
+  /// `DRIFTWATCH_DBT_SESSION=0` asks for one `dbt run-operation` process per step.
+  static func runner(_ invocation: DbtInvocation, environment: [String: String]) -> any DbtOperationRunner {
+    if environment["DRIFTWATCH_DBT_SESSION"] != "0", let session = DbtSessionRunner(invocation: invocation) {
+      return session
+    }
+    return DbtProcessRunner(invocation: invocation)
+  }
+
+  /// One dbt run (start-up and every statement of a step) may take ten statement timeouts and two minutes;
+  /// no statement limit, no limit (a day).
+  static func bridgeTimeout(_ timeouts: ReadTimeouts) -> Duration {
+    timeouts.statement == .zero ? .seconds(86_400) : timeouts.statement * 10 + .seconds(120)
+  }
+
+  static func absolute(_ path: String) -> String {
+    let expanded = (path as NSString).expandingTildeInPath
+    guard !expanded.hasPrefix("/") else { return expanded }
+    return
+      ((FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(expanded) as NSString)
+      .standardizingPath
+  }
+
+  /// dbt's search order for profiles.yml: --profiles-dir, DBT_PROFILES_DIR, the project, ~/.dbt.
+  static func profilesDirectoryPath(
+    explicit: String?, projectDirectory: String, environment: [String: String]
+  ) -> String {
+    if let explicit { return explicit }
+    if let fromEnvironment = environment["DBT_PROFILES_DIR"], !fromEnvironment.isEmpty {
+      return fromEnvironment
+    }
+    let inProject = (projectDirectory as NSString).appendingPathComponent("profiles.yml")
+    if FileManager.default.fileExists(atPath: inProject) { return projectDirectory }
+    return ((environment["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".dbt")
+  }
+}
+
+/// A warehouse given only as an introspector: what it can do is what it conforms to.
+struct IntrospectorBackend: WarehouseBackend {
+  var base: any WarehouseIntrospector
+
+  var displayName: String { base.displayName }
+  var dialect: SQLDialect { base.dialect }
+  var capabilities: WarehouseCapabilities { profiler != nil && sampler != nil ? [.data] : [] }
+  var profiler: (any WarehouseProfiler)? { base as? any WarehouseProfiler }
+  var sampler: (any WarehouseSampler)? { base as? any WarehouseSampler }
+
+  func introspect(schemas: [SchemaRef]) async throws -> LiveSchema {
+    try await base.introspect(schemas: schemas)
+  }
+
+  static func of(_ warehouse: any WarehouseIntrospector) -> any WarehouseBackend {
+    (warehouse as? any WarehouseBackend) ?? IntrospectorBackend(base: warehouse)
   }
 }
 
@@ -223,13 +381,20 @@ struct CheckRun {
       project = project.compilingReaders(of: Set(changed), live: live, lineage: lineage)
     }
     let engine = DriftEngine(project: project, lineage: lineage)
+    let backend = IntrospectorBackend.of(warehouse)
     // Declared accepted_values are checked against the live values, profiled in the warehouse.
-    var changes = try await engine.changes(live: live, profiler: warehouse as? any WarehouseProfiler)
-    // A baseline snapshot: join its keyed samples to the live tables and compare its profiles.
-    if let sampler = warehouse as? any WarehouseSampler, let baseline = try await snapshot(project) {
-      changes = try await engine.applyingEvidence(
-        to: changes, live: live, snapshot: baseline, sampler: sampler,
-        profiler: warehouse as? any WarehouseProfiler)
+    var changes = try await engine.changes(live: live, profiler: backend.profiler)
+    // A baseline snapshot: join its keyed samples to the live tables and compare its profiles. Every table's
+    // rows in one step, then the distribution probes in one step.
+    if backend.sampler != nil, let baseline = try await snapshot(project) {
+      let requests = engine.evidenceRequests(changes: changes, live: live, snapshot: baseline)
+      let fetched = requests.isEmpty ? [] : try await backend.rows(for: requests)
+      let probes = engine.distributionProbes(changes: changes, requests: requests)
+      let profiles =
+        probes.isEmpty
+        ? [] : try await backend.profiler?.profile(columns: probes, topK: SnapshotPlan.topK) ?? []
+      changes = engine.applyingEvidence(
+        to: changes, requests: requests, fetched: fetched, snapshot: baseline, liveProfiles: profiles)
     }
     var report = engine.report(changes: changes, warehouse: warehouse.displayName)
     report.markIncompleteness(from: project)

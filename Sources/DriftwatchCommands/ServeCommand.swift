@@ -194,12 +194,11 @@ actor CLIReviewBackend: ReviewBackend {
   }
 
   func snapshot(progress: @escaping @Sendable (Int, Int, String) -> Void) async throws -> String {
-    let (introspector, profile) = try warehouseOptions.introspector(
-      projectDirectory: root, timeouts: .snapshot)
+    let (backend, profile) = try warehouseOptions.backend(projectDirectory: root, timeouts: .snapshot)
     let store = try stateOptions.store(projectDirectory: root)
     let projectOptions = projectOptions
     let snapshot = try await SnapshotCommand.take(
-      introspector: introspector, project: { try projectOptions.load(profile: profile) },
+      backend: backend, project: { try projectOptions.load(profile: profile) },
       sampleSize: SnapshotPlan.defaultSampleSize, hashValues: false, progress: progress)
     try await store.save(snapshot)
     let meta = snapshot.metadata

@@ -31,10 +31,8 @@ struct StateOptions: ParsableArguments {
       return SQLiteStateStore(path: SQLiteStateStore.defaultPath(projectDirectory: projectDirectory))
     }
     do {
-      switch try WarehouseLocator.parse(state, environment: ProcessInfo.processInfo.environment) {
-      case .sqlite(let path): return SQLiteStateStore(path: path)
-      case .postgres(let locator): return PostgresStateStore(locator: locator)
-      }
+      return Backends.stateStore(
+        for: try WarehouseLocator.parse(state, environment: ProcessInfo.processInfo.environment))
     } catch let error as WarehouseError {
       throw InputError(
         "invalid --state: \(error.message.replacingOccurrences(of: "warehouse", with: "state"))")
@@ -90,13 +88,13 @@ struct SnapshotCommand: AsyncParsableCommand {
   func output() async throws -> CommandOutput {
     let clock = ContinuousClock()
     let started = clock.now
-    let (introspector, profile) = try warehouseOptions.introspector(
+    let (backend, profile) = try warehouseOptions.backend(
       projectDirectory: projectOptions.project, timeouts: .snapshot)
     let store = try stateOptions.store(projectDirectory: projectOptions.project)
     let showProgress = isatty(STDERR_FILENO) == 1
     let sink = Self.progressSink
     let snapshot = try await Self.take(
-      introspector: introspector, project: { try projectOptions.load(profile: profile) },
+      backend: backend, project: { try projectOptions.load(profile: profile) },
       sampleSize: sampleSize,
       hashValues: noSampleValues,
       progress: { done, total, what in
@@ -121,27 +119,54 @@ struct SnapshotCommand: AsyncParsableCommand {
     )
   }
 
-  /// Profiles and samples the project's sources (`snapshot`, and the review page's "take a snapshot").
+  /// Profiles and samples the project's sources (`snapshot`, and the review page's "take a snapshot"): one
+  /// step for every profile, one for every sample (a backend that starts a process per call, the dbt bridge,
+  /// starts one per step); the plan then assembles the snapshot from what they read.
   static func take(
-    introspector: any WarehouseIntrospector, project load: () throws -> ProjectGraph, sampleSize: Int,
+    backend: any WarehouseBackend, project load: () throws -> ProjectGraph, sampleSize: Int,
     hashValues: Bool, progress: @Sendable (Int, Int, String) -> Void
   ) async throws -> Snapshot {
-    guard let profiler = introspector as? any WarehouseProfiler,
-      let sampler = introspector as? any WarehouseSampler
-    else { throw InputError("snapshot needs a live warehouse (sqlite: or postgres://)") }
+    guard backend.capabilities.contains(.data), let profiler = backend.profiler else {
+      throw InputError("snapshot needs a live warehouse (sqlite:, postgres:// or a dbt profile)")
+    }
     let project = try load()
-    let live = try await introspector.introspect(schemas: project.sourceSchemas)
+    let live = try await backend.introspect(schemas: project.sourceSchemas)
     let plan = SnapshotPlan.make(project: project, live: live)
+    progress(0, 2, "profiling \(plan.columns.count) columns")
+    let profiles = try await profiler.profile(columns: plan.columns, topK: SnapshotPlan.topK)
+    progress(1, 2, "sampling \(plan.samples.count) tables")
+    let samples = try await backend.samples(of: plan.samples, limit: sampleSize)
     let now = Date()
     let metadata = SnapshotMetadata(
       id: Snapshot.makeID(
-        compactTime: Self.compactTime(now), project: project.projectName, warehouse: introspector.displayName,
+        compactTime: Self.compactTime(now), project: project.projectName, warehouse: backend.displayName,
         nonce: UUID().uuidString),
-      takenAt: Self.isoTime(now), project: project.projectName, warehouse: introspector.displayName,
+      takenAt: Self.isoTime(now), project: project.projectName, warehouse: backend.displayName,
       driftwatchVersion: Driftwatch.version, sampleSize: sampleSize, valuesHashed: hashValues)
     return try await plan.run(
-      metadata: metadata, live: live, profiler: profiler, sampler: sampler, sampleSize: sampleSize,
-      hashValues: hashValues, progress: progress)
+      metadata: metadata, live: live, profiler: InMemoryProfiler(profiles: profiles),
+      sampler: PrefetchedSampler(targets: plan.samples, rows: samples), sampleSize: sampleSize,
+      hashValues: hashValues)
+  }
+
+  /// The samples read in one step, handed to `SnapshotPlan.run` in the order it asks for them.
+  struct PrefetchedSampler: WarehouseSampler {
+    var byTarget: [SnapshotPlan.SampleTarget: [KeyedRow]?]
+
+    init(targets: [SnapshotPlan.SampleTarget], rows: [[KeyedRow]?]) {
+      var byTarget: [SnapshotPlan.SampleTarget: [KeyedRow]?] = [:]
+      for (target, rows) in zip(targets, rows) { byTarget[target] = rows }
+      self.byTarget = byTarget
+    }
+
+    func sample(table: TableRef, key: String, columns: [String], limit: Int) async throws -> [KeyedRow]? {
+      let found = byTarget.first { $0.key.table == table && $0.key.key == key && $0.key.columns == columns }
+      return found?.value.map { Array($0.prefix(limit)) }
+    }
+
+    func rows(table: TableRef, key: String, keys: [String], columns: [String]) async throws -> [String:
+      [String?]]?
+    { nil }
   }
 
   static func compactTime(_ date: Date) -> String {

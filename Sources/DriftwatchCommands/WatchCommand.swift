@@ -42,9 +42,9 @@ struct InstallTrigger: AsyncParsableCommand {
       return
     }
     guard let warehouse else { throw InputError("pass --warehouse postgres://… (or --print for the sql)") }
-    guard
-      case .postgres(let locator) = try WarehouseLocator.parse(
-        warehouse, environment: ProcessInfo.processInfo.environment)
+    let backend = Backends.backend(
+      for: try WarehouseLocator.parse(warehouse, environment: ProcessInfo.processInfo.environment))
+    guard backend.capabilities.contains(.ddlEvents), let locator = backend.postgres
     else { throw InputError("event triggers exist only on postgresql; watch polls other warehouses") }
     try await DDLTrigger.install(locator: locator)
     Terminal.standardOutput(
@@ -76,10 +76,8 @@ extension StateOptions {
     guard let state else {
       return SQLiteIncidentStore(path: SQLiteStateStore.defaultPath(projectDirectory: projectDirectory))
     }
-    switch try WarehouseLocator.parse(state, environment: ProcessInfo.processInfo.environment) {
-    case .sqlite(let path): return SQLiteIncidentStore(path: path)
-    case .postgres(let locator): return PostgresIncidentStore(locator: locator)
-    }
+    return Backends.incidentStore(
+      for: try WarehouseLocator.parse(state, environment: ProcessInfo.processInfo.environment))
   }
 }
 
@@ -193,15 +191,7 @@ struct Watch: AsyncParsableCommand {
     let httpAddress = try http.map(Self.address)
     let root = projectOptions.project
     let (warehouse, profile) = try warehouseOptions.introspector(projectDirectory: root)
-    var postgres: PostgresLocator?
-    if let url = warehouseOptions.warehouse,
-      case .postgres(let locator) = try WarehouseLocator.parse(
-        url, environment: ProcessInfo.processInfo.environment)
-    {
-      postgres = locator
-    } else if let profile, case .postgres(let locator) = profile.locator {
-      postgres = locator
-    }
+    let postgres = warehouse.capabilities.contains(.ddlEvents) ? warehouse.postgres : nil
     let snapshots = noSnapshot ? nil : try stateOptions.store(projectDirectory: root)
     let incidents = try stateOptions.incidentStore(projectDirectory: root)
     let fixCommand = "driftwatch fix --project \(root) --warehouse \(warehouse.displayName)"

@@ -1,0 +1,75 @@
+-- introspect
+select s.schema_name, null, null, null, null, null, null, null
+from "analytics_db".information_schema.schemata s
+where s.schema_name in ('App"Data', 'app"data', 'APP"DATA')
+union all
+select c.table_schema, c.table_name,
+  case when t.table_type like '%VIEW%' then 'view' else 'table' end,
+  c.column_name, cast(c.ordinal_position as varchar), c.data_type,
+  case when c.is_nullable = 'NO' then '1' else '0' end, '0'
+from "analytics_db".information_schema.columns c
+join "analytics_db".information_schema.tables t
+  on t.table_schema = c.table_schema and t.table_name = c.table_name
+where c.table_schema in ('App"Data', 'app"data', 'APP"DATA')
+
+-- introspect
+select s.schema_name, null, null, null, null, null, null, null
+from "analytics_db".information_schema.schemata s
+where s.schema_name in ('raw', 'RAW')
+union all
+select c.table_schema, c.table_name,
+  case when t.table_type like '%VIEW%' then 'view' else 'table' end,
+  c.column_name, cast(c.ordinal_position as varchar), c.data_type,
+  case when c.is_nullable = 'NO' then '1' else '0' end, '0'
+from "analytics_db".information_schema.columns c
+join "analytics_db".information_schema.tables t
+  on t.table_schema = c.table_schema and t.table_name = c.table_name
+where c.table_schema in ('raw', 'RAW')
+
+-- profile
+select '0' as part, cast(count(*) as varchar) as n, cast(count("account_tier") as varchar) as nn,
+  cast(count(distinct cast("account_tier" as varchar)) as varchar) as d,
+  cast(min("account_tier") as varchar) as lo, cast(max("account_tier") as varchar) as hi,
+  cast(cast(avg(length(cast("account_tier" as varchar))) as double) as varchar) as avg_len,
+  cast(null as varchar) as v, cast(null as varchar) as c
+from "analytics_db"."raw"."raw_accounts"
+union all
+select * from (
+  select '1' as part, cast(null as varchar) as n, cast(null as varchar) as nn, cast(null as varchar) as d, cast(null as varchar) as lo, cast(null as varchar) as hi, cast(null as varchar) as avg_len, cast("account_tier" as varchar) as v, cast(count(*) as varchar) as c
+  from "analytics_db"."raw"."raw_accounts" where "account_tier" is not null
+  group by cast("account_tier" as varchar) order by count(*) desc, cast("account_tier" as varchar) limit 50
+) top_values
+union all
+select * from (
+  select '2' as part, cast(null as varchar) as n, cast(null as varchar) as nn, cast(null as varchar) as d, cast(null as varchar) as lo, cast(null as varchar) as hi, cast(null as varchar) as avg_len, substr(translate(cast("account_tier" as varchar), '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', '9999999999aaaaaaaaaaaaaaaaaaaaaaaaaaAAAAAAAAAAAAAAAAAAAAAAAAAA'), 1, 32) as v, cast(count(*) as varchar) as c
+  from "analytics_db"."raw"."raw_accounts" where "account_tier" is not null
+  group by substr(translate(cast("account_tier" as varchar), '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', '9999999999aaaaaaaaaaaaaaaaaaaaaaaaaaAAAAAAAAAAAAAAAAAAAAAAAAAA'), 1, 32) order by count(*) desc, substr(translate(cast("account_tier" as varchar), '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', '9999999999aaaaaaaaaaaaaaaaaaaaaaaaaaAAAAAAAAAAAAAAAAAAAAAAAAAA'), 1, 32) limit 50
+) top_shapes
+
+-- profile
+select '0' as part, cast(count(*) as varchar) as n, cast(count("payload") as varchar) as nn,
+  cast(count(distinct cast("payload" as varchar)) as varchar) as d,
+  cast(min(cast("payload" as varchar)) as varchar) as lo, cast(max(cast("payload" as varchar)) as varchar) as hi,
+  cast(cast(avg(length(cast("payload" as varchar))) as double) as varchar) as avg_len,
+  cast(null as varchar) as v, cast(null as varchar) as c
+from "raw"."we`ird""table"
+union all
+select * from (
+  select '1' as part, cast(null as varchar) as n, cast(null as varchar) as nn, cast(null as varchar) as d, cast(null as varchar) as lo, cast(null as varchar) as hi, cast(null as varchar) as avg_len, cast("payload" as varchar) as v, cast(count(*) as varchar) as c
+  from "raw"."we`ird""table" where "payload" is not null
+  group by cast("payload" as varchar) order by count(*) desc, cast("payload" as varchar) limit 50
+) top_values
+
+-- sample
+select cast("account_id" as varchar), cast("account_tier" as varchar), cast("street" as varchar)
+from "analytics_db"."raw"."raw_accounts"
+where "account_id" is not null
+order by lower(to_hex(md5(to_utf8(cast("account_id" as varchar))))), 1
+limit 1000
+
+-- rows
+select cast("account_id" as varchar), cast("account_tier" as varchar), cast("street" as varchar)
+from "analytics_db"."raw"."raw_accounts"
+where cast("account_id" as varchar) in ('1', 'o''brien\', 'a
+b')
+
