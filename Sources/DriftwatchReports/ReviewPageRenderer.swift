@@ -209,6 +209,12 @@ public struct ReviewPageRenderer: Sendable {
           hidden
             + "<button type=\"submit\" name=\"accept\" value=\"true\">accept\(question.kind == .fillMissing ? " (NULL)" : " the rename")</button> "
             + "<button type=\"submit\" name=\"accept\" value=\"false\" class=\"secondary\">reject</button>")
+      case .rewriteByHand:
+        out += form(
+          chrome, action: "/answer", id: nil,
+          hidden
+            + "<button type=\"submit\" name=\"accept\" value=\"true\">done: mapped by hand</button> "
+            + "<button type=\"submit\" name=\"accept\" value=\"false\" class=\"secondary\">leave it failing</button>")
       case .valueMapping:
         out += mappingForm(question, page: page, chrome: chrome, hidden: hidden)
       case .splitTemplate:
