@@ -214,7 +214,8 @@ public struct ReviewPageRenderer: Sendable {
           chrome, action: "/answer", id: nil,
           hidden
             + "<button type=\"submit\" name=\"accept\" value=\"true\">done: mapped by hand</button> "
-            + "<button type=\"submit\" name=\"accept\" value=\"false\" class=\"secondary\">leave it failing</button>")
+            + "<button type=\"submit\" name=\"accept\" value=\"false\" class=\"secondary\">leave it failing</button>"
+        )
       case .valueMapping:
         out += mappingForm(question, page: page, chrome: chrome, hidden: hidden)
       case .splitTemplate:
