@@ -143,10 +143,12 @@ struct SnapshotCommand: AsyncParsableCommand {
         nonce: UUID().uuidString),
       takenAt: Self.isoTime(now), project: project.projectName, warehouse: backend.displayName,
       driftwatchVersion: Driftwatch.version, sampleSize: sampleSize, valuesHashed: hashValues)
-    return try await plan.run(
+    let snapshot = try await plan.run(
       metadata: metadata, live: live, profiler: InMemoryProfiler(profiles: profiles),
       sampler: PrefetchedSampler(targets: plan.samples, rows: samples), sampleSize: sampleSize,
       hashValues: hashValues)
+    progress(2, 2, "recorded \(plan.columns.count) columns and \(plan.samples.count) samples")
+    return snapshot
   }
 
   /// The samples read in one step, handed to `SnapshotPlan.run` in the order it asks for them.
