@@ -55,9 +55,11 @@ struct IncompleteNodeRendering: Sendable {
   /// `nil`: no target is known, and a node that reads `target` or `adapter` stays incomplete.
   private let target: [String: String]?
   private let environment: [String: String]
+  /// `--vars`, over every project's `vars:`.
+  private let cliVars: PyValue
 
   /// Reads and compiles the macro files of `packages` (the `.macro` tasks of `files`) once.
-  init(packages: [PackageContext], files: [LoadedFile], options: DbtReadOptions) {
+  init(packages: [PackageContext], files: [LoadedFile], options: DbtReadOptions, cliVars: [PyPair] = []) {
     let macroTasks = files.map(\.task).filter { $0.kind == .macro }
     let names = packages.map(\.name)
     let compiled = FileReading.parallelMap(macroTasks) { task -> Result<Template, JinjaError> in
@@ -93,6 +95,7 @@ struct IncompleteNodeRendering: Sendable {
     dispatch = packages.first?.project.dispatch ?? [:]
     target = options.target["name"] == nil ? nil : options.target
     environment = options.environment
+    self.cliVars = .dict(cliVars)
   }
 
   /// Renders every job on every core.
@@ -133,7 +136,8 @@ struct IncompleteNodeRendering: Sendable {
       target: (target ?? [:]).mapValues(Self.targetValue),
       vars: DbtVars(
         rootVars: Self.dictionary(packages[0].vars),
-        packageVars: job.package == 0 ? [:] : Self.dictionary(packages[job.package].vars)),
+        packageVars: job.package == 0 ? [:] : Self.dictionary(packages[job.package].vars),
+        cliVars: Self.dictionary(cliVars)),
       environment: environment, dispatchSearchOrder: dispatch, dependencies: dependencies,
       quoteCharacter: adapterType == "bigquery" ? "`" : "\"")
     let watch = TargetWatch(context)

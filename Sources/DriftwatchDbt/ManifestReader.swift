@@ -116,7 +116,9 @@ public enum ManifestReader {
     return graph
   }
 
-  private static let keptTypes: Set<ResourceType> = [.model, .seed, .snapshot, .test, .analysis]
+  private static let keptTypes: Set<ResourceType> = [
+    .model, .seed, .snapshot, .test, .analysis, .semanticModel, .metric, .savedQuery, .unitTest,
+  ]
 
   /// One manifest node as the graph holds it, added to `batch`; nothing for kinds driftwatch does not model
   /// and disabled nodes.
@@ -155,7 +157,7 @@ public enum ManifestReader {
       GraphNode(
         uniqueID: id, resourceType: type, name: node.name, packageName: node.packageName,
         dependsOn: node.dependsOn?.nodes ?? [], filePath: node.originalFilePath,
-        tags: GraphAssembler.normalizedTags(node.tags ?? []), rawCode: rawCode, test: test))
+        tags: GraphAssembler.normalizedTags(node.tags ?? []), rawCode: rawCode, test: test, fqn: node.fqn))
   }
 
   /// A source test's `model` argument is `{{ get_where_subquery(source('s', 't')) }}`.
@@ -232,6 +234,7 @@ private struct SlimManifest {
     var testMetadata: TestMetadata?
     var attachedNode: String?
     var columnName: String?
+    var fqn: [String]?
   }
 
   struct Column {
@@ -275,6 +278,7 @@ private struct SlimManifest {
     var nodes: [NodeBatch]?
     var sources: [String: Source]?
     var exposures: [String: Exposure]?
+    var semanticBatches: [NodeBatch] = []
     try cursor.forEachMember { (cursor: inout JSONCursor, key: JSONCursor.Key) throws(Failure) in
       switch key {
       case "metadata":
@@ -307,6 +311,14 @@ private struct SlimManifest {
         }
         sources = read
         StepTrace.mark("manifest: sources parsed")
+      case "semantic_models", "metrics", "saved_queries", "unit_tests":
+        // dbt's semantic layer and unit tests: the node fields, in their own sections.
+        if cursor.readNull() { return }
+        var batch = NodeBatch()
+        try cursor.forEachMember { (cursor: inout JSONCursor, id: JSONCursor.Key) throws(Failure) in
+          ManifestReader.add(id.string, try readNode(&cursor, includeSQL: false), to: &batch)
+        }
+        semanticBatches.append(batch)
       case "exposures":
         if cursor.readNull() { return }
         var read: [String: Exposure] = [:]
@@ -319,7 +331,8 @@ private struct SlimManifest {
       }
     }
     guard let nodes else { throw .missing(key: "nodes", path: "top level") }
-    return SlimManifest(projectName: projectName, nodes: nodes, sources: sources, exposures: exposures)
+    return SlimManifest(
+      projectName: projectName, nodes: nodes + semanticBatches, sources: sources, exposures: exposures)
   }
 
   private static func required(_ value: String?, _ key: String, _ cursor: JSONCursor) throws(Failure)
@@ -342,9 +355,11 @@ private struct SlimManifest {
     var testMetadata: TestMetadata?
     var attachedNode: String?
     var columnName: String?
+    var fqn: [String]?
     try cursor.forEachMember { (cursor: inout JSONCursor, key: JSONCursor.Key) throws(Failure) in
       switch key {
       case "config": config = try readConfig(&cursor)
+      case "fqn": fqn = try cursor.readLenientStringList()
       case "resource_type": resourceType = try cursor.readString()
       case "name": name = try cursor.readString()
       case "package_name": packageName = try cursor.readString()
@@ -364,7 +379,7 @@ private struct SlimManifest {
       name: try required(name, "name", cursor),
       packageName: try required(packageName, "package_name", cursor),
       dependsOn: dependsOn, originalFilePath: originalFilePath, tags: tags, rawCode: rawCode ?? rawSQL,
-      testMetadata: testMetadata, attachedNode: attachedNode, columnName: columnName)
+      testMetadata: testMetadata, attachedNode: attachedNode, columnName: columnName, fqn: fqn)
   }
 
   /// `config.enabled`; a config of another shape counts as none.
