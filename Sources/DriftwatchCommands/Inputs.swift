@@ -33,6 +33,13 @@ struct ProjectOptions: ParsableArguments {
         + "incomplete in the report); without it such a command exits 2. --manifest is always exact."))
   var allowIncomplete = false
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "dbt's --vars: a YAML or JSON mapping over the project's vars, in its SQL, yml and dbt_project.yml "
+        + "(e.g. '{\"load_source_data\": true}').", valueName: "YAML"))
+  var vars: String?
+
   /// The project graph. With a dbt profile, sources without a database get the target's, and yml may use
   /// `{{ target.* }}` as dbt allows. `includeSQL: false` leaves the models' SQL out of a manifest's graph
   /// (lineage needs none of it).
@@ -55,6 +62,11 @@ struct ProjectOptions: ParsableArguments {
   /// incomplete.
   private func read(profile: ProfileTarget?, includeSQL: Bool, readsTarget: Bool) throws -> ProjectGraph {
     if let manifest {
+      if vars != nil {
+        throw InputError(
+          "--vars applies to the project files; a manifest is already rendered (pass --vars to dbt parse instead)"
+        )
+      }
       return try ManifestReader.read(
         path: manifest,
         options: ManifestReadOptions(includeSQL: includeSQL, freeParsedManifest: Terminal.carriesProtocol))
@@ -69,16 +81,16 @@ struct ProjectOptions: ParsableArguments {
         ? (try? ProfilesReader.targetAttributes(
           profilesDirectory: nil, projectDirectory: project, profileName: nil, target: nil,
           environment: environment)) ?? [:] : [:]
-      return try DbtProjectReader.read(
-        projectDirectory: project,
-        options: DbtReadOptions(
-          environment: environment, target: target, freeParsedFiles: freeParsedFiles, includeSQL: includeSQL))
+      var options = DbtReadOptions(
+        environment: environment, target: target, freeParsedFiles: freeParsedFiles, includeSQL: includeSQL)
+      options.vars = vars
+      return try DbtProjectReader.read(projectDirectory: project, options: options)
     }
-    return try DbtProjectReader.read(
-      projectDirectory: project,
-      options: DbtReadOptions(
-        defaultDatabase: profile.database, target: profile.attributes, freeParsedFiles: freeParsedFiles,
-        includeSQL: includeSQL))
+    var options = DbtReadOptions(
+      defaultDatabase: profile.database, target: profile.attributes, freeParsedFiles: freeParsedFiles,
+      includeSQL: includeSQL)
+    options.vars = vars
+    return try DbtProjectReader.read(projectDirectory: project, options: options)
   }
 }
 

@@ -25,27 +25,73 @@ struct Lineage: AsyncParsableCommand {
 
   @Argument(
     help: ArgumentHelp("One or more selectors (a union, like dbt's --select).", valueName: "SELECTOR"))
-  var selectors: [String]
+  var selectors: [String] = []
 
   @Option(
-    name: .long,
-    help: ArgumentHelp("Leave out what this selector selects (dbt's --exclude).", valueName: "SELECTOR"))
-  var exclude: String?
+    name: [.customShort("s"), .customLong("select")], parsing: .upToNextOption,
+    help: ArgumentHelp(
+      "dbt's -s/--select: selectors, a union; as with dbt ls, a selection that matches nothing is a warning "
+        + "(\"No nodes selected!\") and exit 0.", valueName: "SELECTOR"))
+  var select: [String] = []
+
+  @Option(
+    name: .long, parsing: .upToNextOption,
+    help: ArgumentHelp("Leave out what these selectors select (dbt's --exclude).", valueName: "SELECTOR"))
+  var exclude: [String] = []
+
+  @Option(
+    name: [.customLong("resource-type"), .customLong("resource-types")], parsing: .upToNextOption,
+    help: ArgumentHelp(
+      "List only these resource types (dbt's --resource-type): model, seed, snapshot, source, test, exposure, "
+        + "analysis, metric, semantic_model, saved_query, unit_test, all, default.", valueName: "TYPE"))
+  var resourceTypes: [String] = []
 
   @Option(name: .long, help: "Output format: text, json, mermaid or dot.")
-  var format: LineageFormat = .text
+  var format: LineageFormat?
+
+  @Option(
+    name: .customLong("output"),
+    help:
+      "Print as dbt ls --output does, one line per node: selector, name, path or json (instead of --format).")
+  var listOutput: DbtListOutput?
 
   func validate() throws {
-    if selectors.isEmpty {
+    if selectors.isEmpty && select.isEmpty {
       throw ValidationError("give at least one selector, e.g. 'source:acme.raw_customers+'")
     }
+    if format != nil && listOutput != nil {
+      throw ValidationError("pass either --format or --output, not both")
+    }
+    _ = try listedTypes()
+  }
+
+  /// `--resource-type` as dbt reads it: the listed types by default, `all` for every one.
+  func listedTypes() throws -> Set<ResourceType> {
+    if resourceTypes.isEmpty { return NodeSelector.listedResourceTypes }
+    var types: Set<ResourceType> = []
+    for name in resourceTypes {
+      switch name {
+      case "all": types.formUnion(ResourceType.allCases)
+      case "default": types.formUnion(NodeSelector.listedResourceTypes)
+      default:
+        guard let type = ResourceType(rawValue: name) else {
+          throw ValidationError(
+            "unknown --resource-type '\(name)'; use one of "
+              + (ResourceType.allCases.map(\.rawValue) + ["all", "default"]).joined(separator: ", "))
+        }
+        types.insert(type)
+      }
+    }
+    return types
   }
 
   func run() async throws { try await output().emit() }
 
-  /// The listing in `format`. `driftwatch mcp`'s `lineage`.
+  /// The listing in `format` (or dbt's `--output`). `driftwatch mcp`'s `lineage`.
   func output() async throws -> CommandOutput {
-    let selector = try NodeSelector.parse(select: selectors.joined(separator: " "), exclude: exclude)
+    let selector = try NodeSelector.parse(
+      select: (selectors + select).joined(separator: " "),
+      exclude: exclude.isEmpty ? nil : exclude.joined(separator: " "))
     StepTrace.mark("lineage: start")
     let project = try projectOptions.load(includeSQL: false, readsTarget: true)
     StepTrace.mark("lineage: project read")
@@ -53,11 +99,14 @@ struct Lineage: AsyncParsableCommand {
       DispatchQueue.concurrentPerform(iterations: count, execute: body)
     }
     StepTrace.mark("lineage: graph")
-    let selection = graph.evaluate(selector)
+    let selection = graph.evaluate(selector, resourceTypes: try listedTypes())
     StepTrace.mark("lineage: selector")
     let dependsOn = Exactness.lineage(selector, selected: selection.ids, project: project)
     try projectOptions.requireExact(dependsOn, project: project)
-    if !selection.unmatchedTerms.isEmpty {
+    // dbt's convention (-s/--select) answers a term that matches nothing as dbt ls does, when the answer is
+    // exact: a warning, and "No nodes selected!" when nothing is. A positional selector stays strict.
+    let dbtStyle = !select.isEmpty && dependsOn.isEmpty
+    if !selection.unmatchedTerms.isEmpty && !dbtStyle {
       let terms = selection.unmatchedTerms.map { "'\($0)'" }.joined(separator: ", ")
       // With --allow-incomplete: say that a node whose config could not be read might have matched.
       let unread =
@@ -66,10 +115,31 @@ struct Lineage: AsyncParsableCommand {
         "selector \(terms) matches no node in project \(project.projectName)\(unread): check the name "
           + "(dbt ls lists them)")
     }
-    let output = LineageRenderer.render(
-      selection, graph: graph, format: format, incomplete: project.incompleteNodes(dependsOn))
+    if dbtStyle {
+      var warnings = ""
+      for term in selection.unmatchedTerms {
+        warnings +=
+          "driftwatch: warning: the selection criterion '\(ProjectWarnings.sanitized(term))' does not match any "
+          + "enabled nodes\n"
+      }
+      if selection.ids.isEmpty { warnings += "driftwatch: warning: No nodes selected!\n" }
+      if !warnings.isEmpty { Terminal.standardError(warnings) }
+    }
+    let rendered: String
+    if let listOutput {
+      // Names come from the project's files: no control character reaches the terminal (JSON escapes them).
+      let lines = listOutput.lines(selection.ids, project: project).map {
+        listOutput == .json ? $0 : ProjectWarnings.sanitized($0)
+      }
+      rendered = lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+    } else {
+      rendered = LineageRenderer.render(
+        selection, graph: graph, format: format ?? .text, incomplete: project.incompleteNodes(dependsOn))
+    }
     StepTrace.mark("lineage: rendered")
     KeptUntilExit.keep(graph)
-    return CommandOutput(output)
+    return CommandOutput(rendered)
   }
 }
+
+extension DbtListOutput: ExpressibleByArgument {}

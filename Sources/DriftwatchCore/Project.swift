@@ -109,12 +109,16 @@ public struct GraphNode: Sendable, Hashable, Codable {
   /// Exposure type (`dashboard`, `notebook`, …) and label.
   public var exposureType: String?
   public var label: String?
+  /// dbt's fully qualified name (`[package, folder…, name]`), when known: what `dbt ls` prints as a node's
+  /// selector.
+  public var fqn: [String]?
 
   public init(
     uniqueID: String, resourceType: ResourceType, name: String, packageName: String, dependsOn: [String] = [],
     filePath: String? = nil, tags: [String] = [], rawCode: String? = nil, test: TestInfo? = nil,
-    exposureType: String? = nil, label: String? = nil
+    exposureType: String? = nil, label: String? = nil, fqn: [String]? = nil
   ) {
+    self.fqn = fqn
     self.uniqueID = uniqueID
     self.resourceType = resourceType
     self.name = name

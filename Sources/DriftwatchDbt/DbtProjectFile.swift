@@ -28,6 +28,10 @@ struct DbtProjectFile: Sendable {
   var tests: ConfigTree
   var exposures: ConfigTree
   var analyses: ConfigTree
+  var semanticModels = ConfigTree(nil)
+  var metrics = ConfigTree(nil)
+  var savedQueries = ConfigTree(nil)
+  var unitTests = ConfigTree(nil)
   /// What dbt would warn about in the file (a repeated key).
   var warnings: [ProjectWarning] = []
 
@@ -39,9 +43,10 @@ struct DbtProjectFile: Sendable {
     }
   }
 
-  static func load(directory: String, displayPath: String, environment: [String: String]) throws
-    -> DbtProjectFile
-  {
+  /// `cliVars`: `--vars`, the only vars dbt knows when it renders dbt_project.yml.
+  static func load(
+    directory: String, displayPath: String, environment: [String: String], cliVars: [String: String] = [:]
+  ) throws -> DbtProjectFile {
     let path = (directory as NSString).appendingPathComponent("dbt_project.yml")
     let text: String
     switch FileReading.contents(of: path) {
@@ -60,7 +65,7 @@ struct DbtProjectFile: Sendable {
       throw DbtError(
         "dbt_project.yml is empty or not a mapping; it needs at least `name:`", file: displayPath)
     }
-    let context = TemplateContext(environment: environment)
+    let context = TemplateContext(environment: environment, vars: cliVars)
     func render(_ node: YAMLNode?, key: String) throws -> String? {
       guard let node, let raw = node.string else { return nil }
       do {
@@ -128,6 +133,10 @@ struct DbtProjectFile: Sendable {
       tests: ConfigTree(root["data_tests"] ?? root["tests"]),
       exposures: ConfigTree(root["exposures"]),
       analyses: ConfigTree(root["analyses"]),
+      semanticModels: ConfigTree(root["semantic-models"]),
+      metrics: ConfigTree(root["metrics"]),
+      savedQueries: ConfigTree(root["saved-queries"]),
+      unitTests: ConfigTree(root["unit_tests"]),
       warnings: duplicates.map { ProjectWarning.duplicateKey($0, file: displayPath) }
     )
   }

@@ -20,6 +20,9 @@ public struct DbtReadOptions: Sendable {
   /// Render the SQL nodes the scan leaves incomplete with the Jinja engine, as dbt parses them (see
   /// `IncompleteNodeRendering`). `false` leaves them marked as the scan found them.
   public var renderIncomplete = true
+  /// dbt's `--vars`: a YAML or JSON mapping whose values win over every project's `vars:`, in the SQL, the yml
+  /// and dbt_project.yml. Not a mapping, or not YAML, is an error when the project is read.
+  public var vars: String?
 
   public init(
     environment: [String: String] = ProcessInfo.processInfo.environment, defaultDatabase: String? = nil,
@@ -54,7 +57,10 @@ public struct DbtReadOptions: Sendable {
 /// inside macros, under `{% if target… %}`, `ref(var(…))`, `config({…})`) are then rendered with dbt's
 /// parse-time context (`IncompleteNodeRendering`), or stay marked incomplete. Disabled nodes (`config(enabled=false)`, `enabled: false` in YAML or
 /// `+enabled: false` in dbt_project.yml) are left out, with the tests that depend on them, as dbt does.
-/// Not read: `.dbtignore`, source `overrides:`, semantic models, metrics, unit tests.
+/// Semantic models, metrics, saved queries and unit tests are read from the yml with the dependencies dbt gives
+/// them. The yml values dbt renders (source locations, `config: enabled`/`tags`) and dbt_project.yml's
+/// `+enabled` are rendered as dbt renders them (`YAMLValueRendering`), with `DbtReadOptions.vars` as `--vars`.
+/// Not read: `.dbtignore`, source `overrides:`.
 public enum DbtProjectReader {
   public static func read(projectDirectory: String) throws -> ProjectGraph {
     try read(projectDirectory: projectDirectory, options: DbtReadOptions())
@@ -62,28 +68,33 @@ public enum DbtProjectReader {
 
   public static func read(projectDirectory: String, options: DbtReadOptions) throws -> ProjectGraph {
     try FileReading.requireDirectory(projectDirectory, what: "project directory")
+    let cliVars = try CLIVars.parse(options.vars)
+    let cliText = Dictionary(cliVars.map { ($0.key.pythonStr, $0.value.pythonStr) }) { _, last in last }
     let root = try DbtProjectFile.load(
-      directory: projectDirectory, displayPath: "dbt_project.yml", environment: options.environment)
+      directory: projectDirectory, displayPath: "dbt_project.yml", environment: options.environment,
+      cliVars: cliText)
     var packages = [
       PackageContext(
         index: 0, directory: projectDirectory, displayPrefix: "", project: root, isRoot: true)
     ]
     if options.includePackages {
-      packages += try PackageDiscovery.packages(root: root, directory: projectDirectory, options: options)
+      packages += try PackageDiscovery.packages(
+        root: root, directory: projectDirectory, options: options, cliVars: cliText)
     }
     let tasks = try FileDiscovery.tasks(for: packages)
     StepTrace.mark("read: files found")
     let includeSQL = options.includeSQL
     let loaded = FileReading.parallelMap(tasks) { task in LoadedFile.load(task, includeSQL: includeSQL) }
     StepTrace.mark("read: files parsed")
-    var assembler = GraphAssembler(packages: packages, options: options)
+    var assembler = GraphAssembler(packages: packages, options: options, cliVars: cliVars)
     var graph = try assembler.assemble(loaded)
     if let cycle = graph.dependencyCycle() { throw DbtError.cycle(cycle) }
     if includeSQL {
       // `check` compiles the readers of changed sources against the live schema (`ReaderCompiler`).
       graph.readerCompiler = ReaderCompilerBox(
         ProjectReaderCompiler(
-          packages: packages, macroTasks: tasks.filter { $0.kind == .macro }, options: options))
+          packages: packages, macroTasks: tasks.filter { $0.kind == .macro }, options: options,
+          cliVars: cliVars))
     }
     // Freeing tens of thousands of parsed files and YAML trees takes a while: let another core do it while
     // the caller goes on with the graph.
@@ -109,9 +120,9 @@ struct PackageContext: Sendable {
 }
 
 enum PackageDiscovery {
-  static func packages(root: DbtProjectFile, directory: String, options: DbtReadOptions) throws
-    -> [PackageContext]
-  {
+  static func packages(
+    root: DbtProjectFile, directory: String, options: DbtReadOptions, cliVars: [String: String] = [:]
+  ) throws -> [PackageContext] {
     var found: [PackageContext] = []
     var names: Set<String> = [root.name]
     func add(_ packageDirectory: String, display: String) throws {
@@ -128,7 +139,7 @@ enum PackageDiscovery {
       guard (status.st_mode & S_IFMT) == S_IFREG else { return }
       let project = try DbtProjectFile.load(
         directory: packageDirectory, displayPath: display + "dbt_project.yml",
-        environment: options.environment)
+        environment: options.environment, cliVars: cliVars)
       guard names.insert(project.name).inserted else { return }
       found.append(
         PackageContext(

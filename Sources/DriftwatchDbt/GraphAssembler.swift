@@ -23,13 +23,19 @@ struct GraphAssembler {
   private var incomplete: [String: [Incompleteness]] = [:]
   private var warnings: [ProjectWarning] = []
   private var macros = MacroIndex(packages: [], files: [])
+  /// `--vars`.
+  let cliVars: [PyPair]
+  /// Renders the Jinja in yml values and dbt_project.yml configs as dbt does.
+  let yamlValues: YAMLValueRendering
 
   /// Per package: a var in its scope (the root's or its own) holds Jinja calling `ref`/`source`.
   private let jinjaVarsInScope: [Bool]
 
-  init(packages: [PackageContext], options: DbtReadOptions) {
+  init(packages: [PackageContext], options: DbtReadOptions, cliVars: [PyPair] = []) {
     self.packages = packages
     self.options = options
+    self.cliVars = cliVars
+    yamlValues = YAMLValueRendering(packages: packages, cliVars: cliVars, options: options)
     let root = Self.holdsCalls(packages.first?.project.varsNode?.python ?? .none)
     jinjaVarsInScope = packages.map { root || Self.holdsCalls($0.project.varsNode?.python ?? .none) }
   }
@@ -91,6 +97,9 @@ struct GraphAssembler {
     StepTrace.mark("read: generic tests checked")
     try buildExposures(properties)
     StepTrace.mark("read: exposures")
+    try buildSemanticLayer(properties)
+    try buildUnitTests(properties)
+    StepTrace.mark("read: semantic models, metrics, saved queries, unit tests")
     // Moved, not copied, into the graph: the assembler is done with them. Tests follow the other nodes.
     let finishedSources = sources
     let finishedNodes = [nodes] + testBatches
@@ -184,7 +193,8 @@ struct GraphAssembler {
       return !reasons.isEmpty && reasons.allSatisfy { Self.renderable.contains($0.kind) }
     }
     guard !indices.isEmpty else { return }
-    let rendering = IncompleteNodeRendering(packages: packages, files: files, options: options)
+    let rendering = IncompleteNodeRendering(
+      packages: packages, files: files, options: options, cliVars: cliVars)
     let jobs = indices.map { index in
       let candidate = candidates[index]
       return IncompleteNodeRendering.Job(
@@ -362,6 +372,7 @@ struct GraphAssembler {
         candidates[index].isLatestVersion = sameVersion(label, latest)
         candidates[index].uniqueID = "model.\(package.name).\(entry.name).v\(label)"
         candidates[index].patchName = entry.name
+        candidates[index].fqn = [package.name] + candidates[index].task.folders + [entry.name, "v\(label)"]
       }
     }
   }
@@ -429,31 +440,30 @@ struct GraphAssembler {
       // Collected here and added once: an inout to `candidates[index]` across a call on `self` would copy the
       // whole array on every candidate (quadratic).
       var unknowns: [Incompleteness] = []
+      // dbt ≥ 1.10 reads a model's (seed's, snapshot's, analysis's) `enabled` and `tags` from `config:` only:
+      // top-level keys of the entry are ignored.
       if let patch {
-        patchEnabled = patchEnabledValue(
+        patchEnabled = try patchEnabledValue(
           patch.node, package: candidate.package, file: patch.file, into: &unknowns)
-        tags += Self.tags(of: patch.node)
+        tags += try configTags(of: patch.node, package: candidate.package, file: patch.file, into: &unknowns)
         if let label = candidate.version,
           let version = patch.node["versions"]?.items?.first(where: {
             sameVersion($0["v"]?.python.pythonStr ?? "", label)
           })
         {
           patchEnabled =
-            patchEnabledValue(version, package: candidate.package, file: patch.file, into: &unknowns)
+            try patchEnabledValue(version, package: candidate.package, file: patch.file, into: &unknowns)
             ?? patchEnabled
-          tags += Self.tags(of: version)
+          tags += try configTags(of: version, package: candidate.package, file: patch.file, into: &unknowns)
         }
       }
       if !unknowns.isEmpty { candidates[index].incomplete += unknowns }
       var projectEnabled = project.enabled
       if let template = project.enabledTemplate, candidate.inlineEnabled == nil, patchEnabled == nil {
-        switch renderedBool(template.text) {
-        case .some(let value): projectEnabled = value
-        case nil:
-          candidates[index].incomplete.append(
-            Incompleteness(
-              kind: .projectConfig, effects: [.config], file: packages[0].display("dbt_project.yml"),
-              line: template.line, construct: "+enabled: \(template.text)"))
+        switch try projectEnabledValue(template, package: candidate.package) {
+        case .value(let value): projectEnabled = value
+        case .unknown(let unknown):
+          candidates[index].incomplete.append(unknown)
         }
       }
       candidates[index].enabled = candidate.inlineEnabled ?? patchEnabled ?? projectEnabled ?? true
@@ -461,45 +471,94 @@ struct GraphAssembler {
     }
   }
 
-  /// A dbt_project.yml config (`"{{ var('x', true) }}"`) rendered as dbt renders it when it loads the project:
-  /// the project's own `vars:` are not known yet then (only `--vars`, which driftwatch is not given), so a var
-  /// renders to its default, and one without a default cannot be rendered (`nil`).
-  private func renderedBool(_ text: String) -> Bool? {
-    renderedBool(
-      text, context: TemplateContext(environment: options.environment, vars: [:], target: options.target))
+  private enum RenderedEnabled {
+    case value(Bool)
+    /// What marks the node incomplete.
+    case unknown(Incompleteness)
   }
 
-  /// A yml entry's `enabled` (under `config:` or not): a literal, or Jinja rendered with the package's vars as
-  /// dbt renders property files; Jinja that cannot be rendered leaves it `nil` and the node incomplete.
+  /// A dbt_project.yml `+enabled: "{{ var('x', true) }}"` rendered as dbt renders it when it loads the project:
+  /// only `--vars` are known then (not the project's own `vars:`), so a var renders to `--vars` or its
+  /// default, and one with neither fails as dbt fails. `.failure`: what marks the node incomplete.
+  private func projectEnabledValue(_ template: (text: String, line: Int), package: Int) throws(DbtError)
+    -> RenderedEnabled
+  {
+    let file = packages[0].display("dbt_project.yml")
+    switch try yamlValues.renderBool(
+      template.text, scope: .projectFile, file: file, line: template.line, key: "+enabled")
+    {
+    case .success(let value): return .value(value)
+    case .failure(let unknown):
+      return .unknown(
+        Incompleteness(
+          kind: .projectConfig, effects: [.config], file: file, line: template.line,
+          construct: "+enabled: \(template.text)", detail: unknown.detail))
+    }
+  }
+
+  /// A yml entry's `config: enabled:`: a literal, or Jinja rendered as dbt renders property files (the package's
+  /// vars, `--vars`, the target); Jinja that cannot be evaluated leaves it `nil` and the node incomplete.
   private func patchEnabledValue(
     _ entry: YAMLNode, package: Int, file: FileTask, into incomplete: inout [Incompleteness]
-  ) -> Bool? {
+  ) throws(DbtError) -> Bool? {
     if let literal = Self.enabled(of: entry) { return literal }
-    for node in [entry["config"]?["enabled"], entry["enabled"]] {
-      guard let node, let text = node.string, text.contains("{") else { continue }
-      if let value = renderedBool(text, context: templateContext(package)) { return value }
+    guard let node = entry["config"]?["enabled"], let text = node.string,
+      YAMLValueRendering.needsRendering(text)
+    else { return nil }
+    switch try yamlValues.renderBool(
+      text, scope: .properties(package: package), file: file.displayPath, line: node.mark.line, key: "enabled"
+    )
+    {
+    case .success(let value): return value
+    case .failure(let unknown):
       incomplete.append(
         Incompleteness(
           kind: .dynamicConfig, effects: [.config], file: file.displayPath, line: node.mark.line,
-          construct: "enabled: \(text)"))
+          construct: "enabled: \(text)", detail: unknown.detail))
       return nil
     }
-    return nil
   }
 
-  private func renderedBool(_ text: String, context: TemplateContext) -> Bool? {
-    guard let rendered = try? TemplateRenderer.render(text, context: context) else { return nil }
-    switch rendered.trimmingCharacters(in: .whitespaces).lowercased() {
-    case "true": return true
-    case "false": return false
-    default: return nil
+  /// `config: tags:` of a yml entry (a string or a list), each Jinja string rendered as dbt renders it; one that
+  /// cannot be evaluated is left out and marks the node incomplete.
+  private func configTags(
+    of entry: YAMLNode, package: Int, file: FileTask, into incomplete: inout [Incompleteness]
+  ) throws(DbtError) -> [String] {
+    try renderedTags(entry["config"]?["tags"], package: package, file: file, into: &incomplete)
+  }
+
+  private func renderedTags(
+    _ node: YAMLNode?, package: Int, file: FileTask, into incomplete: inout [Incompleteness]
+  ) throws(DbtError) -> [String] {
+    guard let node else { return [] }
+    var tags: [String] = []
+    for item in node.items ?? [node] {
+      guard let text = item.string else { continue }
+      guard YAMLValueRendering.needsRendering(text) else {
+        tags.append(text)
+        continue
+      }
+      switch try yamlValues.render(
+        text, scope: .properties(package: package), file: file.displayPath, line: item.mark.line, key: "tags")
+      {
+      case .rendered(let tag): tags.append(tag)
+      case .unknown(let construct, let detail):
+        incomplete.append(
+          Incompleteness(
+            kind: .dynamicConfig, effects: [.config], file: file.displayPath, line: item.mark.line,
+            construct: construct, detail: detail))
+      }
     }
+    return tags
   }
 
+  /// `config: enabled:` as a literal. A top-level `enabled:` is no property in dbt ≥ 1.10 (ignored on models and
+  /// source tables).
   static func enabled(of entry: YAMLNode) -> Bool? {
-    entry["config"]?["enabled"]?.bool ?? entry["enabled"]?.bool
+    entry["config"]?["enabled"]?.bool
   }
 
+  /// The tags of a source, source table or exposure: its `tags:` and `config: tags:`.
   static func tags(of entry: YAMLNode) -> [String] {
     (entry["tags"]?.stringList ?? []) + (entry["config"]?["tags"]?.stringList ?? [])
   }
@@ -728,43 +787,38 @@ struct GraphAssembler {
           uniqueID: candidate.uniqueID, resourceType: candidate.resourceType, name: candidate.name,
           packageName: packages[candidate.package].name, dependsOn: dependsOn,
           filePath: candidate.task.originalPath, tags: candidate.tags, rawCode: candidate.rawCode,
-          test: isTest ? TestInfo(testName: "singular") : nil))
+          test: isTest ? TestInfo(testName: "singular") : nil, fqn: candidate.fqn))
     }
   }
 
   // MARK: - Sources
 
-  /// A source's field rendered, or, when it holds Jinja the renderer does not evaluate (`{% if %}`, a macro)
-  /// — which dbt accepts — `nil` with what that leaves unknown added to `unknowns`. A missing environment
-  /// variable stays an error, as in dbt.
+  /// A source's field rendered as dbt renders it (`"{% if target.type != 'spark' %}{{ var('db', target.database)
+  /// }}{% endif %}"` included), or, when it holds Jinja that cannot be evaluated exactly, `nil` with what that
+  /// leaves unknown added to `unknowns`. What dbt fails on (a missing env var or var) is an error.
   private func renderSourceField(
     _ node: YAMLNode?, package: Int, file: FileTask, field: String, unknowns: inout [Incompleteness]
   ) throws -> String? {
     guard let node, let raw = node.string else { return nil }
-    do {
-      return try TemplateRenderer.render(raw, context: templateContext(package))
-    } catch {
-      if error.missingVariable != nil {
-        throw DbtError(
-          "`\(field)`: \(error.problem)", file: file.displayPath, line: node.mark.line,
-          column: node.mark.column)
-      }
+    switch try yamlValues.render(
+      raw, scope: .properties(package: package), file: file.displayPath, line: node.mark.line, key: field)
+    {
+    case .rendered(let value): return value
+    case .unknown(_, let detail):
       unknowns.append(
         Incompleteness(
           kind: .unrenderedField, effects: [.location], file: file.displayPath, line: node.mark.line,
-          construct: "\(field):"))
+          construct: "\(field):", detail: detail))
       return nil
     }
   }
 
-  private func templateContext(_ package: Int) -> TemplateContext {
-    let own = packages[package].project
-    let root = packages[0].project
-    var vars = own.globalVars
-    if package != 0 { vars.merge(own.scopedVars[own.name] ?? [:]) { _, new in new } }
-    vars.merge(root.globalVars) { _, new in new }
-    vars.merge(root.scopedVars[own.name] ?? [:]) { _, new in new }
-    return TemplateContext(environment: options.environment, vars: vars, target: options.target)
+  /// A source's or table's `config: enabled:` (rendered), else `nil`; Jinja that cannot be evaluated leaves it
+  /// `nil` and adds to `unknowns`.
+  private func sourceEnabled(
+    _ entry: YAMLNode, package: Int, file: FileTask, unknowns: inout [Incompleteness]
+  ) throws -> Bool? {
+    try patchEnabledValue(entry, package: package, file: file, into: &unknowns)
   }
 
   private mutating func buildSources(_ properties: PropertiesIndex) throws {
@@ -778,6 +832,12 @@ struct GraphAssembler {
         unknowns: &unknowns)
       let schema = try renderSourceField(
         source["schema"], package: entry.file.package, file: entry.file, field: "schema", unknowns: &unknowns)
+      let sourceEnabled = try sourceEnabled(
+        source, package: entry.file.package, file: entry.file, unknowns: &unknowns)
+      let sourceTags =
+        try renderedTags(source["tags"], package: entry.file.package, file: entry.file, into: &unknowns)
+        + renderedTags(
+          source["config"]?["tags"], package: entry.file.package, file: entry.file, into: &unknowns)
       for table in source["tables"]?.items ?? [] {
         guard let tableName = table["name"]?.string else {
           throw DbtError(
@@ -792,25 +852,39 @@ struct GraphAssembler {
         }
         let fqn = [package.name] + entry.file.folders + [entry.name, tableName]
         let project = projectConfig(\.sources, package: entry.file.package, fqn: fqn)
-        let enabled = Self.enabled(of: table) ?? Self.enabled(of: source) ?? project.enabled ?? true
+        var tableUnknowns = unknowns
+        var enabled =
+          try self.sourceEnabled(
+            table, package: entry.file.package, file: entry.file, unknowns: &tableUnknowns)
+          ?? sourceEnabled
+        if enabled == nil, let template = project.enabledTemplate {
+          switch try projectEnabledValue(template, package: entry.file.package) {
+          case .value(let value): enabled = value
+          case .unknown(let unknown): tableUnknowns.append(unknown)
+          }
+        }
+        let isEnabled = enabled ?? project.enabled ?? true
         sourceEntries["\(entry.name)\u{0}\(tableName)", default: []].append(
-          SourceEntry(uniqueID: uniqueID, package: package.name, enabled: enabled))
-        guard enabled else { continue }
+          SourceEntry(uniqueID: uniqueID, package: package.name, enabled: isEnabled))
+        guard isEnabled else { continue }
         let columns = (table["columns"]?.items ?? []).compactMap { column -> DeclaredColumn? in
           guard let name = column["name"]?.string else { return nil }
           return DeclaredColumn(name: name, dataType: column["data_type"]?.string)
         }
-        var tableUnknowns = unknowns
         let identifier = try renderSourceField(
           table["identifier"], package: entry.file.package, file: entry.file, field: "identifier",
           unknowns: &tableUnknowns)
+        let tableTags =
+          try renderedTags(table["tags"], package: entry.file.package, file: entry.file, into: &tableUnknowns)
+          + renderedTags(
+            table["config"]?["tags"], package: entry.file.package, file: entry.file, into: &tableUnknowns)
         if !tableUnknowns.isEmpty { incomplete[uniqueID] = tableUnknowns }
         sources.append(
           SourceTable(
             uniqueID: uniqueID, packageName: package.name, sourceName: entry.name, name: tableName,
             database: database ?? options.defaultDatabase, schema: schema ?? entry.name,
             identifier: identifier ?? tableName, columns: columns, filePath: entry.file.originalPath,
-            tags: Self.normalizedTags(project.tags + Self.tags(of: source) + Self.tags(of: table))))
+            tags: Self.normalizedTags(project.tags + sourceTags + tableTags)))
       }
     }
   }
@@ -936,6 +1010,7 @@ struct GraphAssembler {
     var acceptedValues: [String]?
     var line: Int
     var column: Int
+    var fqn: [String] = []
   }
 
   private enum PreparedOutcome: Sendable {
@@ -1138,7 +1213,7 @@ struct GraphAssembler {
         dependsOn: dependsOn, filePath: file.originalPath, tags: test.tags,
         test: TestInfo(
           testName: test.testName, columnName: test.columnName, attachedNode: attachedID,
-          acceptedValues: test.acceptedValues))
+          acceptedValues: test.acceptedValues), fqn: test.fqn)
       built.hashes.append(node.uniqueID.hashValue)
       built.nodes.append(node)
       built.places.append((file.displayPath, test.line, test.column))
@@ -1299,7 +1374,7 @@ struct GraphAssembler {
       uniqueID: uniqueID, name: fullName, tags: Self.normalizedTags(tags), refs: refs,
       sourceCalls: sourceCalls,
       testName: qualified, columnName: columnName, acceptedValues: accepted, line: test.mark.line,
-      column: test.mark.column)
+      column: test.mark.column, fqn: fqn)
   }
 
   /// `((namespace)\.)?(name)` with identifiers `[a-zA-Z_][0-9a-zA-Z_]*`, matched at the start as dbt does.
@@ -1410,7 +1485,17 @@ struct GraphAssembler {
       let package = packages[entry.file.package]
       let fqn = [package.name] + entry.file.folders + [entry.name]
       let project = projectConfig(\.exposures, package: entry.file.package, fqn: fqn)
-      guard Self.enabled(of: entry.node) ?? project.enabled ?? true else { continue }
+      var unknowns: [Incompleteness] = []
+      var enabled = try patchEnabledValue(
+        entry.node, package: entry.file.package, file: entry.file, into: &unknowns)
+      if enabled == nil, let template = project.enabledTemplate {
+        switch try projectEnabledValue(template, package: entry.file.package) {
+        case .value(let value): enabled = value
+        case .unknown(let unknown): unknowns.append(unknown)
+        }
+      }
+      guard enabled ?? project.enabled ?? true else { continue }
+      if !unknowns.isEmpty { incomplete["exposure.\(package.name).\(entry.name)"] = unknowns }
       var refs: [JinjaScan.Ref] = []
       var sourceCalls: [JinjaScan.Source] = []
       for dependency in entry.node["depends_on"]?.items ?? [] {
@@ -1435,6 +1520,204 @@ struct GraphAssembler {
           packageName: package.name, dependsOn: dependsOn, filePath: entry.file.originalPath,
           tags: Self.normalizedTags(Self.tags(of: entry.node) + project.tags),
           exposureType: entry.node["type"]?.string, label: entry.node["label"]?.string))
+    }
+  }
+
+  /// `enabled` of a yml-only node (semantic model, metric, saved query, unit test): its `config: enabled`, else
+  /// dbt_project.yml's section for its kind at its fqn; with the project's tags.
+  private func ymlNodeConfig(
+    _ entry: PropertiesIndex.Entry, section: KeyPath<DbtProjectFile, ConfigTree>,
+    into unknowns: inout [Incompleteness]
+  ) throws -> (enabled: Bool, tags: [String]) {
+    let fqn = [packages[entry.file.package].name] + entry.file.folders + [entry.name]
+    let project = projectConfig(section, package: entry.file.package, fqn: fqn)
+    var enabled = try patchEnabledValue(
+      entry.node, package: entry.file.package, file: entry.file, into: &unknowns)
+    if enabled == nil, let template = project.enabledTemplate {
+      switch try projectEnabledValue(template, package: entry.file.package) {
+      case .value(let value): enabled = value
+      case .unknown(let unknown): unknowns.append(unknown)
+      }
+    }
+    return (enabled ?? project.enabled ?? true, project.tags)
+  }
+
+  // MARK: - Semantic models, metrics, saved queries, unit tests
+
+  /// dbt's semantic layer nodes, with the dependencies dbt gives them: a semantic model depends on the model its
+  /// `model: ref(…)` names; a simple or cumulative metric on the semantic model holding its measure (a
+  /// conversion metric: its base and conversion measures'); a derived or ratio metric on its input metrics; a
+  /// saved query on its metrics. Disabled ones (`config: enabled`) are left out.
+  private mutating func buildSemanticLayer(_ properties: PropertiesIndex) throws {
+    var measureOwners: [String: String] = [:]
+    for entry in properties.semanticModels {
+      let package = packages[entry.file.package]
+      let id = "semantic_model.\(package.name).\(entry.name)"
+      var unknowns: [Incompleteness] = []
+      let config = try ymlNodeConfig(entry, section: \.semanticModels, into: &unknowns)
+      guard config.enabled else { continue }
+      var refs: [JinjaScan.Ref] = []
+      if let model = entry.node["model"], let text = model.string {
+        do {
+          refs = try JinjaScanner.scanExpression(text).refs.map { Self.relocate($0, to: model) }
+        } catch {
+          throw DbtError(
+            "semantic model \(entry.name): `model:` \(error.message)", file: entry.file.displayPath,
+            line: model.mark.line)
+        }
+      }
+      let dependsOn =
+        try dependencies(
+          refs: refs, sourceCalls: [], from: entry.file.package, file: entry.file.displayPath,
+          what: "semantic model \(entry.name)", dropIfDisabled: false) ?? []
+      for measure in entry.node["measures"]?.items ?? [] {
+        if let name = measure["name"]?.string, measureOwners[name] == nil { measureOwners[name] = id }
+      }
+      if !unknowns.isEmpty { incomplete[id] = unknowns }
+      nodes.append(
+        GraphNode(
+          uniqueID: id, resourceType: .semanticModel, name: entry.name, packageName: package.name,
+          dependsOn: dependsOn, filePath: entry.file.originalPath,
+          tags: Self.normalizedTags(config.tags + (entry.node["config"]?["tags"]?.stringList ?? [])),
+          label: entry.node["label"]?.string))
+    }
+    // Metrics: every enabled one is known before any is resolved (a derived metric may name a later one).
+    var metricIDs: [String: String] = [:]
+    var enabledMetrics: [(entry: PropertiesIndex.Entry, unknowns: [Incompleteness], tags: [String])] = []
+    for entry in properties.metrics {
+      var unknowns: [Incompleteness] = []
+      let config = try ymlNodeConfig(entry, section: \.metrics, into: &unknowns)
+      guard config.enabled else { continue }
+      if metricIDs[entry.name] == nil {
+        metricIDs[entry.name] = "metric.\(packages[entry.file.package].name).\(entry.name)"
+      }
+      enabledMetrics.append((entry, unknowns, config.tags))
+    }
+    func name(_ node: YAMLNode?) -> String? { node?.string ?? node?["name"]?.string }
+    for (entry, unknowns, projectTags) in enabledMetrics {
+      let package = packages[entry.file.package]
+      let params = entry.node["type_params"]
+      func fail(_ problem: String) -> DbtError {
+        DbtError("metric \(entry.name): \(problem)", file: entry.file.displayPath, line: entry.node.mark.line)
+      }
+      var dependsOn: [String] = []
+      switch entry.node["type"]?.string?.lowercased() {
+      case "simple", "cumulative", "conversion":
+        let conversion = params?["conversion_type_params"]
+        let measures =
+          entry.node["type"]?.string?.lowercased() == "conversion"
+          ? [name(conversion?["base_measure"]), name(conversion?["conversion_measure"])]
+          : [name(params?["measure"])]
+        for measure in measures {
+          guard let measure else {
+            throw fail("`type_params` names no measure; give the measure it aggregates")
+          }
+          guard let owner = measureOwners[measure] else {
+            throw fail(
+              "no enabled semantic model has a measure named \(measure); fix the name or enable the semantic "
+                + "model")
+          }
+          if !dependsOn.contains(owner) { dependsOn.append(owner) }
+        }
+      case "derived", "ratio":
+        let inputs =
+          entry.node["type"]?.string?.lowercased() == "ratio"
+          ? [name(params?["numerator"]), name(params?["denominator"])]
+          : (params?["metrics"]?.items ?? []).map { name($0) }
+        for input in inputs {
+          guard let input, let id = metricIDs[input] else {
+            throw fail(
+              "an input metric (\(inputs.map { $0 ?? "?" }.joined(separator: ", "))) is not an enabled metric; "
+                + "fix the name")
+          }
+          if !dependsOn.contains(id) { dependsOn.append(id) }
+        }
+      default:
+        throw fail("`type:` must be simple, cumulative, conversion, derived or ratio")
+      }
+      let id = "metric.\(package.name).\(entry.name)"
+      if !unknowns.isEmpty { incomplete[id] = unknowns }
+      nodes.append(
+        GraphNode(
+          uniqueID: id, resourceType: .metric, name: entry.name, packageName: package.name,
+          dependsOn: dependsOn, filePath: entry.file.originalPath,
+          tags: Self.normalizedTags(projectTags + Self.tags(of: entry.node)),
+          label: entry.node["label"]?.string))
+    }
+    for entry in properties.savedQueries {
+      let package = packages[entry.file.package]
+      var unknowns: [Incompleteness] = []
+      let config = try ymlNodeConfig(entry, section: \.savedQueries, into: &unknowns)
+      guard config.enabled else { continue }
+      var dependsOn: [String] = []
+      for metric in entry.node["query_params"]?["metrics"]?.items ?? [] {
+        guard let text = metric.string else { continue }
+        let bare = text.split(separator: ".").last.map(String.init) ?? text
+        guard let id = metricIDs[bare] else {
+          throw DbtError(
+            "saved query \(entry.name): metric \(text) is not an enabled metric; fix the name",
+            file: entry.file.displayPath, line: metric.mark.line)
+        }
+        if !dependsOn.contains(id) { dependsOn.append(id) }
+      }
+      let id = "saved_query.\(package.name).\(entry.name)"
+      if !unknowns.isEmpty { incomplete[id] = unknowns }
+      // `tags:` may be one string.
+      let tags =
+        (entry.node["tags"].map { $0.string.map { [$0] } ?? $0.stringList } ?? [])
+        + (entry.node["config"]?["tags"]?.stringList ?? [])
+      nodes.append(
+        GraphNode(
+          uniqueID: id, resourceType: .savedQuery, name: entry.name, packageName: package.name,
+          dependsOn: dependsOn, filePath: entry.file.originalPath, tags: Self.normalizedTags(tags),
+          label: entry.node["label"]?.string))
+    }
+  }
+
+  /// Unit tests: `unit_test.<package>.<model>.<name>`, depending on the model they test (dbt adds no other node
+  /// at parse); left out with a disabled model, as in dbt. A versioned model gets one per version.
+  private mutating func buildUnitTests(_ properties: PropertiesIndex) throws {
+    for entry in properties.unitTests {
+      let package = packages[entry.file.package]
+      guard let model = entry.node["model"]?.string else {
+        throw DbtError(
+          "unit test \(entry.name) has no `model:`; name the model it tests", file: entry.file.displayPath,
+          line: entry.node.mark.line)
+      }
+      var unknowns: [Incompleteness] = []
+      let config = try ymlNodeConfig(entry, section: \.unitTests, into: &unknowns)
+      guard config.enabled else { continue }
+      // A versioned model: one unit test per version (`_v<version>`), or the versions `versions: include/exclude`
+      // keeps, as dbt makes them.
+      let versions = (refable[model] ?? []).compactMap(\.version)
+      var targets: [(suffix: String, version: String?)] = [("", nil)]
+      if !versions.isEmpty {
+        let include = entry.node["versions"]?["include"]?.items?.map(\.python.pythonStr)
+        let exclude = entry.node["versions"]?["exclude"]?.items?.map(\.python.pythonStr) ?? []
+        targets = Set(versions).sorted().filter { version in
+          (include?.contains { sameVersion($0, version) } ?? true)
+            && !exclude.contains { sameVersion($0, version) }
+        }.map { ("_v\($0)", $0) }
+      }
+      let tags =
+        config.tags + (entry.node["config"]?["tags"].map { $0.string.map { [$0] } ?? $0.stringList } ?? [])
+      for target in targets {
+        let modelID: String
+        switch resolveRef(name: model, package: nil, version: target.version, from: entry.file.package) {
+        case .found(let id): modelID = id
+        case .disabled: continue
+        case .missing:
+          throw DbtError(
+            "unit test \(entry.name): model \(model) is not in the project; fix `model:`",
+            file: entry.file.displayPath, line: entry.node.mark.line)
+        }
+        let id = "unit_test.\(package.name).\(model).\(entry.name)\(target.suffix)"
+        if !unknowns.isEmpty { incomplete[id] = unknowns }
+        nodes.append(
+          GraphNode(
+            uniqueID: id, resourceType: .unitTest, name: entry.name, packageName: package.name,
+            dependsOn: [modelID], filePath: entry.file.originalPath, tags: Self.normalizedTags(tags)))
+      }
     }
   }
 }

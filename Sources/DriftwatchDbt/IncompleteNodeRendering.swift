@@ -55,15 +55,18 @@ struct IncompleteNodeRendering: Sendable {
   /// `nil`: no target is known, and a node that reads `target` or `adapter` stays incomplete.
   private let target: [String: String]?
   private let environment: [String: String]
+  /// `--vars`, over every project's `vars:`.
+  private let cliVars: PyValue
 
   /// Reads and compiles the macro files of `packages` (the `.macro` tasks of `files`) once.
-  init(packages: [PackageContext], files: [LoadedFile], options: DbtReadOptions) {
+  init(packages: [PackageContext], files: [LoadedFile], options: DbtReadOptions, cliVars: [PyPair] = []) {
     self.init(
-      packages: packages, macroTasks: files.map(\.task).filter { $0.kind == .macro }, options: options)
+      packages: packages, macroTasks: files.map(\.task).filter { $0.kind == .macro }, options: options,
+      cliVars: cliVars)
   }
 
   /// Reads and compiles the macro files `macroTasks` of `packages` once.
-  init(packages: [PackageContext], macroTasks: [FileTask], options: DbtReadOptions) {
+  init(packages: [PackageContext], macroTasks: [FileTask], options: DbtReadOptions, cliVars: [PyPair] = []) {
     let names = packages.map(\.name)
     let compiled = FileReading.parallelMap(macroTasks) { task -> Result<Template, JinjaError> in
       switch FileReading.contents(of: task.absolutePath) {
@@ -98,6 +101,7 @@ struct IncompleteNodeRendering: Sendable {
     dispatch = packages.first?.project.dispatch ?? [:]
     target = options.target["name"] == nil ? nil : options.target
     environment = options.environment
+    self.cliVars = .dict(cliVars)
   }
 
   /// Renders every job on every core.
@@ -186,7 +190,8 @@ struct IncompleteNodeRendering: Sendable {
       target: (target ?? [:]).mapValues(Self.targetValue),
       vars: DbtVars(
         rootVars: Self.dictionary(packages[0].vars),
-        packageVars: package == 0 ? [:] : Self.dictionary(packages[package].vars)),
+        packageVars: package == 0 ? [:] : Self.dictionary(packages[package].vars),
+        cliVars: Self.dictionary(cliVars)),
       environment: environment, dispatchSearchOrder: dispatch, dependencies: dependencies,
       quoteCharacter: adapterType == "bigquery" ? "`" : "\"")
   }

@@ -116,7 +116,9 @@ public enum ManifestReader {
     return graph
   }
 
-  private static let keptTypes: Set<ResourceType> = [.model, .seed, .snapshot, .test, .analysis]
+  private static let keptTypes: Set<ResourceType> = [
+    .model, .seed, .snapshot, .test, .analysis, .semanticModel, .metric, .savedQuery, .unitTest,
+  ]
 
   /// One manifest node as the graph holds it, added to `batch`; nothing for kinds driftwatch does not model
   /// and disabled nodes.
@@ -160,7 +162,7 @@ public enum ManifestReader {
       GraphNode(
         uniqueID: id, resourceType: type, name: node.name, packageName: node.packageName,
         dependsOn: node.dependsOn?.nodes ?? [], filePath: node.originalFilePath,
-        tags: GraphAssembler.normalizedTags(node.tags ?? []), rawCode: rawCode, test: test))
+        tags: GraphAssembler.normalizedTags(node.tags ?? []), rawCode: rawCode, test: test, fqn: node.fqn))
     batch.nodes[batch.nodes.count - 1].compiled = compiled
   }
 
@@ -239,6 +241,7 @@ private struct SlimManifest {
     var testMetadata: TestMetadata?
     var attachedNode: String?
     var columnName: String?
+    var fqn: [String]?
   }
 
   struct Column {
@@ -282,6 +285,7 @@ private struct SlimManifest {
     var nodes: [NodeBatch]?
     var sources: [String: Source]?
     var exposures: [String: Exposure]?
+    var semanticBatches: [NodeBatch] = []
     try cursor.forEachMember { (cursor: inout JSONCursor, key: JSONCursor.Key) throws(Failure) in
       switch key {
       case "metadata":
@@ -314,6 +318,14 @@ private struct SlimManifest {
         }
         sources = read
         StepTrace.mark("manifest: sources parsed")
+      case "semantic_models", "metrics", "saved_queries", "unit_tests":
+        // dbt's semantic layer and unit tests: the node fields, in their own sections.
+        if cursor.readNull() { return }
+        var batch = NodeBatch()
+        try cursor.forEachMember { (cursor: inout JSONCursor, id: JSONCursor.Key) throws(Failure) in
+          ManifestReader.add(id.string, try readNode(&cursor, includeSQL: false), to: &batch)
+        }
+        semanticBatches.append(batch)
       case "exposures":
         if cursor.readNull() { return }
         var read: [String: Exposure] = [:]
@@ -326,7 +338,8 @@ private struct SlimManifest {
       }
     }
     guard let nodes else { throw .missing(key: "nodes", path: "top level") }
-    return SlimManifest(projectName: projectName, nodes: nodes, sources: sources, exposures: exposures)
+    return SlimManifest(
+      projectName: projectName, nodes: nodes + semanticBatches, sources: sources, exposures: exposures)
   }
 
   private static func required(_ value: String?, _ key: String, _ cursor: JSONCursor) throws(Failure)
@@ -350,9 +363,11 @@ private struct SlimManifest {
     var testMetadata: TestMetadata?
     var attachedNode: String?
     var columnName: String?
+    var fqn: [String]?
     try cursor.forEachMember { (cursor: inout JSONCursor, key: JSONCursor.Key) throws(Failure) in
       switch key {
       case "config": config = try readConfig(&cursor)
+      case "fqn": fqn = try cursor.readLenientStringList()
       case "resource_type": resourceType = try cursor.readString()
       case "name": name = try cursor.readString()
       case "package_name": packageName = try cursor.readString()
@@ -376,7 +391,7 @@ private struct SlimManifest {
       packageName: try required(packageName, "package_name", cursor),
       dependsOn: dependsOn, originalFilePath: originalFilePath, tags: tags, rawCode: rawCode ?? rawSQL,
       compiledCode: compiledCode, testMetadata: testMetadata, attachedNode: attachedNode,
-      columnName: columnName)
+      columnName: columnName, fqn: fqn)
   }
 
   /// `config.enabled`; a config of another shape counts as none.

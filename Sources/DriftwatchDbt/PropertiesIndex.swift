@@ -12,6 +12,10 @@ struct PropertiesIndex {
   var analyses: [Entry] = []
   var sources: [Entry] = []
   var exposures: [Entry] = []
+  var semanticModels: [Entry] = []
+  var metrics: [Entry] = []
+  var savedQueries: [Entry] = []
+  var unitTests: [Entry] = []
   private var byKey: [String: Entry] = [:]
 
   init(files: [LoadedFile], packages: [PackageContext]) throws {
@@ -25,6 +29,8 @@ struct PropertiesIndex {
       for (section, keyPath) in [
         ("models", \PropertiesIndex.models), ("seeds", \.seeds), ("snapshots", \.snapshots),
         ("analyses", \.analyses), ("sources", \.sources), ("exposures", \.exposures),
+        ("semantic_models", \.semanticModels), ("metrics", \.metrics), ("saved_queries", \.savedQueries),
+        ("unit_tests", \.unitTests),
       ] as [(String, WritableKeyPath<PropertiesIndex, [Entry]>)] {
         guard let list = document[section], !list.isNull else { continue }
         guard let items = list.items else {
@@ -39,7 +45,9 @@ struct PropertiesIndex {
               line: item.mark.line, column: item.mark.column)
           }
           let entry = Entry(name: name, node: item, file: file.task)
-          let key = "\(section)/\(file.task.package)/\(name)"
+          // A unit test's id holds its model's name too: two models may each have a unit test of one name.
+          let model = section == "unit_tests" ? (item["model"]?.string ?? "") + "/" : ""
+          let key = "\(section)/\(file.task.package)/\(model)\(name)"
           if section != "sources", let other = byKey[key] {
             throw DbtError(
               "\(section) entry \(name) is declared twice (also in \(other.file.displayPath) line "

@@ -14,10 +14,13 @@ struct ProjectReaderCompiler: ReaderCompiler {
   let packages: [PackageContext]
   let macroTasks: [FileTask]
   let options: DbtReadOptions
+  /// `--vars`, over every project's `vars:`.
+  var cliVars: [PyPair] = []
 
   func compile(_ nodes: [String], project: ProjectGraph, live: LiveSchema) -> [String: CompiledReader] {
     guard !nodes.isEmpty else { return [:] }
-    let rendering = IncompleteNodeRendering(packages: packages, macroTasks: macroTasks, options: options)
+    let rendering = IncompleteNodeRendering(
+      packages: packages, macroTasks: macroTasks, options: options, cliVars: cliVars)
     let session = CompileSession(
       rendering: rendering, project: project, live: live,
       target: options.target, defaultDatabase: options.defaultDatabase)

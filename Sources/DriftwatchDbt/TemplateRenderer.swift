@@ -17,6 +17,8 @@ struct TemplateError: Error, Equatable {
   var problem: String
   /// Set when the template names an environment variable that is not set and has no default.
   var missingVariable: String?
+  /// Set when the template reads a `var()` that has no value and no default (dbt fails on it too).
+  var missingVar: String? = nil
 }
 
 enum TemplateRenderer {
@@ -260,7 +262,9 @@ private struct ExpressionParser {
       if let fallback = keywords["default"] { return fallback }
       throw TemplateError(
         problem:
-          "var('\(variable)') has no value in dbt_project.yml `vars:` and no default; add it to `vars:`")
+          "var('\(variable)') has no value in dbt_project.yml `vars:` or --vars and no default; add it to "
+          + "`vars:`, pass it with --vars, or give a default",
+        missingVar: variable)
     case "target":
       guard peek() == "." else { throw unsupported() }
       index += 1

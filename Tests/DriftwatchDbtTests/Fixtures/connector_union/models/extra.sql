@@ -1,0 +1,1 @@
+select * from {{ connector.extra_relation() }}
