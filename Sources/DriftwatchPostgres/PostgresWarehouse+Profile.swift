@@ -2,9 +2,9 @@ import DriftwatchCore
 import PostgresNIO
 
 extension PostgresWarehouse: WarehouseProfiler {
-  /// One statement per column, run by PostgreSQL inside the read-only transaction: counts, min/max,
-  /// average length, the `topK` most frequent values and shapes. Values are compared as text (`::text`).
-  /// Columns (or tables) that do not exist are left out.
+  /// One statement per table (`tableProfileStatement`), run by PostgreSQL inside the read-only
+  /// transaction: counts, min/max, average length, the `topK` most frequent values and shapes, the shape
+  /// classes. Values are compared as text (`::text`). Columns (or tables) that do not exist are left out.
   public func profile(columns: [ColumnRef], topK: Int) async throws -> [ColumnProfile] {
     guard !columns.isEmpty else { return [] }
     return try await withReadOnlySession { session in
@@ -21,21 +21,27 @@ extension PostgresWarehouse: WarehouseProfiler {
     guard !columns.isEmpty else { return [] }
     let schemas = Array(Set(columns.map(\.schema))).sorted()
     let (live, schemaNames) = try await session.liveSchema(schemas)
-    var profiles: [ColumnProfile] = []
-    var estimates: [String: PostgresWarehouse.TableEstimate] = [:]
+    // The requested columns by live table, in request order; one statement per table.
+    var tables: [(schema: String, table: String, columns: [(ref: ColumnRef, column: LiveColumn)])] = []
     for ref in columns {
       guard let (table, column) = live.resolve(ref), let schema = schemaNames[ref.schema] else { continue }
-      let key = schema + "\u{0}" + table.name
-      if estimates[key] == nil {
-        estimates[key] = try await session.estimate(schema: schema, table: table.name)
+      if let index = tables.firstIndex(where: { $0.schema == schema && $0.table == table.name }) {
+        if !tables[index].columns.contains(where: { $0.column.name == column.name && $0.ref == ref }) {
+          tables[index].columns.append((ref, column))
+        }
+      } else {
+        tables.append((schema, table.name, [(ref, column)]))
       }
-      profiles.append(
-        try await session.profile(
-          ref, schema: schema, table: table.name, column: column, topK: max(0, topK),
-          estimate: estimates[key] ?? PostgresWarehouse.TableEstimate(rows: -1, columns: [:]),
-          budget: rowBudget))
     }
-    return profiles
+    var byRef: [ColumnRef: ColumnProfile] = [:]
+    for entry in tables {
+      let estimate = try await session.estimate(schema: entry.schema, table: entry.table)
+      let profiles = try await session.profileTable(
+        schema: entry.schema, table: entry.table, columns: entry.columns, topK: max(0, topK),
+        estimate: estimate, budget: rowBudget)
+      for profile in profiles { byRef[profile.column] = profile }
+    }
+    return columns.compactMap { byRef[$0] }
   }
 
   /// Types whose own order `min`/`max` can use; others are ordered as text.
@@ -74,35 +80,171 @@ extension PostgresWarehouse: WarehouseProfiler {
     return "\(relation) TABLESAMPLE SYSTEM ($\(percentBind)::float4) REPEATABLE (0)"
   }
 
-  /// `$1` is top-K, `$2`/`$3` the `translate` maps of `ValueShape`, `$4` (when sampled) the percentage.
-  /// Part 0 is the aggregates, part 1 the top values, part 2 the top shapes.
-  static func profileStatement(schema: String, table: String, column: LiveColumn, sampled: Bool = false)
-    -> String
-  {
+  /// Numeric types, whose average absolute value (`mag`) a profile keeps for scale changes.
+  static func isNumeric(_ dataType: String) -> Bool {
+    let type = dataType.lowercased()
+    if type.hasSuffix("[]") { return false }
+    return ["smallint", "integer", "bigint", "numeric", "decimal", "real", "double precision"].contains {
+      type.hasPrefix($0)
+    }
+  }
+}
+
+extension PostgresWarehouse {
+  /// The profile of several columns of one table in one statement: the table is read once for the
+  /// aggregates (`agg`) and once for its cells (`cells`: every non-null value of every column as text, with
+  /// its count, from one `LATERAL (VALUES …)` unpivot and one hash aggregate). Distinct counts, top values,
+  /// top shapes and shape classes all come from `cells` (shapes are computed once per distinct value and
+  /// weighted by its count), so the work grows with the table once, not once per column.
+  ///
+  /// Binds: `$1` top-K, `$2`/`$3` the `translate` maps of `ValueShape`, `$4` (when `sampled`) the
+  /// `TABLESAMPLE SYSTEM` percentage. Result rows: `part` (0 aggregates, 1 top values, 2 top shapes,
+  /// 3 shape classes), `i` (the column's index in `columns`), `n` rows, `nn` non-null, `d` distinct, `lo`/`hi`
+  /// min/max as text (in the type's own order when orderable), `avg_len`, `v` the value/shape/class, `c` its
+  /// count, `mag` the average absolute value (numeric types). Shapes for text types only.
+  static func tableProfileStatement(
+    schema: String, table: String, columns: [LiveColumn], sampled: Bool = false
+  ) -> String {
     let relation = fromClause(schema: schema, table: table, percentBind: sampled ? 4 : nil)
-    let raw = PostgresSession.quoted(column.name)
-    let value = "\(raw)::text"
-    let ordered = isOrderable(column.dataType) ? raw : value
-    // Shapes tell something only about strings; other types have the shape of their type.
-    let type = column.dataType.lowercased()
-    let isString = type.hasPrefix("text") || type.hasPrefix("character") || type.hasPrefix("citext")
+    var aggregates: [String] = ["count(*)::int8 AS n"]
+    var unpivot: [String] = []
+    var rows: [String] = []
+    var strings: [Int] = []
+    for (i, column) in columns.enumerated() {
+      let raw = PostgresSession.quoted(column.name)
+      let ordered = isOrderable(column.dataType) ? raw : "\(raw)::text"
+      aggregates += [
+        "count(\(raw))::int8 AS nn\(i)", "min(\(ordered))::text AS lo\(i)", "max(\(ordered))::text AS hi\(i)",
+        "avg(length(\(raw)::text))::float8 AS len\(i)",
+        (isNumeric(column.dataType) ? "avg(abs(\(raw)))::float8" : "NULL::float8") + " AS mag\(i)",
+      ]
+      unpivot.append("(\(i), \(raw)::text)")
+      rows.append("(\(i), agg.nn\(i), agg.lo\(i), agg.hi\(i), agg.len\(i), agg.mag\(i))")
+      let type = column.dataType.lowercased()
+      if type.hasPrefix("text") || type.hasPrefix("character") || type.hasPrefix("citext") {
+        strings.append(i)
+      }
+    }
+    let stringList = strings.isEmpty ? "NULL" : strings.map(String.init).joined(separator: ", ")
     return """
-      SELECT 0::int4 AS part, count(*)::int8 AS n, count(\(raw))::int8 AS nn,
-        count(DISTINCT \(value))::int8 AS d, min(\(ordered))::text AS lo, max(\(ordered))::text AS hi,
-        avg(length(\(value)))::float8 AS avg_len, NULL::text AS v, NULL::int8 AS c
-      FROM \(relation)
+      WITH agg AS (SELECT \(aggregates.joined(separator: ", ")) FROM \(relation)),
+      cells AS (
+        SELECT u.i, u.v, count(*)::int8 AS c FROM \(relation)
+        CROSS JOIN LATERAL (VALUES \(unpivot.joined(separator: ", "))) AS u(i, v)
+        WHERE u.v IS NOT NULL GROUP BY u.i, u.v),
+      shapes AS MATERIALIZED (
+        SELECT i, translate(v, $2, $3) AS sh, c FROM cells WHERE i IN (\(stringList))),
+      distinct_counts AS (SELECT i, count(*)::int8 AS d FROM cells GROUP BY i),
+      top_values AS (
+        SELECT i, v, c, row_number() OVER (PARTITION BY i ORDER BY c DESC, v) AS r FROM cells),
+      top_shapes AS (
+        SELECT i, v, c, row_number() OVER (PARTITION BY i ORDER BY c DESC, v) AS r
+        FROM (SELECT i, left(sh, \(ValueShape.maxLength)) AS v, sum(c)::int8 AS c FROM shapes GROUP BY 1, 2) s)
+      SELECT 0::int4 AS part, a.i::int4 AS i, agg.n AS n, a.nn::int8 AS nn, coalesce(dc.d, 0)::int8 AS d,
+        a.lo::text AS lo, a.hi::text AS hi, a.len::float8 AS avg_len, NULL::text AS v, NULL::int8 AS c,
+        a.mag::float8 AS mag
+      FROM agg CROSS JOIN LATERAL (VALUES \(rows.joined(separator: ", "))) AS a(i, nn, lo, hi, len, mag)
+      LEFT JOIN distinct_counts dc ON dc.i = a.i
       UNION ALL
-      (SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, \(value), count(*)::int8 FROM \(relation)
-        WHERE \(raw) IS NOT NULL GROUP BY \(value) ORDER BY count(*) DESC, \(value) LIMIT $1)
+      SELECT 1, i, NULL, NULL, NULL, NULL, NULL, NULL, v, c, NULL FROM top_values WHERE r <= $1
       UNION ALL
-      (SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, left(translate(\(value), $2, $3), \(ValueShape.maxLength)),
-        count(*)::int8 FROM \(relation)
-        WHERE \(raw) IS NOT NULL\(isString ? "" : " AND false") GROUP BY 8 ORDER BY 9 DESC, 8 LIMIT $1)
+      SELECT 2, i, NULL, NULL, NULL, NULL, NULL, NULL, v, c, NULL FROM top_shapes WHERE r <= $1
+      UNION ALL
+      SELECT 3, i, NULL, NULL, NULL, NULL, NULL, NULL, cls, sum(c)::int8, NULL
+      FROM (SELECT i, \(ShapeClass.sqlCase(shape: "sh")) AS cls, c FROM shapes) classes GROUP BY i, cls
       """
   }
 }
 
 extension PostgresWarehouse.ReadOnlySession {
+  /// The profiles of `columns` of one table, from `tableProfileStatement`; a large table (by `estimate`) is
+  /// read as a bounded `TABLESAMPLE` and its counts scaled, as `profile` does per column.
+  func profileTable(
+    schema: String, table: String, columns: [(ref: ColumnRef, column: LiveColumn)], topK: Int,
+    estimate: PostgresWarehouse.TableEstimate, budget: Double
+  ) async throws -> [ColumnProfile] {
+    guard !columns.isEmpty else { return [] }
+    var binds = PostgresBindings()
+    binds.append(Int64(topK))
+    binds.append(ValueShape.from)
+    binds.append(ValueShape.to)
+    let percent = estimate.samplePercent(budget: budget)
+    if let percent { binds.append(Float(percent)) }
+    let rows = try await query(
+      PostgresWarehouse.tableProfileStatement(
+        schema: schema, table: table, columns: columns.map(\.column), sampled: percent != nil),
+      binds: binds, reading: TableLock(schema: schema, table: table))
+    var profiles = columns.map {
+      ColumnProfile(column: $0.ref, rowCount: 0, nullCount: 0, distinctCount: 0, topValues: [])
+    }
+    var values = [[ValueCount]](repeating: [], count: columns.count)
+    var shapes = [[ValueCount]](repeating: [], count: columns.count)
+    var classes = [[ValueCount]](repeating: [], count: columns.count)
+    do {
+      for row in rows {
+        let (part, i32, n, nn, d, lo, hi, average, value, count, magnitude) = try row.decode(
+          (Int32, Int32, Int64?, Int64?, Int64?, String?, String?, Double?, String?, Int64?, Double?).self)
+        let i = Int(i32)
+        guard profiles.indices.contains(i) else { continue }
+        switch part {
+        case 0:
+          profiles[i].rowCount = Int(n ?? 0)
+          profiles[i].nullCount = Int((n ?? 0) - (nn ?? 0))
+          profiles[i].distinctCount = Int(d ?? 0)
+          profiles[i].minValue = lo
+          profiles[i].maxValue = hi
+          profiles[i].averageLength = average
+          profiles[i].meanMagnitude = magnitude
+        case 1:
+          if let value { values[i].append(ValueCount(value: value, count: Int(count ?? 0))) }
+        case 2:
+          if let value { shapes[i].append(ValueCount(value: value, count: Int(count ?? 0))) }
+        default:
+          if let value { classes[i].append(ValueCount(value: value, count: Int(count ?? 0))) }
+        }
+      }
+    } catch {
+      throw WarehouseError(
+        .queryFailed,
+        "cannot read the profile of \(schema).\(table) from \(locator.displayURL): unexpected column types; please report this"
+      )
+    }
+    for i in profiles.indices {
+      profiles[i].topValues = ColumnProfile.ranked(values[i])
+      profiles[i].topShapes = ColumnProfile.ranked(shapes[i])
+      profiles[i].shapeClasses = classes[i].isEmpty ? nil : ColumnProfile.ranked(classes[i])
+      if percent != nil {
+        profiles[i] = Self.scaled(profiles[i], column: columns[i].column, estimate: estimate)
+      }
+    }
+    return profiles
+  }
+
+  /// A profile of a `TABLESAMPLE` scaled to the table: counts by the sample's share, nulls and distinct
+  /// values from the statistics when there are some.
+  static func scaled(
+    _ sampled: ColumnProfile, column: LiveColumn, estimate: PostgresWarehouse.TableEstimate
+  ) -> ColumnProfile {
+    var profile = sampled
+    let total = max(estimate.rows, Double(profile.rowCount))
+    let scale = total / Double(max(profile.rowCount, 1))
+    let scaled = { (counts: [ValueCount]) in
+      counts.map { ValueCount(value: $0.value, count: Int((Double($0.count) * scale).rounded())) }
+    }
+    profile.topValues = scaled(profile.topValues)
+    profile.topShapes = scaled(profile.topShapes ?? [])
+    profile.shapeClasses = profile.shapeClasses.map(scaled)
+    if let stats = estimate.columns[column.name] {
+      profile.nullCount = Int((stats.nullFraction * total).rounded())
+      profile.distinctCount = Int((stats.distinct >= 0 ? stats.distinct : -stats.distinct * total).rounded())
+    } else {
+      profile.nullCount = Int((Double(profile.nullCount) * scale).rounded())
+    }
+    profile.rowCount = Int(total.rounded())
+    profile.estimated = true
+    return profile
+  }
+
   /// The live schema of `schemas`, resolved like `introspect`, read inside this session, and the name each
   /// requested schema has in the database (exact, else lowercase; missing schemas are left out).
   func liveSchema(_ schemas: [SchemaRef]) async throws -> (LiveSchema, [SchemaRef: String]) {
@@ -150,70 +292,5 @@ extension PostgresWarehouse.ReadOnlySession {
     } catch {
       return PostgresWarehouse.TableEstimate(rows: -1, columns: [:])
     }
-  }
-
-  func profile(
-    _ ref: ColumnRef, schema: String, table: String, column: LiveColumn, topK: Int,
-    estimate: PostgresWarehouse.TableEstimate, budget: Double
-  ) async throws -> ColumnProfile {
-    var binds = PostgresBindings()
-    binds.append(Int64(topK))
-    binds.append(ValueShape.from)
-    binds.append(ValueShape.to)
-    let percent = estimate.samplePercent(budget: budget)
-    if let percent { binds.append(Float(percent)) }
-    let rows = try await query(
-      PostgresWarehouse.profileStatement(
-        schema: schema, table: table, column: column, sampled: percent != nil),
-      binds: binds, reading: TableLock(schema: schema, table: table))
-    var profile = ColumnProfile(column: ref, rowCount: 0, nullCount: 0, distinctCount: 0, topValues: [])
-    var values: [ValueCount] = []
-    var shapes: [ValueCount] = []
-    do {
-      for row in rows {
-        let (part, n, nn, d, lo, hi, average, value, count) = try row.decode(
-          (Int32, Int64?, Int64?, Int64?, String?, String?, Double?, String?, Int64?).self)
-        switch part {
-        case 0:
-          profile.rowCount = Int(n ?? 0)
-          profile.nullCount = Int((n ?? 0) - (nn ?? 0))
-          profile.distinctCount = Int(d ?? 0)
-          profile.minValue = lo
-          profile.maxValue = hi
-          profile.averageLength = average
-        case 1:
-          if let value { values.append(ValueCount(value: value, count: Int(count ?? 0))) }
-        default:
-          if let value { shapes.append(ValueCount(value: value, count: Int(count ?? 0))) }
-        }
-      }
-    } catch {
-      throw WarehouseError(
-        .queryFailed,
-        "cannot read the profile of \(ref) from \(locator.displayURL): unexpected column types; please report this"
-      )
-    }
-    profile.topValues = ColumnProfile.ranked(values)
-    profile.topShapes = ColumnProfile.ranked(shapes)
-    if percent != nil {
-      // Scale the sample's counts to the table; the statistics know nulls and distinct values better.
-      let total = max(estimate.rows, Double(profile.rowCount))
-      let scale = total / Double(max(profile.rowCount, 1))
-      let scaled = { (counts: [ValueCount]) in
-        counts.map { ValueCount(value: $0.value, count: Int((Double($0.count) * scale).rounded())) }
-      }
-      profile.topValues = scaled(profile.topValues)
-      profile.topShapes = scaled(shapes)
-      if let stats = estimate.columns[column.name] {
-        profile.nullCount = Int((stats.nullFraction * total).rounded())
-        profile.distinctCount = Int(
-          (stats.distinct >= 0 ? stats.distinct : -stats.distinct * total).rounded())
-      } else {
-        profile.nullCount = Int((Double(profile.nullCount) * scale).rounded())
-      }
-      profile.rowCount = Int(total.rounded())
-      profile.estimated = true
-    }
-    return profile
   }
 }

@@ -42,6 +42,8 @@ public struct AlertRenderer: Sendable {
         "\(n(change.column ?? "")) has values outside accepted_values: \(name((change.values ?? []).joined(separator: ", ")))"
     case .tableAdded: what = "new table \(n(change.relation ?? ""))"
     case .columnAdded: what = "new column \(n(change.to?.description ?? ""))"
+    case .columnsSwapped, .nullRateChanged, .scaleChanged, .valueShapeChanged, .distinctCountChanged:
+      what = DriftReportRenderer.profileDriftHeadline(change, name: n)
     }
     return "\(what) (\(change.kind.rawValue), confidence \(percent)%)"
   }

@@ -144,6 +144,19 @@ public struct DriftReportRenderer: Sendable {
             })
         ))
     }
+    if let measure = change.measure {
+      var fields: [(String, JSONValue)] = [
+        ("metric", .string(measure.metric)), ("before", .number(measure.before)),
+        ("after", .number(measure.after)),
+      ]
+      if let factor = measure.factor { fields.append(("factor", .number(factor))) }
+      if let shape = measure.shapeBefore { fields.append(("shape_before", .string(shape.rawValue))) }
+      if let shape = measure.shapeAfter { fields.append(("shape_after", .string(shape.rawValue))) }
+      if let agreeing = measure.keysAgreeing { fields.append(("keys_agreeing", .integer(agreeing))) }
+      if let joined = measure.keysJoined { fields.append(("keys_joined", .integer(joined))) }
+      fields.append(("snapshot", .string(measure.snapshot)))
+      members.append(("measure", .object(fields)))
+    }
     members += extra
     return .object(members)
   }
@@ -355,6 +368,43 @@ public struct DriftReportRenderer: Sendable {
       return
         "\(change.column ?? "") has values outside accepted_values: \((change.values ?? []).joined(separator: ", "))"
     case .columnAdded: return "new column \(to)"
+    case .columnsSwapped, .nullRateChanged, .scaleChanged, .valueShapeChanged, .distinctCountChanged:
+      return Self.profileDriftHeadline(change)
+    }
+  }
+
+  /// The headline of a profile drift change (`ChangeKind.isProfileDrift`); names through `name`.
+  public static func profileDriftHeadline(_ change: DriftChange, name: (String) -> String = { $0 }) -> String
+  {
+    let column = name(change.column ?? change.from ?? "")
+    let measure = change.measure
+    func percent(_ share: Double?) -> String { share.map { "\(Int(($0 * 100).rounded()))%" } ?? "?" }
+    switch change.kind {
+    case .columnsSwapped:
+      return "\(column) and \(name(change.to?.description ?? "")) swapped their values"
+    case .nullRateChanged:
+      if let measure, measure.after >= 1 {
+        return "\(column) became all NULL (was \(percent(measure.before)) NULL)"
+      }
+      return "NULLs in \(column) jumped \(percent(measure?.before)) → \(percent(measure?.after))"
+    case .scaleChanged:
+      guard let factor = measure?.factor, factor > 0 else { return "\(column) changed scale" }
+      let times = factor < 1 ? "\(Int((1 / factor).rounded()))× smaller" : "\(Int(factor.rounded()))× larger"
+      let keys =
+        measure?.keysAgreeing.flatMap { agreeing in
+          measure?.keysJoined.map { " (exact on \(agreeing)/\($0) sampled keys)" }
+        } ?? ""
+      return "\(column) values are \(times)\(keys)"
+    case .valueShapeChanged:
+      let from = measure?.shapeBefore?.label ?? "?"
+      let to = measure?.shapeAfter?.label ?? "?"
+      return "\(column) changed kind of value: \(from) → \(to)"
+    case .distinctCountChanged:
+      let before = Int(measure?.before ?? 0)
+      let after = Int(measure?.after ?? 0)
+      return "distinct values of \(column) \(after < before ? "collapsed" : "exploded") \(before) → \(after)"
+    default:
+      return change.kind.rawValue
     }
   }
 

@@ -48,26 +48,34 @@ extension SQLiteWarehouse: WarehouseProfiler {
     return type.isEmpty || type.contains("CHAR") || type.contains("CLOB") || type.contains("TEXT")
   }
 
-  /// `?1` is top-K. Part 0 is the aggregates, part 1 the top values, part 2 the top shapes (when `shapes`).
+  /// `?1` is top-K. Part 0 is the aggregates (with `mag`, the average absolute value of the numeric
+  /// values), part 1 the top values, part 2 the top shapes and part 3 the count per `ShapeClass` (parts 2 and
+  /// 3 when `shapes`). The shapes are computed once per value, in a materialized `shapes` table.
   static func profileStatement(database: String, table: String, column: String, shapes: Bool = true) -> String
   {
     let relation = "\(SQLiteFiles.quoted(database)).\(SQLiteFiles.quoted(table))"
     let value = "CAST(\(SQLiteFiles.quoted(column)) AS TEXT)"
     let raw = SQLiteFiles.quoted(column)
     return """
+      WITH shapes AS MATERIALIZED (
+        SELECT \(shapeExpression(value)) AS sh FROM \(relation) WHERE \(raw) IS NOT NULL\(shapes ? "" : " AND 0"))
       SELECT 0 AS part, count(*) AS n, count(\(raw)) AS nn, count(DISTINCT \(value)) AS d,
         CAST(min(\(raw)) AS TEXT) AS lo, CAST(max(\(raw)) AS TEXT) AS hi, avg(length(\(value))) AS avg_len,
-        NULL AS v, NULL AS c
+        NULL AS v, NULL AS c,
+        avg(CASE WHEN typeof(\(raw)) IN ('integer', 'real') THEN abs(\(raw)) END) AS mag
       FROM \(relation)
       UNION ALL
       SELECT * FROM (
-        SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, \(value) AS v, count(*) AS c FROM \(relation)
+        SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, \(value) AS v, count(*) AS c, NULL FROM \(relation)
         WHERE \(raw) IS NOT NULL GROUP BY v ORDER BY c DESC, v LIMIT ?1)
       UNION ALL
       SELECT * FROM (
-        SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, \(shapeExpression("substr(\(value), 1, \(ValueShape.maxLength))")) AS v,
-          count(*) AS c FROM \(relation)
-        WHERE \(raw) IS NOT NULL\(shapes ? "" : " AND 0") GROUP BY v ORDER BY c DESC, v LIMIT ?1)
+        SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, substr(sh, 1, \(ValueShape.maxLength)) AS v, count(*) AS c, NULL
+        FROM shapes GROUP BY v ORDER BY c DESC, v LIMIT ?1)
+      UNION ALL
+      SELECT * FROM (
+        SELECT 3, NULL, NULL, NULL, NULL, NULL, NULL, v, count(*) AS c, NULL
+        FROM (SELECT \(ShapeClass.sqlCase(shape: "sh")) AS v FROM shapes) GROUP BY v)
       """
   }
 
@@ -84,6 +92,7 @@ extension SQLiteWarehouse: WarehouseProfiler {
     var profile = ColumnProfile(column: ref, rowCount: 0, nullCount: 0, distinctCount: 0, topValues: [])
     var values: [ValueCount] = []
     var shapes: [ValueCount] = []
+    var classes: [ValueCount] = []
     for row in rows {
       switch row.column("part")?.integer ?? -1 {
       case 0:
@@ -94,6 +103,7 @@ extension SQLiteWarehouse: WarehouseProfiler {
         profile.minValue = row.column("lo")?.string
         profile.maxValue = row.column("hi")?.string
         profile.averageLength = row.column("avg_len")?.double
+        profile.meanMagnitude = row.column("mag")?.double
       case 1:
         if let value = row.column("v")?.string {
           values.append(ValueCount(value: value, count: row.column("c")?.integer ?? 0))
@@ -102,11 +112,16 @@ extension SQLiteWarehouse: WarehouseProfiler {
         if let value = row.column("v")?.string {
           shapes.append(ValueCount(value: value, count: row.column("c")?.integer ?? 0))
         }
+      case 3:
+        if let value = row.column("v")?.string {
+          classes.append(ValueCount(value: value, count: row.column("c")?.integer ?? 0))
+        }
       default: break
       }
     }
     profile.topValues = ColumnProfile.ranked(values)
     profile.topShapes = ColumnProfile.ranked(shapes)
+    profile.shapeClasses = classes.isEmpty ? nil : ColumnProfile.ranked(classes)
     return profile
   }
 }

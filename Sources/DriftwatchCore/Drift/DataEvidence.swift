@@ -94,7 +94,8 @@ extension DriftEngine {
   }
 
   /// The changes with the data's evidence applied. `fetched[i]` are the live rows for `requests[i]`
-  /// (nil when they could not be read); `liveProfiles` are the profiles of `distributionProbes`.
+  /// (nil when they could not be read); `liveProfiles` are the profiles of `distributionProbes` and
+  /// `profileDriftProbes`.
   public func applyingEvidence(
     to changes: [DriftChange], requests: [EvidenceRequest], fetched: [[String: [String?]]?],
     snapshot: Snapshot, liveProfiles: [ColumnProfile] = []
@@ -107,7 +108,10 @@ extension DriftEngine {
     }
     result = added.isEmpty ? result : Self.merge(result, added)
     applyDistributions(snapshot: snapshot, liveProfiles: liveProfiles, requests: requests, to: &result)
-    return result
+    // Behind an unchanged schema: the columns that kept their name, against their baseline profiles.
+    let drift = profileDrift(
+      changes: result, snapshot: snapshot, liveProfiles: liveProfiles, requests: requests, fetched: fetched)
+    return drift.isEmpty ? result : Self.merge(result, drift)
   }
 
   // MARK: - keyed evidence
@@ -254,6 +258,24 @@ extension DriftEngine {
       rename.evidenceKinds = Self.adding(.dataKeys, to: rename.evidenceKinds)
       return .kept(remap: nil)
     }
+    if !sample.hashed, let scale = Self.scaleRelation(pairs) {
+      // Renamed and rescaled: `amount = amount_cents / 100 on 1000/1000 keys`.
+      let line = "\(new) = \(old) \(scale.relation) on \(scale.agreeing)/\(scale.joined) sampled keys"
+      rename.evidence.append(line)
+      rename.confidence = max(rename.confidence, 0.95)
+      rename.evidenceKinds = Self.adding(.dataKeys, to: rename.evidenceKinds)
+      var change = DriftChange(
+        kind: .scaleChanged, source: rename.source, sourceID: rename.sourceID, relation: rename.relation,
+        from: old, to: .one(new), column: new, confidence: 0.99, breaking: rename.breaking,
+        evidence: [
+          line, "renamed and rescaled: readers that expect \(old)'s unit get numbers \(scale.relation)",
+        ],
+        parent: rename.id, blastRadius: rename.blastRadius)
+      change.measure = ProfileMeasure(
+        metric: "keys_scaled", before: 1, after: scale.factor, factor: scale.factor,
+        keysAgreeing: scale.agreeing, keysJoined: scale.joined, snapshot: snapshot.id)
+      return .kept(remap: change)
+    }
     if let mapping = perKeyMapping(pairs, column: old, sample: sample, snapshot: snapshot) {
       let table = mapping.map { "\($0.old)→\($0.new ?? "?") \($0.support ?? 0)/\($0.total ?? 0)" }
       rename.evidenceKinds = Self.adding(.dataValues, to: rename.evidenceKinds)
@@ -304,6 +326,29 @@ extension DriftEngine {
       "the data does not confirm it: \(old) = \(new) on only \(equal)/\(total) sampled keys")
     rename.confidence = min(rename.confidence, 0.5)
     return .kept(remap: nil)
+  }
+
+  /// New = old × 10^k (k ≠ 0) on at least `evidenceThreshold` of the pairs where both are numbers (and at
+  /// least 5 of them, all pairs numeric): the relation in words, the factor and the counts.
+  static func scaleRelation(_ pairs: [(old: String?, new: String?)]) -> (
+    relation: String, factor: Double, agreeing: Int, joined: Int
+  )? {
+    let numeric = pairs.compactMap { pair -> (Double, String)? in
+      guard let o = pair.old.flatMap(Double.init), let n = pair.new, Double(n) != nil else { return nil }
+      return (o, n)
+    }
+    let nonNull = pairs.filter { $0.old != nil || $0.new != nil }.count
+    let ratios = numeric.compactMap { pair -> Double? in
+      guard pair.0 != 0, let new = Double(pair.1), new != 0 else { return nil }
+      return abs(new / pair.0)
+    }.sorted()
+    guard numeric.count >= 5, numeric.count == nonNull, !ratios.isEmpty,
+      let (exponent, factor) = powerOfTen(ratios[ratios.count / 2]), exponent != 0
+    else { return nil }
+    let agreeing = numeric.filter { scaled($0.0, by: factor, is: $0.1) }.count
+    guard Double(agreeing) >= evidenceThreshold * Double(numeric.count) else { return nil }
+    let relation = exponent < 0 ? "/ \(integer(1 / factor))" : "× \(integer(factor))"
+    return (relation, factor, agreeing, numeric.count)
   }
 
   enum RenameOutcome {

@@ -12,12 +12,28 @@ public enum ChangeKind: String, Sendable, Hashable, Codable, CaseIterable, Compa
   case valuesRemapped = "values_remapped"
   /// The column holds values outside its declared `accepted_values`, alongside the old ones.
   case acceptedValuesViolated = "accepted_values_violated"
+  /// Behind an unchanged schema, against a baseline snapshot: two columns hold each other's values.
+  case columnsSwapped = "columns_swapped"
+  /// Behind an unchanged schema: the share of NULLs jumped (or the column became all NULL).
+  case nullRateChanged = "null_rate_changed"
+  /// Behind an unchanged schema: the numbers are a power of ten larger or smaller (cents → units).
+  case scaleChanged = "scale_changed"
+  /// Behind an unchanged schema: the values are of another kind of text (e-mail-shaped → name-shaped).
+  case valueShapeChanged = "value_shape_changed"
+  /// Behind an unchanged schema: the number of distinct values collapsed or exploded.
+  case distinctCountChanged = "distinct_count_changed"
   case columnAdded = "column_added"
 
   private var order: Int { Self.allCases.firstIndex(of: self) ?? 0 }
   public static func < (lhs: ChangeKind, rhs: ChangeKind) -> Bool { lhs.order < rhs.order }
 
   public var isTableLevel: Bool { self == .tableMissing || self == .tableRenamed || self == .tableAdded }
+
+  /// Found by comparing a column's live profile with its baseline profile, its name and type unchanged.
+  public var isProfileDrift: Bool {
+    [.columnsSwapped, .nullRateChanged, .scaleChanged, .valueShapeChanged, .distinctCountChanged].contains(
+      self)
+  }
 }
 
 /// `to` is one name, or several for a split.
@@ -121,6 +137,8 @@ public struct DriftChange: Sendable, Hashable, Codable {
   /// For a column that is gone (`column_missing`, `column_renamed`, `column_split`): the models whose compiled
   /// SQL selects NULL in its place, and what reads them. Such a change is breaking although dbt stays green.
   public var silentNulls: [SilentNull]?
+  /// For the profile drift kinds (`ChangeKind.isProfileDrift`): what was measured, before and now.
+  public var measure: ProfileMeasure?
 
   public init(
     kind: ChangeKind, source: String, sourceID: String?, relation: String?, from: String?, to: ChangeTarget?,
@@ -141,6 +159,41 @@ public struct DriftChange: Sendable, Hashable, Codable {
     self.evidence = evidence
     self.parent = parent
     self.blastRadius = blastRadius
+  }
+}
+
+/// A measurement behind a profile drift change: the baseline's value and the live one, and for a scale
+/// change the factor (`0.01`: the numbers are 100 times smaller) with the keys that prove it exactly.
+public struct ProfileMeasure: Sendable, Hashable, Codable {
+  /// `null_fraction`, `shape_class_share` (of `shapeClass`), `distinct_count`, `mean_magnitude`, or for a swap
+  /// `keys_swapped`/`shape_class_share`.
+  public var metric: String
+  public var before: Double
+  public var after: Double
+  /// For `scale_changed`: new = old × factor.
+  public var factor: Double?
+  /// For `value_shape_changed` and `columns_swapped`: the dominant class before and now.
+  public var shapeBefore: ShapeClass?
+  public var shapeAfter: ShapeClass?
+  /// Sampled keys on which the exact relation holds, out of `keysJoined`, when a keyed sample was joined.
+  public var keysAgreeing: Int?
+  public var keysJoined: Int?
+  /// The baseline snapshot compared with.
+  public var snapshot: String
+
+  public init(
+    metric: String, before: Double, after: Double, factor: Double? = nil, shapeBefore: ShapeClass? = nil,
+    shapeAfter: ShapeClass? = nil, keysAgreeing: Int? = nil, keysJoined: Int? = nil, snapshot: String
+  ) {
+    self.metric = metric
+    self.before = before
+    self.after = after
+    self.factor = factor
+    self.shapeBefore = shapeBefore
+    self.shapeAfter = shapeAfter
+    self.keysAgreeing = keysAgreeing
+    self.keysJoined = keysJoined
+    self.snapshot = snapshot
   }
 }
 

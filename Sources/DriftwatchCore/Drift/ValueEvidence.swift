@@ -49,6 +49,11 @@ public struct ColumnProfile: Sendable, Hashable, Codable {
   /// The counts are estimates scaled from a bounded sample of a large table and the warehouse's statistics,
   /// not exact counts.
   public var estimated: Bool?
+  /// How many non-null values (rendered as text) are of each `ShapeClass` (raw value as `value`), most
+  /// frequent first; nil when not measured (snapshots before 0.x, columns of non-text types).
+  public var shapeClasses: [ValueCount]?
+  /// Average absolute value of the numeric values, for columns of a numeric type; nil otherwise.
+  public var meanMagnitude: Double?
 
   public init(
     column: ColumnRef, rowCount: Int, nullCount: Int, distinctCount: Int, topValues: [ValueCount],
@@ -71,6 +76,19 @@ public struct ColumnProfile: Sendable, Hashable, Codable {
 
   /// Every distinct non-null value is in `topValues`.
   public var topValuesComplete: Bool { distinctCount <= topValues.count }
+
+  /// Rows that hold a value.
+  public var nonNullCount: Int { max(0, rowCount - nullCount) }
+
+  /// The share of the classified values in each `ShapeClass`; empty when none were classified.
+  public var shapeShares: [ShapeClass: Double] {
+    let counts = (shapeClasses ?? []).compactMap { count in
+      ShapeClass(rawValue: count.value).map { ($0, count.count) }
+    }
+    let total = counts.reduce(0) { $0 + $1.1 }
+    guard total > 0 else { return [:] }
+    return Dictionary(counts.map { ($0.0, Double($0.1) / Double(total)) }, uniquingKeysWith: +)
+  }
 }
 
 /// A warehouse that can profile columns with SQL it runs itself. Must not write to the warehouse.
