@@ -401,7 +401,13 @@ struct CheckRun {
     if backend.sampler != nil, let baseline = try await snapshot(project) {
       let requests = engine.evidenceRequests(changes: changes, live: live, snapshot: baseline)
       let fetched = requests.isEmpty ? [] : try await backend.rows(for: requests)
-      let probes = engine.distributionProbes(changes: changes, requests: requests)
+      // The distribution fallback's columns, and the read columns whose profiles are compared with the
+      // baseline's (drift behind an unchanged schema).
+      var probes = engine.distributionProbes(changes: changes, requests: requests)
+      for probe in engine.profileDriftProbes(changes: changes, live: live, snapshot: baseline)
+      where !probes.contains(probe) {
+        probes.append(probe)
+      }
       let profiles =
         probes.isEmpty
         ? [] : try await backend.profiler?.profile(columns: probes, topK: SnapshotPlan.topK) ?? []
