@@ -1011,6 +1011,9 @@ struct GraphAssembler {
     var line: Int
     var column: Int
     var fqn: [String] = []
+    /// `config: enabled` holding Jinja (`"{{ var('run_slow_tests', false) }}"`): rendered once the assembler's
+    /// yml context is at hand (`resolveTests`), not decided here.
+    var enabledText: String?
   }
 
   private enum PreparedOutcome: Sendable {
@@ -1188,6 +1191,21 @@ struct GraphAssembler {
       case .disabled: continue
       case .test(let prepared): test = prepared
       }
+      // A Jinja `enabled`, rendered as dbt renders yml; one driftwatch cannot evaluate keeps the test, marked.
+      var enabledUnknown: Incompleteness?
+      if let text = test.enabledText {
+        switch try yamlValues.renderBool(
+          text, scope: .properties(package: file.package), file: file.displayPath, line: test.line,
+          key: "enabled")
+        {
+        case .success(false): continue
+        case .success(true): break
+        case .failure(let unknown):
+          enabledUnknown = Incompleteness(
+            kind: .dynamicConfig, effects: [.config], file: file.displayPath, line: test.line,
+            construct: "enabled: \(text)", detail: unknown.detail)
+        }
+      }
       // Dependencies: the attached node, and every ref()/source() in the arguments.
       guard
         var dependsOn = try dependencies(
@@ -1214,6 +1232,7 @@ struct GraphAssembler {
         test: TestInfo(
           testName: test.testName, columnName: test.columnName, attachedNode: attachedID,
           acceptedValues: test.acceptedValues), fqn: test.fqn)
+      if let enabledUnknown { built.incomplete.append((test.uniqueID, enabledUnknown)) }
       built.hashes.append(node.uniqueID.hashValue)
       built.nodes.append(node)
       built.places.append((file.displayPath, test.line, test.column))
@@ -1332,8 +1351,13 @@ struct GraphAssembler {
     // 5. Enabled and tags.
     let fqn = [packageName] + file.folders + [fullName]
     let project = context.config(package: file.package, fqn: fqn)
-    let configEnabled = config.value("enabled").flatMap(Self.bool)
-    guard configEnabled ?? project.enabled ?? true else { return nil }
+    var enabledText: String?
+    if case .str(let text)? = config.value("enabled"), YAMLValueRendering.needsRendering(text) {
+      enabledText = text
+    } else {
+      let configEnabled = config.value("enabled").flatMap(Self.bool)
+      guard configEnabled ?? project.enabled ?? true else { return nil }
+    }
     var tags = target.inheritedTags + (column?.tags ?? []) + project.tags
     switch config.value("tags") {
     case .str(let tag)?: tags.append(tag)
@@ -1374,7 +1398,7 @@ struct GraphAssembler {
       uniqueID: uniqueID, name: fullName, tags: Self.normalizedTags(tags), refs: refs,
       sourceCalls: sourceCalls,
       testName: qualified, columnName: columnName, acceptedValues: accepted, line: test.mark.line,
-      column: test.mark.column, fqn: fqn)
+      column: test.mark.column, fqn: fqn, enabledText: enabledText)
   }
 
   /// `((namespace)\.)?(name)` with identifiers `[a-zA-Z_][0-9a-zA-Z_]*`, matched at the start as dbt does.

@@ -129,6 +129,40 @@ import Testing
     #expect(dynamic.incomplete[id]?.first?.kind == .macroCall, "\(dynamic.incomplete)")
   }
 
+  /// A generic test's `config: enabled` holding Jinja is rendered as dbt renders yml (it was taken as enabled,
+  /// silently); one driftwatch cannot evaluate keeps the test and marks it incomplete.
+  @Test func aGenericTestsJinjaEnabledIsRenderedOrMarked() throws {
+    func files(_ enabled: String) -> [String: String] {
+      [
+        "dbt_project.yml": projectFile + "\nvars:\n  run_slow_tests: false\n",
+        "models/a.sql": "select 1 as id\n",
+        "models/a.yml": """
+        version: 2
+        models:
+          - name: a
+            columns:
+              - name: id
+                data_tests:
+                  - not_null
+                  - unique:
+                      config:
+                        enabled: "\(enabled)"
+        """,
+      ]
+    }
+    func testNames(_ graph: ProjectGraph) -> Set<String> {
+      Set(graph.nodes.values.compactMap { $0.resourceType == .test ? $0.test?.testName : nil })
+    }
+    let off = try read(files("{{ var('run_slow_tests', true) }}"), target: devTarget)
+    #expect(testNames(off) == ["not_null"])
+    #expect(off.incomplete.isEmpty, "\(off.incomplete)")
+    let on = try read(files("{{ target.name == 'dev' }}"), target: devTarget)
+    #expect(testNames(on) == ["not_null", "unique"])
+    let unknown = try read(files("{{ some_macro() }}"), target: devTarget)
+    let id = try #require(unknown.nodes.values.first { $0.test?.testName == "unique" }?.uniqueID)
+    #expect(unknown.incomplete[id]?.first?.kind == .dynamicConfig, "\(unknown.incomplete)")
+  }
+
   @Test func theTargetDecidesBranchesAndConfig() throws {
     let files = [
       "dbt_project.yml": projectFile,
