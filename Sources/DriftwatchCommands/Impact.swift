@@ -116,6 +116,24 @@ struct ImpactCommand: AsyncParsableCommand {
   var noColor = false
 
   func run() async throws {
+    do {
+      try await check()
+    } catch let error as ExitCode {
+      throw error
+    } catch {
+      // JSON readers get an answer on exit 2 too: one error object on standard output (docs/report-schema.md).
+      if format == .json {
+        let message =
+          (error as? any UserFacingError)?.message ?? String(describing: error).lowercased()
+        let renderer = ImpactReportRenderer(color: false, toolVersion: Driftwatch.version)
+        Terminal.standardOutput(
+          renderer.errorJSON(migration: MigrationFile.displayPath(migration), message: message))
+      }
+      throw error
+    }
+  }
+
+  private func check() async throws {
     let clock = ContinuousClock()
     let started = clock.now
     guard let statementTimeout = DurationText.parse(self.statementTimeout) else {
@@ -184,7 +202,12 @@ struct ImpactCommand: AsyncParsableCommand {
       }
     } catch let refused as MigrationRefusals {
       throw MigrationError.refused(file: migration, refused.refusals)
-    } catch let failure as MigrationStatementFailure {
+    } catch let refusal as MigrationStatementFailure {
+      // Refused because a view reads what it changes: name the dbt node behind the view.
+      var failure = refusal
+      if let because = WarehouseDependencies.explanation(for: failure, project: project) {
+        failure.message += "; \(because)"
+      }
       throw MigrationError.failed(
         file: migration, failure,
         rolledBack: dialect == .sqlite

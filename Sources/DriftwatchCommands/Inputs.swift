@@ -207,10 +207,13 @@ struct CheckRun {
     let live = try await warehouse.introspect(schemas: project.sourceSchemas)
     let introspected = clock.now
     let engine = DriftEngine(project: project)
+    // A baseline snapshot is part of the contract (every column it recorded, with its type) …
+    let baseline = try await snapshot(project)
     // Declared accepted_values are checked against the live values, profiled in the warehouse.
-    var changes = try await engine.changes(live: live, profiler: warehouse as? any WarehouseProfiler)
-    // A baseline snapshot: join its keyed samples to the live tables and compare its profiles.
-    if let sampler = warehouse as? any WarehouseSampler, let baseline = try await snapshot(project) {
+    var changes = try await engine.changes(
+      live: live, baseline: baseline?.schema, profiler: warehouse as? any WarehouseProfiler)
+    // … and its evidence: join its keyed samples to the live tables and compare its profiles.
+    if let sampler = warehouse as? any WarehouseSampler, let baseline {
       changes = try await engine.applyingEvidence(
         to: changes, live: live, snapshot: baseline, sampler: sampler,
         profiler: warehouse as? any WarehouseProfiler)

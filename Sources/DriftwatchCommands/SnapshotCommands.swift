@@ -111,7 +111,23 @@ struct SnapshotCommand: AsyncParsableCommand {
       "snapshot \(meta.id) of \(meta.project): \(meta.tables) tables, \(meta.columns) columns profiled, "
         + "\(meta.sampledKeys) keys sampled from \(snapshot.samples.count) tables"
         + "\(noSampleValues ? " (values hashed)" : "") in \(String(format: "%.2f", seconds)) s → \(store.displayName)\n"
+        + Self.unsampledLines(plan.unsampled, project: project)
     )
+  }
+
+  /// One line per source table without a key to sample by: why, and what that costs.
+  static func unsampledLines(_ unsampled: [SnapshotPlan.Unsampled], project: ProjectGraph) -> String {
+    guard !unsampled.isEmpty else { return "" }
+    var text =
+      "no keys sampled from \(unsampled.count) source table\(unsampled.count == 1 ? "" : "s") "
+      + "(renames and remaps there are inferred from names and profiles, not proven by key; "
+      + "add a unique test on a key column to sample it):\n"
+    for table in unsampled {
+      let name = project.sources[table.sourceID]?.displayName ?? table.sourceID
+      text += "  \(OutputEscape.terminal(name)) (\(OutputEscape.terminal(table.table.description))): "
+      text += "\(OutputEscape.terminal(table.reason))\n"
+    }
+    return text
   }
 
   static func compactTime(_ date: Date) -> String {
@@ -183,7 +199,9 @@ struct DiffCommand: AsyncParsableCommand {
     commandName: "diff",
     abstract: "Compare two snapshots (ids from history) and report what changed, as check does.",
     discussion: """
-      The first snapshot's tables stand for the declared sources; the second is the live side. Keyed
+      The first snapshot is the baseline (every column it recorded, declared or not, with its type and
+      place, plus what the yml declares); the second is the live side. Drift already present in the first
+      snapshot is not repeated: only what changed between the two is reported. Keyed
       samples of the first are joined to the second's samples (a snapshot also samples undeclared keyed
       tables in the sources' schemas, and keys are picked in the same hash order, so a renamed table's keys
       are found again).
@@ -211,18 +229,13 @@ struct DiffCommand: AsyncParsableCommand {
     guard let new = try await store.load(id: snapshotB) else {
       throw InputError("no snapshot \(snapshotB) in \(store.displayName): see driftwatch history")
     }
-    var project = try projectOptions.load()
-    // The first snapshot's columns are the declared side.
-    for (id, source) in project.sources {
-      guard let table = old.schema.resolve(schema: source.schemaRef, table: source.identifier) else {
-        continue
-      }
-      project.sources[id]?.columns = table.columns.map {
-        DeclaredColumn(name: $0.name, dataType: $0.dataType)
-      }
-    }
+    let project = try projectOptions.load()
+    // The first snapshot is the baseline of both sides: every column it recorded, declared or not, with its
+    // type and place. Drift already there in the first snapshot (against the yml) is not a change between
+    // the two: only what the second adds is reported.
     let engine = DriftEngine(project: project)
-    var changes = engine.diff(live: new.schema)
+    let before = Set(engine.diff(live: old.schema, baseline: old.schema).map(\.id))
+    var changes = engine.diff(live: new.schema, baseline: old.schema)
     let sampler = InMemorySampler(
       tables: new.samples.filter { !$0.hashed }.map { sample in
         InMemorySampler.Table(
@@ -232,6 +245,7 @@ struct DiffCommand: AsyncParsableCommand {
     changes = try await engine.applyingEvidence(
       to: changes, live: new.schema, snapshot: old, sampler: sampler,
       profiler: InMemoryProfiler(profiles: new.profiles))
+    changes.removeAll { before.contains($0.id) }
     let report = engine.report(changes: changes, warehouse: "\(old.id) → \(new.id)")
     let renderer = DriftReportRenderer(
       color: !noColor && format == .text && Terminal.stdoutWantsColor, toolVersion: Driftwatch.version)
