@@ -53,6 +53,10 @@ struct Fix: AsyncParsableCommand {
   @Flag(name: .long, help: "Do not use the latest snapshot as evidence, even when one exists.")
   var noSnapshot = false
 
+  // Accepted like check's, so one set of flags serves both in scripts: fix's output is never coloured.
+  @Flag(name: .long, help: "No colour in text output (fix writes none; accepted as check accepts it).")
+  var noColor = false
+
   func validate() throws {
     guard (0...1).contains(threshold) else { throw ValidationError("--threshold must be between 0 and 1") }
   }

@@ -115,7 +115,23 @@ struct ImpactCommand: AsyncParsableCommand {
   @Flag(name: .long, help: "No colour in text output (also: NO_COLOR set, or output not a terminal).")
   var noColor = false
 
-  func run() async throws { try await output().emit() }
+  func run() async throws {
+    do {
+      try await output().emit()
+    } catch let error as ExitCode {
+      throw error
+    } catch {
+      // JSON readers get an answer on exit 2 too: one error object on standard output (docs/report-schema.md).
+      if format == .json {
+        let message =
+          (error as? any UserFacingError)?.message ?? String(describing: error).lowercased()
+        let renderer = ImpactReportRenderer(color: false, toolVersion: Driftwatch.version)
+        Terminal.standardOutput(
+          renderer.errorJSON(migration: MigrationFile.displayPath(migration), message: message))
+      }
+      throw error
+    }
+  }
 
   /// The report in `format`; breaking when the migration breaks something downstream (exit 1).
   /// `driftwatch mcp`'s `impact`.
@@ -184,7 +200,12 @@ struct ImpactCommand: AsyncParsableCommand {
       trial = try await runner.run(statements: statements, schemas: project.sourceSchemas, inspect: inspect)
     } catch let refused as MigrationRefusals {
       throw MigrationError.refused(file: migration, refused.refusals)
-    } catch let failure as MigrationStatementFailure {
+    } catch let refusal as MigrationStatementFailure {
+      // Refused because a view reads what it changes: name the dbt node behind the view.
+      var failure = refusal
+      if let because = WarehouseDependencies.explanation(for: failure, project: project) {
+        failure.message += "; \(because)"
+      }
       throw MigrationError.failed(file: migration, failure, rolledBack: runner.undoneNote)
     }
     var parityResult: ParityResult?

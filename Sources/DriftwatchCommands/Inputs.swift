@@ -394,11 +394,13 @@ struct CheckRun {
     }
     let engine = DriftEngine(project: project, lineage: lineage)
     let backend = IntrospectorBackend.of(warehouse)
+    // A baseline snapshot is part of the contract (every column it recorded, with its type) …
+    let baseline = try await snapshot(project)
     // Declared accepted_values are checked against the live values, profiled in the warehouse.
-    var changes = try await engine.changes(live: live, profiler: backend.profiler)
-    // A baseline snapshot: join its keyed samples to the live tables and compare its profiles. Every table's
+    var changes = try await engine.changes(live: live, baseline: baseline?.schema, profiler: backend.profiler)
+    // … and its evidence: join its keyed samples to the live tables and compare its profiles. Every table's
     // rows in one step, then the distribution probes in one step.
-    if backend.sampler != nil, let baseline = try await snapshot(project) {
+    if backend.sampler != nil, let baseline {
       let requests = engine.evidenceRequests(changes: changes, live: live, snapshot: baseline)
       let fetched = requests.isEmpty ? [] : try await backend.rows(for: requests)
       // The distribution fallback's columns, and the read columns whose profiles are compared with the

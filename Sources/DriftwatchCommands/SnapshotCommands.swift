@@ -108,7 +108,7 @@ struct SnapshotCommand: AsyncParsableCommand {
     let store = try stateOptions.store(projectDirectory: projectOptions.project)
     let showProgress = isatty(STDERR_FILENO) == 1
     let sink = Self.progressSink
-    let snapshot = try await Self.take(
+    let (snapshot, unsampled) = try await Self.take(
       backend: backend, project: { try projectOptions.load(profile: profile) },
       sampleSize: sampleSize,
       hashValues: noSampleValues, jobs: jobs,
@@ -131,6 +131,7 @@ struct SnapshotCommand: AsyncParsableCommand {
       "snapshot \(meta.id) of \(meta.project): \(meta.tables) tables, \(meta.columns) columns profiled, "
         + "\(meta.sampledKeys) keys sampled from \(snapshot.samples.count) tables"
         + "\(noSampleValues ? " (values hashed)" : "") in \(String(format: "%.2f", seconds)) s → \(store.displayName)\n"
+        + unsampled
     )
   }
 
@@ -141,7 +142,7 @@ struct SnapshotCommand: AsyncParsableCommand {
     backend: any WarehouseBackend, project load: () throws -> ProjectGraph, sampleSize: Int,
     hashValues: Bool, jobs: Int = SnapshotCommand.defaultJobs,
     progress: @escaping @Sendable (Int, Int, String) -> Void
-  ) async throws -> Snapshot {
+  ) async throws -> (snapshot: Snapshot, unsampled: String) {
     guard backend.capabilities.contains(.data), let profiler = backend.profiler else {
       throw InputError("snapshot needs a live warehouse (sqlite:, postgres:// or a dbt profile)")
     }
@@ -159,10 +160,13 @@ struct SnapshotCommand: AsyncParsableCommand {
     }
     // A native driver profiles and samples table by table, `jobs` tables at once on their own read-only
     // connections; the dbt bridge starts a process per call, so it reads each stage in one step instead.
+    // Which tables could not be sampled, and why (no unique test or key).
+    let unsampled = Self.unsampledLines(plan.unsampled, project: project)
     if !(backend is DbtBridge), let sampler = backend.sampler {
-      return try await plan.run(
+      let snapshot = try await plan.run(
         metadata: metadata(), live: live, profiler: profiler, sampler: sampler, sampleSize: sampleSize,
         hashValues: hashValues, jobs: jobs, progress: progress)
+      return (snapshot, unsampled)
     }
     progress(0, 2, "profiling \(plan.columns.count) columns")
     let profiles = try await profiler.profile(columns: plan.columns, topK: SnapshotPlan.topK)
@@ -173,7 +177,7 @@ struct SnapshotCommand: AsyncParsableCommand {
       sampler: PrefetchedSampler(targets: plan.samples, rows: samples), sampleSize: sampleSize,
       hashValues: hashValues)
     progress(2, 2, "recorded \(plan.columns.count) columns and \(plan.samples.count) samples")
-    return snapshot
+    return (snapshot, unsampled)
   }
 
   /// The samples read in one step, handed to `SnapshotPlan.run` in the order it asks for them.
@@ -194,6 +198,21 @@ struct SnapshotCommand: AsyncParsableCommand {
     func rows(table: TableRef, key: String, keys: [String], columns: [String]) async throws -> [String:
       [String?]]?
     { nil }
+  }
+
+  /// One line per source table without a key to sample by: why, and what that costs.
+  static func unsampledLines(_ unsampled: [SnapshotPlan.Unsampled], project: ProjectGraph) -> String {
+    guard !unsampled.isEmpty else { return "" }
+    var text =
+      "no keys sampled from \(unsampled.count) source table\(unsampled.count == 1 ? "" : "s") "
+      + "(renames and remaps there are inferred from names and profiles, not proven by key; "
+      + "add a unique test on a key column to sample it):\n"
+    for table in unsampled {
+      let name = project.sources[table.sourceID]?.displayName ?? table.sourceID
+      text += "  \(OutputEscape.terminal(name)) (\(OutputEscape.terminal(table.table.description))): "
+      text += "\(OutputEscape.terminal(table.reason))\n"
+    }
+    return text
   }
 
   static func compactTime(_ date: Date) -> String {
@@ -270,7 +289,9 @@ struct DiffCommand: AsyncParsableCommand {
     commandName: "diff",
     abstract: "Compare two snapshots (ids from history) and report what changed, as check does.",
     discussion: """
-      The first snapshot's tables stand for the declared sources; the second is the live side. Keyed
+      The first snapshot is the baseline (every column it recorded, declared or not, with its type and
+      place, plus what the yml declares); the second is the live side. Drift already present in the first
+      snapshot is not repeated: only what changed between the two is reported. Keyed
       samples of the first are joined to the second's samples (a snapshot also samples undeclared keyed
       tables in the sources' schemas, and keys are picked in the same hash order, so a renamed table's keys
       are found again).
@@ -298,18 +319,13 @@ struct DiffCommand: AsyncParsableCommand {
     guard let new = try await store.load(id: snapshotB) else {
       throw InputError("no snapshot \(snapshotB) in \(store.displayName): see driftwatch history")
     }
-    var project = try projectOptions.load()
-    // The first snapshot's columns are the declared side.
-    for (id, source) in project.sources {
-      guard let table = old.schema.resolve(schema: source.schemaRef, table: source.identifier) else {
-        continue
-      }
-      project.sources[id]?.columns = table.columns.map {
-        DeclaredColumn(name: $0.name, dataType: $0.dataType)
-      }
-    }
+    let project = try projectOptions.load()
+    // The first snapshot is the baseline of both sides: every column it recorded, declared or not, with its
+    // type and place. Drift already there in the first snapshot (against the yml) is not a change between
+    // the two: only what the second adds is reported.
     let engine = DriftEngine(project: project)
-    var changes = engine.diff(live: new.schema)
+    let before = Set(engine.diff(live: old.schema, baseline: old.schema).map(\.id))
+    var changes = engine.diff(live: new.schema, baseline: old.schema)
     let sampler = InMemorySampler(
       tables: new.samples.filter { !$0.hashed }.map { sample in
         InMemorySampler.Table(
@@ -319,6 +335,7 @@ struct DiffCommand: AsyncParsableCommand {
     changes = try await engine.applyingEvidence(
       to: changes, live: new.schema, snapshot: old, sampler: sampler,
       profiler: InMemoryProfiler(profiles: new.profiles))
+    changes.removeAll { before.contains($0.id) }
     let report = engine.report(changes: changes, warehouse: "\(old.id) → \(new.id)")
     let renderer = DriftReportRenderer(
       color: !noColor && format == .text && Terminal.stdoutWantsColor, toolVersion: Driftwatch.version)

@@ -104,6 +104,7 @@ public struct PostgresMigrationTrial: Sendable {
     var started = clock.now
     let warehouse = PostgresTransactionWarehouse(session: session)
     let before = try await warehouse.introspect(schemas: schemas)
+    let dependencies = try await Self.dependencies(on: schemas.map(\.schema), session)
     let beforeChanges = try await inspect?(before, warehouse)
     var introspect = clock.now - started
     started = clock.now
@@ -122,7 +123,13 @@ public struct PostgresMigrationTrial: Sendable {
           try await setGuards(session, checksClient: checksClient)
         }
       } catch let error as PSQLError where error.code == .server {
-        throw MigrationStatementFailure(line: statement.line, message: describe(error))
+        // Refused because views depend on what it changes: say which (read before it ran).
+        let sqlState = error.serverInfo?[.sqlState] ?? ""
+        let related =
+          ["2BP01", "0A000"].contains(sqlState)
+          ? Self.dependencies(dependencies, namedIn: statement) : []
+        throw MigrationStatementFailure(
+          line: statement.line, message: describe(error), dependencies: related)
       } catch {
         throw PostgresSession.warehouseError(error, locator: locator, connecting: false)
       }
@@ -132,9 +139,64 @@ public struct PostgresMigrationTrial: Sendable {
     let after = try await warehouse.introspect(schemas: schemas)
     let afterChanges = try await inspect?(after, warehouse)
     introspect += clock.now - started
-    return MigrationTrial(
+    var trial = MigrationTrial(
       before: before, after: after, applyMs: milliseconds(apply), introspectMs: milliseconds(introspect),
       beforeChanges: beforeChanges, afterChanges: afterChanges)
+    trial.dependencies = dependencies
+    return trial
+  }
+
+  /// Views and materialized views (in any schema) whose query reads a table in `schemas`: one row per
+  /// column read (`pg_depend` through the view's rewrite rule), or with a null column for a dependency on
+  /// the whole table. Schema names are bound.
+  static let dependencyQuery = """
+    SELECT DISTINCT vn.nspname::text, v.relname::text, v.relkind::text, tn.nspname::text, t.relname::text,
+      a.attname::text
+    FROM pg_catalog.pg_depend d
+    JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
+    JOIN pg_catalog.pg_class v ON v.oid = r.ev_class
+    JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace
+    JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
+    JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+    LEFT JOIN pg_catalog.pg_attribute a
+      ON a.attrelid = t.oid AND a.attnum = d.refobjsubid AND d.refobjsubid > 0
+    WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass
+      AND d.refclassid = 'pg_catalog.pg_class'::regclass
+      AND v.relkind IN ('v', 'm') AND v.oid <> t.oid AND tn.nspname = ANY($1)
+    """
+
+  static func dependencies(on schemas: [String], _ session: PostgresWarehouse.ReadOnlySession) async throws
+    -> [WarehouseDependency]
+  {
+    var binds = PostgresBindings()
+    binds.append(schemas)
+    let rows = try await session.query(dependencyQuery, binds: binds)
+    var result: [WarehouseDependency] = []
+    for row in rows {
+      let (viewSchema, view, kind, tableSchema, table, column) = try row.decode(
+        (String, String, String, String, String, String?).self)
+      result.append(
+        WarehouseDependency(
+          dependent: TableRef(schema: SchemaRef(schema: viewSchema), name: view),
+          kind: kind == "m" ? "materialized view" : "view",
+          table: TableRef(schema: SchemaRef(schema: tableSchema), name: table), column: column))
+    }
+    return result.sorted {
+      ($0.dependent, $0.table, $0.column ?? "") < ($1.dependent, $1.table, $1.column ?? "")
+    }
+  }
+
+  /// The dependencies on the tables `statement` names, and on the columns it names (or on a whole table).
+  static func dependencies(_ all: [WarehouseDependency], namedIn statement: SQLStatement)
+    -> [WarehouseDependency]
+  {
+    let names = Set(
+      SQLTokenizer.tokens(in: statement.text, dialect: .postgres).compactMap { $0.identifier?.lowercased() })
+    return all.filter { dependency in
+      guard names.contains(dependency.table.name.lowercased()) else { return false }
+      guard let column = dependency.column else { return true }
+      return names.contains(column.lowercased())
+    }
   }
 
   /// The timeouts (and the dead-client check) for the rest of the transaction.

@@ -148,6 +148,19 @@ public struct ImpactReportRenderer: Sendable {
 
   // MARK: JSON (docs/report-schema.md, "impact report")
 
+  /// What `impact --format json` prints when it exits 2 (a refused or failed statement, a bad input, a
+  /// connection error): the error as one object, so a JSON reader always gets JSON.
+  public func errorJSON(migration: String, message: String) -> String {
+    JSONValue.object([
+      ("schema_version", .integer(DriftReport.schemaVersion)),
+      ("kind", .string("impact")),
+      ("tool", .object([("name", .string("driftwatch")), ("version", .string(toolVersion))])),
+      ("migration", .object([("path", .string(migration))])),
+      ("breaking", .null),
+      ("error", .object([("message", .string(message)), ("exit_code", .integer(2))])),
+    ]).rendered()
+  }
+
   public func json(_ report: ImpactReport) -> JSONValue {
     let renderer = drift
     let drift = report.drift

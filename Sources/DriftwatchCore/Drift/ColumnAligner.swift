@@ -46,6 +46,9 @@ struct ColumnAligner {
   var declared: [Declared]
   var live: [Live]
   var entities: EntityMap
+  /// The declared side's order is the table's (declared, or a snapshot's): places between kept columns are
+  /// evidence. When false (names the readers' SQL reads), only the names can pair columns.
+  var ordered = true
 
   /// Gain below which a pairing is not taken.
   static let threshold = 0.5
@@ -85,7 +88,7 @@ struct ColumnAligner {
     for index in live.indices where !usedLive.contains(index) {
       liveSlots[slot(of: index, in: anchorLive)].append(index)
     }
-    for slotIndex in 0...anchors.count {
+    for slotIndex in 0...anchors.count where ordered {
       let slotDeclared = declaredSlots[slotIndex]
       let slotLive = liveSlots[slotIndex]
       guard !slotDeclared.isEmpty, !slotLive.isEmpty else { continue }
@@ -158,7 +161,7 @@ struct ColumnAligner {
     // Hints: in a slot, the one declared column left and the one live column left, when position and type
     // (not the names) pair them.
     var hints: [Hint] = []
-    for slotIndex in 0...anchors.count {
+    for slotIndex in 0...anchors.count where ordered {
       let leftInSlot = declaredSlots[slotIndex].filter { !usedDeclared.contains($0) }
       let liveLeftInSlot = liveSlots[slotIndex].filter { !usedLive.contains($0) }
       guard leftInSlot.count == 1, liveLeftInSlot.count == 1, let d = leftInSlot.first,

@@ -12,9 +12,10 @@ public struct DriftEngine: Sendable {
   /// Below this a table is reported missing rather than renamed.
   static let tableRenameThreshold = 0.5
 
-  public func report(live: LiveSchema, warehouse: String, timings: DriftReport.Timings? = nil) -> DriftReport
-  {
-    report(changes: diff(live: live), warehouse: warehouse, timings: timings)
+  public func report(
+    live: LiveSchema, baseline: LiveSchema? = nil, warehouse: String, timings: DriftReport.Timings? = nil
+  ) -> DriftReport {
+    report(changes: diff(live: live, baseline: baseline), warehouse: warehouse, timings: timings)
   }
 
   /// The report for changes already found (by `diff`, plus `valueChanges` when the data was looked at).
@@ -51,8 +52,12 @@ public struct DriftEngine: Sendable {
     return report
   }
 
-  public func diff(live: LiveSchema) -> [DriftChange] {
-    let context = Context(project: project, lineage: lineage)
+  /// The changes between what the project expects of its sources and `live`. What it expects of a source
+  /// table: the columns its yml declares, every column `baseline` (a snapshot's schema) recorded of it, in
+  /// their physical order and with their types, and the columns its readers' SQL reads from it (without a
+  /// baseline, a read name the table lacks is a column gone, named with the same evidence rules).
+  public func diff(live: LiveSchema, baseline: LiveSchema? = nil) -> [DriftChange] {
+    let context = Context(project: project, lineage: lineage, baseline: baseline)
     var tablesByKey: [String: [LiveTable]] = [:]
     for table in live.tables {
       tablesByKey[Self.key(table.schema.schema, table.name), default: []].append(table)
@@ -86,11 +91,13 @@ public struct DriftEngine: Sendable {
     for source in missing {
       for table in renameCandidates.candidates(for: source) {
         let entities = EntityMap.from(oldTable: source.identifier, newTable: table.name)
-        let alignment = context.aligner(source: source, table: table, entities: entities).align()
+        let expected = context.expectedColumns(source)
+        let alignment = context.aligner(source: source, expected: expected, table: table, entities: entities)
+          .align()
         let nameScore = NameRelation.between(old: source.identifier, new: table.name, entities: .empty).score
         let sameSchema = table.schema.schema.lowercased() == source.schema.lowercased() ? 1.0 : 0.0
         let score =
-          source.columns.isEmpty
+          expected.isEmpty
           ? 0.5 * nameScore + 0.1 * sameSchema
           : 0.75 * alignment.coverage + 0.15 * nameScore + 0.1 * sameSchema
         scored.append((score, source, table, alignment))
@@ -167,10 +174,17 @@ struct Context {
   let keys: [String: Set<String>]
   /// A warehouse spells the same few types hundreds of thousands of times: each is parsed once.
   let types = TypeCache()
+  /// The baseline snapshot's tables, by lowercased schema and name.
+  let baseline: [String: [LiveTable]]
 
-  init(project: ProjectGraph, lineage: LineageGraph) {
+  init(project: ProjectGraph, lineage: LineageGraph, baseline: LiveSchema? = nil) {
     self.project = project
     self.lineage = lineage
+    var baselineTables: [String: [LiveTable]] = [:]
+    for table in baseline?.tables ?? [] {
+      baselineTables[DriftEngine.key(table.schema.schema, table.name), default: []].append(table)
+    }
+    self.baseline = baselineTables
     var readers: [String: [GraphNode]] = [:]
     var sourceTests: [String: [String: [String]]] = [:]
     var keys: [String: Set<String>] = [:]
@@ -194,16 +208,20 @@ struct Context {
     self.keys = keys
   }
 
-  func aligner(source: SourceTable, table: LiveTable, entities: EntityMap) -> ColumnAligner {
+  func aligner(
+    source: SourceTable, expected: [ExpectedColumn], table: LiveTable, entities: EntityMap,
+    liveIndices: [Int]? = nil, ordered: Bool = true
+  ) -> ColumnAligner {
     let keys = self.keys[source.uniqueID] ?? []
-    return ColumnAligner(
-      declared: source.columns.map {
-        .init(
-          name: $0.name, type: $0.dataType.map(types.normalized),
-          isKey: keys.contains($0.name.lowercased()))
+    let live = liveIndices.map { $0.map { table.columns[$0] } } ?? table.columns
+    var aligner = ColumnAligner(
+      declared: expected.map {
+        .init(name: $0.name, type: $0.type.map(types.normalized), isKey: keys.contains($0.name.lowercased()))
       },
-      live: table.columns.map { .init(name: $0.name, type: types.normalized($0.dataType), isKey: $0.isKey) },
+      live: live.map { .init(name: $0.name, type: types.normalized($0.dataType), isKey: $0.isKey) },
       entities: entities)
+    aligner.ordered = ordered
+    return aligner
   }
 
   // MARK: Blast radius
@@ -248,8 +266,8 @@ struct Context {
     }
     if let (table, score) = nearest {
       evidence.append(
-        source.columns.isEmpty
-          ? "\(table.qualifiedName) might be its new name, but the source declares no columns to compare"
+        expectedColumns(source).isEmpty
+          ? "\(table.qualifiedName) might be its new name, but the source declares no columns to compare (a snapshot would record them)"
           : "closest undeclared table is \(table.qualifiedName), too different to call a rename (score \(Self.format(score)))"
       )
     }
@@ -282,12 +300,16 @@ struct Context {
       }
     }
     let accounted = same + renamed + split
-    if !source.columns.isEmpty {
+    let expected = expectedColumns(source)
+    if !expected.isEmpty {
       var parts = ["\(same) by name"]
       if renamed > 0 { parts.append("\(renamed) renamed") }
       if split > 0 { parts.append("\(split) split") }
+      let whose =
+        expected.allSatisfy { $0.origin == .declared }
+        ? "declared columns" : "columns declared or recorded by the baseline snapshot"
       evidence.append(
-        "\(accounted) of \(source.columns.count) declared columns are found in \(table.name) (\(parts.joined(separator: ", ")))"
+        "\(accounted) of \(expected.count) \(whose) are found in \(table.name) (\(parts.joined(separator: ", ")))"
       )
     }
     let entities = EntityMap.from(oldTable: source.identifier, newTable: table.name)
@@ -322,11 +344,63 @@ struct Context {
     source: SourceTable, table: LiveTable, entities: EntityMap, parent: String?,
     alignment given: ColumnAligner.Alignment? = nil
   ) -> [DriftChange] {
-    guard !source.columns.isEmpty else { return [] }
-    let alignment = given ?? aligner(source: source, table: table, entities: entities).align()
-    var changes: [DriftChange] = []
+    let ordered = expectedColumns(source, live: given == nil ? table : nil)
     // Tokenize the readers' SQL once per table, and only when some change needs it.
     var usages: [(node: GraphNode, usage: ColumnUsage?)]?
+    func readerUsagesOnce() -> [(node: GraphNode, usage: ColumnUsage?)] {
+      let found = usages ?? readerUsages(source)
+      usages = found
+      return found
+    }
+    var alignment: ColumnAligner.Alignment
+    if ordered.isEmpty {
+      alignment = ColumnAligner.Alignment(
+        matches: [], missing: [], added: Array(table.columns.indices), coverage: 0)
+    } else {
+      alignment =
+        given ?? aligner(source: source, expected: ordered, table: table, entities: entities).align()
+    }
+    // Without a baseline: what the readers read that the table lacks, aligned (by names only: their place
+    // is unknown) with the live columns nothing accounts for and no reader reads.
+    var expected = ordered
+    let hasReaders = !(readers[source.uniqueID] ?? []).isEmpty
+    if hasReaders, baselineTable(source) == nil {
+      let (candidates, referenced) = readCandidates(
+        source, table: table, expected: ordered, usages: readerUsagesOnce)
+      if !candidates.isEmpty {
+        expected += candidates
+        let pool = alignment.added.filter { !referenced.contains(table.columns[$0].name.lowercased()) }
+        let names = aligner(
+          source: source, expected: candidates, table: table, entities: entities, liveIndices: pool,
+          ordered: false
+        ).align()
+        let offset = ordered.count
+        var taken = Set<Int>()
+        for match in names.matches {
+          switch match {
+          case .renamed(let d, let l, let confidence, let evidence, let kinds):
+            alignment.matches.append(
+              .renamed(
+                declared: d + offset, live: pool[l], confidence: confidence, evidence: evidence, kinds: kinds)
+            )
+            taken.insert(pool[l])
+          case .split(let d, let parts, let confidence, let evidence):
+            alignment.matches.append(
+              .split(
+                declared: d + offset, live: parts.map { pool[$0] }, confidence: confidence, evidence: evidence
+              ))
+            taken.formUnion(parts.map { pool[$0] })
+          case .same: break
+          }
+        }
+        alignment.missing += names.missing.map { $0 + offset }
+        alignment.added.removeAll { taken.contains($0) }
+      }
+    }
+    guard !expected.isEmpty else { return [] }
+    let reportsAdded = !ordered.isEmpty
+    let fromSnapshot = baselineTable(source) != nil
+    var changes: [DriftChange] = []
     func make(
       _ kind: ChangeKind, from: String?, to: ChangeTarget?, column: String? = nil, confidence: Double,
       evidence: [String], radiusColumn: String?, breakingIf: Bool = true, kinds: [EvidenceKind]? = nil,
@@ -335,9 +409,7 @@ struct Context {
       var evidence = evidence
       var radius = BlastRadius()
       if let radiusColumn {
-        let readerUsages = usages ?? readerUsages(source)
-        usages = readerUsages
-        let (columnRadius, readerIDs) = columnRadius(source, column: radiusColumn, usages: readerUsages)
+        let (columnRadius, readerIDs) = columnRadius(source, column: radiusColumn, usages: readerUsagesOnce())
         radius = columnRadius
         if !readerIDs.isEmpty {
           evidence.append("read by \(readerIDs.map(Self.shortName).joined(separator: ", "))")
@@ -351,61 +423,96 @@ struct Context {
       change.possibleRename = possibleRename
       changes.append(change)
     }
-    for match in alignment.matches {
+    /// What says the expected column was there: nothing for a declared one (the yml is the contract).
+    func provenance(_ column: ExpectedColumn) -> [String] {
+      switch column.origin {
+      case .declared: return []
+      case .snapshot: return ["the baseline snapshot recorded \(column.name) (the yml does not declare it)"]
+      case .read:
+        return [
+          "\(column.readers.map(Self.shortName).joined(separator: ", ")) read\(column.readers.count == 1 ? "s" : "") "
+            + "\(column.name) from this source alone; the yml declares no such column and no snapshot "
+            + "recorded the table, so that it was a column is inferred from the SQL"
+        ]
+      }
+    }
+    for match in alignment.matches.sorted(by: { Self.declaredIndex($0) < Self.declaredIndex($1) }) {
       switch match {
       case .same(let d, let l):
-        let declared = source.columns[d]
+        let column = expected[d]
         let live = table.columns[l]
-        guard let declaredType = declared.dataType else { continue }
-        let old = types.normalized(declaredType)
+        guard let expectedType = column.type else { continue }
+        let old = types.normalized(expectedType)
         let new = types.normalized(live.dataType)
         guard !old.matches(new) else { continue }
         let crossFamily = old.family != new.family || old.family == .other
+        let said =
+          column.typeOrigin == .declared
+          ? "declared \(expectedType)" : "the baseline snapshot recorded \(expectedType)"
         make(
-          .columnTypeChanged, from: declaredType, to: .one(live.dataType), column: live.name, confidence: 1,
+          .columnTypeChanged, from: expectedType, to: .one(live.dataType), column: live.name, confidence: 1,
           evidence: [
-            "declared \(declaredType), the warehouse says \(live.dataType)"
+            "\(said), the warehouse says \(live.dataType)"
               + (crossFamily ? "" : " (same family: \(old.family.rawValue); usually safe)")
-          ], radiusColumn: declared.name, breakingIf: crossFamily)
+          ], radiusColumn: column.name, breakingIf: crossFamily)
       case .renamed(let d, let l, let confidence, let evidence, let kinds):
         make(
-          .columnRenamed, from: source.columns[d].name, to: .one(table.columns[l].name),
-          confidence: confidence, evidence: evidence, radiusColumn: source.columns[d].name, kinds: kinds)
+          .columnRenamed, from: expected[d].name, to: .one(table.columns[l].name),
+          confidence: confidence, evidence: provenance(expected[d]) + evidence,
+          radiusColumn: expected[d].name,
+          kinds: kinds)
       case .split(let d, let parts, let confidence, let evidence):
         make(
-          .columnSplit, from: source.columns[d].name, to: .many(parts.map { table.columns[$0].name }),
-          confidence: confidence, evidence: evidence, radiusColumn: source.columns[d].name)
+          .columnSplit, from: expected[d].name, to: .many(parts.map { table.columns[$0].name }),
+          confidence: confidence, evidence: provenance(expected[d]) + evidence, radiusColumn: expected[d].name
+        )
       }
     }
     let hints = Dictionary(
       alignment.hints.map { ($0.declared, $0) }, uniquingKeysWith: { first, _ in first })
-    for d in alignment.missing {
-      let name = source.columns[d].name
+    for d in alignment.missing.sorted() {
+      let column = expected[d]
+      let name = column.name
+      let confidence = column.origin == .read ? 0.9 : 1
       guard let hint = hints[d] else {
         make(
-          .columnMissing, from: name, to: nil, confidence: 1,
-          evidence: ["\(table.qualifiedName) has no column \(name) and none takes its place"],
+          .columnMissing, from: name, to: nil, confidence: confidence,
+          evidence: provenance(column) + [
+            "\(table.qualifiedName) has no column \(name) and none takes its place"
+          ],
           radiusColumn: name)
         continue
       }
       let candidate = table.columns[hint.live].name
       make(
-        .columnMissing, from: name, to: nil, confidence: 1,
-        evidence: [
+        .columnMissing, from: name, to: nil, confidence: confidence,
+        evidence: provenance(column) + [
           "\(table.qualifiedName) has no column \(name)",
           "possibly renamed to \(candidate) (position and type only: "
             + hint.evidence.joined(separator: "; ")
             + "); no name or data evidence, so not called a rename",
         ], radiusColumn: name, kinds: hint.kinds, possibleRename: candidate)
     }
-    for l in alignment.added {
-      let column = table.columns[l]
-      make(
-        .columnAdded, from: nil, to: .one(column.name), confidence: 1,
-        evidence: ["\(table.qualifiedName).\(column.name) (\(column.dataType)) is not declared"],
-        radiusColumn: nil, breakingIf: false)
+    if reportsAdded {
+      for l in alignment.added {
+        let column = table.columns[l]
+        make(
+          .columnAdded, from: nil, to: .one(column.name), confidence: 1,
+          evidence: [
+            fromSnapshot
+              ? "\(table.qualifiedName).\(column.name) (\(column.dataType)) is new since the baseline snapshot"
+              : "\(table.qualifiedName).\(column.name) (\(column.dataType)) is not declared"
+          ],
+          radiusColumn: nil, breakingIf: false)
+      }
     }
     return changes
+  }
+
+  private static func declaredIndex(_ match: ColumnAligner.Match) -> Int {
+    switch match {
+    case .same(let d, _), .renamed(let d, _, _, _, _), .split(let d, _, _, _): d
+    }
   }
 
   static func shortName(_ uniqueID: String) -> String {

@@ -175,8 +175,10 @@ extension DriftEngine {
 
 extension DriftEngine {
   /// The whole diff: schema changes, then value changes when a profiler can look at the data.
-  public func changes(live: LiveSchema, profiler: (any WarehouseProfiler)?) async throws -> [DriftChange] {
-    let changes = diff(live: live)
+  public func changes(
+    live: LiveSchema, baseline: LiveSchema? = nil, profiler: (any WarehouseProfiler)?
+  ) async throws -> [DriftChange] {
+    let changes = diff(live: live, baseline: baseline)
     guard let profiler else { return changes }
     let probes = valueProbes(changes: changes, live: live)
     guard !probes.isEmpty else { return changes }

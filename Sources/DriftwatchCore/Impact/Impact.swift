@@ -15,6 +15,8 @@ public struct MigrationTrial: Sendable, Hashable {
   /// without one, and `ImpactAnalysis` diffs the schemas alone.
   public var beforeChanges: [DriftChange]?
   public var afterChanges: [DriftChange]?
+  /// Relations in the warehouse that read the source tables' columns, before the migration ran.
+  public var dependencies: [WarehouseDependency] = []
 
   /// Looks at the database as it is (schema given), through an adapter that reads inside the trial.
   public typealias Inspection =
@@ -38,10 +40,14 @@ public struct MigrationStatementFailure: Error, Sendable, Hashable {
   public var line: Int
   /// The server's message, with what to do when driftwatch knows (timeouts, locks).
   public var message: String
+  /// When the server refused because relations depend on what the statement changes: the dependencies
+  /// (read before the migration ran) on the tables and columns the statement names.
+  public var dependencies: [WarehouseDependency]
 
-  public init(line: Int, message: String) {
+  public init(line: Int, message: String, dependencies: [WarehouseDependency] = []) {
     self.line = line
     self.message = message
+    self.dependencies = dependencies
   }
 }
 
@@ -128,7 +134,9 @@ public enum ImpactAnalysis {
     let after = trial.afterChanges ?? engine.diff(live: trial.after)
     let beforeIDs = Set(before.map(\.id))
     let afterIDs = Set(after.map(\.id))
-    let caused = after.filter { !beforeIDs.contains($0.id) }
+    let caused = WarehouseDependencies.applying(
+      trial.dependencies, to: after.filter { !beforeIDs.contains($0.id) }, project: project,
+      lineage: engine.lineage)
     let drift = engine.report(changes: caused, warehouse: warehouse)
     return ImpactReport(
       migration: migration, dialect: dialect, statementCount: statements.count, drift: drift,
@@ -146,7 +154,7 @@ public enum ImpactAnalysis {
     snapshot: Snapshot?
   ) async throws -> [DriftChange] {
     let engine = DriftEngine(project: project)
-    let changes = try await engine.changes(live: live, profiler: warehouse)
+    let changes = try await engine.changes(live: live, baseline: snapshot?.schema, profiler: warehouse)
     guard let snapshot else { return changes }
     return try await engine.applyingEvidence(
       to: changes, live: live, snapshot: snapshot, sampler: warehouse, profiler: warehouse)
@@ -299,4 +307,121 @@ public struct ParityResult: Sendable, Hashable {
   public var passed: Bool { dbtExitCode == 0 && !nodes.contains(where: \.isFailure) }
   public var failures: [Node] { nodes.filter(\.isFailure) }
   public func count(_ statuses: Set<String>) -> Int { nodes.filter { statuses.contains($0.status) }.count }
+}
+
+/// A relation in the warehouse whose query reads a source table's column (PostgreSQL: a view or
+/// materialized view, from `pg_depend` through its rewrite rule): the warehouse's own dependencies.
+public struct WarehouseDependency: Sendable, Hashable {
+  /// The view.
+  public var dependent: TableRef
+  /// `view` or `materialized view`.
+  public var kind: String
+  /// The table it reads.
+  public var table: TableRef
+  /// The column it reads; nil when it depends on the table as a whole.
+  public var column: String?
+
+  public init(dependent: TableRef, kind: String, table: TableRef, column: String?) {
+    self.dependent = dependent
+    self.kind = kind
+    self.table = table
+    self.column = column
+  }
+}
+
+/// What the warehouse's dependencies say about a migration's changes: a change to a column (or table) that
+/// a dbt relation in the warehouse reads is breaking, whatever the project's SQL seems to read.
+public enum WarehouseDependencies {
+  /// The dbt nodes (models, snapshots, seeds) materialized as `relation`: matched by name, as dbt names a
+  /// relation after its node unless an alias says otherwise.
+  static func nodes(for relation: TableRef, project: ProjectGraph) -> [GraphNode] {
+    let name = relation.name.lowercased()
+    return project.nodes.values.filter {
+      [.model, .snapshot, .seed].contains($0.resourceType) && $0.name.lowercased() == name
+    }.sorted { $0.uniqueID < $1.uniqueID }
+  }
+
+  /// The dependencies on `change`'s subject before the migration: its table's, for a table change; else
+  /// those on its (old) column and on the table as a whole.
+  static func dependencies(
+    of change: DriftChange, project: ProjectGraph, dependencies: [WarehouseDependency]
+  ) -> [WarehouseDependency] {
+    guard let id = change.sourceID, let source = project.sources[id] else { return [] }
+    let onTable = dependencies.filter {
+      $0.table.schema.schema.lowercased() == source.schema.lowercased()
+        && $0.table.name.lowercased() == source.identifier.lowercased()
+    }
+    if change.kind.isTableLevel { return onTable }
+    let column = (change.kind == .columnTypeChanged ? change.column : change.from)?.lowercased()
+    guard let column else { return [] }
+    return onTable.filter { $0.column == nil || $0.column?.lowercased() == column }
+  }
+
+  /// `changes` with the warehouse's dependencies applied: a change that a dbt relation depends on is
+  /// breaking, says which, and carries that node and what is downstream of it in its blast radius. A view
+  /// that is no dbt node is named in the evidence without making the change breaking. `column_added` and
+  /// value changes are left alone (nothing depends on a column before it exists).
+  public static func applying(
+    _ dependencies: [WarehouseDependency], to changes: [DriftChange], project: ProjectGraph,
+    lineage: LineageGraph
+  ) -> [DriftChange] {
+    guard !dependencies.isEmpty else { return changes }
+    let kinds: Set<ChangeKind> = [
+      .tableMissing, .tableRenamed, .columnMissing, .columnRenamed, .columnSplit, .columnTypeChanged,
+    ]
+    return changes.map { change in
+      guard kinds.contains(change.kind) else { return change }
+      let found = Self.dependencies(of: change, project: project, dependencies: dependencies)
+      guard !found.isEmpty else { return change }
+      var change = change
+      var dbtNodes: [String] = []
+      for dependency in found.sorted(by: { ($0.dependent, $0.column ?? "") < ($1.dependent, $1.column ?? "") }
+      ) {
+        let what = change.kind.isTableLevel || dependency.column == nil ? "this table" : "this column"
+        let nodes = Self.nodes(for: dependency.dependent, project: project)
+        let line: String
+        if nodes.isEmpty {
+          line =
+            "\(dependency.kind) \(dependency.dependent) reads \(what) in the warehouse (no dbt node of that name)"
+        } else {
+          line =
+            "a dbt \(dependency.kind) reads \(what): \(nodes.map(\.uniqueID).joined(separator: ", ")) "
+            + "(\(dependency.dependent), from the warehouse's dependencies)"
+          dbtNodes += nodes.map(\.uniqueID)
+        }
+        if !change.evidence.contains(line) { change.evidence.append(line) }
+      }
+      guard !dbtNodes.isEmpty else { return change }
+      let impact = lineage.impact(from: Set(dbtNodes))
+      var radius = change.blastRadius.union(
+        BlastRadius(models: impact.models, tests: impact.tests, exposures: impact.exposures))
+      let modelIDs = dbtNodes.filter { project.nodes[$0]?.resourceType == .model }
+      radius.models = Array(Set(radius.models).union(modelIDs)).sorted()
+      change.blastRadius = radius
+      change.breaking = true
+      return change
+    }
+  }
+
+  /// For a statement the server refused because a view depends on what it changes (`2BP01`, `0A000`): the
+  /// dependencies on the tables and columns the statement names, said as `a dbt view reads this column:
+  /// model.x.y`. Empty when none is known.
+  public static func explanation(
+    for failure: MigrationStatementFailure, project: ProjectGraph
+  ) -> String? {
+    guard !failure.dependencies.isEmpty else { return nil }
+    var parts: [String] = []
+    for dependency in failure.dependencies {
+      let what =
+        dependency.column.map { "column \(dependency.table.name).\($0)" } ?? "table \(dependency.table)"
+      let nodes = Self.nodes(for: dependency.dependent, project: project)
+      let part =
+        nodes.isEmpty
+        ? "\(dependency.kind) \(dependency.dependent) reads \(what) (no dbt node of that name)"
+        : "a dbt \(dependency.kind) reads this column: \(nodes.map(\.uniqueID).joined(separator: ", ")) "
+          + "(\(dependency.dependent) reads \(what))"
+      if !parts.contains(part) { parts.append(part) }
+    }
+    return parts.joined(separator: "; ")
+  }
 }

@@ -8,13 +8,24 @@ public struct SnapshotPlan: Sendable, Hashable {
     public var columns: [String]
   }
 
-  /// Declared columns found in the warehouse (every live column of a source that declares none).
+  /// A source table that cannot be sampled by key, and why: its renames and remaps can then only be
+  /// inferred from names and profiles.
+  public struct Unsampled: Sendable, Hashable {
+    public var sourceID: String
+    public var table: TableRef
+    public var reason: String
+  }
+
+  /// Every column of every source table found in the warehouse, declared or not: the contract is what the
+  /// models read, and a later check or diff compares all of them.
   public var columns: [ColumnRef]
-  /// One per source table with a key: a `unique` test on a declared column, else the table's only
+  /// One per source table with a key: a `unique` test on one of its columns, else the table's only
   /// primary or unique key column. Then one per undeclared table in the sources' schemas with a single key
   /// column (all its columns, `sourceID` empty): a later snapshot's sample of a renamed table, which
   /// `diff` joins to (the same keys come first in the same hash order).
   public var samples: [SampleTarget]
+  /// The source tables found in the warehouse that have no key to sample by.
+  public var unsampled: [Unsampled] = []
 
   public static func make(project: ProjectGraph, live: LiveSchema) -> SnapshotPlan {
     var uniqueTested: [String: [String]] = [:]
@@ -26,26 +37,36 @@ public struct SnapshotPlan: Sendable, Hashable {
     }
     var columns: [ColumnRef] = []
     var samples: [SampleTarget] = []
+    var unsampled: [Unsampled] = []
     for source in project.sources.values.sorted(by: { $0.uniqueID < $1.uniqueID }) {
       guard let table = live.resolve(schema: source.schemaRef, table: source.identifier) else { continue }
-      let declared =
-        source.columns.isEmpty
-        ? table.columns
-        : source.columns.compactMap { column in
-          table.columns.first { $0.name == column.name }
-            ?? table.columns.first { $0.name.lowercased() == column.name.lowercased() }
-        }
-      columns += declared.map { ColumnRef(schema: table.schema, table: table.name, column: $0.name) }
+      let recorded = table.columns
+      columns += recorded.map { ColumnRef(schema: table.schema, table: table.name, column: $0.name) }
       let tested = uniqueTested[source.uniqueID] ?? []
       let liveKeys = table.columns.filter(\.isKey)
       let key =
-        declared.first { tested.contains($0.name.lowercased()) }
+        recorded.first { tested.contains($0.name.lowercased()) }
         ?? (liveKeys.count == 1 ? liveKeys.first : nil)
-      guard let key else { continue }
+      guard let key else {
+        let why: String
+        if !tested.isEmpty {
+          why =
+            "its unique test names \(tested.sorted().joined(separator: ", ")), which the table does not have"
+        } else if liveKeys.count > 1 {
+          why =
+            "no unique test, and its primary or unique key has \(liveKeys.count) columns (only a single-column key can be sampled)"
+        } else {
+          why = "no unique test on a column and no primary or unique key"
+        }
+        unsampled.append(
+          Unsampled(
+            sourceID: source.uniqueID, table: TableRef(schema: table.schema, name: table.name), reason: why))
+        continue
+      }
       samples.append(
         SampleTarget(
           sourceID: source.uniqueID, table: TableRef(schema: table.schema, name: table.name), key: key.name,
-          columns: declared.map(\.name).filter { $0 != key.name }))
+          columns: recorded.map(\.name).filter { $0 != key.name }))
     }
     let claimed = Set(samples.map(\.table))
     let declared = Set(
@@ -65,6 +86,6 @@ public struct SnapshotPlan: Sendable, Hashable {
           sourceID: "", table: ref, key: key.name,
           columns: table.columns.map(\.name).filter { $0 != key.name }))
     }
-    return SnapshotPlan(columns: columns, samples: samples)
+    return SnapshotPlan(columns: columns, samples: samples, unsampled: unsampled)
   }
 }
