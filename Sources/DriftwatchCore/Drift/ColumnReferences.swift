@@ -9,8 +9,8 @@
 /// and a reader of several relations cannot say which one a name comes from (callers only use readers of a
 /// single relation).
 public struct ColumnReferences: Sendable, Hashable {
-  /// Lowercased names used where a column is read, minus those that were defined (as an alias or a CTE)
-  /// before their first use.
+  /// Lowercased names used where a column is read, minus every name the SQL defines (an alias other than
+  /// `x as x`, a CTE): conservative, as a subquery's alias may be read before it is defined.
   public var names: Set<String>
 
   public init(sql: String) {
@@ -112,7 +112,11 @@ public struct ColumnReferences: Sendable, Hashable {
           // `x as (` is a CTE (its name recorded below); `expr as alias` defines a column alias;
           // `cast(x as type)` names a type.
           if symbol(1) != "(", let alias = word(1) {
-            if !["cast", "try_cast", "safe_cast"].contains(function ?? "") { defined.insert(alias) }
+            // `customer as customer` keeps the column's name: still a read of it.
+            let identity = word(-1) == alias
+            if !identity && !["cast", "try_cast", "safe_cast"].contains(function ?? "") {
+              defined.insert(alias)
+            }
             index += 2
           } else {
             index += 1
@@ -150,7 +154,9 @@ public struct ColumnReferences: Sendable, Hashable {
         index += 1
       }
     }
-    names = referenced
+    // A name defined anywhere (an alias in a subquery may be read before it, textually) is not claimed:
+    // what this misses (`cast(x as int) as x`), the snapshot and the declared columns still cover.
+    names = referenced.subtracting(defined)
   }
 
   enum Token: Equatable {
