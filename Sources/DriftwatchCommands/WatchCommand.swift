@@ -2,6 +2,7 @@ import ArgumentParser
 import DriftwatchCore
 import DriftwatchDbt
 import DriftwatchReports
+import DriftwatchServe
 import DriftwatchState
 import DriftwatchWatch
 import Foundation
@@ -228,12 +229,27 @@ struct Watch: AsyncParsableCommand {
     var server: WatchHTTPServer?
     if let (host, port) = httpAddress {
       do {
-        server = try await WatchHTTPServer.start(host: host, port: port, engine: engine, logger: logger)
+        // The review page (`driftwatch serve`'s) under /review/: the current check, the drafted fix, its
+        // questions. Loopback clients only (its POSTs write the project's files); checked again at start.
+        let review = ReviewSession(
+          backend: CLIReviewBackend(
+            projectOptions: projectOptions, warehouseOptions: warehouseOptions, stateOptions: stateOptions,
+            dialect: nil, threshold: FixDrafter.defaultThreshold),
+          toolVersion: Driftwatch.version)
+        server = try await WatchHTTPServer.start(
+          host: host, port: port, engine: engine, logger: logger,
+          extraRoutes: { router in
+            ReviewRoutes.register(
+              on: router.group("review"), base: "/review", session: review,
+              access: ReviewAccess(token: nil, loopbackOnly: true))
+          })
+        Task { try? await review.recheck() }
       } catch {
         throw InputError("cannot listen on \(host):\(port) for --http: \(error)")
       }
       logger.info(
-        "serving /healthz /metrics /incidents", metadata: ["address": "\(host):\(server?.port ?? port)"])
+        "serving /healthz /metrics /incidents /review/",
+        metadata: ["address": "\(host):\(server?.port ?? port)"])
     }
     logger.info(
       "watching",

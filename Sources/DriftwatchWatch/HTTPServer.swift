@@ -47,11 +47,16 @@ public final class WatchHTTPServer: Sendable {
   }
 
   /// Returns once the server listens; throws when it cannot bind.
-  public static func start(host: String, port: Int, engine: WatchEngine, logger: Logger) async throws
+  /// `extraRoutes` adds routes beside watch's own (`watch --http` mounts the review page under `/review/`).
+  public static func start(
+    host: String, port: Int, engine: WatchEngine, logger: Logger,
+    extraRoutes: @Sendable (Router<BasicRequestContext>) -> Void = { _ in }
+  ) async throws
     -> WatchHTTPServer
   {
     let router = Router()
     WatchHTTP.routes(engine, on: router)
+    extraRoutes(router)
     let (started, continuation) = AsyncStream<Result<Int, any Error>>.makeStream()
     var quiet = logger
     quiet.logLevel = .warning

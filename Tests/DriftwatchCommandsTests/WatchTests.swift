@@ -379,6 +379,16 @@ struct WatchTests {
     let incidents = try await CLI.run(
       executable: URL(fileURLWithPath: "/usr/bin/curl"), ["-sf", "http://127.0.0.1:\(port)/incidents"])
     #expect((try CLI.json(incidents.stdout)["incidents"] as? [Any])?.count == 1)
+    // The review page is mounted under /review/ (driftwatch serve's pages), its POSTs CSRF-protected.
+    let review = try await CLI.run(
+      executable: URL(fileURLWithPath: "/usr/bin/curl"), ["-sf", "http://127.0.0.1:\(port)/review/"])
+    #expect(review.status == 0, "\(review.stderr)")
+    #expect(review.stdout.contains("<html"), "\(review.stdout.prefix(300))")
+    #expect(review.stdout.contains("acme"), "\(review.stdout.prefix(300))")
+    let forged = try await CLI.run(
+      executable: URL(fileURLWithPath: "/usr/bin/curl"),
+      ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "http://127.0.0.1:\(port)/review/check"])
+    #expect(forged.stdout.hasPrefix("4"), "a POST without the CSRF token is refused: \(forged.stdout)")
     watch.signal(SIGINT)
     #expect(await watch.waitForExit() == 0)
     #expect(watch.log.contains("stopped"))
