@@ -496,6 +496,11 @@ struct Context {
     if reportsAdded {
       for l in alignment.added {
         let column = table.columns[l]
+        // Without a baseline, "new" only means "not declared": a column a reader reads is part of the
+        // contract as it stands, not news.
+        if !fromSnapshot, !columnRadius(source, column: column.name, usages: readerUsagesOnce()).1.isEmpty {
+          continue
+        }
         make(
           .columnAdded, from: nil, to: .one(column.name), confidence: 1,
           evidence: [
