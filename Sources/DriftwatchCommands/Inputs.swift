@@ -397,7 +397,7 @@ struct CheckRun {
     // A baseline snapshot is part of the contract (every column it recorded, with its type) …
     let baseline = try await snapshot(project)
     // Declared accepted_values are checked against the live values, profiled in the warehouse.
-    var changes = try await engine.changes(live: live, baseline: baseline?.schema, profiler: backend.profiler)
+    var changes = try await engine.changes(live: live, snapshot: baseline, profiler: backend.profiler)
     // … and its evidence: join its keyed samples to the live tables and compare its profiles. Every table's
     // rows in one step, then the distribution probes in one step.
     if backend.sampler != nil, let baseline {

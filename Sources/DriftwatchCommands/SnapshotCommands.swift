@@ -325,7 +325,9 @@ struct DiffCommand: AsyncParsableCommand {
     // the two: only what the second adds is reported.
     let engine = DriftEngine(project: project)
     let before = Set(engine.diff(live: old.schema, baseline: old.schema).map(\.id))
-    var changes = engine.diff(live: new.schema, baseline: old.schema)
+    // Values found replaced against the first snapshot's are read from the second's profiles.
+    let newProfiles = InMemoryProfiler(profiles: new.profiles)
+    var changes = try await engine.changes(live: new.schema, snapshot: old, profiler: newProfiles)
     let sampler = InMemorySampler(
       tables: new.samples.filter { !$0.hashed }.map { sample in
         InMemorySampler.Table(
@@ -333,8 +335,7 @@ struct DiffCommand: AsyncParsableCommand {
           rows: sample.rows.map { [$0.key] + $0.values })
       })
     changes = try await engine.applyingEvidence(
-      to: changes, live: new.schema, snapshot: old, sampler: sampler,
-      profiler: InMemoryProfiler(profiles: new.profiles))
+      to: changes, live: new.schema, snapshot: old, sampler: sampler, profiler: newProfiles)
     changes.removeAll { before.contains($0.id) }
     let report = engine.report(changes: changes, warehouse: "\(old.id) → \(new.id)")
     let renderer = DriftReportRenderer(

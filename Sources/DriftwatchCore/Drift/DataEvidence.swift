@@ -396,6 +396,11 @@ extension DriftEngine {
           && $0.from?.lowercased() == old.lowercased()
       })
     else { return }
+    // Only the values that are gone are mapped (a remap found against the baseline keeps the others).
+    let names = oldValueNames(sample: sample, column: old, snapshot: snapshot)
+    let gone = Set((changes[index].mapping ?? []).map(\.old))
+    let pairs =
+      gone.isEmpty ? pairs : pairs.filter { pair in pair.old.map { gone.contains(names[$0] ?? $0) } ?? false }
     guard let mapping = perKeyMapping(pairs, column: old, sample: sample, snapshot: snapshot) else {
       changes[index].evidence.append(
         "the keyed sample does not map \(old) one to one (\(pairs.count) sampled keys joined)")
@@ -580,8 +585,10 @@ extension DriftEngine {
         })
       else { continue }
       let why = keyed.contains(sourceID) ? "the keyed sample does not map it" : "no key to join on"
-      let oldValues = ColumnProfile.ranked(old.topValues)
-      let newValues = ColumnProfile.ranked(new.topValues)
+      // Values held before and now are no part of the remap: the gone ones pair with the new ones.
+      let kept = Set(old.topValues.map(\.value)).intersection(new.topValues.map(\.value))
+      let oldValues = ColumnProfile.ranked(old.topValues).filter { !kept.contains($0.value) }
+      let newValues = ColumnProfile.ranked(new.topValues).filter { !kept.contains($0.value) }
       guard old.topValuesComplete, new.topValuesComplete, oldValues.count == newValues.count,
         !oldValues.isEmpty
       else {

@@ -16,6 +16,9 @@ extension DriftEngine {
     public var tests: [String]
     /// The table rename the column moved with, when there was one.
     public var parent: String?
+    /// For a column with no `accepted_values` test: the baseline snapshot whose complete set of values
+    /// (`acceptedValues`) stands for the contract. nil for a declared test.
+    public var baselineSnapshot: String?
   }
 
   /// Frequent values kept per profiled column: enough for any `accepted_values` list worth the name.
@@ -23,7 +26,23 @@ extension DriftEngine {
 
   /// The live columns whose values must be seen: every declared column with an `accepted_values` test
   /// that can still be found in the warehouse, under its old name or the name it was renamed to.
-  public func valueProbes(changes: [DriftChange], live: LiveSchema) -> [ValueProbe] {
+  ///
+  /// With a baseline `snapshot`, also every other column it recorded as holding a few repeated values (an
+  /// enumeration: every value seen, at most `valueProbeTopK`) that kept its name and that something downstream
+  /// reads: its recorded values are what the readers were written against.
+  public func valueProbes(changes: [DriftChange], live: LiveSchema, snapshot: Snapshot? = nil) -> [ValueProbe]
+  {
+    var probes = acceptedValuesProbes(changes: changes, live: live)
+    if let snapshot {
+      let probed = Set(probes.map { "\($0.sourceID)\u{0}\($0.declaredColumn.lowercased())" })
+      probes += baselineValueProbes(changes: changes, live: live, snapshot: snapshot).filter {
+        !probed.contains("\($0.sourceID)\u{0}\($0.declaredColumn.lowercased())")
+      }
+    }
+    return probes
+  }
+
+  private func acceptedValuesProbes(changes: [DriftChange], live: LiveSchema) -> [ValueProbe] {
     var accepted: [String: [String: (values: [String], tests: [String])]] = [:]
     for node in project.nodes.values where node.resourceType == .test {
       guard let test = node.test, let values = test.acceptedValues, let column = test.columnName,
@@ -70,6 +89,81 @@ extension DriftEngine {
     return probes
   }
 
+  /// A baseline profile that holds an enumeration: every distinct value seen, few of them, each repeated.
+  static func isEnumeration(_ profile: ColumnProfile) -> Bool {
+    let nonNull = profile.rowCount - profile.nullCount
+    return profile.topValuesComplete && profile.estimated != true && profile.distinctCount >= 2
+      && profile.distinctCount <= valueProbeTopK && nonNull >= ProfileRules.minimumRows
+      && profile.distinctCount * 4 <= nonNull
+  }
+
+  private func baselineValueProbes(changes: [DriftChange], live: LiveSchema, snapshot: Snapshot)
+    -> [ValueProbe]
+  {
+    let context = Context(project: project, lineage: lineage)
+    var probes: [ValueProbe] = []
+    for source in project.sources.values.sorted(by: { $0.uniqueID < $1.uniqueID }) {
+      let sourceChanges = changes.filter { $0.sourceID == source.uniqueID }
+      guard let table = liveTable(for: source, changes: changes, live: live) else { continue }
+      let touched = Set(
+        sourceChanges.filter { !$0.kind.isTableLevel }.flatMap {
+          [$0.from, $0.column].compactMap { $0?.lowercased() } + ($0.to?.names.map { $0.lowercased() } ?? [])
+        })
+      let recorded = snapshot.profiles.filter {
+        $0.column.schema == source.schemaRef && $0.column.table.lowercased() == source.identifier.lowercased()
+          && Self.isEnumeration($0)
+      }
+      guard !recorded.isEmpty else { continue }
+      let usages = context.readerUsages(source)
+      for profile in recorded.sorted(by: { $0.column.column < $1.column.column }) {
+        let name = profile.column.column
+        guard !touched.contains(name.lowercased()),
+          let liveColumn = table.columns.first(where: { $0.name.lowercased() == name.lowercased() }),
+          !context.columnRadius(source, column: name, usages: usages).0.isEmpty
+        else { continue }
+        let declared = source.columns.first { $0.name.lowercased() == name.lowercased() }?.name ?? name
+        probes.append(
+          ValueProbe(
+            column: ColumnRef(schema: table.schema, table: table.name, column: liveColumn.name),
+            sourceID: source.uniqueID, declaredColumn: declared,
+            acceptedValues: ColumnProfile.ranked(profile.topValues).map(\.value), tests: [],
+            parent: sourceChanges.first { $0.kind == .tableRenamed }?.id,
+            baselineSnapshot: snapshot.metadata.id))
+      }
+    }
+    return probes
+  }
+
+  /// A column with no declared test whose values changed against the baseline snapshot's complete set:
+  /// some recorded values are gone and new ones hold their rows (`completed` → `complete`). New values
+  /// beside all the old ones are a new member of the enumeration, not a remap: quiet.
+  private func baselineRemap(_ probe: ValueProbe, profile: ColumnProfile, snapshot: String) -> (
+    evidence: [String], mapping: [ValueMapping], confidence: Double, values: [String]
+  )? {
+    guard profile.topValuesComplete, profile.estimated != true else { return nil }
+    let before = Set(probe.acceptedValues.map(Self.valueKey))
+    let now = Set(profile.topValues.map { Self.valueKey($0.value) })
+    let gone = probe.acceptedValues.filter { !now.contains(Self.valueKey($0)) }
+    let new = ColumnProfile.ranked(profile.topValues).filter { !before.contains(Self.valueKey($0.value)) }
+    guard !gone.isEmpty, !new.isEmpty else { return nil }
+    let where_ = "\(probe.column.schema).\(probe.column.table).\(probe.column.column)"
+    let counts = new.map { "\($0.value) (\($0.count))" }.joined(separator: ", ")
+    var evidence = [
+      "snapshot \(snapshot) recorded every value of \(probe.declaredColumn): \(probe.acceptedValues.joined(separator: ", "))",
+      "\(where_) no longer holds \(gone.joined(separator: ", ")) and holds new values \(counts)",
+    ]
+    let sameCount = gone.count == new.count
+    if sameCount {
+      evidence.append("as many new values as gone (\(gone.count)): looks like a one-to-one remap")
+    }
+    evidence.append(
+      "which new value stands for which old one is not in the schema: a question for a human (a snapshot would prove it from the data)"
+    )
+    return (
+      evidence, gone.map { ValueMapping(old: $0, new: nil) }, sameCount ? 0.6 : 0.5, new.map(\.value)
+    )
+  }
+
   /// Changes for probed columns whose live values fall outside what was declared:
   /// `values_remapped` when none of the declared values is left (the values were replaced),
   /// `accepted_values_violated` when new values appear beside the old ones.
@@ -79,6 +173,24 @@ extension DriftEngine {
     var changes: [DriftChange] = []
     for probe in probes {
       guard let profile = byColumn[probe.column], let source = project.sources[probe.sourceID] else {
+        continue
+      }
+      if let snapshot = probe.baselineSnapshot {
+        guard let remap = baselineRemap(probe, profile: profile, snapshot: snapshot) else { continue }
+        var evidence = remap.evidence
+        let (radius, readers) = context.columnRadius(
+          source, column: probe.declaredColumn, usages: context.readerUsages(source))
+        if !readers.isEmpty {
+          evidence.append("read by \(readers.map(Context.shortName).joined(separator: ", "))")
+        }
+        var change = DriftChange(
+          kind: .valuesRemapped, source: source.displayName, sourceID: source.uniqueID,
+          relation: "\(probe.column.schema).\(probe.column.table)", from: probe.declaredColumn,
+          to: .one(probe.column.column), column: probe.column.column, confidence: remap.confidence,
+          breaking: !radius.isEmpty, evidence: evidence, parent: probe.parent, blastRadius: radius)
+        change.mapping = remap.mapping
+        change.values = remap.values
+        changes.append(change)
         continue
       }
       let accepted = Set(probe.acceptedValues)
@@ -176,11 +288,12 @@ extension DriftEngine {
 extension DriftEngine {
   /// The whole diff: schema changes, then value changes when a profiler can look at the data.
   public func changes(
-    live: LiveSchema, baseline: LiveSchema? = nil, profiler: (any WarehouseProfiler)?
+    live: LiveSchema, baseline: LiveSchema? = nil, snapshot: Snapshot? = nil,
+    profiler: (any WarehouseProfiler)?
   ) async throws -> [DriftChange] {
-    let changes = diff(live: live, baseline: baseline)
+    let changes = diff(live: live, baseline: baseline ?? snapshot?.schema)
     guard let profiler else { return changes }
-    let probes = valueProbes(changes: changes, live: live)
+    let probes = valueProbes(changes: changes, live: live, snapshot: snapshot)
     guard !probes.isEmpty else { return changes }
     let profiles = try await profiler.profile(columns: probes.map(\.column), topK: Self.valueProbeTopK)
     return Self.merge(changes, valueChanges(probes: probes, profiles: profiles))

@@ -154,7 +154,7 @@ public enum ImpactAnalysis {
     snapshot: Snapshot?
   ) async throws -> [DriftChange] {
     let engine = DriftEngine(project: project)
-    let changes = try await engine.changes(live: live, baseline: snapshot?.schema, profiler: warehouse)
+    let changes = try await engine.changes(live: live, snapshot: snapshot, profiler: warehouse)
     guard let snapshot else { return changes }
     return try await engine.applyingEvidence(
       to: changes, live: live, snapshot: snapshot, sampler: warehouse, profiler: warehouse)
