@@ -204,6 +204,32 @@ struct FixDrafterTests {
     #expect(aliased.contains(") as u -- all users"), "an existing alias is kept")
   }
 
+  /// A table that stays where the yml says is not "now" anywhere else (jaffle_shop_duckdb's type change).
+  @Test func aTableThatDidNotMoveIsNotSaidToBeElsewhere() throws {
+    var live = Self.live
+    live.tables[0].name = "raw_users"
+    live.tables[0].columns = [
+      LiveColumn(name: "id", dataType: "integer", position: 1, isKey: true),
+      LiveColumn(name: "full_address", dataType: "text", position: 2),
+      LiveColumn(name: "plan", dataType: "text", position: 3),
+      LiveColumn(name: "signup_ts", dataType: "text", position: 4),
+      LiveColumn(name: "legacy_flag", dataType: "boolean", position: 5),
+    ]
+    var change = Self.change(.columnTypeChanged, from: "timestamp", to: .one("text"), column: "signup_ts")
+    change.relation = "raw.raw_users"
+    let report = DriftReport(
+      project: "shop", warehouse: "memory", schemas: ["raw"], sourcesChecked: 2, changes: [change],
+      blastRadius: BlastRadius(), nodes: [:])
+    let draft = try FixDrafter(
+      project: Self.project, report: report, live: live, dialect: .postgres, files: Self.files
+    ).draft()
+    let staging = try #require(draft.files.first { $0.path == "models/stg_users.sql" })
+    #expect(!staging.reason.contains("(now "), "\(staging.reason)")
+    #expect(staging.reason.hasPrefix("reads app.raw_users through a mapping back"))
+    #expect(staging.content?.contains("app.raw_users changed;") == true)
+    #expect(staging.content?.contains("is now") == false)
+  }
+
   @Test func openQuestionsWithoutDecisions() throws {
     let draft = try FixDrafter(
       project: Self.project, report: Self.report, live: Self.live, dialect: .postgres, files: Self.files

@@ -370,8 +370,17 @@ public struct FixDrafter: Sendable {
       }
       edits[path] = String(decoding: bytes, as: UTF8.self)
       state.reasons[path] =
-        "reads \(source.displayName) (now \(plan.table.qualifiedName)) through a mapping back to its old columns (\(plan.changeIDs.joined(separator: ", ")))"
+        "reads \(source.displayName)\(Self.nowAt(plan)) through a mapping back to its old columns (\(plan.changeIDs.joined(separator: ", ")))"
     }
+  }
+
+  /// ` (now schema.table)` when the source's table moved; empty when it is where the yml says.
+  static func nowAt(_ plan: SourcePlan) -> String {
+    let source = plan.source
+    let same =
+      plan.table.name.lowercased() == source.identifier.lowercased()
+      && plan.table.schema.schema.lowercased() == source.schema.lowercased()
+    return same ? "" : " (now \(plan.table.qualifiedName))"
   }
 
   /// The sources yml: the changed table's entry regenerated from its own lines and the live columns; a
@@ -718,7 +727,8 @@ public struct FixDrafter: Sendable {
     lines.append(
       "\(inner)-- "
         + sql.comment(
-          "driftwatch (\(plan.changeIDs.joined(separator: ", "))): \(source.displayName) is now \(plan.table.qualifiedName);"
+          "driftwatch (\(plan.changeIDs.joined(separator: ", "))): \(source.displayName) "
+            + (Self.nowAt(plan).isEmpty ? "changed;" : "is now \(plan.table.qualifiedName);")
         ))
     lines.append("\(inner)-- the old columns and values are mapped back so nothing downstream changes.")
     lines.append("\(inner)select")
