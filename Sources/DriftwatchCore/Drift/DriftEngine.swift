@@ -363,10 +363,12 @@ struct Context {
     // Without a baseline: what the readers read that the table lacks, aligned (by names only: their place
     // is unknown) with the live columns nothing accounts for and no reader reads.
     var expected = ordered
+    var namedByReaders = Set<String>()
     let hasReaders = !(readers[source.uniqueID] ?? []).isEmpty
     if hasReaders, baselineTable(source) == nil {
       let (candidates, referenced) = readCandidates(
         source, table: table, expected: ordered, usages: readerUsagesOnce)
+      namedByReaders = referenced
       if !candidates.isEmpty {
         expected += candidates
         let pool = alignment.added.filter { !referenced.contains(table.columns[$0].name.lowercased()) }
@@ -496,11 +498,9 @@ struct Context {
     if reportsAdded {
       for l in alignment.added {
         let column = table.columns[l]
-        // Without a baseline, "new" only means "not declared": a column a reader reads is part of the
-        // contract as it stands, not news.
-        if !fromSnapshot, !columnRadius(source, column: column.name, usages: readerUsagesOnce()).1.isEmpty {
-          continue
-        }
+        // Without a baseline, "new" only means "not declared": a column a reader names is part of the
+        // contract as it stands, not news (one that only flows through a `select *` still is).
+        if !fromSnapshot, namedByReaders.contains(column.name.lowercased()) { continue }
         make(
           .columnAdded, from: nil, to: .one(column.name), confidence: 1,
           evidence: [
