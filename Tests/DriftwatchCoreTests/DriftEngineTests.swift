@@ -148,6 +148,32 @@ struct DriftEngineTests {
     #expect(changes.first?.to == .one("loaded_at"))
   }
 
+  /// A split done by a migration: the parts are added at the end of the table (ALTER TABLE … ADD COLUMN),
+  /// the old column dropped. Found by `impact` on acme: `name` → `first_name` was called a rename at 0.67.
+  @Test func aSplitWhosePartsWereAppendedIsASplitNotARename() throws {
+    var columns = DriftFixtures.customerColumns
+    columns.remove(at: 1)
+    columns += [("first_name", "text"), ("last_name", "text")]
+    let changes = diff([DriftFixtures.table("raw_customers", columns), DriftFixtures.ordersTable])
+    let split = try #require(changes.first { $0.kind == .columnSplit }, "\(changes.map(\.kind))")
+    #expect(split.from == "name")
+    #expect(split.to == .many(["first_name", "last_name"]))
+    #expect(split.breaking)
+    #expect(split.confidence < 0.85)
+    #expect(split.evidence.contains { $0.hasPrefix("added together at the end of the table") })
+    #expect(changes.count == 1)
+  }
+
+  /// Traps: new columns that do not name a part (a loader's columns, `username`) make no split.
+  @Test func appendedColumnsThatNameNoPartAreNoSplit() throws {
+    var columns = DriftFixtures.customerColumns
+    columns.remove(at: 1)
+    columns += [("username", "text"), ("_loaded_at", "timestamp"), ("_sync_id", "text")]
+    let changes = diff([DriftFixtures.table("raw_customers", columns), DriftFixtures.ordersTable])
+    #expect(!changes.contains { $0.kind == .columnSplit })
+    #expect(changes.contains { $0.kind == .columnMissing && $0.from == "name" })
+  }
+
   @Test func typeChangeAcrossFamiliesIsBreaking() throws {
     var columns = DriftFixtures.customerColumns
     columns[0] = ("customer_id", "character varying(36)")

@@ -107,6 +107,17 @@ struct ColumnAligner {
       }
     }
 
+    // Out-of-place splits: a gone column whose parts were added together elsewhere (ALTER TABLE … ADD
+    // COLUMN puts them at the end of the table).
+    for d in declared.indices where !usedDeclared.contains(d) {
+      let leftLive = live.indices.filter { !usedLive.contains($0) }
+      let gone = declared.indices.filter { !usedDeclared.contains($0) }
+      guard let split = outOfPlaceSplit(d, leftLive: leftLive, gone: gone) else { continue }
+      matches.append(split)
+      usedDeclared.insert(d)
+      if case .split(_, let parts, _, _) = split { usedLive.formUnion(parts) }
+    }
+
     // Out-of-place renames: the names must say it on their own.
     var candidates: [(declared: Int, live: Int, claim: RenameClaim)] = []
     let leftDeclared = declared.indices.filter { !usedDeclared.contains($0) }
@@ -383,6 +394,66 @@ struct ColumnAligner {
     evidence.append("inferred from names and positions; a data sample would prove the template")
     let score = 0.55 * fraction + 0.2 * typeScore + 0.25
     return (score, evidence)
+  }
+
+  /// The columns of `leftLive` that name a part of declared column `d` (its own words, or the words of its
+  /// parts: `first_name` of `name`).
+  func partsNamed(_ d: Int, among leftLive: [Int]) -> Set<Int> {
+    let oldTokens = Set(entities.apply(NameTokens.tokens(declared[d].name).map(NameTokens.canonical)).tokens)
+    let lexicon = oldTokens.reduce(into: Set<String>()) { $0.formUnion(Self.components[$1] ?? []) }
+    guard !lexicon.isEmpty else { return [] }
+    return Set(
+      leftLive.filter { part in
+        let tokens = Set(NameTokens.tokens(live[part].name).map(NameTokens.canonical))
+        // A part names the old column's words and one word of its parts, or at least a part word.
+        return !tokens.isDisjoint(with: lexicon) && !tokens.isSubset(of: oldTokens)
+      })
+  }
+
+  /// A split whose parts stand apart from where the old column stood: adjacent new columns, every one
+  /// naming a part of it, no other gone column's name closer to any of them. Without the place as evidence
+  /// it is less sure than a split in place.
+  func outOfPlaceSplit(_ d: Int, leftLive: [Int], gone: [Int]) -> Match? {
+    let named = partsNamed(d, among: leftLive)
+    guard named.count >= 2 else { return nil }
+    // The longest run of adjacent named columns.
+    var best: [Int] = []
+    var run: [Int] = []
+    for index in live.indices {
+      if named.contains(index) {
+        run.append(index)
+      } else {
+        run = []
+      }
+      if run.count > best.count { best = run }
+    }
+    guard best.count >= 2, best.count <= Self.maxSplitParts else { return nil }
+    // A part spelled as another gone column (`firstName` for a gone `first_name`) is that column renamed.
+    for other in gone where other != d {
+      let otherTokens = NameTokens.tokens(declared[other].name).map(NameTokens.canonical)
+      if best.contains(where: { NameTokens.tokens(live[$0].name).map(NameTokens.canonical) == otherTokens }) {
+        return nil
+      }
+    }
+    let old = declared[d]
+    let names = best.map { live[$0].name }
+    var evidence = ["every new column names a part of '\(old.name)' (\(names.joined(separator: ", ")))"]
+    var typeScore = 0.6
+    if let oldType = old.type {
+      let sameFamily = best.filter { live[$0].type.family == oldType.family }.count
+      typeScore = Double(sameFamily) / Double(best.count)
+      if sameFamily == best.count {
+        evidence.append("all parts are \(oldType.family.rawValue)s like '\(old.name)'")
+      }
+    }
+    let atEnd = best.last == live.indices.last
+    evidence.append(
+      atEnd
+        ? "added together at the end of the table (where ALTER TABLE … ADD COLUMN puts them), not where '\(old.name)' stood"
+        : "\(best.count) adjacent columns, not where '\(old.name)' stood")
+    evidence.append("inferred from names; a data sample would prove the template")
+    let score = min(0.8, 0.55 + 0.2 * typeScore + 0.05)
+    return .split(declared: d, live: best, confidence: score, evidence: evidence)
   }
 
   /// The longest subsequence of pairs (ordered by declared index) whose live indices increase.
