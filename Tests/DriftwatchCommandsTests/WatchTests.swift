@@ -183,7 +183,9 @@ struct WatchPostgresTests {
       try #require(received.count == 1, "\(watch.log)")
       let latency = received[0].at.timeIntervalSince(committed) * 1000
       LatencyRecord.record("event", milliseconds: latency)
-      #expect(latency < 5000, "event-driven alert took \(latency) ms")
+      // Well before the 60 s poll: the event path delivered it. How fast is a benchmark's figure
+      // (scripts/bench_watch.sh, docs/benchmarks.md), not a timed test's: a loaded machine takes seconds.
+      #expect(latency < 30_000, "event-driven alert took \(latency) ms")
       let body = try CLI.json(received[0].body)
       #expect((body["text"] as? String)?.contains("Schema drift in acme") == true)
       #expect(received[0].body.contains("raw_customers` → `raw_accounts"))
