@@ -89,12 +89,19 @@ extension DriftEngine {
     return probes
   }
 
-  /// A baseline profile that holds an enumeration: every distinct value seen, few of them, each repeated.
+  /// A baseline profile that holds an enumeration: every distinct value seen, few of them, each repeated,
+  /// and words (`completed`, `PAST_DUE`, `Gold`) — not dates, numbers or codes, whose values come and go as
+  /// rows do (a rolling window's days).
   static func isEnumeration(_ profile: ColumnProfile) -> Bool {
     let nonNull = profile.rowCount - profile.nullCount
-    return profile.topValuesComplete && profile.estimated != true && profile.distinctCount >= 2
-      && profile.distinctCount <= valueProbeTopK && nonNull >= ProfileRules.minimumRows
-      && profile.distinctCount * 4 <= nonNull
+    guard profile.topValuesComplete, profile.estimated != true, profile.distinctCount >= 2,
+      profile.distinctCount <= valueProbeTopK, nonNull >= ProfileRules.minimumRows,
+      profile.distinctCount * 4 <= nonNull
+    else { return false }
+    let words: Set<ShapeClass> = [.lowercase, .uppercase, .titleCase]
+    let wordRows = profile.topValues.filter { words.contains(ShapeClass.of(value: $0.value)) }
+      .reduce(0) { $0 + $1.count }
+    return wordRows * 10 >= nonNull * 9
   }
 
   private func baselineValueProbes(changes: [DriftChange], live: LiveSchema, snapshot: Snapshot)
