@@ -1,4 +1,5 @@
 import DriftwatchCore
+import DriftwatchJinja
 
 /// `dbt ls --output …`: what dbt prints for each selected node, one line each, sorted by unique id.
 public enum DbtListOutput: String, CaseIterable, Sendable {
@@ -85,35 +86,8 @@ public enum DbtListOutput: String, CaseIterable, Sendable {
     "[" + items.map(string).joined(separator: ", ") + "]"
   }
 
+  /// Python's `json.dumps` of a string (what `dbt ls` prints): the Jinja engine's writer, the one implementation.
   private static func string(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case "\u{08}": out += "\\b"
-      case "\u{0C}": out += "\\f"
-      default:
-        if scalar.value < 0x20 || scalar.value > 0x7f {
-          if scalar.value > 0xFFFF {
-            let value = scalar.value - 0x10000
-            out += hex(0xD800 + (value >> 10)) + hex(0xDC00 + (value & 0x3FF))
-          } else {
-            out += hex(scalar.value)
-          }
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return out + "\""
-  }
-
-  private static func hex(_ value: UInt32) -> String {
-    let digits = String(value, radix: 16)
-    return "\\u" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    JSON.quoted(text)
   }
 }

@@ -1,3 +1,9 @@
+// libyaml through Yams' internal C target, not Yams' public `Parser`/`Node`: that API throws
+// `duplicatedKeysInMapping` on any key repeated in one mapping, with no option to keep going, while dbt ≥ 1.10
+// reads project and property files with repeats (the last value wins, in the first key's place, with a warning:
+// `loadAcceptingDuplicates`), so those files cannot be read through it at all. It would also build a Yams `Node`
+// per value (a tag and resolver each, every mapping's keys hashed for that check) before this tree is built,
+// where the event stream folds straight into it. Positions are not the obstacle: `Node.mark` has them.
 import CYaml
 
 /// A YAML document as plain Sendable values, with line and column marks, and PyYAML's reading of plain

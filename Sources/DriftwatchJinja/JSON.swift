@@ -88,6 +88,15 @@ public enum JSON {
     }
   }
 
+  /// `s` as a JSON string, as Python's `json.dumps` writes it (`ensure_ascii`, its default, which dbt keeps for
+  /// `tojson` and `dbt ls --output json`): `"`, `\\` and `\n \r \t \b \f` escaped by name, every other
+  /// scalar outside space…`~` (controls, DEL, non-ASCII) as `\uXXXX`, beyond U+FFFF as a surrogate pair.
+  public static func quoted(_ s: String) -> String {
+    var out = ""
+    writeString(s, into: &out)
+    return out
+  }
+
   static func writeString(_ s: String, into out: inout String) {
     out += "\""
     for c in s.unicodeScalars {

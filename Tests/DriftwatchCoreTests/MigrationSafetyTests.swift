@@ -312,23 +312,6 @@ struct SQLTokenizerTests {
   }
 }
 
-@Suite("duration flags")
-struct DurationTextTests {
-  @Test func parses() {
-    #expect(DurationText.parse("30s") == .seconds(30))
-    #expect(DurationText.parse("500ms") == .milliseconds(500))
-    #expect(DurationText.parse("2min") == .seconds(120))
-    #expect(DurationText.parse("1.5s") == .milliseconds(1500))
-    #expect(DurationText.parse("10") == .seconds(10))
-    #expect(DurationText.parse("0") == .zero)
-    #expect(DurationText.parse("soon") == nil)
-    #expect(DurationText.parse("-1s") == nil)
-    #expect(DurationText.parse("5 parsecs") == nil)
-    #expect(DurationText.format(.milliseconds(1500)) == "1500ms")
-    #expect(DurationText.format(.seconds(30)) == "30s")
-  }
-}
-
 /// SplitMix64: the same inputs on every run.
 struct SeededGenerator: RandomNumberGenerator {
   var state: UInt64

@@ -76,4 +76,45 @@ import Testing
     }
     #expect(throws: JinjaError.self) { _ = try Self.render("{{ source('crm', 'nope') }}") }
   }
+
+  /// The tables the parse and compile contexts share: `flags` (with the command's `WHICH`), `builtins`, and the
+  /// adapter's introspection methods (answered without a connection at parse, from the catalog or as an
+  /// approximation at compile).
+  @Test func sharedTablesAnswerPerCommand() throws {
+    let probe = """
+      {{ flags.WHICH }} {{ flags.FULL_REFRESH }} {{ flags.STORE_FAILURES }} {{ flags.EMPTY }} \
+      {{ builtins.source('crm', 'deals') }} {{ builtins.config is not none }}
+      """
+    let compiled = try Self.render(probe)
+    #expect(compiled.sql == #"compile False False False "raw"."deals" True"#)
+    let parse = DbtParseContext(rootProject: "p")
+    let parsed = try Template(probe, file: "models/m.sql").render(
+      provider: parse, library: MacroLibrary(), scope: parse.macroScope)
+    #expect(parsed.hasPrefix("parse False False False "))
+    #expect(parse.recorder.sources == [DbtSourceRef(source: "crm", table: "deals")])
+
+    // Each introspection method once (get_columns_in_table at parse only: this catalog knows the columns of its
+    // source's relation only, not of one found by name).
+    let calls = [
+      "get_columns_in_relation(source('crm', 'deals')) | length",
+      "get_missing_columns(source('crm', 'deals'), source('crm', 'deals')) | length",
+      "list_relations_without_caching(none) | length", "list_schemas('db') | length",
+      "get_relation(none, 'raw', 'deals') is none", "load_relation(source('crm', 'deals')) is none",
+      "already_exists('raw', 'deals')", "check_schema_exists('db', 'raw')",
+    ]
+    let template = calls.map { "{{ adapter.\($0) }}" }.joined(separator: ",")
+    let atParse = try Template(
+      template + "{{ adapter.get_columns_in_table('raw', 'deals') | length }}",
+      file: "models/m.sql"
+    ).render(provider: parse, library: MacroLibrary(), scope: parse.macroScope)
+    #expect(atParse == "0,0,0,0,True,True,None,None0")
+    let atCompile = try Self.render(template)
+    #expect(atCompile.sql == "2,0,0,0,False,False,True,True")
+    #expect(
+      atCompile.context.approximations == [
+        "adapter.list_relations_without_caching(…) needs a real query",
+        "adapter.list_schemas(…) needs a real query", "adapter.already_exists(…) needs a real query",
+        "adapter.check_schema_exists(…) needs a real query",
+      ])
+  }
 }

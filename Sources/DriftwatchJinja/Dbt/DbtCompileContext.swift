@@ -85,23 +85,11 @@ public final class DbtCompileContext: ContextProvider {
           self?.approximate("load_result(…) needs a real query")
           return .dict([("data", .list([])), ("table", .object(DbtEmptyTable()))])
         })
-    case "flags":
-      return .object(
-        AttributeObject(
-          typeName: "Flags",
-          attributes: [
-            "FULL_REFRESH": .bool(false), "STORE_FAILURES": .bool(false), "WHICH": .string("compile"),
-            "EMPTY": .bool(false),
-          ]))
+    case "flags": return DbtParseContext.flags(which: "compile")
     case "builtins":
-      return .object(
-        AttributeObject(
-          typeName: "builtins",
-          attributes: [
-            "ref": make("ref", renderer: renderer) ?? .none,
-            "source": make("source", renderer: renderer) ?? .none,
-            "config": parse.value(named: "config", renderer: renderer) ?? .none,
-          ]))
+      return DbtParseContext.builtins(
+        ref: make("ref", renderer: renderer), source: make("source", renderer: renderer),
+        config: parse.value(named: "config", renderer: renderer))
     default: return nil
     }
   }
@@ -135,7 +123,8 @@ public final class DbtCompileContext: ContextProvider {
   }
 }
 
-/// `adapter` at compile time: the parse-time adapter with introspection answered by the catalog.
+/// `adapter` at compile time: the parse-time adapter with introspection (every `DbtAdapterIntrospection`
+/// method) answered by the catalog.
 final class DbtCompileAdapter: JinjaObject {
   weak var context: DbtCompileContext?
   let inner: DbtAdapter
@@ -146,8 +135,9 @@ final class DbtCompileAdapter: JinjaObject {
   var typeName: String { "adapter" }
 
   func attribute(_ name: String) -> Value? {
-    switch name {
-    case "get_columns_in_relation", "get_columns_in_table":
+    guard let method = DbtAdapterIntrospection(rawValue: name) else { return inner.attribute(name) }
+    switch method {
+    case .getColumnsInRelation, .getColumnsInTable:
       return .function(
         Function(name) { [weak self] args in
           guard let context = self?.context else { return .list([]) }
@@ -159,7 +149,7 @@ final class DbtCompileAdapter: JinjaObject {
           }
           return try context.columns(args.value(0, "relation"))
         })
-    case "get_relation", "load_relation":
+    case .getRelation, .loadRelation:
       return .function(
         Function(name) { [weak self] args in
           guard let context = self?.context else { return .none }
@@ -177,7 +167,7 @@ final class DbtCompileAdapter: JinjaObject {
             database: text(0, "database"), schema: text(1, "schema"), identifier: text(2, "identifier") ?? ""
           ).map(Value.object) ?? .none
         })
-    case "get_missing_columns":
+    case .getMissingColumns:
       return .function(
         Function(name) { [weak self] args in
           guard let context = self?.context else { return .list([]) }
@@ -194,13 +184,12 @@ final class DbtCompileAdapter: JinjaObject {
           }
           return .list(ListRef(missing))
         })
-    case "list_relations_without_caching", "list_schemas", "check_schema_exists", "already_exists":
+    case .listRelationsWithoutCaching, .listSchemas, .checkSchemaExists, .alreadyExists:
       return .function(
         Function(name) { [weak self] _ in
           self?.context?.approximate("adapter.\(name)(…) needs a real query")
           return name == "check_schema_exists" || name == "already_exists" ? .bool(true) : .list([])
         })
-    default: return inner.attribute(name)
     }
   }
 }

@@ -193,6 +193,25 @@ public final class DbtParseContext: ContextProvider {
     .function(Function(name, body))
   }
 
+  /// `flags` as dbt shows it to templates while running the command `which` (`parse`, `compile`).
+  static func flags(which: String) -> Value {
+    .object(
+      AttributeObject(
+        typeName: "Flags",
+        attributes: [
+          "FULL_REFRESH": .bool(false), "STORE_FAILURES": .bool(false), "WHICH": .string(which),
+          "EMPTY": .bool(false),
+        ]))
+  }
+
+  /// `builtins`: dbt's own `ref`, `source` and `config`, which a project's overrides call.
+  static func builtins(ref: Value?, source: Value?, config: Value?) -> Value {
+    .object(
+      AttributeObject(
+        typeName: "builtins",
+        attributes: ["ref": ref ?? .none, "source": source ?? .none, "config": config ?? .none]))
+  }
+
   // swiftlint:disable:next cyclomatic_complexity
   func make(_ name: String, renderer: Renderer) -> Value? {
     switch name {
@@ -226,14 +245,7 @@ public final class DbtParseContext: ContextProvider {
     case "dbt_version": return .string("1.11.0")
     case "invocation_id": return .string("00000000-0000-0000-0000-000000000000")
     case "run_started_at": return .object(DbtModules.DateTime(epochSeconds: now))
-    case "flags":
-      return .object(
-        AttributeObject(
-          typeName: "Flags",
-          attributes: [
-            "FULL_REFRESH": .bool(false), "STORE_FAILURES": .bool(false), "WHICH": .string("parse"),
-            "EMPTY": .bool(false),
-          ]))
+    case "flags": return Self.flags(which: "parse")
     case "graph": return .dict(DictRef())
     case "selected_resources": return .list([])
     case "is_incremental": return fn("is_incremental") { _ in .bool(false) }
@@ -310,14 +322,9 @@ public final class DbtParseContext: ContextProvider {
           ]))
     case "adapter": return .object(DbtAdapter(context: self, renderer: renderer))
     case "builtins":
-      return .object(
-        AttributeObject(
-          typeName: "builtins",
-          attributes: [
-            "ref": make("ref", renderer: renderer) ?? .none,
-            "source": make("source", renderer: renderer) ?? .none,
-            "config": make("config", renderer: renderer) ?? .none,
-          ]))
+      return Self.builtins(
+        ref: make("ref", renderer: renderer), source: make("source", renderer: renderer),
+        config: make("config", renderer: renderer))
     case "doc":
       return fn("doc") { [weak self] args in
         let strings = args.positional.map(\.str)
@@ -567,6 +574,10 @@ final class DbtAdapter: JinjaObject {
   var typeName: String { "adapter" }
 
   func attribute(_ name: String) -> Value? {
+    if let method = DbtAdapterIntrospection(rawValue: name) {
+      // A new value per call: a list is mutable.
+      return .function(Function(name) { _ in method.answerAtParse })
+    }
     switch name {
     case "dispatch":
       return .function(
@@ -582,17 +593,36 @@ final class DbtAdapter: JinjaObject {
         })
     case "type":
       return .function(Function("type") { [weak self] _ in .string(self?.context?.adapterTypes.first ?? "") })
-    case "get_columns_in_relation", "list_relations_without_caching", "get_missing_columns",
-      "list_schemas", "get_columns_in_table":
-      return .function(Function(name) { _ in .list([]) })
-    case "get_relation", "load_relation", "already_exists", "check_schema_exists":
-      return .function(Function(name) { _ in .none })
     case "config":
       return .object(AttributeObject(typeName: "AdapterConfig", attributes: [:]))
     default:
       return .function(
         Function(name) { _ in throw JinjaError(.unsupported, "adapter.\(name) is not supported at parse time")
         })
+    }
+  }
+}
+
+/// The adapter's methods that ask the warehouse: answered without a connection at parse (`DbtAdapter`), from the
+/// catalog at compile (`DbtCompileAdapter`, which must answer every one of them).
+enum DbtAdapterIntrospection: String, CaseIterable {
+  case getColumnsInRelation = "get_columns_in_relation"
+  case getColumnsInTable = "get_columns_in_table"
+  case getMissingColumns = "get_missing_columns"
+  case listRelationsWithoutCaching = "list_relations_without_caching"
+  case listSchemas = "list_schemas"
+  case getRelation = "get_relation"
+  case loadRelation = "load_relation"
+  case alreadyExists = "already_exists"
+  case checkSchemaExists = "check_schema_exists"
+
+  /// What dbt's parse-time adapter answers: no columns or relations, no relation.
+  var answerAtParse: Value {
+    switch self {
+    case .getColumnsInRelation, .getColumnsInTable, .getMissingColumns, .listRelationsWithoutCaching,
+      .listSchemas:
+      return .list([])
+    case .getRelation, .loadRelation, .alreadyExists, .checkSchemaExists: return .none
     }
   }
 }
