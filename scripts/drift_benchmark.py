@@ -363,7 +363,9 @@ def s_rename_no_name_evidence(domain, rng):
     sc, table = scenario("column_renamed", domain, rng, ["person"])
     col = pick_col(table, rng, "person")
     old = col.name
-    col.name = rng.choice(["contact", "holder", "signatory", "party"])
+    # A new name that shares no word with the old one (`contact_name` -> `contact` would be name evidence).
+    words = set(old.split("_"))
+    col.name = rng.choice([n for n in ["contact", "holder", "signatory", "party"] if n not in words])
     src = f"{domain}.{table.name}"
     sc.expects.append(Expect("column_missing", src, old, SCHEMA, hint=col.name))
     sc.expects.append(Expect("column_added", src, col.name, SCHEMA))
@@ -879,7 +881,7 @@ def print_table(summary: dict, args) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=["small", "full"], default="small")
-    parser.add_argument("--count", type=int, help="scenarios (default: small 25, full 125)")
+    parser.add_argument("--count", type=int, help="scenarios (default: small 25, full 250)")
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--driftwatch", default=".build/debug/driftwatch")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -889,7 +891,7 @@ def main() -> int:
     if not (os.path.isfile(args.driftwatch) and os.access(args.driftwatch, os.X_OK)):
         print(f"error: no driftwatch executable at {args.driftwatch}: build it (swift build) or pass --driftwatch", file=sys.stderr)
         return 2
-    count = args.count or (len(TEMPLATES) if args.size == "small" else 5 * len(TEMPLATES))
+    count = args.count or (len(TEMPLATES) if args.size == "small" else 10 * len(TEMPLATES))
     scenarios = generate(count, args.seed)
     workdir = args.keep or tempfile.mkdtemp(prefix="driftwatch-bench-")
     if args.keep:

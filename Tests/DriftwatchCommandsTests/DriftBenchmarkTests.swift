@@ -27,7 +27,7 @@ struct DriftBenchmarkTests {
     return nil
   }
 
-  @Test(.timeLimit(.minutes(3)))
+  @Test(.timeLimit(.minutes(5)))
   func smallBenchmarkMeetsItsTargets() async throws {
     guard let python = Self.python() else { return }
     let run = try await CLI.run(
