@@ -807,6 +807,8 @@ def summarize(results: list[dict]) -> dict:
     bins: dict[str, dict] = {}
     per_kind: dict[str, list[int]] = {}
     for r in results:
+        if r.get("baseline_changes"):
+            errors.append({"name": r["name"], "error": f"the baseline is not clean: {r['baseline_changes']}"})
         for mode, m in r.get("modes", {}).items():
             if "error" in m:
                 errors.append({"name": r["name"], "mode": mode, "error": m["error"]})
