@@ -157,9 +157,17 @@ struct ColumnAligner {
         )
       }
     }
+    // A rival as strong (another new column the names relate as well, or another gone column): the names
+    // alone cannot say which, so neither is taken (`label` → `stage_label` or `label_color`).
+    func hasRival(_ candidate: (declared: Int, live: Int, claim: RenameClaim)) -> Bool {
+      candidates.contains { other in
+        (other.declared == candidate.declared) != (other.live == candidate.live)
+          && other.claim.score >= candidate.claim.score - RenameRules.rivalMargin
+      }
+    }
     for candidate in candidates.sorted(by: { $0.claim.score > $1.claim.score })
     where candidate.claim.score >= RenameRules.outOfPlaceScore && !usedDeclared.contains(candidate.declared)
-      && !usedLive.contains(candidate.live)
+      && !usedLive.contains(candidate.live) && !hasRival(candidate)
     {
       matches.append(
         .renamed(
@@ -315,7 +323,9 @@ struct ColumnAligner {
         evidence.append("type changed from \(oldType) to \(new.type)")
       }
     }
-    var keyScore = 0.7
+    // Neither a key: nothing for or against (calibrated on scripts/drift_benchmark.py); one a key and the
+    // other not: against.
+    var keyScore = 1.0
     if old.isKey && new.isKey {
       keyScore = 1
       kinds.insert(.key)

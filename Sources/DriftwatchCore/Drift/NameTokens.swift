@@ -54,6 +54,14 @@ enum NameTokens {
 
   static func canonical(_ token: String) -> String { abbreviations[token] ?? token }
 
+  /// Canonical words that say what kind of value a column holds, not which one it is: a timestamp (`_at`), a
+  /// key (`_id`), an e-mail. Two names that share only such words name two different things.
+  static let roleWords: Set<String> = [
+    "id", "key", "reference", "uuid", "at", "on", "date", "time", "timestamp", "email", "mail", "name",
+    "code", "amount", "number", "value", "type", "status", "flag", "count", "total", "address", "phone",
+    "url", "text", "note", "description", "is", "has",
+  ]
+
   /// Levenshtein distance, for typo-level renames (`adress` → `address`).
   static func editDistance(_ lhs: String, _ rhs: String) -> Int {
     let a = Array(lhs.unicodeScalars)
@@ -156,6 +164,19 @@ extension NameRelation {
     let shared = oldSet.intersection(newSet)
     let union = oldSet.union(newSet)
     let jaccard = union.isEmpty ? 0 : Double(shared.count) / Double(union.count)
+    // The same meaning words with another kind word (`occurred_at` → `occurred_timestamp`, `customer_id` →
+    // `customer_key`): as strong as one name extending the other.
+    let gone = oldSet.subtracting(newSet)
+    let came = newSet.subtracting(oldSet)
+    if substituted.isEmpty, !shared.subtracting(NameTokens.roleWords).isEmpty,
+      gone.isSubset(of: NameTokens.roleWords), came.isSubset(of: NameTokens.roleWords)
+    {
+      return NameRelation(
+        score: 0.8,
+        reason:
+          "'\(new)' and '\(old)' share '\(shared.subtracting(NameTokens.roleWords).sorted().joined(separator: "_"))' and differ only in the kind word ('\(gone.sorted().joined(separator: "_"))' → '\(came.sorted().joined(separator: "_"))')"
+      )
+    }
     // Typos and small respellings: adress → address.
     let oldJoined = oldTokens.joined()
     let newJoined = newTokens.joined()
@@ -164,6 +185,15 @@ extension NameRelation {
     let spelling = longest == 0 ? 0 : 1 - Double(distance) / Double(longest)
     if spelling >= 0.8, distance <= 2 {
       return NameRelation(score: 0.75, reason: "'\(old)' and '\(new)' differ by \(distance) letter(s)")
+    }
+    // Sharing only a word that says what kind of value a column holds (`_at`, `_id`, `email`) while each name
+    // has its own word for what it is (`created_at` / `cancelled_at`, `customer_id` / `order_id`,
+    // `work_email` / `backup_email`): the names tell two columns apart, they are no evidence of a rename.
+    if !shared.isEmpty, substituted.isEmpty, shared.isSubset(of: NameTokens.roleWords),
+      !oldSet.subtracting(newSet).subtracting(NameTokens.roleWords).isEmpty,
+      !newSet.subtracting(oldSet).subtracting(NameTokens.roleWords).isEmpty
+    {
+      return .none
     }
     if !shared.isEmpty {
       let gone = mapped.filter { !newSet.contains($0) }.joined(separator: "_")

@@ -24,6 +24,8 @@ extension DriftEngine {
     public static let swapCloseness = 0.2
     /// A mean magnitude ratio within this much of a power of ten (in log10) is a scale change.
     public static let scaleTolerance = 0.15
+    /// A scale change the sampled keys refute (< 50 % agree): a hint, below the 0.5 of a claim.
+    public static let refutedScale = 0.45
     /// Distinct counts that fell or rose by this factor more than the non-null rows did.
     public static let distinctFactor = 10.0
   }
@@ -182,13 +184,17 @@ extension DriftEngine {
               keysAgreeing: finding.keys?.agreeing, keysJoined: finding.keys?.joined, snapshot: snapshot.id))
           continue
         }
-        if let finding = scale(old: old, new: new, pairs: pairs, name: name, since: since) {
+        let scaleFinding = scale(old: old, new: new, pairs: pairs, name: name, since: since)
+        func reportScale(_ finding: Finding) {
           make(
             .scaleChanged, item, confidence: finding.confidence, evidence: finding.evidence,
             measure: ProfileMeasure(
               metric: "mean_magnitude", before: old.meanMagnitude ?? 0, after: new.meanMagnitude ?? 0,
               factor: finding.factor, keysAgreeing: finding.keys?.agreeing, keysJoined: finding.keys?.joined,
               snapshot: snapshot.id))
+        }
+        if let finding = scaleFinding, !finding.refuted {
+          reportScale(finding)
           continue
         }
         if let finding = shapeChange(old: old, new: new, pairs: pairs, name: name, since: since) {
@@ -199,7 +205,7 @@ extension DriftEngine {
               shapeBefore: finding.from, shapeAfter: finding.to, snapshot: snapshot.id))
           continue
         }
-        if let finding = distinctChange(old: old, new: new, name: name, since: since) {
+        if let finding = distinctChange(old: old, new: new, pairs: pairs, name: name, since: since) {
           make(
             .distinctCountChanged, item,
             confidence: estimated ? min(finding.confidence, 0.6) : finding.confidence,
@@ -207,7 +213,10 @@ extension DriftEngine {
             measure: ProfileMeasure(
               metric: "distinct_count", before: Double(old.distinctCount), after: Double(new.distinctCount),
               snapshot: snapshot.id))
+          continue
         }
+        // The magnitude moved by a power of ten but the keys show other values: said, as a hint only.
+        if let finding = scaleFinding { reportScale(finding) }
       }
     }
     return result
@@ -224,6 +233,9 @@ extension DriftEngine {
     var to: ShapeClass?
     var before = 0.0
     var after = 0.0
+    /// The sampled keys refute it (a scale change in the averages only): a hint below 0.5, reported only when
+    /// no other rule explains the column.
+    var refuted = false
   }
 
   static func percent(_ share: Double) -> String {
@@ -289,7 +301,9 @@ extension DriftEngine {
           evidence.append(
             "per key the relation holds on only \(agreeing)/\(numeric.count) sampled keys: other values, not only another unit"
           )
-          confidence = 0.55
+          return Finding(
+            confidence: ProfileRules.refutedScale, evidence: evidence, keys: (agreeing, numeric.count),
+            factor: factor, refuted: true)
         } else {
           evidence.append(
             "\(name) = \(name) (\(since)) \(relation) on \(agreeing)/\(numeric.count) sampled keys")
@@ -340,7 +354,9 @@ extension DriftEngine {
       after: toShare)
   }
 
-  func distinctChange(old: ColumnProfile, new: ColumnProfile, name: String, since: String) -> Finding? {
+  func distinctChange(
+    old: ColumnProfile, new: ColumnProfile, pairs: KeyedPairs? = nil, name: String, since: String
+  ) -> Finding? {
     guard old.nonNullCount > 0, new.nonNullCount > 0, old.distinctCount > 0, new.distinctCount > 0 else {
       return nil
     }
@@ -352,11 +368,18 @@ extension DriftEngine {
       new.distinctCount >= old.distinctCount + 20 && distinct >= factor && distinct >= rows * factor
     guard collapsed || exploded else { return nil }
     let what = collapsed ? "collapsed" : "exploded"
-    return Finding(
-      confidence: 0.85,
-      evidence: [
-        "\(name) has \(new.distinctCount) distinct values in \(new.nonNullCount) non-null rows; in \(since) \(old.distinctCount) in \(old.nonNullCount): \(what)"
-      ])
+    var evidence = [
+      "\(name) has \(new.distinctCount) distinct values in \(new.nonNullCount) non-null rows; in \(since) \(old.distinctCount) in \(old.nonNullCount): \(what)"
+    ]
+    var confidence = 0.85
+    // As for a shape change: the keys show the values themselves changed (calibrated on the drift benchmark).
+    if let pairs, !pairs.values.isEmpty {
+      let compare: (String?) -> String? = { value in pairs.hashed ? value.map(SampleHash.of) : value }
+      let changed = pairs.values.filter { $0.old != compare($0.new) }.count
+      evidence.append("\(changed)/\(pairs.values.count) sampled keys hold another value than in \(since)")
+      if Double(changed) >= 0.5 * Double(pairs.values.count) { confidence = 0.95 }
+    }
+    return Finding(confidence: confidence, evidence: evidence)
   }
 
   /// `a` now holds what `b` held and `b` what `a` held: per key when a sample joins, else by shape classes.

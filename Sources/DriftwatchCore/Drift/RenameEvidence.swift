@@ -46,6 +46,9 @@ enum RenameRules {
   /// … and a score at least this.
   static let outOfPlaceScore = 0.6
 
+  /// An out-of-place candidate with a rival scoring within this much of it is not taken.
+  static let rivalMargin = 0.05
+
   /// Applies the ceiling rules to a schema-only score.
   static func capped(_ score: Double, kinds: Set<EvidenceKind>) -> Double {
     let hasName = kinds.contains(.name) || kinds.contains(.tableRename)
