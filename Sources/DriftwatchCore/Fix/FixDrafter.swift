@@ -64,6 +64,15 @@ public struct FixDrafter: Sendable {
     }.sorted { $0.uniqueID < $1.uniqueID }
   }
 
+  /// Models and snapshots of installed packages that read the source: fix does not edit them.
+  static func packageReaders(project: ProjectGraph, sourceID: String) -> [GraphNode] {
+    project.nodes.values.filter {
+      $0.dependsOn.contains(sourceID) && $0.rawCode != nil && $0.test == nil
+        && ($0.resourceType == .model || $0.resourceType == .snapshot)
+        && $0.packageName != project.projectName
+    }.sorted { $0.uniqueID < $1.uniqueID }
+  }
+
   /// Generic tests declared on other nodes that point at the source (relationships `to: source(…)`).
   static func foreignTests(project: ProjectGraph, sourceID: String) -> [GraphNode] {
     project.nodes.values.filter {
@@ -352,6 +361,12 @@ public struct FixDrafter: Sendable {
     let needsMapping =
       plan.mappingPending || plan.plans.contains { $0.expression != sql.identifier($0.name) }
     guard needsMapping else { return }
+    // Readers in installed packages: fix does not edit them (dbt deps would replace the edit), so each is a
+    // question naming its file, never a silent skip.
+    for node in Self.packageReaders(project: project, sourceID: source.uniqueID) {
+      askManualRewrite(
+        plan, node: node, path: node.filePath ?? node.uniqueID, plainSites: 0, inPackage: true, &state)
+    }
     for node in Self.readers(project: project, sourceID: source.uniqueID) {
       guard let path = node.filePath, let text = edits[path] ?? files[path] else {
         state.notes.append("\(node.uniqueID): its file was not read, so it was not rewritten")
@@ -549,7 +564,8 @@ public struct FixDrafter: Sendable {
   /// A reader driftwatch cannot rewrite: a human maps its columns back (accept once done, or to write the
   /// rest anyway) or lets it fail (reject).
   private func askManualRewrite(
-    _ plan: SourcePlan, node: GraphNode, path: String, plainSites: Int, _ state: inout State
+    _ plan: SourcePlan, node: GraphNode, path: String, plainSites: Int, inPackage: Bool = false,
+    _ state: inout State
   ) {
     let id = Self.manualRewriteID(sourceID: plan.source.uniqueID, path: path)
     let status: Question.Status =
@@ -559,9 +575,11 @@ public struct FixDrafter: Sendable {
       case nil: .open
       }
     let how =
-      plainSites > 0
-      ? "some of its source('\(plan.source.sourceName)', '\(plan.source.name)') calls are inside another expression"
-      : "it reads \(plan.source.displayName) without a plain {{ source(…) }} of its own (through a macro, or inside another expression)"
+      inPackage
+      ? "it is in the installed package \(node.packageName), which fix does not edit (dbt deps would replace the edit); override the model in this project"
+      : plainSites > 0
+        ? "some of its source('\(plan.source.sourceName)', '\(plan.source.name)') calls are inside another expression"
+        : "it reads \(plan.source.displayName) without a plain {{ source(…) }} of its own (through a macro, or inside another expression)"
     let sql = SQLDraft(dialect: dialect)
     var mapped = plan.plans.compactMap { column -> String? in
       guard let expression = column.expression, expression != sql.identifier(column.name),
