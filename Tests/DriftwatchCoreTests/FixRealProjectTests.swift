@@ -240,22 +240,26 @@ struct FixRealProjectTests {
   @Test func aReaderInAnInstalledPackageIsAQuestionNamingItsFileNeverASilentSkip() throws {
     let rename = Self.change(.columnRenamed, from: "plan", to: .one("tier"), relation: "raw.raw_users")
     var graph = Self.project()
-    let path = "dbt_packages/connector/models/stg_connector__users.sql"
+    let path = "models/stg_connector__users.sql"
     graph.nodes["model.connector.stg_connector__users"] = GraphNode(
       uniqueID: "model.connector.stg_connector__users", resourceType: .model, name: "stg_connector__users",
       packageName: "connector", dependsOn: [Self.sourceID], filePath: path, rawCode: Self.staging)
-    let files = [
-      "models/src_app.yml": Self.yml(), "models/stg_users.sql": Self.staging, path: Self.staging,
-    ]
+    let files = ["models/src_app.yml": Self.yml(), "models/stg_users.sql": Self.staging]
     let draft = try FixDrafter(
       project: graph, report: Self.report([rename]), live: Self.live("raw_users", plan: "tier"),
       dialect: .postgres, files: files
     ).draft()
     let question = try #require(draft.questions.first { $0.kind == .rewriteByHand })
-    #expect(question.subject == path)
+    #expect(question.subject == "connector:" + path)
     #expect(question.prompt.contains("installed package connector"), "\(question.prompt)")
     #expect(Self.file(draft, path) == nil, "a package's file is not edited")
     #expect(Self.file(draft, "models/stg_users.sql")?.contains("tier as plan") == true)
+    // Its id is a decision key like any change's.
+    let answered = try FixDrafter(
+      project: graph, report: Self.report([rename]), live: Self.live("raw_users", plan: "tier"),
+      dialect: .postgres, files: files, decisions: Decisions([question.changeID: Decision(accept: true)])
+    ).draft()
+    #expect(answered.openQuestions.isEmpty)
   }
 
   @Test func acceptedValuesKeepEveryDeclaredValue() throws {

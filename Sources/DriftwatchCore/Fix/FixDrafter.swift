@@ -121,10 +121,16 @@ public struct FixDrafter: Sendable {
   /// The ids of every question a reader that cannot be rewritten could raise (one per source and file).
   private func manualRewriteIDs() -> [String] {
     Set(report.changes.compactMap(\.sourceID)).flatMap { sourceID in
-      Self.readers(project: project, sourceID: sourceID).compactMap(\.filePath).map {
-        Self.manualRewriteID(sourceID: sourceID, path: $0)
-      }
+      (Self.readers(project: project, sourceID: sourceID).compactMap(\.filePath)
+        + Self.packageReaders(project: project, sourceID: sourceID).map(Self.packagePath)).map {
+          Self.manualRewriteID(sourceID: sourceID, path: $0)
+        }
     }
+  }
+
+  /// A package's file, named with its package (its path is relative to the package's own root).
+  static func packagePath(_ node: GraphNode) -> String {
+    "\(node.packageName):\(node.filePath ?? node.uniqueID)"
   }
 
   static func manualRewriteID(sourceID: String, path: String) -> String {
@@ -365,7 +371,7 @@ public struct FixDrafter: Sendable {
     // question naming its file, never a silent skip.
     for node in Self.packageReaders(project: project, sourceID: source.uniqueID) {
       askManualRewrite(
-        plan, node: node, path: node.filePath ?? node.uniqueID, plainSites: 0, inPackage: true, &state)
+        plan, node: node, path: Self.packagePath(node), plainSites: 0, inPackage: true, &state)
     }
     for node in Self.readers(project: project, sourceID: source.uniqueID) {
       guard let path = node.filePath, let text = edits[path] ?? files[path] else {
