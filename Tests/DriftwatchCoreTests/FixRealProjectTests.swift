@@ -191,6 +191,77 @@ struct FixRealProjectTests {
     #expect(rejected.expectedFailures.contains { $0.changeID == question.changeID })
   }
 
+  /// The macro reader with the SQL it compiles to (against the live schema, or the manifest's compiled_code).
+  static func projectWithCompiledMacroReader(_ sql: String, status: CompiledReader.Status = .compiled)
+    -> ProjectGraph
+  {
+    var graph = project(macroReader: true)
+    graph.nodes["model.shop.users_union"]?.compiled = CompiledReader(sql: sql, status: status)
+    return graph
+  }
+
+  @Test func aMacroReaderThatSelectsTheTablesRowsAsTheyAreIsMappedAroundItsWholeText() throws {
+    let rename = Self.change(.columnRenamed, from: "plan", to: .one("tier"), relation: "raw.raw_users")
+    let files = [
+      "models/src_app.yml": Self.yml(), "models/stg_users.sql": Self.staging,
+      "models/users_union.sql": Self.throughMacro,
+    ]
+    let compiled = "\n-- the union macro, one table\nselect * from \"analytics\".\"raw\".\"raw_users\";\n"
+    let draft = try FixDrafter(
+      project: Self.projectWithCompiledMacroReader(compiled), report: Self.report([rename]),
+      live: Self.live("raw_users", plan: "tier"), dialect: .postgres, files: files
+    ).draft()
+    #expect(!draft.questions.contains { $0.kind == .rewriteByHand }, "\(draft.questions)")
+    let wrapped = try #require(Self.file(draft, "models/users_union.sql"))
+    #expect(
+      wrapped.contains(
+        "select\n    id,\n    tier as plan\nfrom (\n{{ union_tables(['raw_users']) }}\n) as raw_users\n"),
+      "\(wrapped)")
+    #expect(wrapped.hasPrefix("-- driftwatch ("))
+
+    // Anything more than the table's rows as they are (a filter, other columns, an approximate render, a
+    // different table) is not wrapped: it stays a question naming the file.
+    for (sql, status) in [
+      ("select * from raw.raw_users where id > 1", CompiledReader.Status.compiled),
+      ("select id from raw.raw_users", .compiled), ("select * from raw.other_users", .compiled),
+      ("select * from raw.raw_users", .approximate),
+    ] {
+      let other = try FixDrafter(
+        project: Self.projectWithCompiledMacroReader(sql, status: status), report: Self.report([rename]),
+        live: Self.live("raw_users", plan: "tier"), dialect: .postgres, files: files
+      ).draft()
+      #expect(
+        other.questions.contains { $0.kind == .rewriteByHand && $0.subject == "models/users_union.sql" },
+        "\(sql)")
+      #expect(Self.file(other, "models/users_union.sql") == nil, "\(sql)")
+    }
+  }
+
+  @Test func aReaderInAnInstalledPackageIsAQuestionNamingItsFileNeverASilentSkip() throws {
+    let rename = Self.change(.columnRenamed, from: "plan", to: .one("tier"), relation: "raw.raw_users")
+    var graph = Self.project()
+    let path = "models/stg_connector__users.sql"
+    graph.nodes["model.connector.stg_connector__users"] = GraphNode(
+      uniqueID: "model.connector.stg_connector__users", resourceType: .model, name: "stg_connector__users",
+      packageName: "connector", dependsOn: [Self.sourceID], filePath: path, rawCode: Self.staging)
+    let files = ["models/src_app.yml": Self.yml(), "models/stg_users.sql": Self.staging]
+    let draft = try FixDrafter(
+      project: graph, report: Self.report([rename]), live: Self.live("raw_users", plan: "tier"),
+      dialect: .postgres, files: files
+    ).draft()
+    let question = try #require(draft.questions.first { $0.kind == .rewriteByHand })
+    #expect(question.subject == "connector:" + path)
+    #expect(question.prompt.contains("installed package connector"), "\(question.prompt)")
+    #expect(Self.file(draft, path) == nil, "a package's file is not edited")
+    #expect(Self.file(draft, "models/stg_users.sql")?.contains("tier as plan") == true)
+    // Its id is a decision key like any change's.
+    let answered = try FixDrafter(
+      project: graph, report: Self.report([rename]), live: Self.live("raw_users", plan: "tier"),
+      dialect: .postgres, files: files, decisions: Decisions([question.changeID: Decision(accept: true)])
+    ).draft()
+    #expect(answered.openQuestions.isEmpty)
+  }
+
   @Test func acceptedValuesKeepEveryDeclaredValue() throws {
     let remap = Self.remap(relation: "raw.raw_users")
     let files = ["models/src_app.yml": Self.yml(), "models/stg_users.sql": Self.staging]

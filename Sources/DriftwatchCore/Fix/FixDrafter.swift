@@ -64,6 +64,15 @@ public struct FixDrafter: Sendable {
     }.sorted { $0.uniqueID < $1.uniqueID }
   }
 
+  /// Models and snapshots of installed packages that read the source: fix does not edit them.
+  static func packageReaders(project: ProjectGraph, sourceID: String) -> [GraphNode] {
+    project.nodes.values.filter {
+      $0.dependsOn.contains(sourceID) && $0.rawCode != nil && $0.test == nil
+        && ($0.resourceType == .model || $0.resourceType == .snapshot)
+        && $0.packageName != project.projectName
+    }.sorted { $0.uniqueID < $1.uniqueID }
+  }
+
   /// Generic tests declared on other nodes that point at the source (relationships `to: source(…)`).
   static func foreignTests(project: ProjectGraph, sourceID: String) -> [GraphNode] {
     project.nodes.values.filter {
@@ -112,10 +121,16 @@ public struct FixDrafter: Sendable {
   /// The ids of every question a reader that cannot be rewritten could raise (one per source and file).
   private func manualRewriteIDs() -> [String] {
     Set(report.changes.compactMap(\.sourceID)).flatMap { sourceID in
-      Self.readers(project: project, sourceID: sourceID).compactMap(\.filePath).map {
-        Self.manualRewriteID(sourceID: sourceID, path: $0)
-      }
+      (Self.readers(project: project, sourceID: sourceID).compactMap(\.filePath)
+        + Self.packageReaders(project: project, sourceID: sourceID).map(Self.packagePath)).map {
+          Self.manualRewriteID(sourceID: sourceID, path: $0)
+        }
     }
+  }
+
+  /// A package's file, named with its package (its path is relative to the package's own root).
+  static func packagePath(_ node: GraphNode) -> String {
+    "\(node.packageName):\(node.filePath ?? node.uniqueID)"
   }
 
   static func manualRewriteID(sourceID: String, path: String) -> String {
@@ -352,6 +367,12 @@ public struct FixDrafter: Sendable {
     let needsMapping =
       plan.mappingPending || plan.plans.contains { $0.expression != sql.identifier($0.name) }
     guard needsMapping else { return }
+    // Readers in installed packages: fix does not edit them (dbt deps would replace the edit), so each is a
+    // question naming its file, never a silent skip.
+    for node in Self.packageReaders(project: project, sourceID: source.uniqueID) {
+      askManualRewrite(
+        plan, node: node, path: Self.packagePath(node), plainSites: 0, inPackage: true, &state)
+    }
     for node in Self.readers(project: project, sourceID: source.uniqueID) {
       guard let path = node.filePath, let text = edits[path] ?? files[path] else {
         state.notes.append("\(node.uniqueID): its file was not read, so it was not rewritten")
@@ -359,6 +380,13 @@ public struct FixDrafter: Sendable {
       }
       let (sites, unrewritable) = SourceCallLocator.sites(
         in: text, sourceName: source.sourceName, tableName: source.name)
+      if sites.isEmpty, unrewritable == 0, Self.passesRowsThrough(node, of: plan) {
+        // Its macro selects the source's rows as they are: the mapping goes around the whole model.
+        edits[path] = wrappedReader(text, plan: plan, sql: sql)
+        state.reasons[path] =
+          "reads \(source.displayName) through a macro that selects its rows as they are: the rows are mapped back to its old columns around it (\(plan.changeIDs.joined(separator: ", ")))"
+        continue
+      }
       if unrewritable > 0 || sites.isEmpty {
         askManualRewrite(plan, node: node, path: path, plainSites: sites.count, &state)
       }
@@ -551,7 +579,8 @@ public struct FixDrafter: Sendable {
   /// A reader driftwatch cannot rewrite: a human maps its columns back (accept once done, or to write the
   /// rest anyway) or lets it fail (reject).
   private func askManualRewrite(
-    _ plan: SourcePlan, node: GraphNode, path: String, plainSites: Int, _ state: inout State
+    _ plan: SourcePlan, node: GraphNode, path: String, plainSites: Int, inPackage: Bool = false,
+    _ state: inout State
   ) {
     let id = Self.manualRewriteID(sourceID: plan.source.uniqueID, path: path)
     let status: Question.Status =
@@ -561,9 +590,11 @@ public struct FixDrafter: Sendable {
       case nil: .open
       }
     let how =
-      plainSites > 0
-      ? "some of its source('\(plan.source.sourceName)', '\(plan.source.name)') calls are inside another expression"
-      : "it reads \(plan.source.displayName) without a plain {{ source(…) }} of its own (through a macro, or inside another expression)"
+      inPackage
+      ? "it is in the installed package \(node.packageName), which fix does not edit (dbt deps would replace the edit); override the model in this project"
+      : plainSites > 0
+        ? "some of its source('\(plan.source.sourceName)', '\(plan.source.name)') calls are inside another expression"
+        : "it reads \(plan.source.displayName) without a plain {{ source(…) }} of its own (through a macro, or inside another expression)"
     let sql = SQLDraft(dialect: dialect)
     var mapped = plan.plans.compactMap { column -> String? in
       guard let expression = column.expression, expression != sql.identifier(column.name),
@@ -712,17 +743,76 @@ public struct FixDrafter: Sendable {
 
   static let contractMarker = "-- driftwatch schema contract"
 
-  private func mappingSubquery(_ plan: SourcePlan, indent: Int, aliased: Bool, sql: SQLDraft) -> String {
-    let source = plan.source
-    let pad = String(repeating: " ", count: indent)
-    let inner = pad + "    "
+  /// The select list mapping the live columns back to the old ones.
+  private func mappingItems(_ plan: SourcePlan, sql: SQLDraft) -> [String] {
     var items: [String] = []
     for column in plan.plans {
       guard let expression = column.expression else { continue }
       let name = sql.identifier(column.name)
       items.append(expression == name ? expression : "\(expression) as \(name)")
     }
-    items += plan.passthrough.map { sql.identifier($0.name) }
+    return items + plan.passthrough.map { sql.identifier($0.name) }
+  }
+
+  private static func selectList(_ items: [String], indent: String) -> [String] {
+    var lines: [String] = []
+    for (index, item) in items.enumerated() {
+      let itemLines = item.split(separator: "\n", omittingEmptySubsequences: false)
+      for (lineIndex, line) in itemLines.enumerated() {
+        let isLast = lineIndex == itemLines.count - 1
+        lines.append("\(indent)\(line)\(isLast && index < items.count - 1 ? "," : "")")
+      }
+    }
+    return lines
+  }
+
+  /// A reader whose SQL (compiled exactly, by dbt or against the live schema) is `select * from` the
+  /// source's table, old or new: whatever produces that SQL — a union macro — yields the table's live
+  /// columns, so mapping them back around the model's whole text keeps its columns and rows.
+  static func passesRowsThrough(_ node: GraphNode, of plan: SourcePlan) -> Bool {
+    guard let compiled = node.compiled, compiled.status == .compiled, let text = compiled.sql else {
+      return false
+    }
+    let tokens = ColumnReferences.tokens(text).filter { $0 != .symbol(";") }
+    guard tokens.count == 6 || tokens.count == 8, tokens[0] == .word("select", quoted: false),
+      tokens[1] == .symbol("*"), tokens[2] == .word("from", quoted: false)
+    else { return false }
+    // The relation: schema.table or database.schema.table, nothing after it.
+    var names: [String] = []
+    for (offset, token) in tokens[3...].enumerated() {
+      if offset % 2 == 1 {
+        guard token == .symbol(".") else { return false }
+      } else {
+        guard case .word(let name, _) = token else { return false }
+        names.append(name)
+      }
+    }
+    let (schema, table) = (names[names.count - 2], names[names.count - 1])
+    return [(plan.table.schema.schema, plan.table.name), (plan.source.schema, plan.source.identifier)]
+      .contains { $0.0.lowercased() == schema && $0.1.lowercased() == table }
+  }
+
+  private func wrappedReader(_ text: String, plan: SourcePlan, sql: SQLDraft) -> String {
+    var body = Substring(text)
+    while let last = body.last, last.isWhitespace || last == ";" { body = body.dropLast() }
+    var lines = [
+      "-- "
+        + sql.comment(
+          "driftwatch (\(plan.changeIDs.joined(separator: ", "))): \(plan.source.displayName) is now \(plan.table.qualifiedName);"
+        ),
+      "-- the old columns and values are mapped back around the rows below so nothing downstream changes.",
+      "select",
+    ]
+    lines += Self.selectList(mappingItems(plan, sql: sql), indent: "    ")
+    lines += ["from (", String(body), ") as \(sql.identifier(plan.source.identifier))", ""]
+    return lines.joined(separator: "\n")
+  }
+
+  private func mappingSubquery(_ plan: SourcePlan, indent: Int, aliased: Bool, sql: SQLDraft) -> String {
+    let source = plan.source
+    let pad = String(repeating: " ", count: indent)
+    let inner = pad + "    "
+    let items = mappingItems(plan, sql: sql)
     var lines = ["("]
     lines.append(
       "\(inner)-- "
@@ -732,13 +822,7 @@ public struct FixDrafter: Sendable {
         ))
     lines.append("\(inner)-- the old columns and values are mapped back so nothing downstream changes.")
     lines.append("\(inner)select")
-    for (index, item) in items.enumerated() {
-      let itemLines = item.split(separator: "\n", omittingEmptySubsequences: false)
-      for (lineIndex, line) in itemLines.enumerated() {
-        let isLast = lineIndex == itemLines.count - 1
-        lines.append("\(inner)    \(line)\(isLast && index < items.count - 1 ? "," : "")")
-      }
-    }
+    lines += Self.selectList(items, indent: inner + "    ")
     lines.append(
       "\(inner)from {{ source(\(JinjaEscape.stringLiteral(source.sourceName)), \(JinjaEscape.stringLiteral(plan.newSourceTable))) }}"
     )

@@ -14,3 +14,10 @@
   {"name": "probability", "datatype": "integer"}
 ]) }}
 {% endmacro %}
+
+{% macro owners_columns() %}
+{{ return([
+  {"name": "owner_id", "datatype": "integer"},
+  {"name": "owner_name", "datatype": "text"}
+]) }}
+{% endmacro %}

@@ -1,0 +1,2 @@
+select owner_id, owner_name
+from {{ ref('stg_crm__owners') }}
