@@ -235,6 +235,8 @@ class Scenario:
     baseline: list[Table]
     drifted: list[Table]
     expects: list[Expect] = field(default_factory=list)
+    # `table.column` the sources yml does not declare (the staging model still reads them).
+    undeclared: set = field(default_factory=set)
 
 
 BOTH = frozenset({"schema", "snapshot"})
@@ -483,7 +485,50 @@ def s_distinct(domain, rng):
     return sc
 
 
+def s_remap_undeclared(domain, rng):
+    """Some values of an enumeration the yml does not declare (so no accepted_values test) are replaced
+    (`completed` -> `complete`); the staging model reads it. Only the baseline snapshot's values show it."""
+    sc, table = scenario("values_remapped_undeclared", domain, rng, ["enum"])
+    col = pick_col(table, rng, "enum")
+    sc.undeclared.add(f"{table.name}.{col.name}")
+    old = col.role[5:].split(",")
+    changed = rng.sample(old, rng.randint(1, max(1, len(old) - 1)))
+    style = rng.choice(["upper", "suffix", "short"])
+    mapping = {v: (v.upper() if style == "upper" else v + "_v2" if style == "suffix" else v[:-1] + "x") for v in changed}
+    col.values = [mapping.get(v, v) for v in col.values]
+    sc.expects.append(Expect("values_remapped", f"{domain}.{table.name}", col.name, SNAP))
+    return sc
+
+
+def s_split_appended(domain, rng):
+    """A split done by a migration: the parts are added at the end of the table, the old column dropped."""
+    sc = s_column_split(domain, rng)
+    expect = sc.expects[0]
+    table = next(t for t in sc.drifted if t.name == expect.source.split(".", 1)[1])
+    parts = [c for c in table.columns if c.name in expect.target[1]]
+    table.columns = [c for c in table.columns if c.name not in expect.target[1]] + parts
+    sc.kind = "column_split_appended"
+    return sc
+
+
 # Traps ---------------------------------------------------------------------------------------------------------
+
+
+def t_rolling_days(domain, rng):
+    """A table that keeps the last seven days, as text: a day leaves, a day comes. No remap, no drift."""
+    sc, table = scenario("trap_rolling_days", domain, rng, [])
+    name = rng.choice(["event_day", "load_day", "partition_day"])
+    start = rng.randint(1, 15)
+    before = [f"2026-11-{start + r % 7:02d}" for r in range(ROWS)]
+    after = [f"2026-11-{start + 1 + r % 7:02d}" for r in range(ROWS)]
+    i = next(k for k, t in enumerate(sc.baseline) if t.name == table.name)
+    sc.baseline[i].columns.append(Column(name, "text", "day", before))
+    table.columns.append(Column(name, "text", "day", after))
+    if rng.random() < 0.5:
+        sc.undeclared.add(f"{table.name}.{name}")
+    return sc
+
+
 
 
 def t_unrelated_drop_add(domain, rng):
@@ -614,7 +659,7 @@ TEMPLATES = [
     s_rename_no_name_evidence, s_camel_case, s_column_split, s_type_changed, s_values_remapped, s_new_enum_value,
     s_swapped, s_null_rate, s_scale, s_shape, s_distinct,
     t_unrelated_drop_add, t_rival_tables, t_two_tables_renamed, t_reorder, t_schema_swap, t_loader_columns,
-    t_rename_data_changed, t_renamed_refuted,
+    t_rename_data_changed, t_renamed_refuted, s_remap_undeclared, s_split_appended, t_rolling_days,
 ]
 
 
@@ -654,6 +699,8 @@ def write_project(root: str, sc: Scenario) -> None:
     for t in sc.baseline:
         lines += [f"      - name: {t.name}", "        columns:"]
         for c in t.columns:
+            if f"{t.name}.{c.name}" in sc.undeclared:
+                continue
             lines += [f"          - name: {c.name}", f"            data_type: {c.type}"]
             if c.role == "key":
                 lines += ["            data_tests:", "              - unique", "              - not_null"]

@@ -45,12 +45,16 @@ public struct SourceTable: Sendable, Hashable, Codable {
   public var filePath: String?
   /// The source's and the table's tags together, as dbt's manifest lists them (for `tag:` selection).
   public var tags: [String]
+  /// The `identifier:` as the yml writes it, when it is Jinja (`{{ var('team_identifier', 'team') }}`): what a
+  /// fix repoints, also for a source declared in an installed package, whose yml it never edits.
+  public var identifierExpression: String?
 
   public init(
     uniqueID: String, packageName: String, sourceName: String, name: String, database: String? = nil,
     schema: String, identifier: String? = nil, columns: [DeclaredColumn] = [], filePath: String? = nil,
-    tags: [String] = []
+    tags: [String] = [], identifierExpression: String? = nil
   ) {
+    self.identifierExpression = identifierExpression
     self.uniqueID = uniqueID
     self.packageName = packageName
     self.sourceName = sourceName

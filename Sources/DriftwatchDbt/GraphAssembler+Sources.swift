@@ -93,7 +93,8 @@ extension GraphAssembler {
             uniqueID: uniqueID, packageName: package.name, sourceName: entry.name, name: tableName,
             database: database ?? options.defaultDatabase, schema: schema ?? entry.name,
             identifier: identifier ?? tableName, columns: columns, filePath: entry.file.originalPath,
-            tags: Self.normalizedTags(project.tags + sourceTags + tableTags)))
+            tags: Self.normalizedTags(project.tags + sourceTags + tableTags),
+            identifierExpression: table["identifier"]?.string.flatMap { $0.contains("{{") ? $0 : nil }))
       }
     }
   }

@@ -84,6 +84,13 @@ struct BaselineRemapTests {
     #expect(!remap.evidence.contains { $0.contains("a snapshot would prove it") })
   }
 
+  @Test func aChangeOfCaseIsARemap() async throws {
+    // `where status = 'completed'` finds nothing in `COMPLETED`.
+    let changes = try await Self.check { Self.status($0) == "completed" ? "COMPLETED" : Self.status($0) }
+    let remap = try #require(changes.first { $0.kind == .valuesRemapped })
+    #expect((remap.mapping ?? []).map { "\($0.old)→\($0.new ?? "?")" } == ["completed→COMPLETED"])
+  }
+
   @Test func withoutKeysTheGoneValuesPairWithTheNewOnesByRank() async throws {
     let changes = try await Self.check(keyed: false) { Self.renamed[Self.status($0)] ?? Self.status($0) }
     let remap = try #require(changes.first { $0.kind == .valuesRemapped })

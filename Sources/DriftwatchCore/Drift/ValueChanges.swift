@@ -148,10 +148,11 @@ extension DriftEngine {
     evidence: [String], mapping: [ValueMapping], confidence: Double, values: [String]
   )? {
     guard profile.topValuesComplete, profile.estimated != true else { return nil }
-    let before = Set(probe.acceptedValues.map(Self.valueKey))
-    let now = Set(profile.topValues.map { Self.valueKey($0.value) })
-    let gone = probe.acceptedValues.filter { !now.contains(Self.valueKey($0)) }
-    let new = ColumnProfile.ranked(profile.topValues).filter { !before.contains(Self.valueKey($0.value)) }
+    // Exact values: `sales` → `SALES` breaks `where department = 'sales'` downstream.
+    let before = Set(probe.acceptedValues)
+    let now = Set(profile.topValues.map(\.value))
+    let gone = probe.acceptedValues.filter { !now.contains($0) }
+    let new = ColumnProfile.ranked(profile.topValues).filter { !before.contains($0.value) }
     guard !gone.isEmpty, !new.isEmpty else { return nil }
     let where_ = "\(probe.column.schema).\(probe.column.table).\(probe.column.column)"
     let counts = new.map { "\($0.value) (\($0.count))" }.joined(separator: ", ")

@@ -44,7 +44,12 @@ public struct FixDrafter: Sendable {
       paths.insert(projectFile)
     }
     for sourceID in Set(report.changes.compactMap(\.sourceID)) {
-      if let path = project.sources[sourceID]?.filePath { paths.insert(path) }
+      // A package's yml is never edited (dbt deps would undo it), nor is a root file at its relative path read.
+      if let source = project.sources[sourceID], source.packageName == project.projectName,
+        let path = source.filePath
+      {
+        paths.insert(path)
+      }
       for node in readers(project: project, sourceID: sourceID) {
         if let path = node.filePath { paths.insert(path) }
       }
@@ -415,6 +420,15 @@ public struct FixDrafter: Sendable {
   /// renamed table's entry keeps its name and points at the new relation.
   private func editSourcesFile(_ plan: SourcePlan, edits: inout [String: String], state: inout State) {
     let source = plan.source
+    guard source.packageName == project.projectName else {
+      // Installed packages are dbt deps' to write: a var in dbt_project.yml repoints them (editProjectVars).
+      if plan.tableRename != nil, source.identifierExpression.flatMap(Self.varReference) == nil {
+        state.notes.append(
+          "\(source.displayName) is declared in package \(source.packageName), whose files driftwatch does not edit: point it at \(plan.table.name) with a source override in your project (sources: - name: \(source.sourceName), overrides: \(source.packageName), tables: - name: \(source.name), identifier: \(plan.table.name))"
+        )
+      }
+      return
+    }
     let table = plan.table
     let tableRename = plan.tableRename
     guard let path = source.filePath, let text = edits[path] ?? files[path] else {
@@ -446,17 +460,25 @@ public struct FixDrafter: Sendable {
 
   /// A renamed table whose identifier is `{{ var('name') }}`: the var, where dbt_project.yml sets it.
   private func editProjectVars(_ plan: SourcePlan, edits: inout [String: String], state: inout State) {
-    guard plan.tableRename != nil, let path = plan.source.filePath, let text = edits[path] ?? files[path],
-      let reference = identifierVar(in: text, source: plan.source)
+    guard plan.tableRename != nil else { return }
+    let inPackage = plan.source.packageName != project.projectName
+    let path = inPackage ? nil : plan.source.filePath
+    let text = path.flatMap { edits[$0] ?? files[$0] }
+    guard
+      let reference = text.flatMap({ identifierVar(in: $0, source: plan.source) })
+        ?? plan.source.identifierExpression.flatMap(Self.varReference)
     else { return }
     let newName = plan.table.name
-    if let projectText = edits[Self.projectFile] ?? files[Self.projectFile],
-      let edited = Self.settingVar(reference.name, to: newName, in: projectText, project: project.projectName)
+    let scope = inPackage ? plan.source.packageName : project.projectName
+    let projectText = edits[Self.projectFile] ?? files[Self.projectFile]
+    if let projectText,
+      let edited = Self.settingVar(reference.name, to: newName, in: projectText, project: scope)
+        ?? (inPackage ? Self.addingVar(reference.name, to: newName, in: projectText, scope: scope) : nil)
     {
       edits[Self.projectFile] = edited
       let reason = "var \(reference.name) (the identifier of \(plan.source.displayName)) is \(newName)"
       state.reasons[Self.projectFile] = state.reasons[Self.projectFile].map { $0 + "; " + reason } ?? reason
-    } else if reference.hasDefault {
+    } else if reference.hasDefault, let path, let text {
       // Not set in dbt_project.yml: the default is what dbt uses, so the default is what changes.
       edits[path] = setIdentifierVarDefault(text, source: plan.source, name: reference.name, to: newName)
     } else {

@@ -317,6 +317,35 @@ extension FixDrafter {
     return lines.joined(separator: "\n")
   }
 
+  /// dbt_project.yml with `vars:` → `scope:` → `name: value` added (a package's var, set from the root project
+  /// as its docs say); nil when `vars:` or the scope is not block-style YAML driftwatch can extend.
+  static func addingVar(_ name: String, to value: String, in text: String, scope: String) -> String? {
+    let outline = YAMLOutline(text)
+    var lines = outline.lines
+    let entry = "\(YAMLEscape.scalar(name)): \(yamlScalar(value))"
+    guard let vars = outline.entries(in: 0..<outline.lines.count).first(where: { $0.key == "vars" }) else {
+      while let last = lines.last, last.trimmingSpaces.isEmpty { lines.removeLast() }
+      return (lines + ["", "vars:", "  \(YAMLEscape.scalar(scope)):", "    \(entry)", ""]).joined(
+        separator: "\n")
+    }
+    guard vars.inlineValue.isEmpty else { return nil }
+    let top = outline.children(of: vars)
+    if let scoped = top.first(where: { $0.key == scope }) {
+      let children = outline.children(of: scoped)
+      guard scoped.inlineValue.isEmpty, let last = children.last else { return nil }
+      lines.insert(String(repeating: " ", count: last.column) + entry, at: last.lines.upperBound)
+      return lines.joined(separator: "\n")
+    }
+    let column = top.first?.column ?? vars.column + 2
+    let at = top.last?.lines.upperBound ?? vars.lines.upperBound
+    lines.insert(
+      contentsOf: [
+        String(repeating: " ", count: column) + "\(YAMLEscape.scalar(scope)):",
+        String(repeating: " ", count: column + 2) + entry,
+      ], at: at)
+    return lines.joined(separator: "\n")
+  }
+
   static func yamlScalar(_ value: String) -> String { YAMLEscape.scalar(value) }
 
   static func yamlQuoted(_ value: String) -> String { YAMLEscape.doubleQuoted(value) }
