@@ -216,6 +216,14 @@ struct WarehouseOptions: ParsableArguments {
     let attributes = try ProfilesReader.targetAttributes(
       profilesDirectory: profilesDir, projectDirectory: projectDirectory, profileName: nil, target: target,
       environment: environment)
+    // Secrets written literally in the profile are in no argument or environment variable: registered here,
+    // before a driver or dbt can echo one in an error.
+    for secret in try ProfilesReader.targetSecrets(
+      profilesDirectory: profilesDir, projectDirectory: projectDirectory, profileName: nil, target: target,
+      environment: environment)
+    {
+      Secrets.register(secret)
+    }
     let adapter = attributes["type"] ?? ""
     if !viaDbt && Backends.nativeProfileTypes.contains(adapter) {
       let profile = try ProfilesReader.locator(
