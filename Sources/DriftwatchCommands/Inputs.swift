@@ -238,6 +238,34 @@ struct WarehouseOptions: ParsableArguments {
     return (bridge, ProfileTarget(database: attributes["database"], attributes: attributes))
   }
 
+  /// The command an alert tells the on-call to run for the drafted fix, reaching the warehouse the way this
+  /// run did: `--warehouse` with the password-free URL, or the dbt profile (`--profiles-dir`, `--target`,
+  /// `--via-dbt`, `--dbt`) — a warehouse read through the bridge has no URL to give.
+  func fixCommand(projectDirectory: String, backend: any WarehouseBackend) -> String {
+    var words = ["driftwatch", "fix", "--project", projectDirectory]
+    if warehouse != nil {
+      words += ["--warehouse", backend.displayName]
+    } else {
+      if let profilesDir { words += ["--profiles-dir", profilesDir] }
+      if let target { words += ["--target", target] }
+      if viaDbt { words.append("--via-dbt") }
+      if let dbt { words += ["--dbt", dbt] }
+    }
+    return words.map(Self.shellWord).joined(separator: " ")
+  }
+
+  /// A word as a POSIX shell reads it back: as is when plain, else single-quoted.
+  static func shellWord(_ word: String) -> String {
+    let plain =
+      !word.isEmpty
+      && word.unicodeScalars.allSatisfy { scalar in
+        scalar.isASCII
+          && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+            || "-_./:@%+=,".unicodeScalars.contains(scalar))
+      }
+    return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+  }
+
   /// `backend(projectDirectory:timeouts:)`, under the name the watch engine calls.
   func introspector(projectDirectory: String, timeouts defaults: ReadTimeouts = .check) throws -> (
     any WarehouseBackend, ProfileTarget?
