@@ -82,8 +82,8 @@ public enum ProfilesReader {
   }
 
   /// The values of the target's secret fields — passwords, tokens, private keys and passphrases, client
-  /// secrets, whether written literally or through `env_var` — nested ones included (BigQuery's
-  /// `keyfile_json`), for the run to keep out of everything it prints (dbt's errors can echo them).
+  /// secrets, whether written literally or through `env_var` — nested ones included (`keyfile_json`'s
+  /// `private_key`), for the run to keep out of everything it prints (dbt's errors can echo them).
   public static func targetSecrets(
     profilesDirectory: String?, projectDirectory: String, profileName: String?, target: String?,
     environment: [String: String]
@@ -93,16 +93,18 @@ public enum ProfilesReader {
       target: target, environment: environment)
     var secrets = resolved.values.filter { isSecretKey($0.key) }.map(\.value)
     let context = TemplateContext(environment: environment)
-    func collect(_ node: YAMLNode, underSecret: Bool) {
+    // Inside a mapping (keyfile_json), the fields that are secrets themselves: its `type` or `client_email`
+    // would mask every such word in the output.
+    func collect(_ node: YAMLNode, key: String) {
       if let pairs = node.pairs {
-        for pair in pairs { collect(pair.value, underSecret: underSecret || isSecretKey(pair.key)) }
+        for pair in pairs { collect(pair.value, key: pair.key) }
       } else if let items = node.items {
-        for item in items { collect(item, underSecret: underSecret) }
-      } else if underSecret, let raw = node.string {
+        for item in items { collect(item, key: key) }
+      } else if isSecretKey(key), let raw = node.string {
         secrets.append((try? TemplateRenderer.render(raw, context: context)) ?? raw)
       }
     }
-    for (key, node) in resolved.nested { collect(node, underSecret: isSecretKey(key)) }
+    for (key, node) in resolved.nested { collect(node, key: key) }
     return secrets.filter { !$0.isEmpty }.sorted()
   }
 
