@@ -66,6 +66,7 @@ struct DbtBridgeSparkTests {
         "jdbc:derby:;databaseName=\(base)/metastore_db;create=true"
       ),
       ("spark.ui.enabled", "false"),
+      ("spark.ui.showConsoleProgress", "false"),
       ("spark.sql.shuffle.partitions", "1"),
       ("spark.driver.extraJavaOptions", "-Dderby.system.home=\(base)"),
     ]
