@@ -216,6 +216,14 @@ struct WarehouseOptions: ParsableArguments {
     let attributes = try ProfilesReader.targetAttributes(
       profilesDirectory: profilesDir, projectDirectory: projectDirectory, profileName: nil, target: target,
       environment: environment)
+    // Secrets written literally in the profile are in no argument or environment variable: registered here,
+    // before a driver or dbt can echo one in an error.
+    for secret in try ProfilesReader.targetSecrets(
+      profilesDirectory: profilesDir, projectDirectory: projectDirectory, profileName: nil, target: target,
+      environment: environment)
+    {
+      Secrets.register(secret)
+    }
     let adapter = attributes["type"] ?? ""
     if !viaDbt && Backends.nativeProfileTypes.contains(adapter) {
       let profile = try ProfilesReader.locator(
@@ -228,6 +236,34 @@ struct WarehouseOptions: ParsableArguments {
       attributes: attributes, dbt: dbt, profilesDirectory: profilesDir, projectDirectory: projectDirectory,
       environment: environment, timeouts: timeouts)
     return (bridge, ProfileTarget(database: attributes["database"], attributes: attributes))
+  }
+
+  /// The command an alert tells the on-call to run for the drafted fix, reaching the warehouse the way this
+  /// run did: `--warehouse` with the password-free URL, or the dbt profile (`--profiles-dir`, `--target`,
+  /// `--via-dbt`, `--dbt`) — a warehouse read through the bridge has no URL to give.
+  func fixCommand(projectDirectory: String, backend: any WarehouseBackend) -> String {
+    var words = ["driftwatch", "fix", "--project", projectDirectory]
+    if warehouse != nil {
+      words += ["--warehouse", backend.displayName]
+    } else {
+      if let profilesDir { words += ["--profiles-dir", profilesDir] }
+      if let target { words += ["--target", target] }
+      if viaDbt { words.append("--via-dbt") }
+      if let dbt { words += ["--dbt", dbt] }
+    }
+    return words.map(Self.shellWord).joined(separator: " ")
+  }
+
+  /// A word as a POSIX shell reads it back: as is when plain, else single-quoted.
+  static func shellWord(_ word: String) -> String {
+    let plain =
+      !word.isEmpty
+      && word.unicodeScalars.allSatisfy { scalar in
+        scalar.isASCII
+          && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+            || "-_./:@%+=,".unicodeScalars.contains(scalar))
+      }
+    return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 
   /// `backend(projectDirectory:timeouts:)`, under the name the watch engine calls.

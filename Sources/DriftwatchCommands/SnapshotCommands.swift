@@ -1,6 +1,5 @@
 import ArgumentParser
 import DriftwatchCore
-import DriftwatchDbtBridge
 import DriftwatchReports
 import DriftwatchState
 import Foundation
@@ -159,10 +158,10 @@ struct SnapshotCommand: AsyncParsableCommand {
         driftwatchVersion: Driftwatch.version, sampleSize: sampleSize, valuesHashed: hashValues)
     }
     // A native driver profiles and samples table by table, `jobs` tables at once on their own read-only
-    // connections; the dbt bridge starts a process per call, so it reads each stage in one step instead.
+    // connections; a backend whose every call costs a start-up (the dbt bridge) reads each stage in one step.
     // Which tables could not be sampled, and why (no unique test or key).
     let unsampled = Self.unsampledLines(plan.unsampled, project: project)
-    if !(backend is DbtBridge), let sampler = backend.sampler {
+    if !backend.capabilities.contains(.batchedSteps), let sampler = backend.sampler {
       let snapshot = try await plan.run(
         metadata: metadata(), live: live, profiler: profiler, sampler: sampler, sampleSize: sampleSize,
         hashValues: hashValues, jobs: jobs, progress: progress)

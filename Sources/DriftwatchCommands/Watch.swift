@@ -195,7 +195,7 @@ struct Watch: AsyncParsableCommand {
     let postgres = warehouse.capabilities.contains(.ddlEvents) ? warehouse.postgres : nil
     let snapshots = noSnapshot ? nil : try stateOptions.store(projectDirectory: root)
     let incidents = try stateOptions.incidentStore(projectDirectory: root)
-    let fixCommand = "driftwatch fix --project \(root) --warehouse \(warehouse.displayName)"
+    let fixCommand = warehouseOptions.fixCommand(projectDirectory: root, backend: warehouse)
     // Whatever drift comes, its blast radius would depend on the nodes the reader could not read exactly.
     if !projectOptions.allowIncomplete {
       let project = try projectOptions.load(profile: profile)

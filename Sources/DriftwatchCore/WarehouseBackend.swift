@@ -39,6 +39,9 @@ public struct WarehouseCapabilities: OptionSet, Sendable, Hashable {
   public static let ddlEvents = WarehouseCapabilities(rawValue: 1 << 3)
   /// A throwaway copy of the database for a real dbt build (`impact --dbt-build`).
   public static let stagingCopy = WarehouseCapabilities(rawValue: 1 << 4)
+  /// Every call costs a start-up (the dbt bridge): a snapshot asks each stage for all its tables at once
+  /// (`profile(columns:)` once, `samples(of:limit:)` once) instead of table by table on parallel connections.
+  public static let batchedSteps = WarehouseCapabilities(rawValue: 1 << 5)
 }
 
 /// How `impact` runs a migration: timeouts and the search path (PostgreSQL).

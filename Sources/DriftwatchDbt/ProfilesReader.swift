@@ -81,6 +81,41 @@ public enum ProfilesReader {
     return attributes
   }
 
+  /// The values of the target's secret fields — passwords, tokens, private keys and passphrases, client
+  /// secrets, whether written literally or through `env_var` — nested ones included (`keyfile_json`'s
+  /// `private_key`), for the run to keep out of everything it prints (dbt's errors can echo them).
+  public static func targetSecrets(
+    profilesDirectory: String?, projectDirectory: String, profileName: String?, target: String?,
+    environment: [String: String]
+  ) throws -> [String] {
+    let resolved = try output(
+      profilesDirectory: profilesDirectory, projectDirectory: projectDirectory, profileName: profileName,
+      target: target, environment: environment)
+    var secrets = resolved.values.filter { isSecretKey($0.key) }.map(\.value)
+    let context = TemplateContext(environment: environment)
+    // Inside a mapping (keyfile_json), the fields that are secrets themselves: its `type` or `client_email`
+    // would mask every such word in the output.
+    func collect(_ node: YAMLNode, key: String) {
+      if let pairs = node.pairs {
+        for pair in pairs { collect(pair.value, key: pair.key) }
+      } else if let items = node.items {
+        for item in items { collect(item, key: key) }
+      } else if isSecretKey(key), let raw = node.string {
+        secrets.append((try? TemplateRenderer.render(raw, context: context)) ?? raw)
+      }
+    }
+    for (key, node) in resolved.nested { collect(node, key: key) }
+    return secrets.filter { !$0.isEmpty }.sorted()
+  }
+
+  /// A profile field that holds a secret (`password`, `token`, `private_key_passphrase`, `client_secret`, …).
+  static func isSecretKey(_ key: String) -> Bool {
+    let key = key.lowercased()
+    if secretKeys.contains(key) { return true }
+    return ["password", "passwd", "passphrase", "token", "secret", "private_key", "api_key", "access_key"]
+      .contains { key.contains($0) }
+  }
+
   private struct Output {
     var path: String
     var profileName: String

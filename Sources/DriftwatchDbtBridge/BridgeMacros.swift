@@ -151,7 +151,7 @@ enum BridgeMacros {
           {%- do out.append(driftwatch_cells(run_query(sql))) -%}
         {%- endif -%}
       {%- endfor -%}
-      {% do driftwatch_emit({'database': target.database, 'groups': out}) %}
+      {% do driftwatch_emit({'database': (target.database if target.database is defined else none), 'groups': out}) %}
     {% endmacro %}
 
     {#- columns: schema, relation, kind (table | view), column, position, data type, not null (1/0), key (1/0).
@@ -282,7 +282,7 @@ enum BridgeMacros {
 
     {#- Databricks with Unity Catalog: the catalog's information_schema; hive_metastore has none (spark's way). -#}
     {% macro databricks__driftwatch_introspect_sql(request) -%}
-      {%- set database = request.database if request.database is not none else target.database -%}
+      {%- set database = request.database if request.database is not none else (target.database if target.database is defined else none) -%}
       {%- if database is none or database == 'hive_metastore' -%}{{ return(none) }}{%- endif -%}
       {%- set catalog = driftwatch_database(database) -%}
       {%- set names = driftwatch_literals(request.schemas) -%}
@@ -306,17 +306,31 @@ enum BridgeMacros {
     {#- Spark (and Databricks' hive_metastore): no information_schema; the adapter lists relations and columns. -#}
     {% macro spark__driftwatch_introspect_sql(request) %}{{ return(none) }}{% endmacro %}
     {% macro default__driftwatch_introspect_rows(request) %}{{ return([]) }}{% endmacro %}
+    {#- The metastore's names ignore case (`show schemas like` too): each schema is read once, under the name
+        the metastore gives it, whichever of the asked spellings found it. Relations from `show tables` (views
+        included; `show views` tells them apart), columns from the adapter (`describe table extended`). -#}
     {% macro spark__driftwatch_introspect_rows(request) -%}
       {%- set rows = [] -%}
-      {%- for schema in request.schemas -%}
-        {%- set found = run_query('show schemas like ' ~ driftwatch_literal(schema)) -%}
-        {%- if found.rows | length > 0 -%}
+      {%- set seen = [] -%}
+      {%- set prefix = driftwatch_database(request.database) ~ '.' if request.database is not none else '' -%}
+      {%- for asked in request.schemas -%}
+        {%- set found = [] -%}
+        {%- for row in run_query('show schemas like ' ~ driftwatch_literal(asked)).rows -%}
+          {%- if (row[0] | string | lower) == (asked | lower) -%}{%- do found.append(row[0] | string) -%}{%- endif -%}
+        {%- endfor -%}
+        {%- if found | length > 0 and found[0] not in seen -%}
+          {%- set schema = found[0] -%}
+          {%- do seen.append(schema) -%}
           {%- do rows.append([schema, none, none, none, none, none, none, none]) -%}
-          {%- set relations = adapter.list_relations_without_caching(api.Relation.create(schema=schema)) -%}
-          {%- for relation in relations -%}
-            {%- set kind = 'view' if relation.type == 'view' else 'table' -%}
+          {%- set qualified = prefix ~ driftwatch_quote(schema) -%}
+          {%- set views = [] -%}
+          {%- for row in run_query('show views in ' ~ qualified).rows -%}{%- do views.append(row[1] | string) -%}{%- endfor -%}
+          {%- for row in run_query('show tables in ' ~ qualified).rows if not row[2] -%}
+            {%- set name = row[1] | string -%}
+            {%- set kind = 'view' if name in views else 'table' -%}
+            {%- set relation = api.Relation.create(database=request.database, schema=schema, identifier=name, type=kind) -%}
             {%- for column in adapter.get_columns_in_relation(relation) -%}
-              {%- do rows.append([schema, relation.identifier, kind, column.name, (loop.index | string), column.data_type, '0', '0']) -%}
+              {%- do rows.append([schema, name, kind, column.name, (loop.index | string), column.data_type, '0', '0']) -%}
             {%- endfor -%}
           {%- endfor -%}
         {%- endif -%}

@@ -40,7 +40,7 @@ public struct DbtBridge: WarehouseBackend, WarehouseProfiler, WarehouseSampler {
     }
   }
 
-  public var capabilities: WarehouseCapabilities { [.data] }
+  public var capabilities: WarehouseCapabilities { [.data, .batchedSteps] }
   public var profiler: (any WarehouseProfiler)? { self }
   public var sampler: (any WarehouseSampler)? { self }
 

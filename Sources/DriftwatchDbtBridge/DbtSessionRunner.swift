@@ -220,8 +220,10 @@ public final class DbtSessionRunner: DbtOperationRunner, @unchecked Sendable {
         if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
           let text = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
           buffer.removeSubrange(buffer.startIndex...newline)
-          if text.hasPrefix(DbtSessionRunner.answerMarker) {
-            return String(text.dropFirst(DbtSessionRunner.answerMarker.count))
+          // Anywhere in the line: what an engine writes to the same stream without a newline (a progress
+          // bar ending in `\r`) may come before it.
+          if let marker = text.range(of: DbtSessionRunner.answerMarker) {
+            return String(text[marker.upperBound...])
           }
           continue
         }

@@ -182,6 +182,11 @@ struct DbtBridgeDuckDBTests {
       let body = try CLI.json(received[0].body)
       #expect(body["event"] as? String == "driftwatch.incident.opened")
       #expect((body["blast_radius"] as? [String: Any])?["dashboards"] as? Int == 15)
+      // The advice reaches the warehouse the way watch did: through the profile, not a --warehouse URL.
+      #expect(
+        body["fix_command"] as? String
+          == "driftwatch fix --project \(project.directory) --profiles-dir \(project.directory)",
+        "\(body["fix_command"] ?? "")")
       watch.signal(SIGINT)
       #expect(await watch.waitForExit(timeout: .seconds(600)) == 0)
       await receiver.stop()

@@ -116,4 +116,39 @@ struct DbtBridgeUnitTests {
       redact: { $0 })
     #expect((result["groups"] as? [Any])?.count == 1)
   }
+
+  /// The session's answer line may carry what an engine wrote before it without a newline (Spark's progress
+  /// bar ends in `\r`): the answer is still read, not waited for until the timeout. A stand-in "python" (a
+  /// shell script) answers the way the driver does, after such a prefix.
+  @Test func sessionAnswerAfterAProgressBarIsRead() async throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "driftwatch-session-\(UUID().uuidString)"
+    ).path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let python = directory + "/fake-python"
+    try #"""
+    #!/bin/sh
+    while read -r line; do
+      printf '[Stage 3:====>   (1 + 1) / 2]\rDRIFTWATCH_SESSION:{"ok": true, "prints": ["DRIFTWATCH_RESULT:{\\"groups\\": [[]]}"], "errors": [], "exception": ""}\n'
+    done
+    """#.write(toFile: python, atomically: true, encoding: .utf8)
+    let dbt = directory + "/dbt"
+    try "#!\(python)\n".write(toFile: dbt, atomically: true, encoding: .utf8)
+    for path in [python, dbt] {
+      try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+    }
+    let invocation = DbtInvocation(
+      dbt: dbt, workingDirectory: directory, profilesDirectory: directory, profile: "p", target: nil,
+      environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(60))
+    let runner = try #require(DbtSessionRunner(invocation: invocation))
+    let started = Date()
+    let output = try await runner.run(operation: "driftwatch_introspect", request: "{}")
+    #expect(Date().timeIntervalSince(started) < 30)
+    let result = try BridgeOutput.result(
+      stdout: output.stdout, stderr: output.stderr, exitCode: output.exitCode,
+      operation: "driftwatch_introspect",
+      redact: { $0 })
+    #expect((result["groups"] as? [Any])?.count == 1)
+  }
 }

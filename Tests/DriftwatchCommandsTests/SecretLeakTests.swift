@@ -130,6 +130,45 @@ struct SecretLeakTests {
     }
   }
 
+  /// A password written literally in profiles.yml (no env_var, so in no environment variable) that dbt itself
+  /// echoes in its error — dbt-postgres validating the profile prints `99887766 is not of type 'string'` — never
+  /// reaches the terminal through the bridge (check, snapshot, watch's first check).
+  @Test func literalProfilePasswordEchoedByDbtIsRedacted() async throws {
+    guard let dbt = ProcessInfo.processInfo.environment["DRIFTWATCH_DBT"], !dbt.isEmpty else {
+      Issue.record("DRIFTWATCH_DBT is not set: run scripts/test (it installs dbt and sets it)")
+      return
+    }
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    try """
+    acme:
+      target: dev
+      outputs:
+        dev:
+          type: postgres
+          host: 127.0.0.1
+          port: 1
+          user: app
+          password: 99887766
+          dbname: acme
+          schema: analytics
+    """.write(toFile: scratch.file("profiles.yml"), atomically: true, encoding: .utf8)
+    for command in ["check", "snapshot", "watch"] {
+      let result = try await CLI.run(
+        [
+          command, "--project", CLI.acme, "--profiles-dir", scratch.path, "--via-dbt", "--state",
+          "sqlite:" + scratch.file("s.db"),
+        ] + (command == "watch" ? ["--interval", "1h"] : []),
+        environment: ["DRIFTWATCH_DBT": dbt])
+      #expect(result.status == 2, "\(command): \(result.stderr)")
+      // dbt's own message came through, the password in it redacted.
+      #expect(result.stderr.contains("***"), "\(command): \(result.stderr)")
+      #expect(
+        !result.stderr.contains("99887766") && !result.stdout.contains("99887766"),
+        "\(command): \(result.stderr)")
+    }
+  }
+
   /// The last guard: whatever reaches the terminal (messages, watch's log lines) is redacted with every secret
   /// known from the arguments, the environment and the profiles read.
   @Test func terminalGuardRedactsKnownSecrets() {

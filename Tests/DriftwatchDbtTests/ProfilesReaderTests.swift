@@ -151,6 +151,40 @@ import Testing
     }
   }
 
+  @Test func targetSecretsNameLiteralEnvAndNestedSecrets() throws {
+    let profile = """
+      shop:
+        target: dev
+        outputs:
+          dev:
+            type: bigquery
+            method: service-account-json
+            project: shop-prod
+            dataset: analytics
+            token: "{{ env_var('SHOP_TOKEN', 'tok-default-77') }}"
+            private_key_passphrase: Literal-Pass-99
+            keyfile_json:
+              type: service_account
+              private_key: "-----BEGIN KEY-----abc"
+              client_email: loader@shop.iam
+          other:
+            type: postgres
+            password: 99887766
+      """
+    let project = try TemporaryProject(["dbt_project.yml": Self.project, "profiles.yml": profile])
+    defer { project.remove() }
+    let secrets = try ProfilesReader.targetSecrets(
+      profilesDirectory: nil, projectDirectory: project.directory, profileName: nil, target: nil,
+      environment: ["SHOP_TOKEN": "tok-from-env-42"])
+    #expect(Set(secrets) == ["tok-from-env-42", "Literal-Pass-99", "-----BEGIN KEY-----abc"])
+    let other = try ProfilesReader.targetSecrets(
+      profilesDirectory: nil, projectDirectory: project.directory, profileName: nil, target: "other",
+      environment: [:])
+    #expect(other == ["99887766"])
+    #expect(!ProfilesReader.isSecretKey("schema") && !ProfilesReader.isSecretKey("client_email"))
+    #expect(ProfilesReader.isSecretKey("client_secret") && ProfilesReader.isSecretKey("PASSWORD"))
+  }
+
   @Test func unsupportedAdaptersPointAtTheCatalog() throws {
     let project = try TemporaryProject([
       "dbt_project.yml": Self.project,
