@@ -138,10 +138,8 @@ public struct PostgresWarehouse: WarehouseIntrospector {
       if let lock {
         let lockMilliseconds = String(DurationText.milliseconds(lock))
         try await query(
-          """
-          SELECT set_config('statement_timeout', \(statementMilliseconds), true),
-            set_config('lock_timeout', \(lockMilliseconds), true)
-          """)
+          "SELECT set_config('statement_timeout', \(statementMilliseconds), true), set_config('lock_timeout', \(lockMilliseconds), true)"
+        )
       } else {
         try await query("SELECT set_config('statement_timeout', \(statementMilliseconds), true)")
       }
