@@ -119,19 +119,41 @@ struct SnapshotCommand: AsyncParsableCommand {
     try await store.save(snapshot)
     let seconds = CheckRun.milliseconds(clock.now - started) / 1000
     let meta = snapshot.metadata
+    let estimated = Self.estimatedTables(snapshot)
     if format == .json {
       return CommandOutput(
         JSONValue.object([
           ("state", .string(store.displayName)), ("snapshot", HistoryCommand.json(meta)),
-          ("seconds", .number(seconds)),
+          ("seconds", .number(seconds)), ("estimated_tables", .array(estimated.map { .string($0) })),
         ]).rendered())
     }
     return CommandOutput(
       "snapshot \(meta.id) of \(meta.project): \(meta.tables) tables, \(meta.columns) columns profiled, "
         + "\(meta.sampledKeys) keys sampled from \(snapshot.samples.count) tables"
         + "\(noSampleValues ? " (values hashed)" : "") in \(String(format: "%.2f", seconds)) s → \(store.displayName)\n"
-        + unsampled
+        + Self.estimatedLine(estimated) + unsampled
     )
+  }
+
+  /// The tables whose profiles were read from a sample of their rows (a large PostgreSQL table: a
+  /// `TABLESAMPLE` of about the row budget, counts scaled), by name, sorted.
+  static func estimatedTables(_ snapshot: Snapshot) -> [String] {
+    let tables = Set(
+      snapshot.profiles.filter { $0.estimated == true }.map {
+        TableRef(schema: $0.column.schema, name: $0.column.table).description
+      })
+    return tables.sorted()
+  }
+
+  /// What `estimatedTables` means, for the text output (empty when every table was read whole).
+  static func estimatedLine(_ tables: [String]) -> String {
+    guard !tables.isEmpty else { return "" }
+    let names = tables.prefix(10).map(OutputEscape.terminal).joined(separator: ", ")
+    let one = tables.count == 1
+    return
+      "\(tables.count) large table\(one ? " was" : "s were") profiled from a sample of \(one ? "its" : "their") "
+      + "rows (counts scaled to the table, null and distinct counts from its statistics; profiles marked estimated): "
+      + names + (tables.count > 10 ? ", …" : "") + "\n"
   }
 
   /// Profiles and samples the project's sources (`snapshot`, and the review page's "take a snapshot"): one

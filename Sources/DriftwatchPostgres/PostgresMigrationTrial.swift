@@ -91,9 +91,8 @@ public struct PostgresMigrationTrial: Sendable {
     inspect: MigrationTrial.Inspection?
   ) async throws -> MigrationTrial {
     // PostgreSQL 14+: notice a vanished client during a long statement (missing_ok read: older servers skip).
-    var binds = PostgresBindings()
-    binds.append("client_connection_check_interval")
-    let known = try await session.query("SELECT current_setting($1, true)", binds: binds)
+    let setting = "client_connection_check_interval"
+    let known = try await session.query("SELECT current_setting(\(setting), true)")
     let checksClient = (known.first.flatMap { try? $0.decode(String?.self) }) != nil
     try await setGuards(session, checksClient: checksClient)
     if let searchPath {
@@ -149,7 +148,8 @@ public struct PostgresMigrationTrial: Sendable {
   /// Views and materialized views (in any schema) whose query reads a table in `schemas`: one row per
   /// column read (`pg_depend` through the view's rewrite rule), or with a null column for a dependency on
   /// the whole table. Schema names are bound.
-  static let dependencyQuery = """
+  static func dependencyQuery(schemas: [String]) -> PostgresQuery {
+    """
     SELECT DISTINCT vn.nspname::text, v.relname::text, v.relkind::text, tn.nspname::text, t.relname::text,
       a.attname::text
     FROM pg_catalog.pg_depend d
@@ -162,15 +162,14 @@ public struct PostgresMigrationTrial: Sendable {
       ON a.attrelid = t.oid AND a.attnum = d.refobjsubid AND d.refobjsubid > 0
     WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass
       AND d.refclassid = 'pg_catalog.pg_class'::regclass
-      AND v.relkind IN ('v', 'm') AND v.oid <> t.oid AND tn.nspname = ANY($1)
+      AND v.relkind IN ('v', 'm') AND v.oid <> t.oid AND tn.nspname = ANY(\(schemas))
     """
+  }
 
   static func dependencies(on schemas: [String], _ session: PostgresWarehouse.ReadOnlySession) async throws
     -> [WarehouseDependency]
   {
-    var binds = PostgresBindings()
-    binds.append(schemas)
-    let rows = try await session.query(dependencyQuery, binds: binds)
+    let rows = try await session.query(dependencyQuery(schemas: schemas))
     var result: [WarehouseDependency] = []
     for row in rows {
       let (viewSchema, view, kind, tableSchema, table, column) = try row.decode(
@@ -210,10 +209,7 @@ public struct PostgresMigrationTrial: Sendable {
   private func setLocal(_ name: String, _ value: String, _ session: PostgresWarehouse.ReadOnlySession)
     async throws
   {
-    var binds = PostgresBindings()
-    binds.append(name)
-    binds.append(value)
-    try await session.query("SELECT set_config($1, $2, true)", binds: binds)
+    try await session.query("SELECT set_config(\(name), \(value), true)")
   }
 
   /// The server's message, and for timeouts and lock waits what to do about them.

@@ -93,11 +93,8 @@ enum PostgresReadTimeout {
       ) { connection in
         _ = try await connection.query(
           "SELECT set_config('statement_timeout', '2000', false)", logger: PostgresSession.silentLogger)
-        var binds = PostgresBindings()
-        binds.append(table.schema)
-        binds.append(table.table)
         let rows = try await connection.query(
-          PostgresQuery(unsafeSQL: holdersQuery, binds: binds), logger: PostgresSession.silentLogger
+          holdersQuery(schema: table.schema, table: table.table), logger: PostgresSession.silentLogger
         ).collect()
         return try rows.map { row in
           let (pid, application, user, granted) = try row.decode((Int32, String, String, Bool).self)
@@ -109,7 +106,8 @@ enum PostgresReadTimeout {
     }
   }
 
-  static let holdersQuery = """
+  static func holdersQuery(schema: String, table: String) -> PostgresQuery {
+    """
     SELECT l.pid::int4, coalesce(a.application_name, '')::text, coalesce(a.usename::text, ''), l.granted
     FROM pg_catalog.pg_locks l
     LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
@@ -117,10 +115,11 @@ enum PostgresReadTimeout {
       AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
       AND l.relation IN (
         SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $1 AND c.relname = $2)
+        WHERE n.nspname = \(schema) AND c.relname = \(table))
     ORDER BY l.granted DESC, l.pid
     LIMIT 5
     """
+  }
 }
 
 /// `text` with control characters (C0, DEL, C1: terminal escapes, newlines) written as `\u{…}`: names and

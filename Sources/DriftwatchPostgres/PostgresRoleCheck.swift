@@ -54,7 +54,8 @@ public enum PostgresRoleCheck {
     "pg_log_backend_memory_contexts", "pg_replication_origin_create", "pg_replication_origin_drop",
   ]
 
-  static let query = """
+  static func query(schemas: [String]) -> PostgresQuery {
+    """
     WITH me AS (
       SELECT r.oid, r.rolname FROM pg_catalog.pg_roles r WHERE r.rolname IN (session_user, current_user)
     ), privileged AS (
@@ -77,7 +78,7 @@ public enum PostgresRoleCheck {
     UNION ALL
     SELECT 'problem', 'it may execute ' || p.oid::pg_catalog.regprocedure::text
     FROM pg_catalog.pg_proc p
-    WHERE (p.proname = ANY($1) OR p.proname LIKE 'dblink%')
+    WHERE (p.proname = ANY(\(functions)) OR p.proname LIKE 'dblink%')
       AND pg_catalog.has_function_privilege(current_user, p.oid, 'EXECUTE')
     UNION ALL
     SELECT 'problem', 'it may execute ' || p.oid::pg_catalog.regprocedure::text || ' (untrusted language '
@@ -102,7 +103,7 @@ public enum PostgresRoleCheck {
              SELECT 1 FROM privileged pr WHERE pg_catalog.pg_has_role(c.relowner, pr.oid, 'MEMBER'))
            THEN '' ELSE pg_catalog.pg_get_userbyid(c.relowner) END
     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY($2) AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+    WHERE n.nspname = ANY(\(schemas)) AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
     UNION ALL
     SELECT 'role', current_user::text
     UNION ALL
@@ -110,9 +111,10 @@ public enum PostgresRoleCheck {
     UNION ALL
     SELECT 'version', pg_catalog.current_setting('server_version_num')
     """
+  }
 
   /// PostgreSQL 15+: superuser-only settings granted to the role (`GRANT SET ON PARAMETER`).
-  static let parameterQuery = """
+  static let parameterQuery: PostgresQuery = """
     SELECT 'it may set the superuser-only setting ' || a.parname
     FROM pg_catalog.pg_parameter_acl a
     WHERE pg_catalog.has_parameter_privilege(current_user, a.parname, 'SET')
@@ -124,9 +126,6 @@ public enum PostgresRoleCheck {
   public static func check(_ session: PostgresWarehouse.ReadOnlySession, schemas: [String]) async throws
     -> Facts
   {
-    var binds = PostgresBindings()
-    binds.append(functions)
-    binds.append(schemas)
     var members: [String] = []
     var problems: [String] = []
     var owners: Set<String> = []
@@ -134,7 +133,7 @@ public enum PostgresRoleCheck {
     var role = ""
     var conforming = true
     var version = 0
-    for row in try await session.query(query, binds: binds) {
+    for row in try await session.query(query(schemas: schemas)) {
       let (kind, value) = try row.decode((String, String?).self)
       switch kind {
       case "member": if let value { members.append(value) }

@@ -61,9 +61,8 @@ public struct PostgresStagingCopy: Sendable {
       try await session.run("BEGIN")
       do {
         if let searchPath {
-          var binds = PostgresBindings()
-          binds.append(PostgresSession.quoted(searchPath))
-          try await session.query("SELECT set_config('search_path', $1, true)", binds: binds)
+          let path = PostgresSession.quoted(searchPath)
+          try await session.query("SELECT set_config('search_path', \(path), true)")
         }
         for statement in statements {
           do {

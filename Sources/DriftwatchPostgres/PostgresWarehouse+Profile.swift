@@ -73,13 +73,6 @@ extension PostgresWarehouse: WarehouseProfiler {
     }
   }
 
-  /// The FROM clause: the table, or a repeatable `TABLESAMPLE SYSTEM` of it when `percentBind` is given.
-  static func fromClause(schema: String, table: String, percentBind: Int?) -> String {
-    let relation = "\(PostgresSession.quoted(schema)).\(PostgresSession.quoted(table))"
-    guard let percentBind else { return relation }
-    return "\(relation) TABLESAMPLE SYSTEM ($\(percentBind)::float4) REPEATABLE (0)"
-  }
-
   /// Numeric types, whose average absolute value (`mag`) a profile keeps for scale changes.
   static func isNumeric(_ dataType: String) -> Bool {
     let type = dataType.lowercased()
@@ -90,22 +83,47 @@ extension PostgresWarehouse: WarehouseProfiler {
   }
 }
 
+/// A `PostgresQuery` put together piece by piece with postgres-nio's interpolation: `sql` appends SQL text
+/// (identifiers quoted by the caller with `PostgresSession.quoted`), `bind` a value as the next `$n`.
+struct QueryBuilder {
+  private var interpolation = PostgresQuery.StringInterpolation(literalCapacity: 4096, interpolationCount: 8)
+
+  mutating func sql(_ text: String) { interpolation.appendLiteral(text) }
+  mutating func bind<Value: PostgresDynamicTypeEncodable>(_ value: Value) {
+    interpolation.appendInterpolation(value)
+  }
+
+  var query: PostgresQuery { PostgresQuery(stringInterpolation: interpolation) }
+}
+
 extension PostgresWarehouse {
+  /// `relation`, or a repeatable `TABLESAMPLE SYSTEM` of `percent` % of it (the percentage bound).
+  static func appendFrom(_ relation: String, percent: Double?, to builder: inout QueryBuilder) {
+    builder.sql(relation)
+    guard let percent else { return }
+    builder.sql(" TABLESAMPLE SYSTEM (")
+    builder.bind(Float(percent))
+    builder.sql("::float4) REPEATABLE (0)")
+  }
+
   /// The profile of several columns of one table in one statement: the table is read once for the
   /// aggregates (`agg`) and once for its cells (`cells`: every non-null value of every column as text, with
   /// its count, from one `LATERAL (VALUES …)` unpivot and one hash aggregate). Distinct counts, top values,
-  /// top shapes and shape classes all come from `cells` (shapes are computed once per distinct value and
-  /// weighted by its count), so the work grows with the table once, not once per column.
+  /// top shapes and shape classes all come from `cells`: each column's `topK` values by a bounded top-N
+  /// sort of its own cells (not a sort of every cell), shapes computed once per distinct value and grouped
+  /// before they are cut or classified (the class `CASE` runs once per distinct shape, not per value).
+  /// Ties are ordered bytewise (`COLLATE "C"`), as `ColumnProfile.ranked` orders them.
   ///
-  /// Binds: `$1` top-K, `$2`/`$3` the `translate` maps of `ValueShape`, `$4` (when `sampled`) the
-  /// `TABLESAMPLE SYSTEM` percentage. Result rows: `part` (0 aggregates, 1 top values, 2 top shapes,
-  /// 3 shape classes), `i` (the column's index in `columns`), `n` rows, `nn` non-null, `d` distinct, `lo`/`hi`
-  /// min/max as text (in the type's own order when orderable), `avg_len`, `v` the value/shape/class, `c` its
-  /// count, `mag` the average absolute value (numeric types). Shapes for text types only.
+  /// `relation` is the quoted table; `percent`, when given, reads a `TABLESAMPLE SYSTEM` of it. Result
+  /// rows: `part` (0 aggregates, 1 top values, 2 top shapes, 3 shape classes), `i` (the column's index in
+  /// `columns`), `n` rows, `nn` non-null, `d` distinct, `lo`/`hi` min/max as text (in the type's own order
+  /// when orderable), `avg_len`, `v` the value/shape/class, `c` its count, `mag` the average absolute value
+  /// (numeric types). Shapes for text types only.
   static func tableProfileStatement(
-    schema: String, table: String, columns: [LiveColumn], sampled: Bool = false
-  ) -> String {
-    let relation = fromClause(schema: schema, table: table, percentBind: sampled ? 4 : nil)
+    relation: String, columns: [LiveColumn], topK: Int, percent: Double? = nil
+  )
+    -> PostgresQuery
+  {
     var aggregates: [String] = ["count(*)::int8 AS n"]
     var unpivot: [String] = []
     var rows: [String] = []
@@ -126,19 +144,33 @@ extension PostgresWarehouse {
       }
     }
     let stringList = strings.isEmpty ? "NULL" : strings.map(String.init).joined(separator: ", ")
-    return """
-      WITH agg AS (SELECT \(aggregates.joined(separator: ", ")) FROM \(relation)),
-      cells AS (
-        SELECT u.i, u.v, count(*)::int8 AS c FROM \(relation)
+    let k = Int64(max(0, topK))
+    var q = QueryBuilder()
+    q.sql("WITH agg AS (SELECT \(aggregates.joined(separator: ", ")) FROM ")
+    appendFrom(relation, percent: percent, to: &q)
+    q.sql("),\ncells AS (\n  SELECT u.i, u.v, count(*)::int8 AS c FROM ")
+    appendFrom(relation, percent: percent, to: &q)
+    q.sql(
+      """
+
         CROSS JOIN LATERAL (VALUES \(unpivot.joined(separator: ", "))) AS u(i, v)
         WHERE u.v IS NOT NULL GROUP BY u.i, u.v),
-      shapes AS MATERIALIZED (
-        SELECT i, translate(v, $2, $3) AS sh, c FROM cells WHERE i IN (\(stringList))),
       distinct_counts AS (SELECT i, count(*)::int8 AS d FROM cells GROUP BY i),
       top_values AS (
-        SELECT i, v, c, row_number() OVER (PARTITION BY i ORDER BY c DESC, v) AS r FROM cells),
+        SELECT dc.i, t.v, t.c FROM distinct_counts dc CROSS JOIN LATERAL (
+          SELECT v, c FROM cells WHERE cells.i = dc.i ORDER BY c DESC, v COLLATE "C" LIMIT
+      """)
+    q.sql(" ")
+    q.bind(k)
+    q.sql(") t),\nshapes AS (\n  SELECT i, translate(v, ")
+    q.bind(ValueShape.from)
+    q.sql(", ")
+    q.bind(ValueShape.to)
+    q.sql(
+      """
+      ) AS sh, sum(c)::int8 AS c FROM cells WHERE i IN (\(stringList)) GROUP BY 1, 2),
       top_shapes AS (
-        SELECT i, v, c, row_number() OVER (PARTITION BY i ORDER BY c DESC, v) AS r
+        SELECT i, v, c, row_number() OVER (PARTITION BY i ORDER BY c DESC, v COLLATE "C") AS r
         FROM (SELECT i, left(sh, \(ValueShape.maxLength)) AS v, sum(c)::int8 AS c FROM shapes GROUP BY 1, 2) s)
       SELECT 0::int4 AS part, a.i::int4 AS i, agg.n AS n, a.nn::int8 AS nn, coalesce(dc.d, 0)::int8 AS d,
         a.lo::text AS lo, a.hi::text AS hi, a.len::float8 AS avg_len, NULL::text AS v, NULL::int8 AS c,
@@ -146,14 +178,28 @@ extension PostgresWarehouse {
       FROM agg CROSS JOIN LATERAL (VALUES \(rows.joined(separator: ", "))) AS a(i, nn, lo, hi, len, mag)
       LEFT JOIN distinct_counts dc ON dc.i = a.i
       UNION ALL
-      SELECT 1, i, NULL, NULL, NULL, NULL, NULL, NULL, v, c, NULL FROM top_values WHERE r <= $1
+      SELECT 1, i, NULL, NULL, NULL, NULL, NULL, NULL, v, c, NULL FROM top_values
       UNION ALL
-      SELECT 2, i, NULL, NULL, NULL, NULL, NULL, NULL, v, c, NULL FROM top_shapes WHERE r <= $1
+      SELECT 2, i, NULL, NULL, NULL, NULL, NULL, NULL, v, c, NULL FROM top_shapes WHERE r <=
+      """)
+    q.sql(" ")
+    q.bind(k)
+    q.sql(
+      """
+
       UNION ALL
       SELECT 3, i, NULL, NULL, NULL, NULL, NULL, NULL, cls, sum(c)::int8, NULL
       FROM (SELECT i, \(ShapeClass.sqlCase(shape: "sh")) AS cls, c FROM shapes) classes GROUP BY i, cls
-      """
+      """)
+    return q.query
   }
+
+  /// Settings for the profile statement, local to its transaction: no JIT compilation (it costs more
+  /// than it saves on statements of a second or less, and the per-column expressions make it compile a
+  /// lot), and enough `work_mem` for the hash aggregate of a table's cells not to spill to disk.
+  static let profileSettings: PostgresQuery = """
+    SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)
+    """
 }
 
 extension PostgresWarehouse.ReadOnlySession {
@@ -164,16 +210,13 @@ extension PostgresWarehouse.ReadOnlySession {
     estimate: PostgresWarehouse.TableEstimate, budget: Double
   ) async throws -> [ColumnProfile] {
     guard !columns.isEmpty else { return [] }
-    var binds = PostgresBindings()
-    binds.append(Int64(topK))
-    binds.append(ValueShape.from)
-    binds.append(ValueShape.to)
     let percent = estimate.samplePercent(budget: budget)
-    if let percent { binds.append(Float(percent)) }
+    try await query(PostgresWarehouse.profileSettings)
+    let relation = "\(PostgresSession.quoted(schema)).\(PostgresSession.quoted(table))"
     let rows = try await query(
       PostgresWarehouse.tableProfileStatement(
-        schema: schema, table: table, columns: columns.map(\.column), sampled: percent != nil),
-      binds: binds, reading: TableLock(schema: schema, table: table))
+        relation: relation, columns: columns.map(\.column), topK: topK, percent: percent),
+      reading: TableLock(schema: schema, table: table))
     var profiles = columns.map {
       ColumnProfile(column: $0.ref, rowCount: 0, nullCount: 0, distinctCount: 0, topValues: [])
     }
@@ -267,28 +310,23 @@ extension PostgresWarehouse.ReadOnlySession {
     return (PostgresWarehouse.liveSchema(requested: schemas, rows: rows), names)
   }
 
+  /// The statistics of one table (`estimate`) in one statement.
   func estimate(schema: String, table: String) async throws -> PostgresWarehouse.TableEstimate {
-    var binds = PostgresBindings()
-    binds.append(schema)
-    binds.append(table)
     let rows = try await query(
       """
-      SELECT c.reltuples::float8 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2
-      """, binds: binds)
-    let stats = try await query(
-      """
-      SELECT attname::text, null_frac::float8, n_distinct::float8 FROM pg_catalog.pg_stats
-      WHERE schemaname = $1 AND tablename = $2
-      """, binds: binds)
+      SELECT c.reltuples::float8, s.attname::text, s.null_frac::float8, s.n_distinct::float8
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      LEFT JOIN pg_catalog.pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname
+      WHERE n.nspname = \(schema) AND c.relname = \(table)
+      """)
     do {
-      let estimate = try rows.first?.decode(Double.self) ?? -1
-      var columns: [String: (nullFraction: Double, distinct: Double)] = [:]
-      for row in stats {
-        let (name, nullFraction, distinct) = try row.decode((String, Double, Double).self)
-        columns[name] = (nullFraction, distinct)
+      var estimate = PostgresWarehouse.TableEstimate(rows: -1, columns: [:])
+      for row in rows {
+        let (tuples, name, nullFraction, distinct) = try row.decode((Double, String?, Double?, Double?).self)
+        estimate.rows = tuples
+        if let name, let nullFraction, let distinct { estimate.columns[name] = (nullFraction, distinct) }
       }
-      return PostgresWarehouse.TableEstimate(rows: estimate, columns: columns)
+      return estimate
     } catch {
       return PostgresWarehouse.TableEstimate(rows: -1, columns: [:])
     }

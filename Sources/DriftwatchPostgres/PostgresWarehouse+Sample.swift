@@ -22,24 +22,28 @@ extension PostgresWarehouse: WarehouseSampler {
     guard let resolved = try await session.resolve(table: table, key: key, columns: columns) else {
       return nil
     }
-    var binds = PostgresBindings()
-    binds.append(Int64(max(0, limit)))
-    let keyColumn = PostgresSession.quoted(resolved.key.name)
-    // A large table is sampled from a repeatable TABLESAMPLE of enough rows, not read whole.
     let estimate = try await session.estimate(schema: resolved.schema, table: resolved.table)
-    let percent = estimate.samplePercent(budget: max(rowBudget, Double(limit) * 20))
-    if let percent { binds.append(Float(percent)) }
-    let from = fromClause(schema: resolved.schema, table: resolved.table, percentBind: percent.map { _ in 2 })
-    let sql = """
-      SELECT \(selectList(resolved)) FROM \(from)
-      WHERE \(keyColumn) IS NOT NULL
-      ORDER BY md5(\(keyColumn)::text), 1 LIMIT $1
-      """
-    return try keyedRows(
-      try await session.query(sql, binds: binds, reading: resolved.lock), columns: resolved.columns.count)
+    return try await sample(resolved, limit: limit, estimate: estimate, rowBudget: rowBudget, on: session)
   }
 
-  /// Keys bound as one text array (`= ANY($1)`), cast to the key's type when it is a plain scalar type so
+  /// The keyed sample of a resolved table; a large table (by `estimate`) is sampled from a repeatable
+  /// TABLESAMPLE of enough rows, not read whole.
+  static func sample(
+    _ resolved: ResolvedTable, limit: Int, estimate: TableEstimate, rowBudget: Double,
+    on session: ReadOnlySession
+  ) async throws -> [KeyedRow] {
+    let keyColumn = PostgresSession.quoted(resolved.key.name)
+    let percent = estimate.samplePercent(budget: max(rowBudget, Double(limit) * 20))
+    var q = QueryBuilder()
+    q.sql("SELECT \(selectList(resolved)) FROM ")
+    appendFrom(resolved.relation, percent: percent, to: &q)
+    q.sql(" WHERE \(keyColumn) IS NOT NULL ORDER BY md5(\(keyColumn)::text), 1 LIMIT ")
+    q.bind(Int64(max(0, limit)))
+    return try keyedRows(
+      try await session.query(q.query, reading: resolved.lock), columns: resolved.columns.count)
+  }
+
+  /// Keys bound as one text array (`= ANY(keys)`), cast to the key's type when it is a plain scalar type so
   /// that the key's index is used.
   public func rows(table: TableRef, key: String, keys: [String], columns: [String]) async throws
     -> [String: [String?]]?
@@ -57,17 +61,15 @@ extension PostgresWarehouse: WarehouseSampler {
       return nil
     }
     guard !keys.isEmpty else { return [:] }
-    var binds = PostgresBindings()
-    binds.append(keys)
     let keyColumn = PostgresSession.quoted(resolved.key.name)
-    let condition =
+    let select = "SELECT \(selectList(resolved)) FROM \(resolved.relation)"
+    let sql: PostgresQuery =
       isIndexableKeyType(resolved.key.dataType, keys: keys)
-      ? "\(keyColumn) = ANY ($1::text[]::\(resolved.key.dataType)[])"
-      : "\(keyColumn)::text = ANY ($1::text[])"
-    let sql = "SELECT \(selectList(resolved)) FROM \(resolved.relation) WHERE \(condition)"
+      ? "\(unescaped: select) WHERE \(unescaped: keyColumn) = ANY (\(keys)::text[]::\(unescaped: resolved.key.dataType)[])"
+      : "\(unescaped: select) WHERE \(unescaped: keyColumn)::text = ANY (\(keys)::text[])"
     var result: [String: [String?]] = [:]
     for row in try keyedRows(
-      try await session.query(sql, binds: binds, reading: resolved.lock), columns: resolved.columns.count)
+      try await session.query(sql, reading: resolved.lock), columns: resolved.columns.count)
     {
       result[row.key] = row.values
     }
@@ -95,11 +97,11 @@ extension PostgresWarehouse: WarehouseSampler {
     var lock: TableLock { TableLock(schema: schema, table: table) }
   }
 
-  private static func selectList(_ table: ResolvedTable) -> String {
+  static func selectList(_ table: ResolvedTable) -> String {
     ([table.key.name] + table.columns).map { "\(PostgresSession.quoted($0))::text" }.joined(separator: ", ")
   }
 
-  private static func keyedRows(_ rows: [PostgresRow], columns: Int) throws -> [KeyedRow] {
+  static func keyedRows(_ rows: [PostgresRow], columns: Int) throws -> [KeyedRow] {
     try rows.map { row in
       var cells: [String?] = []
       for cell in row { cells.append(try cell.decode(String?.self)) }
@@ -116,16 +118,28 @@ extension PostgresWarehouse.ReadOnlySession {
     guard let found = live.resolve(schema: table.schema, table: table.name),
       let schema = schemaNames[table.schema]
     else { return nil }
+    return PostgresWarehouse.resolved(
+      schema: schema, table: found.name, in: found.columns, key: key, columns: columns)
+  }
+}
+
+extension PostgresWarehouse {
+  /// The key and columns of a table (`schema` and `table` as named in the database) among its live
+  /// `available` columns: exact names first, then ignoring case. nil when the key or a column is missing.
+  static func resolved(
+    schema: String, table: String, in available: [LiveColumn], key: String, columns: [String]
+  )
+    -> ResolvedTable?
+  {
     func column(_ name: String) -> LiveColumn? {
-      found.columns.first { $0.name == name }
-        ?? found.columns.first { $0.name.lowercased() == name.lowercased() }
+      available.first { $0.name == name } ?? available.first { $0.name.lowercased() == name.lowercased() }
     }
     guard let keyColumn = column(key) else { return nil }
     let names = columns.compactMap { column($0)?.name }
     guard names.count == columns.count else { return nil }
-    return PostgresWarehouse.ResolvedTable(
-      schema: schema, table: found.name,
-      relation: "\(PostgresSession.quoted(schema)).\(PostgresSession.quoted(found.name))", key: keyColumn,
+    return ResolvedTable(
+      schema: schema, table: table,
+      relation: "\(PostgresSession.quoted(schema)).\(PostgresSession.quoted(table))", key: keyColumn,
       columns: names)
   }
 }

@@ -66,16 +66,7 @@ public struct PostgresWarehouse: WarehouseIntrospector {
       let session = ReadOnlySession(
         connection: connection, locator: locator, logger: logger, timeouts: timeouts,
         connectTimeout: connectTimeout)
-      try await session.run("START TRANSACTION READ ONLY")
-      try await session.setTimeouts(lock: timeouts.lock, statement: timeouts.statement)
-      let result: Result<T, any Error>
-      do {
-        result = .success(try await body(session))
-      } catch {
-        result = .failure(error)
-      }
-      try? await session.run("ROLLBACK")
-      return try result.get()
+      return try await session.inReadOnlyTransaction { try await body(session) }
     }
   }
 
@@ -102,16 +93,15 @@ public struct PostgresWarehouse: WarehouseIntrospector {
       self.connectTimeout = connectTimeout
     }
 
-    /// Runs `sql` with `binds` and returns all rows. Errors are `WarehouseError`s. `reading` names the
-    /// table the statement reads, for the error when it waits too long for a lock on it.
+    /// Runs `query` and returns all rows. Values are bound by `PostgresQuery`'s string interpolation
+    /// (`"… WHERE x = \(value)"`); identifiers go in quoted (`\(unescaped: PostgresSession.quoted(name))`).
+    /// Errors are `WarehouseError`s. `reading` names the table the statement reads, for the error when it
+    /// waits too long for a lock on it.
     @discardableResult
-    public func query(
-      _ sql: String, binds: PostgresBindings = PostgresBindings(), reading: TableLock? = nil
-    ) async throws -> [PostgresRow] {
-      logger.debug("postgres statement", metadata: ["sql": .string(sql)])
+    public func query(_ query: PostgresQuery, reading: TableLock? = nil) async throws -> [PostgresRow] {
+      logger.debug("postgres statement", metadata: ["sql": .string(query.sql)])
       do {
-        return try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-          .collect()
+        return try await connection.query(query, logger: logger).collect()
       } catch {
         if let timeouts,
           let timeout = await PostgresReadTimeout.error(
@@ -123,34 +113,46 @@ public struct PostgresWarehouse: WarehouseIntrospector {
       }
     }
 
+    /// `START TRANSACTION READ ONLY`, the session's `timeouts` for the transaction, `body`, then `ROLLBACK`
+    /// whatever `body` does.
+    func inReadOnlyTransaction<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+      try await run("START TRANSACTION READ ONLY")
+      let result: Result<T, any Error>
+      do {
+        if let timeouts { try await setTimeouts(lock: timeouts.lock, statement: timeouts.statement) }
+        result = .success(try await body())
+      } catch {
+        result = .failure(error)
+      }
+      try? await run("ROLLBACK")
+      return try result.get()
+    }
+
     func run(_ sql: String) async throws {
-      try await query(sql)
+      try await query(PostgresQuery(unsafeSQL: sql))
     }
 
     /// `SET LOCAL lock_timeout, statement_timeout` with bound values (whole milliseconds; 0 = no limit).
     func setTimeouts(lock: Duration?, statement: Duration) async throws {
-      var binds = PostgresBindings()
-      binds.append(String(DurationText.milliseconds(statement)))
+      let statementMilliseconds = String(DurationText.milliseconds(statement))
       if let lock {
-        binds.append(String(DurationText.milliseconds(lock)))
+        let lockMilliseconds = String(DurationText.milliseconds(lock))
         try await query(
-          "SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)",
-          binds: binds)
+          "SELECT set_config('statement_timeout', \(statementMilliseconds), true), set_config('lock_timeout', \(lockMilliseconds), true)"
+        )
       } else {
-        try await query("SELECT set_config('statement_timeout', $1, true)", binds: binds)
+        try await query("SELECT set_config('statement_timeout', \(statementMilliseconds), true)")
       }
     }
 
     func catalogRows(schemaNames: [String]) async throws -> [CatalogRow] {
-      var binds = PostgresBindings()
-      binds.append(schemaNames)
       let rows: [PostgresRow]
       if let timeouts, timeouts.catalogStatement != timeouts.statement {
         try await setTimeouts(lock: nil, statement: timeouts.catalogStatement)
-        rows = try await query(PostgresWarehouse.catalogQuery, binds: binds)
+        rows = try await query(PostgresWarehouse.catalogQuery(schemaNames: schemaNames))
         try await setTimeouts(lock: nil, statement: timeouts.statement)
       } else {
-        rows = try await query(PostgresWarehouse.catalogQuery, binds: binds)
+        rows = try await query(PostgresWarehouse.catalogQuery(schemaNames: schemaNames))
       }
       do {
         // Cell by cell with concrete types: decoding a tuple per row costs generic metadata lookups that
@@ -183,13 +185,14 @@ public struct PostgresWarehouse: WarehouseIntrospector {
     }
   }
 
-  /// The one catalog query. `$1` is the text array of schema names; names are bound, never spliced.
+  /// The one catalog query of `schemaNames` (bound as one text array, never spliced).
   /// Every matching schema yields at least one row (with null relation) so that empty schemas are known.
   /// Keys are looked up in a hash join (a correlated subquery per column cost seconds at 300,000 columns,
   /// and its estimated cost made the server JIT-compile the query, seconds more); rows come unordered and
   /// `liveSchema` groups them, which spares the server a sort of every column (it spills to disk at a few
   /// hundred thousand).
-  static let catalogQuery = """
+  static func catalogQuery(schemaNames: [String]) -> PostgresQuery {
+    """
     WITH keys AS (
       SELECT k.conrelid AS relid, unnest(k.conkey) AS attnum
       FROM pg_catalog.pg_constraint k WHERE k.contype = 'p'
@@ -211,8 +214,9 @@ public struct PostgresWarehouse: WarehouseIntrospector {
     LEFT JOIN pg_catalog.pg_attribute a
       ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
     LEFT JOIN keys k ON k.relid = c.oid AND k.attnum = a.attnum
-    WHERE n.nspname::text = ANY ($1::text[])
+    WHERE n.nspname::text = ANY (\(schemaNames)::text[])
     """
+  }
 
   struct CatalogRow: Sendable {
     var schema: String
