@@ -140,11 +140,11 @@ struct DbtBridgeUnitTests {
     }
     let invocation = DbtInvocation(
       dbt: dbt, workingDirectory: directory, profilesDirectory: directory, profile: "p", target: nil,
-      environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(60))
+      environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(120))
     let runner = try #require(DbtSessionRunner(invocation: invocation))
-    let started = Date()
+    // An answer not read would end in the timeout's error: the call returning at all is the proof (no wall-clock
+    // bound, which a loaded machine breaks).
     let output = try await runner.run(operation: "driftwatch_introspect", request: "{}")
-    #expect(Date().timeIntervalSince(started) < 30)
     let result = try BridgeOutput.result(
       stdout: output.stdout, stderr: output.stderr, exitCode: output.exitCode,
       operation: "driftwatch_introspect",

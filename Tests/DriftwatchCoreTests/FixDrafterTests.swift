@@ -230,6 +230,37 @@ struct FixDrafterTests {
     #expect(staging.content?.contains("is now") == false)
   }
 
+  /// A gone column with a position-and-type hint is asked as a rename (never filled with NULL unasked):
+  /// accepted, it is mapped back from the hinted column; rejected, its readers are expected to fail.
+  @Test func aHintedRenameIsAskedAndMappedWhenAccepted() throws {
+    var report = Self.report
+    let index = try #require(report.changes.firstIndex { $0.kind == .columnMissing })
+    report.changes[index].possibleRename = "referrer"
+    let id = report.changes[index].id
+    let open = try FixDrafter(
+      project: Self.project, report: report, live: Self.live, dialect: .postgres, files: Self.files
+    ).draft()
+    let question = try #require(open.questions.first { $0.changeID == id })
+    #expect(question.kind == .confirmRename)
+    #expect(question.status == .open)
+    #expect(!open.questions.contains { $0.changeID == id && $0.kind == .fillMissing })
+    var answers = Self.answers()
+    answers = Decisions(answers.byChange.merging([id: Decision(accept: true)]) { _, new in new })
+    let accepted = try FixDrafter(
+      project: Self.project, report: report, live: Self.live, dialect: .postgres, files: Self.files,
+      decisions: answers
+    ).draft()
+    let staging = accepted.files.first { $0.path == "models/stg_users.sql" }?.content ?? ""
+    #expect(staging.contains("referrer as legacy_flag"), "\(staging)")
+    answers = Decisions(answers.byChange.merging([id: Decision(accept: false)]) { _, new in new })
+    let rejected = try FixDrafter(
+      project: Self.project, report: report, live: Self.live, dialect: .postgres, files: Self.files,
+      decisions: answers
+    ).draft()
+    #expect(
+      rejected.expectedFailures.contains { $0.changeID == id && $0.reason.contains("legacy_flag is gone") })
+  }
+
   @Test func openQuestionsWithoutDecisions() throws {
     let draft = try FixDrafter(
       project: Self.project, report: Self.report, live: Self.live, dialect: .postgres, files: Self.files

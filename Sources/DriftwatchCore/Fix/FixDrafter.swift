@@ -272,6 +272,17 @@ public struct FixDrafter: Sendable {
         } else {
           expectFailures(change, reason: "\(column.name) is not rebuilt (split template rejected)", &state)
         }
+      case .columnMissing? where change?.possibleRename != nil:
+        // Position and type say a column stands in its place, the names and data do not: a human says.
+        guard let change, let candidate = change.possibleRename else { continue }
+        let status = askHintedRename(
+          change, column: column.name, candidate: candidate, source: source, &state)
+        if status == .rejected {
+          expectFailures(change, reason: "\(column.name) is gone (\(candidate) is not it renamed)", &state)
+        } else {
+          columnPlan.expression = sql.identifier(candidate)
+          columnPlan.reads = [candidate]
+        }
       case .columnMissing?:
         guard let change else { continue }
         let status = askFill(change, column: column, source: source, &state)
@@ -501,6 +512,10 @@ public struct FixDrafter: Sendable {
       guard let old = change.from?.lowercased() else { continue }
       if change.kind == .columnRenamed, let new = change.to?.names.first {
         renamed[old] = new
+      } else if change.kind == .columnMissing, let new = change.possibleRename,
+        decisions[change.id]?.accept == true
+      {
+        renamed[old] = new
       } else {
         unmapped.insert(old)
       }
@@ -594,6 +609,27 @@ public struct FixDrafter: Sendable {
         changeID: change.id, kind: .confirmRename, subject: subject,
         prompt:
           "is this a rename? confidence \(Decimal2.format(change.confidence)) is below \(Decimal2.format(threshold)) (\(change.evidence.first ?? ""))",
+        proposal: "treat it as a rename", status: status, answer: status == .open ? nil : status.rawValue))
+    return status
+  }
+
+  /// A gone column with a column in its place that only position and type suggest (`possible_rename`):
+  /// map it back from that column (accept) or let readers fail (reject). Never filled with NULL silently.
+  private func askHintedRename(
+    _ change: DriftChange, column: String, candidate: String, source: SourceTable, _ state: inout State
+  ) -> Question.Status {
+    let status: Question.Status =
+      switch decisions[change.id]?.accept {
+      case true?: .accepted
+      case false?: .rejected
+      case nil: .open
+      }
+    state.questions.append(
+      Question(
+        changeID: change.id, kind: .confirmRename,
+        subject: "\(source.displayName).\(column) → \(candidate)",
+        prompt:
+          "\(column) is gone and \(candidate) stands in its place with its type, but neither the names nor data say it is the same column: is it \(column) renamed (accept), or is \(column) gone (reject: its readers fail)?",
         proposal: "treat it as a rename", status: status, answer: status == .open ? nil : status.rawValue))
     return status
   }
