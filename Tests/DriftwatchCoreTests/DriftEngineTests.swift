@@ -159,7 +159,7 @@ struct DriftEngineTests {
     #expect(split.from == "name")
     #expect(split.to == .many(["first_name", "last_name"]))
     #expect(split.breaking)
-    #expect(split.confidence < 0.85)
+    #expect(split.confidence <= 0.9)
     #expect(split.evidence.contains { $0.hasPrefix("added together at the end of the table") })
     #expect(changes.count == 1)
   }
