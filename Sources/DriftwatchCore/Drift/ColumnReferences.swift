@@ -208,18 +208,7 @@ public struct ColumnReferences: Sendable, Hashable {
         index += 2
         skip(until: ["*", "/"])
       } else if c == "'" {
-        index += 1
-        while index < scalars.count {
-          if scalars[index] == "'" {
-            if index + 1 < scalars.count, scalars[index + 1] == "'" {
-              index += 2
-              continue
-            }
-            break
-          }
-          index += 1
-        }
-        index += 1
+        index = SQLScan.end(ofStringLiteralAt: index, in: scalars)
         tokens.append(.literal)
       } else if c == "\"" || c == "`" || c == "[" {
         let close: Unicode.Scalar = c == "[" ? "]" : c

@@ -71,18 +71,7 @@ public struct ColumnUsage: Sendable, Hashable {
         previousSymbol = "'"
         chain = ""
       } else if c == "'" {  // string literal: values, not identifiers
-        index += 1
-        while index < scalars.count {
-          if scalars[index] == "'" {
-            if index + 1 < scalars.count, scalars[index + 1] == "'" {
-              index += 2
-              continue
-            }
-            break
-          }
-          index += 1
-        }
-        index += 1
+        index = SQLScan.end(ofStringLiteralAt: index, in: scalars)
         previousSymbol = "'"
       } else if c == "\"" || c == "`" {  // quoted identifier
         let quote = c

@@ -163,18 +163,7 @@ struct SQLTokens {
         while index + 1 < scalars.count, !(scalars[index] == "*" && scalars[index + 1] == "/") { index += 1 }
         index += 2
       } else if c == "'" {
-        index += 1
-        while index < scalars.count {
-          if scalars[index] == "'" {
-            if index + 1 < scalars.count, scalars[index + 1] == "'" {
-              index += 2
-              continue
-            }
-            break
-          }
-          index += 1
-        }
-        index += 1
+        index = SQLScan.end(ofStringLiteralAt: index, in: scalars)
         tokens.append("'")
       } else if c == "\"" || c == "`" {
         var name = ""
