@@ -44,6 +44,30 @@ struct AcmeFixDbtTests {
     }
   }
 
+  /// Each of `models` holds the rows it held before (`keep.<model>`, copied then), EXCEPT ALL both ways over
+  /// `columns(model)`, and is not empty; `before` names that moment in the failure message.
+  static func expectSameRows(
+    _ models: [String], columns: (String) -> String = { _ in "*" }, since before: String = "the drift",
+    in db: PostgresLocator, sourceLocation: SourceLocation = #_sourceLocation
+  ) async throws {
+    for model in models {
+      let compared = columns(model)
+      let difference = try await TestPostgres.rows(
+        """
+        select count(*)::text from (
+          (select \(compared) from keep.\(model) except all select \(compared) from analytics.\(model))
+          union all
+          (select \(compared) from analytics.\(model) except all select \(compared) from keep.\(model))
+        ) as d
+        """, in: db)
+      #expect(
+        difference.first?.first == "0", "\(model) differs from before \(before)",
+        sourceLocation: sourceLocation)
+      let count = try await TestPostgres.rows("select count(*)::text from analytics.\(model)", in: db)
+      #expect(count.first?.first != "0", "\(model) is empty", sourceLocation: sourceLocation)
+    }
+  }
+
   static func dbtBuild(_ project: Project, dbt: String) async throws -> (
     status: Int32, results: [String: String]
   ) {
@@ -136,19 +160,7 @@ struct AcmeFixDbtTests {
       #expect(!healed.results.isEmpty && notGreen.isEmpty, "\(notGreen)")
 
       // 4. The same rows, both ways, and the same revenue to the cent.
-      for model in models {
-        let difference = try await TestPostgres.rows(
-          """
-          select count(*)::text from (
-            (select * from keep.\(model) except all select * from analytics.\(model))
-            union all
-            (select * from analytics.\(model) except all select * from keep.\(model))
-          ) as d
-          """, in: db)
-        #expect(difference.first?.first == "0", "\(model) differs from before the migration")
-        let count = try await TestPostgres.rows("select count(*)::text from analytics.\(model)", in: db)
-        #expect(count.first?.first != "0", "\(model) is empty")
-      }
+      try await Self.expectSameRows(models, since: "the migration", in: db)
       let revenueColumns = try await TestPostgres.rows(
         """
         select table_name, column_name from information_schema.columns
