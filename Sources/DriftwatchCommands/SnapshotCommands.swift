@@ -176,7 +176,7 @@ struct SnapshotCommand: AsyncParsableCommand {
         id: Snapshot.makeID(
           compactTime: Self.compactTime(now), project: project.projectName, warehouse: backend.displayName,
           nonce: UUID().uuidString),
-        takenAt: Self.isoTime(now), project: project.projectName, warehouse: backend.displayName,
+        takenAt: Self.takenAtTime(now), project: project.projectName, warehouse: backend.displayName,
         driftwatchVersion: Driftwatch.version, sampleSize: sampleSize, valuesHashed: hashValues)
     }
     // A native driver profiles and samples table by table, `jobs` tables at once on their own read-only
@@ -238,6 +238,15 @@ struct SnapshotCommand: AsyncParsableCommand {
 
   static func compactTime(_ date: Date) -> String {
     isoTime(date).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+  }
+
+  /// A snapshot's `taken_at`: ISO 8601 with milliseconds, so that snapshots taken within one second are
+  /// ordered as they were taken (history, the latest baseline; ties were broken by the id's random part).
+  static func takenAtTime(_ date: Date) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    return formatter.string(from: date)
   }
 
   static func isoTime(_ date: Date) -> String {

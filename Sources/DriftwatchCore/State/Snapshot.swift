@@ -78,7 +78,7 @@ public enum SampleHash {
 public struct SnapshotMetadata: Sendable, Hashable, Codable {
   /// `20260217T140000Z-3f2a9c`: sorts by time.
   public var id: String
-  /// ISO 8601, UTC (`2026-02-17T14:00:00Z`).
+  /// ISO 8601, UTC, with milliseconds (`2026-02-17T14:00:00.123Z`; earlier snapshots have whole seconds).
   public var takenAt: String
   public var project: String
   /// The warehouse's display name (no password).
