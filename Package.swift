@@ -128,7 +128,10 @@ let package = Package(
     ),
     .testTarget(
       name: "DriftwatchCommandsTests",
-      dependencies: ["DriftwatchCommands", "DriftwatchDbtBridge", "DriftwatchTestSupport"],
+      dependencies: [
+        "DriftwatchCommands", "DriftwatchDbtBridge", "DriftwatchPostgres", "DriftwatchTestSupport",
+        .product(name: "Logging", package: "swift-log"),
+      ],
       exclude: ["Golden", "Fixtures"]
     ),
   ],

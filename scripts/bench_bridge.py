@@ -11,6 +11,10 @@ each `--runs` times, the median printed. "dbt start-up" is a bare `dbt --version
 entry point — what every bridge command pays once (`DbtSessionRunner`) before its first statement. The
 `introspect` column is the check report's own `timings_ms.introspect`: the first dbt step, start-up included.
 The password of the PostgreSQL URL reaches the profile through an environment variable, never a file.
+
+`--large ROWS` adds a large table (ROWS rows, 10 columns: keys, e-mails, amounts, dates, statuses, NULLs) in a
+project of its own and times `snapshot` on it: above twice the row budget (50,000) a table is profiled from a
+repeatable sample, through the bridge as natively; the output names the tables read that way.
 """
 import argparse
 import json
@@ -127,11 +131,59 @@ def bench(label, project, load, env, driftwatch, runs, extra):
         print(f"| {label} | {name} | {seconds:.2f} s | {shown} |", flush=True)
 
 
+LARGE_PROJECT = """name: large
+version: "1.0.0"
+config-version: 2
+profile: large
+"""
+
+LARGE_SOURCES = """version: 2
+sources:
+  - name: raw
+    schema: raw
+    tables:
+      - name: events
+        columns:
+          - name: id
+            data_tests: [unique, not_null]
+          - name: status
+            data_tests:
+              - accepted_values:
+                  arguments:
+                    values: [placed, shipped, completed, returned]
+"""
+
+LARGE_TABLE = """create table raw.events as
+select i as id, 'user' || (i % 100000) || '@example.com' as email, (i % 997) * 1.25 as amount,
+  date '2020-01-01' + cast(i % 2000 as integer) as day,
+  case i % 4 when 0 then 'placed' when 1 then 'shipped' when 2 then 'completed' else 'returned' end as status,
+  case when i % 7 = 0 then null else 'note ' || (i % 13) end as note, i % 3 as bucket, 'A' || (i % 50) as code,
+  i * 2 as twice, 'x' as constant
+from {series}"""
+
+
+def bench_large(label, rows, create, profile, env, driftwatch):
+    with tempfile.TemporaryDirectory(prefix="driftwatch-bench-large-") as scratch:
+        os.makedirs(os.path.join(scratch, "models"))
+        for name, text in [("dbt_project.yml", LARGE_PROJECT), ("profiles.yml", profile),
+                           ("models/sources.yml", LARGE_SOURCES)]:
+            with open(os.path.join(scratch, name), "w") as handle:
+                handle.write(text)
+        create()
+        state = "sqlite:" + os.path.join(scratch, "state.db")
+        seconds, result = median_run(
+            [driftwatch, "snapshot", "--project", scratch, "--profiles-dir", scratch, "--state", state]
+            + (["--via-dbt"] if "bridge" in label and "postgres" in label else []), env, 1, accept=(0,))
+        sampled = "sampled" if "from a sample" in result.stdout else "read whole"
+        print(f"| {label} | snapshot, {rows:,} rows × 10 columns | {seconds:.2f} s | {sampled} |", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--driftwatch", default=os.path.join(ROOT, ".build", "debug", "driftwatch"))
     parser.add_argument("--runs", type=int, default=3, help="runs per command (the median is printed)")
     parser.add_argument("--postgres", action="store_true", help="also PostgreSQL: bridge (--via-dbt) and native")
+    parser.add_argument("--large", type=int, default=0, metavar="ROWS", help="also a snapshot of a table of ROWS rows")
     args = parser.parse_args()
     dbt = os.environ.get("DRIFTWATCH_DBT") or shutil.which("dbt")
     if not dbt:
@@ -155,6 +207,45 @@ def main():
         )
         duckdb_load(duck, SEED)
         bench("duckdb (bridge)", project, lambda path: duckdb_load(duck, path), env, args.driftwatch, args.runs, [])
+
+    if args.large:
+        with tempfile.TemporaryDirectory(prefix="driftwatch-bench-bridge-") as scratch:
+            duck = os.path.join(scratch, "large.duckdb")
+
+            def create_duck():
+                import duckdb
+
+                con = duckdb.connect(duck)
+                con.execute("create schema raw")
+                con.execute(LARGE_TABLE.format(series=f"range({args.large}) t(i)"))
+                con.close()
+
+            profile = ("large:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+                       f"      path: {json.dumps(duck)}\n      schema: analytics\n      threads: 1\n")
+            bench_large("duckdb (bridge)", args.large, create_duck, profile, env, args.driftwatch)
+
+    if args.postgres and args.large:
+        url = os.environ.get("DRIFTWATCH_TEST_POSTGRES_URL")
+        for label in ["postgres (bridge)", "postgres (native)"]:
+            acme_profile, load, drop, password = postgres_setup(url)
+            try:
+                import psycopg2
+
+                def create_pg():
+                    parts = urllib.parse.urlparse(url)
+                    name = acme_profile.split('dbname: "')[1].split('"')[0]
+                    con = psycopg2.connect(urllib.parse.urlunparse(parts._replace(path="/" + name)))
+                    cur = con.cursor()
+                    cur.execute("create schema raw")
+                    cur.execute(LARGE_TABLE.format(series=f"generate_series(0, {args.large - 1}) t(i)"))
+                    cur.execute("analyze raw.events")
+                    con.commit()
+                    con.close()
+
+                profile = acme_profile.replace("acme:", "large:", 1)
+                bench_large(label, args.large, create_pg, profile, dict(env, BENCH_PG_PASSWORD=password), args.driftwatch)
+            finally:
+                drop()
 
     if args.postgres:
         url = os.environ.get("DRIFTWATCH_TEST_POSTGRES_URL")

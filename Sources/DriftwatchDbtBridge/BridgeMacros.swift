@@ -130,28 +130,21 @@ enum BridgeMacros {
     {% macro bigquery__driftwatch_hash(expr) %}{{ return('to_hex(md5(' ~ expr ~ '))') }}{% endmacro %}
     {% macro trino__driftwatch_hash(expr) %}{{ return('lower(to_hex(md5(to_utf8(' ~ expr ~ '))))') }}{% endmacro %}
 
-    {% macro driftwatch_shape(expr, request) %}{{ return(adapter.dispatch('driftwatch_shape', 'driftwatch_bridge')(expr, request)) }}{% endmacro %}
-    {% macro default__driftwatch_shape(expr, request) -%}
-      {{ return('substr(translate(' ~ expr ~ ', ' ~ driftwatch_literal(request.shape_from) ~ ', ' ~ driftwatch_literal(request.shape_to) ~ '), 1, ' ~ request.shape_length ~ ')') }}
-    {%- endmacro %}
-    {% macro postgres__driftwatch_shape(expr, request) -%}
-      {{ return('left(translate(' ~ expr ~ ', ' ~ driftwatch_literal(request.shape_from) ~ ', ' ~ driftwatch_literal(request.shape_to) ~ '), ' ~ request.shape_length ~ ')') }}
-    {%- endmacro %}
-
     {# ---------- introspection: every relation and column of the schemas, in one statement ---------- #}
 
     {% macro driftwatch_introspect() %}
       {%- set request = driftwatch_request() -%}
+      {%- set counter = [] -%}
       {%- set out = [] -%}
       {%- for group in request.groups -%}
         {%- set sql = adapter.dispatch('driftwatch_introspect_sql', 'driftwatch_bridge')(group) -%}
         {%- if sql is none -%}
-          {%- do out.append(adapter.dispatch('driftwatch_introspect_rows', 'driftwatch_bridge')(group)) -%}
+          {%- do out.append(adapter.dispatch('driftwatch_introspect_rows', 'driftwatch_bridge')(group, counter)) -%}
         {%- else -%}
-          {%- do out.append(driftwatch_cells(run_query(sql))) -%}
+          {%- do out.append(driftwatch_cells(driftwatch_run(sql, counter))) -%}
         {%- endif -%}
       {%- endfor -%}
-      {% do driftwatch_emit({'database': (target.database if target.database is defined else none), 'groups': out}) %}
+      {% do driftwatch_emit({'database': (target.database if target.database is defined else none), 'groups': out, 'statements': counter | length}) %}
     {% endmacro %}
 
     {#- columns: schema, relation, kind (table | view), column, position, data type, not null (1/0), key (1/0).
@@ -305,17 +298,17 @@ enum BridgeMacros {
 
     {#- Spark (and Databricks' hive_metastore): no information_schema; the adapter lists relations and columns. -#}
     {% macro spark__driftwatch_introspect_sql(request) %}{{ return(none) }}{% endmacro %}
-    {% macro default__driftwatch_introspect_rows(request) %}{{ return([]) }}{% endmacro %}
+    {% macro default__driftwatch_introspect_rows(request, counter) %}{{ return([]) }}{% endmacro %}
     {#- The metastore's names ignore case (`show schemas like` too): each schema is read once, under the name
         the metastore gives it, whichever of the asked spellings found it. Relations from `show tables` (views
         included; `show views` tells them apart), columns from the adapter (`describe table extended`). -#}
-    {% macro spark__driftwatch_introspect_rows(request) -%}
+    {% macro spark__driftwatch_introspect_rows(request, counter) -%}
       {%- set rows = [] -%}
       {%- set seen = [] -%}
       {%- set prefix = driftwatch_database(request.database) ~ '.' if request.database is not none else '' -%}
       {%- for asked in request.schemas -%}
         {%- set found = [] -%}
-        {%- for row in run_query('show schemas like ' ~ driftwatch_literal(asked)).rows -%}
+        {%- for row in driftwatch_run('show schemas like ' ~ driftwatch_literal(asked), counter).rows -%}
           {%- if (row[0] | string | lower) == (asked | lower) -%}{%- do found.append(row[0] | string) -%}{%- endif -%}
         {%- endfor -%}
         {%- if found | length > 0 and found[0] not in seen -%}
@@ -324,11 +317,12 @@ enum BridgeMacros {
           {%- do rows.append([schema, none, none, none, none, none, none, none]) -%}
           {%- set qualified = prefix ~ driftwatch_quote(schema) -%}
           {%- set views = [] -%}
-          {%- for row in run_query('show views in ' ~ qualified).rows -%}{%- do views.append(row[1] | string) -%}{%- endfor -%}
-          {%- for row in run_query('show tables in ' ~ qualified).rows if not row[2] -%}
+          {%- for row in driftwatch_run('show views in ' ~ qualified, counter).rows -%}{%- do views.append(row[1] | string) -%}{%- endfor -%}
+          {%- for row in driftwatch_run('show tables in ' ~ qualified, counter).rows if not row[2] -%}
             {%- set name = row[1] | string -%}
             {%- set kind = 'view' if name in views else 'table' -%}
             {%- set relation = api.Relation.create(database=request.database, schema=schema, identifier=name, type=kind) -%}
+            {%- do counter.append(1) -%}
             {%- for column in adapter.get_columns_in_relation(relation) -%}
               {%- do rows.append([schema, name, kind, column.name, (loop.index | string), column.data_type, '0', '0']) -%}
             {%- endfor -%}
@@ -338,50 +332,274 @@ enum BridgeMacros {
       {{ return(rows) }}
     {%- endmacro %}
 
-    {# ---------- profiles: one statement per column, as the native drivers ---------- #}
+    {# ---------- profiles: one statement per table, as the native drivers ---------- #}
 
-    {#- Part 0: rows, non-null rows, distinct values, min, max, average length; part 1: the top values; part 2:
-        the top shapes (strings only). Values compared as text. -#}
-    {% macro driftwatch_profile_sql(column, request) -%}
-      {%- set relation = driftwatch_relation(column) -%}
-      {%- set raw = driftwatch_quote(column.column) -%}
-      {%- set value = driftwatch_text(raw) -%}
-      {%- set ordered = raw if column.orderable else value -%}
-      {%- set k = request.top_k | int -%}
-      {%- set none_text = driftwatch_text('null') -%}
-      {%- set nulls = none_text ~ ' as n, ' ~ none_text ~ ' as nn, ' ~ none_text ~ ' as d, ' ~ none_text ~ ' as lo, ' ~ none_text ~ ' as hi, ' ~ none_text ~ ' as avg_len' -%}
+    {#- run_query, counted in `counter` (a list: one item per statement), so that every step says how many
+        statements it ran. -#}
+    {% macro driftwatch_run(sql, counter) %}
+      {%- do counter.append(1) -%}
+      {{ return(run_query(sql)) }}
+    {% endmacro %}
+
+    {#- `expr` ordered bytewise, as `ColumnProfile.ranked` orders ties (PostgreSQL orders text by the
+        database's collation otherwise). -#}
+    {% macro driftwatch_bytewise(expr) %}{{ return(adapter.dispatch('driftwatch_bytewise', 'driftwatch_bridge')(expr)) }}{% endmacro %}
+    {% macro default__driftwatch_bytewise(expr) %}{{ return(expr) }}{% endmacro %}
+    {% macro postgres__driftwatch_bytewise(expr) %}{{ return(expr ~ ' collate "C"') }}{% endmacro %}
+    {% macro redshift__driftwatch_bytewise(expr) %}{{ return(expr) }}{% endmacro %}
+
+    {#- `s` with every one of `characters` removed. -#}
+    {% macro driftwatch_strip(s, characters) -%}
+      {%- set out = [s] -%}
+      {%- for character in characters -%}
+        {%- do out.append('replace(' ~ out[-1] ~ ', ' ~ driftwatch_literal(character) ~ ", '')") -%}
+      {%- endfor -%}
+      {{ return(out[-1]) }}
+    {%- endmacro %}
+
+    {#- The class of a shape: the rules of `ShapeClass.sqlCase` in driftwatch, in SQL every adapter runs (NULL
+        for a NULL value, which UNPIVOT then leaves out). -#}
+    {% macro driftwatch_shape_class(s) -%}
+      {%- set unsigned = "(case when substr(" ~ s ~ ", 1, 1) = '-' then substr(" ~ s ~ ", 2) else " ~ s ~ " end)" -%}
+      {% set sql -%}
+    case when {{ s }} is null then null
+      when {{ s }} = '' then 'empty'
+      when {{ s }} like '%_@_%._%' and {{ s }} not like '% %' and {{ s }} not like '%.' and {{ s }} not like '%@.%' then 'email'
+      when substr({{ s }}, 1, 7) = 'aaaa://' or substr({{ s }}, 1, 8) = 'aaaaa://' then 'url'
+      when length({{ s }}) = 36 and {{ driftwatch_strip(s, ['9', 'a', 'A', '-']) }} = '' and substr({{ s }}, 9, 1) = '-'
+        and substr({{ s }}, 14, 1) = '-' and substr({{ s }}, 19, 1) = '-' and substr({{ s }}, 24, 1) = '-' then 'uuid'
+      when {{ s }} = '9999-99-99' then 'date'
+      when substr({{ s }}, 1, 10) = '9999-99-99' and substr({{ s }}, 12, 5) = '99:99' then 'timestamp'
+      when {{ unsigned }} <> '' and replace({{ unsigned }}, '9', '') in ('', '.') and substr({{ unsigned }}, 1, 1) = '9'
+        and substr({{ unsigned }}, length({{ unsigned }}), 1) = '9' then 'number'
+      when {{ driftwatch_strip(s, ['9', '-', ' ', '(', ')', '+', '.']) }} = '' and replace({{ s }}, '9', '') <> {{ s }} then 'digits'
+      when substr({{ s }}, 1, 1) = 'A' and replace({{ s }}, '9', '') = {{ s }} and replace({{ s }}, 'AA', '') = {{ s }}
+        and {{ driftwatch_strip(s, ['a', 'A', ' ', '-', "'"]) }} = '' then 'title_case'
+      when {{ driftwatch_strip(s, ['a', ' ', '_', '-']) }} = '' and replace({{ s }}, 'a', '') <> {{ s }} then 'lowercase'
+      when {{ driftwatch_strip(s, ['A', ' ', '_', '-']) }} = '' and replace({{ s }}, 'A', '') <> {{ s }} then 'uppercase'
+      else 'other' end
+      {%- endset %}
+      {{ return(sql) }}
+    {%- endmacro %}
+
+    {#- Rows (i, v): for each of `names` (columns of the one-row-per-input `query`, all text), its name and its
+        value, NULL values left out. One read of `query`. -#}
+    {% macro driftwatch_unpivot(query, names) %}{{ return(adapter.dispatch('driftwatch_unpivot', 'driftwatch_bridge')(query, names)) }}{% endmacro %}
+    {% macro default__driftwatch_unpivot(query, names) -%}
+      {%- set branches = [] -%}
+      {%- for name in names -%}
+        {%- do branches.append("select '" ~ name ~ "' as i, " ~ name ~ " as v from q where " ~ name ~ " is not null") -%}
+      {%- endfor -%}
+      {{ return('with q as (' ~ query ~ ')\n' ~ (branches | join('\nunion all\n'))) }}
+    {%- endmacro %}
+    {% macro postgres__driftwatch_unpivot(query, names) -%}
+      {%- set pairs = [] -%}
+      {%- for name in names -%}{%- do pairs.append("('" ~ name ~ "', q." ~ name ~ ")") -%}{%- endfor -%}
+      {{ return('select u.i, u.v from (' ~ query ~ ') q\ncross join lateral (values ' ~ (pairs | join(', ')) ~ ') as u(i, v) where u.v is not null') }}
+    {%- endmacro %}
+    {% macro duckdb__driftwatch_unpivot(query, names) %}{{ return(postgres__driftwatch_unpivot(query, names)) }}{% endmacro %}
+    {#- UNPIVOT leaves NULL values out by default; the names come back as the warehouse spells them. -#}
+    {% macro driftwatch_unpivot_operator(query, names) -%}
+      {{ return('select lower(i) as i, v from (' ~ query ~ ') q\nunpivot (v for i in (' ~ (names | join(', ')) ~ '))') }}
+    {%- endmacro %}
+    {% macro redshift__driftwatch_unpivot(query, names) %}{{ return(driftwatch_unpivot_operator(query, names)) }}{% endmacro %}
+    {% macro snowflake__driftwatch_unpivot(query, names) %}{{ return(driftwatch_unpivot_operator(query, names)) }}{% endmacro %}
+    {% macro bigquery__driftwatch_unpivot(query, names) %}{{ return(driftwatch_unpivot_operator(query, names)) }}{% endmacro %}
+    {% macro spark__driftwatch_unpivot(query, names) %}{{ return(driftwatch_unpivot_operator(query, names)) }}{% endmacro %}
+    {% macro trino__driftwatch_unpivot(query, names) -%}
+      {%- set labels = [] -%}{%- set values = [] -%}
+      {%- for name in names -%}{%- do labels.append("'" ~ name ~ "'") -%}{%- do values.append('q.' ~ name) -%}{%- endfor -%}
+      {{ return('select u.i, u.v from (' ~ query ~ ') q\ncross join unnest(array[' ~ (labels | join(', ')) ~ '], array[' ~ (values | join(', ')) ~ ']) as u(i, v) where u.v is not null') }}
+    {%- endmacro %}
+
+    {#- A repeatable sample of about `percent` % of a table, after its name (none: the adapter cannot). -#}
+    {% macro driftwatch_tablesample(percent) %}{{ return(adapter.dispatch('driftwatch_tablesample', 'driftwatch_bridge')(percent)) }}{% endmacro %}
+    {% macro default__driftwatch_tablesample(percent) %}{{ return(none) }}{% endmacro %}
+    {% macro postgres__driftwatch_tablesample(percent) %}{{ return(' tablesample system (' ~ percent ~ ') repeatable (0)') }}{% endmacro %}
+    {% macro redshift__driftwatch_tablesample(percent) %}{{ return(none) }}{% endmacro %}
+    {% macro snowflake__driftwatch_tablesample(percent) %}{{ return(' sample system (' ~ percent ~ ') seed (0)') }}{% endmacro %}
+    {% macro bigquery__driftwatch_tablesample(percent) %}{{ return(' tablesample system (' ~ percent ~ ' percent)') }}{% endmacro %}
+    {% macro spark__driftwatch_tablesample(percent) %}{{ return(' tablesample (' ~ percent ~ ' percent) repeatable (1)') }}{% endmacro %}
+    {% macro duckdb__driftwatch_tablesample(percent) %}{{ return(' tablesample ' ~ percent ~ '% (system, 0)') }}{% endmacro %}
+    {% macro trino__driftwatch_tablesample(percent) %}{{ return(' tablesample system (' ~ percent ~ ')') }}{% endmacro %}
+
+    {#- The tables' estimated rows, in one statement, for the adapters that can sample (none: read every
+        table whole). Rows: schema, table, rows[, column, null fraction, distinct (PostgreSQL's statistics)]. -#}
+    {% macro driftwatch_estimates_sql(tables) %}{{ return(adapter.dispatch('driftwatch_estimates_sql', 'driftwatch_bridge')(tables)) }}{% endmacro %}
+    {% macro default__driftwatch_estimates_sql(tables) %}{{ return(none) }}{% endmacro %}
+    {% macro redshift__driftwatch_estimates_sql(tables) %}{{ return(none) }}{% endmacro %}
+    {% macro trino__driftwatch_estimates_sql(tables) %}{{ return(none) }}{% endmacro %}
+    {% macro postgres__driftwatch_estimates_sql(tables) -%}
+      {%- set wanted = [] -%}
+      {%- for table in tables -%}
+        {%- do wanted.append('(n.nspname = ' ~ driftwatch_literal(table.schema) ~ ' and c.relname = ' ~ driftwatch_literal(table.table) ~ ')') -%}
+      {%- endfor -%}
       {% set sql %}
-    select '0' as part, {{ driftwatch_text('count(*)') }} as n, {{ driftwatch_text('count(' ~ raw ~ ')') }} as nn,
-      {{ driftwatch_text('count(distinct ' ~ value ~ ')') }} as d,
-      {{ driftwatch_text('min(' ~ ordered ~ ')') }} as lo, {{ driftwatch_text('max(' ~ ordered ~ ')') }} as hi,
-      {{ driftwatch_text(driftwatch_float('avg(length(' ~ value ~ '))')) }} as avg_len,
-      {{ none_text }} as v, {{ none_text }} as c
-    from {{ relation }}
+    select n.nspname::text, c.relname::text, c.reltuples::float8::text, s.attname::text, s.null_frac::float8::text,
+      s.n_distinct::float8::text
+    from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    left join pg_catalog.pg_stats s on s.schemaname = n.nspname and s.tablename = c.relname
+    where {{ wanted | join('\n      or ') }}
+      {% endset %}
+      {{ return(sql) }}
+    {%- endmacro %}
+    {% macro duckdb__driftwatch_estimates_sql(tables) -%}
+      {%- set wanted = [] -%}
+      {%- for table in tables -%}
+        {%- set database = driftwatch_literal(table.database) if table.database is not none else 'current_database()' -%}
+        {%- do wanted.append('(database_name = ' ~ database ~ ' and schema_name = ' ~ driftwatch_literal(table.schema) ~ ' and table_name = ' ~ driftwatch_literal(table.table) ~ ')') -%}
+      {%- endfor -%}
+      {{ return('select schema_name, table_name, cast(estimated_size as varchar) from duckdb_tables()\nwhere ' ~ (wanted | join('\n  or '))) }}
+    {%- endmacro %}
+    {#- Snowflake's information_schema keeps row counts; one select per database. -#}
+    {% macro snowflake__driftwatch_estimates_sql(tables) -%}
+      {%- set groups = {} -%}
+      {%- for table in tables -%}
+        {%- set key = table.database if table.database is not none else '' -%}
+        {%- do groups.setdefault(key, []).append('(table_schema = ' ~ driftwatch_literal(table.schema) ~ ' and table_name = ' ~ driftwatch_literal(table.table) ~ ')') -%}
+      {%- endfor -%}
+      {%- set selects = [] -%}
+      {%- for database in groups | sort -%}
+        {%- set catalog = (driftwatch_database(database) ~ '.') if database != '' else '' -%}
+        {%- do selects.append('select table_schema, table_name, cast(row_count as varchar) from ' ~ catalog ~ 'information_schema.tables\nwhere row_count is not null and (' ~ (groups[database] | join(' or ')) ~ ')') -%}
+      {%- endfor -%}
+      {{ return(selects | join('\nunion all\n')) }}
+    {%- endmacro %}
+    {#- BigQuery keeps row counts in each dataset's __TABLES__; one select per dataset. -#}
+    {% macro bigquery__driftwatch_estimates_sql(tables) -%}
+      {%- set groups = {} -%}
+      {%- for table in tables -%}
+        {%- set prefix = (driftwatch_database(table.database) ~ '.') if table.database is not none else '' -%}
+        {%- do groups.setdefault(prefix ~ driftwatch_quote(table.schema), []).append(driftwatch_literal(table.table)) -%}
+      {%- endfor -%}
+      {%- set selects = [] -%}
+      {%- for dataset in groups | sort -%}
+        {%- do selects.append('select dataset_id, table_id, cast(row_count as string) from ' ~ dataset ~ '.__TABLES__ where table_id in (' ~ (groups[dataset] | join(', ')) ~ ')') -%}
+      {%- endfor -%}
+      {{ return(selects | join('\nunion all\n')) }}
+    {%- endmacro %}
+    {#- Spark and Databricks keep no row counts in a catalog query: one count per table, in one statement. -#}
+    {% macro spark__driftwatch_estimates_sql(tables) -%}
+      {%- set selects = [] -%}
+      {%- for table in tables -%}
+        {%- do selects.append('select ' ~ driftwatch_literal(table.schema) ~ ', ' ~ driftwatch_literal(table.table) ~ ', cast(count(*) as string) from ' ~ driftwatch_relation(table)) -%}
+      {%- endfor -%}
+      {{ return(selects | join('\nunion all\n')) }}
+    {%- endmacro %}
+
+    {#- The percentage of a table of `rows` estimated rows to sample to read about `budget` rows, or none to
+        read it whole: `TableEstimate.samplePercent` in driftwatch. -#}
+    {% macro driftwatch_sample_percent(rows, budget) -%}
+      {%- if rows is none or budget <= 0 or rows <= 2 * budget -%}{{ return(none) }}{%- endif -%}
+      {%- set percent = [0.01, [100.0, 100.0 * budget / rows] | min] | max -%}
+      {{ return(((percent * 1000000 + 0.5) | int) / 1000000) }}
+    {%- endmacro %}
+
+    {#- One statement per table: the aggregates (part 0: `n` rows; per column i `nn`i non-null, `lo`i/`hi`i
+        min/max as text in the type's own order when orderable, `len`i average length, `mag`i average absolute
+        value of numeric columns) from one read, and the cells (part 1) from another: every non-null value of
+        every column as text (`v`i) and, for strings, its whole shape (`t`i), counted once per distinct value or
+        shape; then each distinct shape gives its cut shape (`s`i) and its class (`k`i: the class is computed
+        once per distinct shape, not per row); each one's `top_k` most frequent kept (ties bytewise) with how
+        many distinct there are (`d`). -#}
+    {% macro driftwatch_profile_sql(table, percent, request) -%}
+      {%- set sample = driftwatch_tablesample(percent) if percent is not none else none -%}
+      {%- set source = driftwatch_relation(table) ~ (sample if sample is not none else '') -%}
+      {%- set k = [request.top_k | int, 1] | max -%}
+      {%- set aggregates = [driftwatch_text('count(*)') ~ ' as n'] -%}
+      {%- set aggregate_names = ['n'] -%}
+      {%- set texts = [] -%}
+      {%- set cell_names = [] -%}
+      {%- for column in table.columns -%}
+        {%- set i = loop.index0 | string -%}
+        {%- set raw = driftwatch_quote(column.column) -%}
+        {%- set value = driftwatch_text(raw) -%}
+        {%- set ordered = raw if column.orderable else value -%}
+        {%- do aggregates.append(driftwatch_text('count(' ~ raw ~ ')') ~ ' as nn' ~ i) -%}
+        {%- do aggregates.append(driftwatch_text('min(' ~ ordered ~ ')') ~ ' as lo' ~ i) -%}
+        {%- do aggregates.append(driftwatch_text('max(' ~ ordered ~ ')') ~ ' as hi' ~ i) -%}
+        {%- do aggregates.append(driftwatch_text(driftwatch_float('avg(length(' ~ value ~ '))')) ~ ' as len' ~ i) -%}
+        {%- do aggregate_names.extend(['nn' ~ i, 'lo' ~ i, 'hi' ~ i, 'len' ~ i]) -%}
+        {%- if column.numeric -%}
+          {%- do aggregates.append(driftwatch_text(driftwatch_float('avg(abs(' ~ raw ~ '))')) ~ ' as mag' ~ i) -%}
+          {%- do aggregate_names.append('mag' ~ i) -%}
+        {%- endif -%}
+        {%- do texts.append(value ~ ' as v' ~ i) -%}
+        {%- do cell_names.append('v' ~ i) -%}
+        {%- if column.string -%}
+          {%- do texts.append('translate(' ~ value ~ ', ' ~ driftwatch_literal(request.shape_from) ~ ', ' ~ driftwatch_literal(request.shape_to) ~ ') as t' ~ i) -%}
+          {%- do cell_names.append('t' ~ i) -%}
+        {%- endif -%}
+      {%- endfor -%}
+      {%- set none_text = driftwatch_text('null') -%}
+      {%- set aggregate_query = 'select ' ~ (aggregates | join(',\n  ')) ~ '\nfrom ' ~ source -%}
+      {%- set cell_query = 'select ' ~ (texts | join(',\n  ')) ~ '\nfrom ' ~ source -%}
+      {% set sql %}
+    select '0' as part, a.i, a.v, {{ none_text }} as c, {{ none_text }} as d
+    from (
+    {{ driftwatch_unpivot(aggregate_query, aggregate_names) }}
+    ) a
     union all
-    select * from (
-      select '1' as part, {{ nulls }}, {{ value }} as v, {{ driftwatch_text('count(*)') }} as c
-      from {{ relation }} where {{ raw }} is not null
-      group by {{ value }} order by count(*) desc, {{ value }} limit {{ k }}
-    ) top_values
-    {%- if column.string %}
-    union all
-    select * from (
-      select '2' as part, {{ nulls }}, {{ driftwatch_shape(value, request) }} as v, {{ driftwatch_text('count(*)') }} as c
-      from {{ relation }} where {{ raw }} is not null
-      group by {{ driftwatch_shape(value, request) }} order by count(*) desc, {{ driftwatch_shape(value, request) }} limit {{ k }}
-    ) top_shapes
-    {%- endif %}
+    select '1' as part, r.i, r.v, {{ driftwatch_text('r.c') }} as c, {{ driftwatch_text('r.d') }} as d
+    from (
+      select g.i, g.v, g.c, count(*) over (partition by g.i) as d,
+        row_number() over (partition by g.i order by g.c desc, {{ driftwatch_bytewise('g.v') }}) as r
+      from (
+        select w.i, w.v, sum(w.c) as c
+        from (
+          select
+            case when substr(dv.i, 1, 1) = 'v' then dv.i when m.x = 1 then 's' || substr(dv.i, 2) else 'k' || substr(dv.i, 2) end as i,
+            case when substr(dv.i, 1, 1) = 'v' then dv.v when m.x = 1 then substr(dv.v, 1, {{ request.shape_length | int }})
+              else {{ driftwatch_shape_class('dv.v') }} end as v,
+            dv.c
+          from (
+            select u.i, u.v, count(*) as c
+            from (
+    {{ driftwatch_unpivot(cell_query, cell_names) }}
+            ) u
+            group by u.i, u.v
+          ) dv
+          cross join (select 1 as x union all select 2 as x) m
+          where m.x = 1 or substr(dv.i, 1, 1) = 't'
+        ) w
+        group by w.i, w.v
+      ) g
+    ) r
+    where r.r <= {{ k }}
       {% endset %}
       {{ return(sql) }}
     {%- endmacro %}
 
+    {#- The tables' estimates (`driftwatch_estimates_sql`) by schema and table. -#}
+    {% macro driftwatch_estimates(tables, budget, counter) -%}
+      {%- set estimates = {} -%}
+      {%- set sql = driftwatch_estimates_sql(tables) if budget > 0 else none -%}
+      {%- if sql is not none -%}
+        {%- for row in driftwatch_cells(driftwatch_run(sql, counter)) -%}
+          {%- set table = estimates.setdefault(row[0], {}).setdefault(row[1], {'rows': none, 'statistics': []}) -%}
+          {%- if row[2] is not none -%}{%- do table.update({'rows': row[2] | float}) -%}{%- endif -%}
+          {%- if row | length > 5 and row[3] is not none and row[4] is not none and row[5] is not none -%}
+            {%- do table.statistics.append([row[3], row[4] | float, row[5] | float]) -%}
+          {%- endif -%}
+        {%- endfor -%}
+      {%- endif -%}
+      {{ return(estimates) }}
+    {%- endmacro %}
+
     {% macro driftwatch_profile() %}
       {%- set request = driftwatch_request() -%}
+      {%- set counter = [] -%}
+      {%- set budget = request.row_budget | float -%}
+      {%- set estimates = driftwatch_estimates(request.tables, budget, counter) -%}
       {%- set out = [] -%}
-      {%- for column in request.columns -%}
-        {%- do out.append(driftwatch_cells(run_query(driftwatch_profile_sql(column, request)))) -%}
+      {%- for table in request.tables -%}
+        {%- set estimate = (estimates.get(table.schema) or {}).get(table.table) -%}
+        {%- set rows = estimate.rows if estimate is not none else none -%}
+        {%- set percent = driftwatch_sample_percent(rows, budget) if driftwatch_tablesample(1) is not none else none -%}
+        {%- set cells = driftwatch_cells(driftwatch_run(driftwatch_profile_sql(table, percent, request), counter)) -%}
+        {%- do out.append({'percent': percent, 'rows': rows, 'statistics': (estimate.statistics if estimate is not none else []), 'cells': cells}) -%}
       {%- endfor -%}
-      {% do driftwatch_emit({'profiles': out}) %}
+      {% do driftwatch_emit({'profiles': out, 'statements': counter | length}) %}
     {% endmacro %}
 
     {# ---------- keyed samples and live rows by key ---------- #}
@@ -393,11 +611,15 @@ enum BridgeMacros {
     {%- endmacro %}
 
     {#- The same rows every run while they exist: ordered by the md5 of the key as text. -#}
+    {#- A large table (the bridge sends the `percent` its profile step's estimate gives) is ordered from a
+        repeatable sample of it, as the native driver does. -#}
     {% macro driftwatch_sample_sql(target, request) -%}
       {%- set key = driftwatch_quote(target.key) -%}
+      {%- set percent = target.get('percent') -%}
+      {%- set sample = driftwatch_tablesample(percent) if percent is not none else none -%}
       {% set sql %}
     select {{ driftwatch_select_list(target) }}
-    from {{ driftwatch_relation(target) }}
+    from {{ driftwatch_relation(target) }}{{ sample if sample is not none else '' }}
     where {{ key }} is not null
     order by {{ driftwatch_hash(driftwatch_text(key)) }}, 1
     limit {{ request.limit | int }}
@@ -407,11 +629,12 @@ enum BridgeMacros {
 
     {% macro driftwatch_sample() %}
       {%- set request = driftwatch_request() -%}
+      {%- set counter = [] -%}
       {%- set out = [] -%}
       {%- for target in request.targets -%}
-        {%- do out.append(driftwatch_cells(run_query(driftwatch_sample_sql(target, request)))) -%}
+        {%- do out.append(driftwatch_cells(driftwatch_run(driftwatch_sample_sql(target, request), counter))) -%}
       {%- endfor -%}
-      {% do driftwatch_emit({'samples': out}) %}
+      {% do driftwatch_emit({'samples': out, 'statements': counter | length}) %}
     {% endmacro %}
 
     {% macro driftwatch_rows_sql(target) -%}
@@ -425,15 +648,16 @@ enum BridgeMacros {
 
     {% macro driftwatch_rows() %}
       {%- set request = driftwatch_request() -%}
+      {%- set counter = [] -%}
       {%- set out = [] -%}
       {%- for target in request.targets -%}
         {%- if target['keys'] | length == 0 -%}
           {%- do out.append([]) -%}
         {%- else -%}
-          {%- do out.append(driftwatch_cells(run_query(driftwatch_rows_sql(target)))) -%}
+          {%- do out.append(driftwatch_cells(driftwatch_run(driftwatch_rows_sql(target), counter))) -%}
         {%- endif -%}
       {%- endfor -%}
-      {% do driftwatch_emit({'rows': out}) %}
+      {% do driftwatch_emit({'rows': out, 'statements': counter | length}) %}
     {% endmacro %}
 
     {#- The SQL a step would run, without running it (golden files and `--print-sql`). -#}
@@ -445,7 +669,12 @@ enum BridgeMacros {
           {%- do out.append(adapter.dispatch('driftwatch_introspect_sql', 'driftwatch_bridge')(group)) -%}
         {%- endfor -%}
       {%- elif request.step == 'profile' -%}
-        {%- for column in request.columns -%}{%- do out.append(driftwatch_profile_sql(column, request)) -%}{%- endfor -%}
+        {%- set estimates = driftwatch_estimates_sql(request.tables) -%}
+        {%- if estimates is not none -%}{%- do out.append(estimates) -%}{%- endif -%}
+        {%- for table in request.tables -%}
+          {%- set percent = table.get('plan_percent') if driftwatch_tablesample(1) is not none else none -%}
+          {%- do out.append(driftwatch_profile_sql(table, percent, request)) -%}
+        {%- endfor -%}
       {%- elif request.step == 'sample' -%}
         {%- for target in request.targets -%}{%- do out.append(driftwatch_sample_sql(target, request)) -%}{%- endfor -%}
       {%- elif request.step == 'rows' -%}

@@ -44,18 +44,20 @@ public struct DbtBridge: WarehouseBackend, WarehouseProfiler, WarehouseSampler {
   public var profiler: (any WarehouseProfiler)? { self }
   public var sampler: (any WarehouseSampler)? { self }
 
-  /// Each dbt invocation so far: the operation and its wall time in seconds (dbt's start-up included).
-  public var invocations: [(operation: String, seconds: Double)] { state.invocations }
+  /// Each dbt invocation so far: the operation, its wall time in seconds (dbt's start-up included) and the
+  /// statements it ran in the warehouse (as the macros count them; nil when the answer did not say).
+  public var invocations: [(operation: String, seconds: Double, statements: Int?)] { state.invocations }
 
   // MARK: - steps
 
   func call(_ operation: String, _ request: BridgeJSON) async throws -> [String: Any] {
     let output = try await runner.run(
       operation: operation, request: BridgeMacros.requestFile(request.encoded))
-    state.record(operation, output.seconds)
-    return try BridgeOutput.result(
+    let result = try BridgeOutput.result(
       stdout: output.stdout, stderr: output.stderr, exitCode: output.exitCode, operation: operation,
       redact: redact)
+    state.record(operation, output.seconds, statements: (result["statements"] as? NSNumber)?.intValue)
+    return result
   }
 
   public func introspect(schemas: [SchemaRef]) async throws -> LiveSchema {
@@ -159,80 +161,170 @@ public struct DbtBridge: WarehouseBackend, WarehouseProfiler, WarehouseSampler {
 
   // MARK: profiles
 
+  /// The row budget of a profile (`TableEstimate.defaultRowBudget`): a table the warehouse estimates above
+  /// twice this many rows is read as a repeatable sample of about this many rows where the adapter can
+  /// sample (`driftwatch_tablesample`), its counts scaled and its profiles marked estimated, as the native
+  /// driver does. 0 reads every table whole.
+  public var rowBudget: Double = TableEstimate.defaultRowBudget
+
+  /// One dbt invocation; in it one statement for the tables' row estimates (adapters that can sample) and
+  /// one statement per table for all its columns' profiles.
   public func profile(columns: [ColumnRef], topK: Int) async throws -> [ColumnProfile] {
     guard !columns.isEmpty else { return [] }
     let (live, names) = try await resolved(Array(Set(columns.map(\.schema))))
-    var asked: [(ColumnRef, LiveColumn)] = []
-    var items: [BridgeJSON] = []
+    var tables: [ProfiledTable] = []
     for ref in columns {
       guard let (table, column) = live.resolve(ref), let name = names[ref.schema] else { continue }
-      asked.append((ref, column))
-      items.append(
-        .object([
-          ("database", .optional(name.database)), ("schema", .string(name.schema)),
-          ("table", .string(table.name)), ("column", .string(column.name)),
-          ("orderable", .bool(Self.isOrderable(column.dataType, adapter: adapter))),
-          ("string", .bool(Self.isString(column.dataType))),
-        ]))
+      let index =
+        tables.firstIndex { $0.name == name && $0.table == table.name }
+        ?? {
+          tables.append(ProfiledTable(name: name, table: table.name, columns: []))
+          return tables.count - 1
+        }()
+      if !tables[index].columns.contains(where: { $0.ref == ref }) {
+        tables[index].columns.append((ref, column))
+      }
     }
-    guard !items.isEmpty else { return [] }
-    let result = try await call("driftwatch_profile", Self.profileRequest(items, topK: topK))
-    guard let answers = result["profiles"] as? [Any], answers.count == asked.count else {
-      throw DbtBridgeError.unexpectedOutput(operation: "driftwatch_profile", what: "one profile per column")
+    guard !tables.isEmpty else { return [] }
+    let result = try await call(
+      "driftwatch_profile",
+      Self.profileRequest(tables.map { $0.json(adapter: adapter) }, topK: topK, rowBudget: rowBudget))
+    guard let answers = result["profiles"] as? [Any], answers.count == tables.count else {
+      throw DbtBridgeError.unexpectedOutput(operation: "driftwatch_profile", what: "one profile per table")
     }
-    return zip(asked, answers).map { Self.columnProfile($0.0.0, rows: BridgeOutput.rows($0.1)) }
+    var byRef: [ColumnRef: ColumnProfile] = [:]
+    for (table, answer) in zip(tables, answers) {
+      if let rows = ((answer as? [String: Any])?["rows"] as? NSNumber)?.doubleValue {
+        state.remember(rows: rows, of: Self.tableKey(table.name, table.table))
+      }
+      for profile in Self.tableProfiles(table.columns, answer: answer as? [String: Any] ?? [:], topK: topK) {
+        byRef[profile.column] = profile
+      }
+    }
+    return columns.compactMap { byRef[$0] }
   }
 
-  static func profileRequest(_ columns: [BridgeJSON], topK: Int) -> BridgeJSON {
+  static func tableKey(_ name: WarehouseName, _ table: String) -> String {
+    [name.database ?? "", name.schema, table].joined(separator: "\u{0}")
+  }
+
+  /// The columns of one table to profile, as the warehouse names them.
+  struct ProfiledTable {
+    var name: WarehouseName
+    var table: String
+    var columns: [(ref: ColumnRef, column: LiveColumn)]
+
+    func json(adapter: String) -> BridgeJSON {
+      .object([
+        ("database", .optional(name.database)), ("schema", .string(name.schema)), ("table", .string(table)),
+        (
+          "columns",
+          .array(
+            columns.map {
+              .object([
+                ("column", .string($0.column.name)),
+                ("orderable", .bool(DbtBridge.isOrderable($0.column.dataType, adapter: adapter))),
+                ("string", .bool(DbtBridge.isString($0.column.dataType, adapter: adapter))),
+                ("numeric", .bool(DbtBridge.isNumeric($0.column.dataType, adapter: adapter))),
+              ])
+            })
+        ),
+      ])
+    }
+  }
+
+  static func profileRequest(_ tables: [BridgeJSON], topK: Int, rowBudget: Double) -> BridgeJSON {
     .object([
-      ("step", .string("profile")), ("top_k", .int(max(0, topK))), ("shape_from", .string(ValueShape.from)),
+      ("step", .string("profile")), ("top_k", .int(max(0, topK))),
+      ("row_budget", .int(Int(max(0, rowBudget).rounded()))), ("shape_from", .string(ValueShape.from)),
       ("shape_to", .string(ValueShape.to)), ("shape_length", .int(ValueShape.maxLength)),
-      ("columns", .array(columns)),
+      ("tables", .array(tables)),
     ])
   }
 
-  /// Part 0: aggregates; part 1: top values; part 2: top shapes.
-  static func columnProfile(_ ref: ColumnRef, rows: [[String?]]) -> ColumnProfile {
-    var profile = ColumnProfile(column: ref, rowCount: 0, nullCount: 0, distinctCount: 0, topValues: [])
-    var values: [ValueCount] = []
-    var shapes: [ValueCount] = []
-    for row in rows where row.count >= 9 {
-      switch row[0] {
-      case "0":
-        let n = BridgeOutput.integer(row[1]) ?? 0
-        profile.rowCount = n
-        profile.nullCount = n - (BridgeOutput.integer(row[2]) ?? 0)
-        profile.distinctCount = BridgeOutput.integer(row[3]) ?? 0
-        profile.minValue = row[4]
-        profile.maxValue = row[5]
-        profile.averageLength = row[6].flatMap { Double($0) }
-      case "1":
-        if let value = row[7] {
-          values.append(ValueCount(value: value, count: BridgeOutput.integer(row[8]) ?? 0))
-        }
-      default:
-        if let value = row[7] {
-          shapes.append(ValueCount(value: value, count: BridgeOutput.integer(row[8]) ?? 0))
-        }
+  /// One table's answer: `cells` (part, i, v, c, d), and when it was read from a sample the `percent`, the
+  /// estimated `rows` and the `statistics` ([column, null fraction, distinct]) to scale it with.
+  static func tableProfiles(
+    _ columns: [(ref: ColumnRef, column: LiveColumn)], answer: [String: Any], topK: Int
+  )
+    -> [ColumnProfile]
+  {
+    var profiles = columns.map {
+      ColumnProfile(column: $0.ref, rowCount: 0, nullCount: 0, distinctCount: 0, topValues: [])
+    }
+    var values = [[ValueCount]](repeating: [], count: columns.count)
+    var shapes = [[ValueCount]](repeating: [], count: columns.count)
+    var classes = [[ValueCount]](repeating: [], count: columns.count)
+    var nonNull = [Int](repeating: 0, count: columns.count)
+    var rows = 0
+    for row in BridgeOutput.rows(answer["cells"] as Any) where row.count >= 5 {
+      guard let name = row[1], let value = row[2] else { continue }
+      let field = String(name.prefix { $0.isLetter })
+      if row[0] == "0", field == "n", name == "n" {
+        rows = BridgeOutput.integer(value) ?? 0
+        continue
+      }
+      guard let i = Int(name.dropFirst(field.count)), profiles.indices.contains(i) else { continue }
+      let count = BridgeOutput.integer(row[3]) ?? 0
+      switch (row[0], field) {
+      case ("0", "nn"): nonNull[i] = BridgeOutput.integer(value) ?? 0
+      case ("0", "lo"): profiles[i].minValue = value
+      case ("0", "hi"): profiles[i].maxValue = value
+      case ("0", "len"): profiles[i].averageLength = Double(value)
+      case ("0", "mag"): profiles[i].meanMagnitude = Double(value)
+      case ("1", "v"):
+        values[i].append(ValueCount(value: value, count: count))
+        profiles[i].distinctCount = BridgeOutput.integer(row[4]) ?? 0
+      case ("1", "s"): shapes[i].append(ValueCount(value: value, count: count))
+      case ("1", "k"): classes[i].append(ValueCount(value: value, count: count))
+      default: continue
       }
     }
-    profile.topValues = ColumnProfile.ranked(values)
-    profile.topShapes = ColumnProfile.ranked(shapes)
-    return profile
+    var estimate: TableEstimate?
+    if answer["percent"] is NSNumber {
+      var statistics: [String: TableEstimate.ColumnStatistics] = [:]
+      for entry in answer["statistics"] as? [Any] ?? [] {
+        guard let parts = entry as? [Any], parts.count == 3, let name = parts[0] as? String,
+          let nullFraction = (parts[1] as? NSNumber)?.doubleValue,
+          let distinct = (parts[2] as? NSNumber)?.doubleValue
+        else { continue }
+        statistics[name] = .init(nullFraction: nullFraction, distinct: distinct)
+      }
+      estimate = TableEstimate(rows: (answer["rows"] as? NSNumber)?.doubleValue ?? -1, columns: statistics)
+    }
+    let k = max(0, topK)
+    for i in profiles.indices {
+      profiles[i].rowCount = rows
+      profiles[i].nullCount = rows - nonNull[i]
+      profiles[i].topValues = Array(ColumnProfile.ranked(values[i]).prefix(k))
+      profiles[i].topShapes = Array(ColumnProfile.ranked(shapes[i]).prefix(k))
+      profiles[i].shapeClasses = classes[i].isEmpty ? nil : ColumnProfile.ranked(classes[i])
+      if let estimate {
+        profiles[i] = profiles[i].scaled(to: estimate, columnName: columns[i].column.name)
+      }
+    }
+    return profiles
+  }
+
+  /// Numeric types, whose average absolute value a profile keeps for scale changes.
+  static func isNumeric(_ dataType: String, adapter: String) -> Bool {
+    if adapter == "postgres" || adapter == "redshift" { return PostgresTypes.isNumeric(dataType) }
+    let type = dataType.lowercased()
+    if type.contains("range") { return false }
+    if type.hasSuffix("[]") || type.hasPrefix("array") || type.hasPrefix("struct") || type.hasPrefix("map") {
+      return false
+    }
+    let prefixes = [
+      "smallint", "integer", "int", "bigint", "tinyint", "hugeint", "ubigint", "uinteger", "usmallint",
+      "utinyint", "numeric", "decimal", "number", "real", "double", "float", "bignumeric", "byteint",
+    ]
+    return prefixes.contains { type.hasPrefix($0) } && !type.hasPrefix("interval")
   }
 
   /// Types whose own order `min`/`max` use; others are ordered as text (PostgreSQL: the native driver's list).
   static func isOrderable(_ dataType: String, adapter: String) -> Bool {
     let type = dataType.lowercased()
-    if adapter == "postgres" || adapter == "redshift" {
-      if type.hasSuffix("[]") { return false }
-      let prefixes = [
-        "smallint", "integer", "bigint", "numeric", "decimal", "real", "double precision", "money",
-        "character", "text", "varchar", "char", "date", "time", "interval", "uuid", "inet", "cidr", "name",
-        "citext", "oid",
-      ]
-      return prefixes.contains { type.hasPrefix($0) }
-    }
+    if adapter == "postgres" || adapter == "redshift" { return PostgresTypes.isOrderable(dataType) }
     let unordered = [
       "array", "struct", "map", "json", "variant", "object", "geo", "record", "bool", "binary", "bytes",
       "blob",
@@ -242,7 +334,8 @@ public struct DbtBridge: WarehouseBackend, WarehouseProfiler, WarehouseSampler {
   }
 
   /// Shapes tell something only about strings.
-  static func isString(_ dataType: String) -> Bool {
+  static func isString(_ dataType: String, adapter: String) -> Bool {
+    if adapter == "postgres" || adapter == "redshift" { return PostgresTypes.isString(dataType) }
     let type = dataType.lowercased()
     return ["text", "char", "string", "citext"].contains { type.hasPrefix($0) } || type.hasPrefix("varchar")
       || type.hasPrefix("nvarchar") || type.hasPrefix("character")
@@ -252,6 +345,8 @@ public struct DbtBridge: WarehouseBackend, WarehouseProfiler, WarehouseSampler {
 
   struct ResolvedTable {
     var json: [(String, BridgeJSON)]
+    /// `DbtBridge.tableKey` of the table.
+    var key: String
   }
 
   func resolveTable(
@@ -266,11 +361,12 @@ public struct DbtBridge: WarehouseBackend, WarehouseProfiler, WarehouseSampler {
     guard let keyName = column(key) else { return nil }
     let resolved = columns.compactMap(column)
     guard resolved.count == columns.count else { return nil }
-    return ResolvedTable(json: [
-      ("database", .optional(name.database)), ("schema", .string(name.schema)),
-      ("table", .string(found.name)),
-      ("key", .string(keyName)), ("columns", .strings(resolved)),
-    ])
+    return ResolvedTable(
+      json: [
+        ("database", .optional(name.database)), ("schema", .string(name.schema)),
+        ("table", .string(found.name)),
+        ("key", .string(keyName)), ("columns", .strings(resolved)),
+      ], key: Self.tableKey(name, found.name))
   }
 
   public func samples(of targets: [SnapshotPlan.SampleTarget], limit: Int) async throws -> [[KeyedRow]?] {
@@ -285,9 +381,15 @@ public struct DbtBridge: WarehouseBackend, WarehouseProfiler, WarehouseSampler {
     var slots: [Int?] = []
     var items: [BridgeJSON] = []
     for target in targets {
-      if let table = resolveTable(
+      if var table = resolveTable(
         target.table, key: target.key, columns: target.columns, live: live, names: names)
       {
+        // A table the profile step found large is sampled as the native driver samples it.
+        if let rows = state.rows(of: table.key),
+          let percent = TableEstimate(rows: rows).samplePercent(budget: max(rowBudget, Double(limit) * 20))
+        {
+          table.json.append(("percent", .string(String(percent))))
+        }
         slots.append(items.count)
         items.append(.object(table.json))
       } else {
@@ -376,7 +478,21 @@ public struct DbtBridge: WarehouseBackend, WarehouseProfiler, WarehouseSampler {
   private final class State: @unchecked Sendable {
     private let lock = NSLock()
     private var live: (LiveSchema, [SchemaRef: WarehouseName])?
-    private var calls: [(String, Double)] = []
+    private var calls: [(String, Double, Int?)] = []
+
+    private var estimatedRows: [String: Double] = [:]
+
+    func remember(rows: Double, of table: String) {
+      lock.lock()
+      estimatedRows[table] = rows
+      lock.unlock()
+    }
+
+    func rows(of table: String) -> Double? {
+      lock.lock()
+      defer { lock.unlock() }
+      return estimatedRows[table]
+    }
 
     func remember(_ schema: LiveSchema, _ names: [SchemaRef: WarehouseName]) {
       lock.lock()
@@ -390,16 +506,16 @@ public struct DbtBridge: WarehouseBackend, WarehouseProfiler, WarehouseSampler {
       return live
     }
 
-    func record(_ operation: String, _ seconds: Double) {
+    func record(_ operation: String, _ seconds: Double, statements: Int?) {
       lock.lock()
-      calls.append((operation, seconds))
+      calls.append((operation, seconds, statements))
       lock.unlock()
     }
 
-    var invocations: [(operation: String, seconds: Double)] {
+    var invocations: [(operation: String, seconds: Double, statements: Int?)] {
       lock.lock()
       defer { lock.unlock() }
-      return calls.map { (operation: $0.0, seconds: $0.1) }
+      return calls.map { (operation: $0.0, seconds: $0.1, statements: $0.2) }
     }
   }
 }

@@ -45,42 +45,18 @@ extension PostgresWarehouse: WarehouseProfiler {
   }
 
   /// Types whose own order `min`/`max` can use; others are ordered as text.
-  static func isOrderable(_ dataType: String) -> Bool {
-    let type = dataType.lowercased()
-    if type.hasSuffix("[]") { return false }
-    let prefixes = [
-      "smallint", "integer", "bigint", "numeric", "decimal", "real", "double precision", "money", "character",
-      "text", "varchar", "char", "date", "time", "interval", "uuid", "inet", "cidr", "name", "citext", "oid",
-    ]
-    return prefixes.contains { type.hasPrefix($0) }
-  }
+  static func isOrderable(_ dataType: String) -> Bool { PostgresTypes.isOrderable(dataType) }
 
-  /// The default `rowBudget`: a large table is one above twice this many rows (by
-  /// `pg_class.reltuples`), statements read a `TABLESAMPLE SYSTEM` of about this many rows and counts are
-  /// scaled, with `pg_stats` for null fractions and distinct counts. Time then stays flat as tables grow.
-  public static let defaultRowBudget = 50_000.0
+  /// The default `rowBudget` (`TableEstimate.defaultRowBudget`): a large table is one above twice this many
+  /// rows (by `pg_class.reltuples`); statements read a `TABLESAMPLE SYSTEM` of about this many rows and
+  /// counts are scaled, with `pg_stats` for null fractions and distinct counts.
+  public static let defaultRowBudget = TableEstimate.defaultRowBudget
 
-  /// What PostgreSQL's statistics say about a table: estimated rows (-1: never analyzed) and, per column,
-  /// the null fraction and `n_distinct`.
-  struct TableEstimate: Sendable {
-    var rows: Double
-    var columns: [String: (nullFraction: Double, distinct: Double)]
-
-    /// The `TABLESAMPLE SYSTEM` percentage to read about `budget` rows, or nil to read the whole table.
-    func samplePercent(budget: Double) -> Double? {
-      guard rows > 2 * budget else { return nil }
-      return max(0.01, min(100, 100 * budget / rows))
-    }
-  }
+  /// What PostgreSQL's statistics say about a table (`reltuples`, -1: never analyzed; `pg_stats`).
+  typealias TableEstimate = DriftwatchCore.TableEstimate
 
   /// Numeric types, whose average absolute value (`mag`) a profile keeps for scale changes.
-  static func isNumeric(_ dataType: String) -> Bool {
-    let type = dataType.lowercased()
-    if type.hasSuffix("[]") { return false }
-    return ["smallint", "integer", "bigint", "numeric", "decimal", "real", "double precision"].contains {
-      type.hasPrefix($0)
-    }
-  }
+  static func isNumeric(_ dataType: String) -> Bool { PostgresTypes.isNumeric(dataType) }
 }
 
 /// A `PostgresQuery` put together piece by piece with postgres-nio's interpolation: `sql` appends SQL text
@@ -138,10 +114,7 @@ extension PostgresWarehouse {
       ]
       unpivot.append("(\(i), \(raw)::text)")
       rows.append("(\(i), agg.nn\(i), agg.lo\(i), agg.hi\(i), agg.len\(i), agg.mag\(i))")
-      let type = column.dataType.lowercased()
-      if type.hasPrefix("text") || type.hasPrefix("character") || type.hasPrefix("citext") {
-        strings.append(i)
-      }
+      if PostgresTypes.isString(column.dataType) { strings.append(i) }
     }
     let stringList = strings.isEmpty ? "NULL" : strings.map(String.init).joined(separator: ", ")
     let k = Int64(max(0, topK))
@@ -257,35 +230,10 @@ extension PostgresWarehouse.ReadOnlySession {
       profiles[i].topShapes = ColumnProfile.ranked(shapes[i])
       profiles[i].shapeClasses = classes[i].isEmpty ? nil : ColumnProfile.ranked(classes[i])
       if percent != nil {
-        profiles[i] = Self.scaled(profiles[i], column: columns[i].column, estimate: estimate)
+        profiles[i] = profiles[i].scaled(to: estimate, columnName: columns[i].column.name)
       }
     }
     return profiles
-  }
-
-  /// A profile of a `TABLESAMPLE` scaled to the table: counts by the sample's share, nulls and distinct
-  /// values from the statistics when there are some.
-  static func scaled(
-    _ sampled: ColumnProfile, column: LiveColumn, estimate: PostgresWarehouse.TableEstimate
-  ) -> ColumnProfile {
-    var profile = sampled
-    let total = max(estimate.rows, Double(profile.rowCount))
-    let scale = total / Double(max(profile.rowCount, 1))
-    let scaled = { (counts: [ValueCount]) in
-      counts.map { ValueCount(value: $0.value, count: Int((Double($0.count) * scale).rounded())) }
-    }
-    profile.topValues = scaled(profile.topValues)
-    profile.topShapes = scaled(profile.topShapes ?? [])
-    profile.shapeClasses = profile.shapeClasses.map(scaled)
-    if let stats = estimate.columns[column.name] {
-      profile.nullCount = Int((stats.nullFraction * total).rounded())
-      profile.distinctCount = Int((stats.distinct >= 0 ? stats.distinct : -stats.distinct * total).rounded())
-    } else {
-      profile.nullCount = Int((Double(profile.nullCount) * scale).rounded())
-    }
-    profile.rowCount = Int(total.rounded())
-    profile.estimated = true
-    return profile
   }
 
   /// The live schema of `schemas`, resolved like `introspect`, read inside this session, and the name each
@@ -324,7 +272,9 @@ extension PostgresWarehouse.ReadOnlySession {
       for row in rows {
         let (tuples, name, nullFraction, distinct) = try row.decode((Double, String?, Double?, Double?).self)
         estimate.rows = tuples
-        if let name, let nullFraction, let distinct { estimate.columns[name] = (nullFraction, distinct) }
+        if let name, let nullFraction, let distinct {
+          estimate.columns[name] = .init(nullFraction: nullFraction, distinct: distinct)
+        }
       }
       return estimate
     } catch {

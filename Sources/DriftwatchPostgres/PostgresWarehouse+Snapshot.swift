@@ -99,7 +99,9 @@ extension PostgresWarehouse.ReadOnlySession {
             LiveColumn(
               name: column, dataType: dataType, position: Int(position), isKey: false, isNullable: !notNull))
         }
-        if let nullFraction, let distinct { table.estimate.columns[column] = (nullFraction, distinct) }
+        if let nullFraction, let distinct {
+          table.estimate.columns[column] = .init(nullFraction: nullFraction, distinct: distinct)
+        }
         found[nspname] = table
       }
     } catch {

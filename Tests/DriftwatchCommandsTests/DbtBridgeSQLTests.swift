@@ -19,14 +19,36 @@ struct DbtBridgeSQLTests {
   /// Every step's request, with names and values that need quoting and escaping.
   static var requests: [(step: String, json: BridgeJSON)] {
     let schemas = [SchemaRef(database: "analytics_db", schema: "raw"), SchemaRef(schema: "App\"Data")]
-    let columns: [BridgeJSON] = [
+    // Two tables: one read whole, one (with a name that needs quoting) as a sample of 2.5 %.
+    let tables: [BridgeJSON] = [
       .object([
         ("database", .string("analytics_db")), ("schema", .string("raw")), ("table", .string("raw_accounts")),
-        ("column", .string("account_tier")), ("orderable", .bool(true)), ("string", .bool(true)),
+        (
+          "columns",
+          .array([
+            .object([
+              ("column", .string("account_tier")), ("orderable", .bool(true)), ("string", .bool(true)),
+              ("numeric", .bool(false)),
+            ]),
+            .object([
+              ("column", .string("balance")), ("orderable", .bool(true)), ("string", .bool(false)),
+              ("numeric", .bool(true)),
+            ]),
+          ])
+        ),
       ]),
       .object([
         ("database", .null), ("schema", .string("raw")), ("table", .string("we`ird\"table")),
-        ("column", .string("payload")), ("orderable", .bool(false)), ("string", .bool(false)),
+        ("plan_percent", .string("2.5")),
+        (
+          "columns",
+          .array([
+            .object([
+              ("column", .string("pay'load")), ("orderable", .bool(false)), ("string", .bool(false)),
+              ("numeric", .bool(false)),
+            ])
+          ])
+        ),
       ]),
     ]
     let target: [(String, BridgeJSON)] = [
@@ -35,10 +57,13 @@ struct DbtBridgeSQLTests {
     ]
     return [
       ("introspect", DbtBridge.introspectRequest(schemas).json),
-      ("profile", DbtBridge.profileRequest(columns, topK: 50)),
+      ("profile", DbtBridge.profileRequest(tables, topK: 50, rowBudget: 50_000)),
       (
         "sample",
-        .object([("step", .string("sample")), ("limit", .int(1000)), ("targets", .array([.object(target)]))])
+        .object([
+          ("step", .string("sample")), ("limit", .int(1000)),
+          ("targets", .array([.object(target), .object(target + [("percent", .string("2.5"))])])),
+        ])
       ),
       (
         "rows",

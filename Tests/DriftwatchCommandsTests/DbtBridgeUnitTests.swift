@@ -78,7 +78,7 @@ struct DbtBridgeUnitTests {
     #expect(runner.requests.map(\.operation) == ["driftwatch_introspect", "driftwatch_profile"])
     // Names resolved to the warehouse's own (case), a missing table left out.
     let asked = runner.requests[1].request
-    #expect(asked.contains("\"table\": \"raw_orders\", \"column\": \"status\""))
+    #expect(asked.contains("\"table\": \"raw_orders\", \"columns\": [{\"column\": \"status\""))
     #expect(!asked.contains("raw_customers"))
     #expect(profiles.map(\.column) == Array(columns.prefix(3)))
     let tiers = try #require(profiles.first)
@@ -86,6 +86,10 @@ struct DbtBridgeUnitTests {
     #expect(Set(tiers.topValues.map(\.value)) == ["gold", "silver", "bronze"])
     #expect(tiers.topValues.map(\.count).reduce(0, +) == 1250)
     #expect(tiers.topShapes?.first?.value.allSatisfy { $0 == "a" } == true)
+    #expect(tiers.shapeClasses == [ValueCount(value: "lowercase", count: 1250)])
+    #expect(tiers.minValue == "bronze" && tiers.maxValue == "silver" && tiers.estimated == nil)
+    // One statement for the row estimates, one per table.
+    #expect(bridge.invocations.last?.statements == 4)
   }
 
   @Test func failedRunIsOneRedactedLine() throws {

@@ -27,42 +27,141 @@ join analytics_db.information_schema.tables t
 where c.table_schema in ('raw', 'RAW')
 
 -- profile
-select '0' as part, cast(count(*) as varchar) as n, cast(count("account_tier") as varchar) as nn,
-  cast(count(distinct cast("account_tier" as varchar)) as varchar) as d,
-  cast(min("account_tier") as varchar) as lo, cast(max("account_tier") as varchar) as hi,
-  cast(cast(avg(length(cast("account_tier" as varchar))) as double) as varchar) as avg_len,
-  cast(null as varchar) as v, cast(null as varchar) as c
-from analytics_db."raw"."raw_accounts"
+select table_schema, table_name, cast(row_count as varchar) from information_schema.tables
+where row_count is not null and ((table_schema = 'raw' and table_name = 'we`ird"table'))
 union all
-select * from (
-  select '1' as part, cast(null as varchar) as n, cast(null as varchar) as nn, cast(null as varchar) as d, cast(null as varchar) as lo, cast(null as varchar) as hi, cast(null as varchar) as avg_len, cast("account_tier" as varchar) as v, cast(count(*) as varchar) as c
-  from analytics_db."raw"."raw_accounts" where "account_tier" is not null
-  group by cast("account_tier" as varchar) order by count(*) desc, cast("account_tier" as varchar) limit 50
-) top_values
-union all
-select * from (
-  select '2' as part, cast(null as varchar) as n, cast(null as varchar) as nn, cast(null as varchar) as d, cast(null as varchar) as lo, cast(null as varchar) as hi, cast(null as varchar) as avg_len, substr(translate(cast("account_tier" as varchar), '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', '9999999999aaaaaaaaaaaaaaaaaaaaaaaaaaAAAAAAAAAAAAAAAAAAAAAAAAAA'), 1, 32) as v, cast(count(*) as varchar) as c
-  from analytics_db."raw"."raw_accounts" where "account_tier" is not null
-  group by substr(translate(cast("account_tier" as varchar), '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', '9999999999aaaaaaaaaaaaaaaaaaaaaaaaaaAAAAAAAAAAAAAAAAAAAAAAAAAA'), 1, 32) order by count(*) desc, substr(translate(cast("account_tier" as varchar), '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', '9999999999aaaaaaaaaaaaaaaaaaaaaaaaaaAAAAAAAAAAAAAAAAAAAAAAAAAA'), 1, 32) limit 50
-) top_shapes
+select table_schema, table_name, cast(row_count as varchar) from analytics_db.information_schema.tables
+where row_count is not null and ((table_schema = 'raw' and table_name = 'raw_accounts'))
 
 -- profile
-select '0' as part, cast(count(*) as varchar) as n, cast(count("payload") as varchar) as nn,
-  cast(count(distinct cast("payload" as varchar)) as varchar) as d,
-  cast(min(cast("payload" as varchar)) as varchar) as lo, cast(max(cast("payload" as varchar)) as varchar) as hi,
-  cast(cast(avg(length(cast("payload" as varchar))) as double) as varchar) as avg_len,
-  cast(null as varchar) as v, cast(null as varchar) as c
-from "raw"."we`ird""table"
+select '0' as part, a.i, a.v, cast(null as varchar) as c, cast(null as varchar) as d
+from (
+select lower(i) as i, v from (select cast(count(*) as varchar) as n,
+  cast(count("account_tier") as varchar) as nn0,
+  cast(min("account_tier") as varchar) as lo0,
+  cast(max("account_tier") as varchar) as hi0,
+  cast(cast(avg(length(cast("account_tier" as varchar))) as double) as varchar) as len0,
+  cast(count("balance") as varchar) as nn1,
+  cast(min("balance") as varchar) as lo1,
+  cast(max("balance") as varchar) as hi1,
+  cast(cast(avg(length(cast("balance" as varchar))) as double) as varchar) as len1,
+  cast(cast(avg(abs("balance")) as double) as varchar) as mag1
+from analytics_db."raw"."raw_accounts") q
+unpivot (v for i in (n, nn0, lo0, hi0, len0, nn1, lo1, hi1, len1, mag1))
+) a
 union all
-select * from (
-  select '1' as part, cast(null as varchar) as n, cast(null as varchar) as nn, cast(null as varchar) as d, cast(null as varchar) as lo, cast(null as varchar) as hi, cast(null as varchar) as avg_len, cast("payload" as varchar) as v, cast(count(*) as varchar) as c
-  from "raw"."we`ird""table" where "payload" is not null
-  group by cast("payload" as varchar) order by count(*) desc, cast("payload" as varchar) limit 50
-) top_values
+select '1' as part, r.i, r.v, cast(r.c as varchar) as c, cast(r.d as varchar) as d
+from (
+  select g.i, g.v, g.c, count(*) over (partition by g.i) as d,
+    row_number() over (partition by g.i order by g.c desc, g.v) as r
+  from (
+    select w.i, w.v, sum(w.c) as c
+    from (
+      select
+        case when substr(dv.i, 1, 1) = 'v' then dv.i when m.x = 1 then 's' || substr(dv.i, 2) else 'k' || substr(dv.i, 2) end as i,
+        case when substr(dv.i, 1, 1) = 'v' then dv.v when m.x = 1 then substr(dv.v, 1, 32)
+          else case when dv.v is null then null
+  when dv.v = '' then 'empty'
+  when dv.v like '%_@_%._%' and dv.v not like '% %' and dv.v not like '%.' and dv.v not like '%@.%' then 'email'
+  when substr(dv.v, 1, 7) = 'aaaa://' or substr(dv.v, 1, 8) = 'aaaaa://' then 'url'
+  when length(dv.v) = 36 and replace(replace(replace(replace(dv.v, '9', ''), 'a', ''), 'A', ''), '-', '') = '' and substr(dv.v, 9, 1) = '-'
+    and substr(dv.v, 14, 1) = '-' and substr(dv.v, 19, 1) = '-' and substr(dv.v, 24, 1) = '-' then 'uuid'
+  when dv.v = '9999-99-99' then 'date'
+  when substr(dv.v, 1, 10) = '9999-99-99' and substr(dv.v, 12, 5) = '99:99' then 'timestamp'
+  when (case when substr(dv.v, 1, 1) = '-' then substr(dv.v, 2) else dv.v end) <> '' and replace((case when substr(dv.v, 1, 1) = '-' then substr(dv.v, 2) else dv.v end), '9', '') in ('', '.') and substr((case when substr(dv.v, 1, 1) = '-' then substr(dv.v, 2) else dv.v end), 1, 1) = '9'
+    and substr((case when substr(dv.v, 1, 1) = '-' then substr(dv.v, 2) else dv.v end), length((case when substr(dv.v, 1, 1) = '-' then substr(dv.v, 2) else dv.v end)), 1) = '9' then 'number'
+  when replace(replace(replace(replace(replace(replace(replace(dv.v, '9', ''), '-', ''), ' ', ''), '(', ''), ')', ''), '+', ''), '.', '') = '' and replace(dv.v, '9', '') <> dv.v then 'digits'
+  when substr(dv.v, 1, 1) = 'A' and replace(dv.v, '9', '') = dv.v and replace(dv.v, 'AA', '') = dv.v
+    and replace(replace(replace(replace(replace(dv.v, 'a', ''), 'A', ''), ' ', ''), '-', ''), '\'', '') = '' then 'title_case'
+  when replace(replace(replace(replace(dv.v, 'a', ''), ' ', ''), '_', ''), '-', '') = '' and replace(dv.v, 'a', '') <> dv.v then 'lowercase'
+  when replace(replace(replace(replace(dv.v, 'A', ''), ' ', ''), '_', ''), '-', '') = '' and replace(dv.v, 'A', '') <> dv.v then 'uppercase'
+  else 'other' end end as v,
+        dv.c
+      from (
+        select u.i, u.v, count(*) as c
+        from (
+select lower(i) as i, v from (select cast("account_tier" as varchar) as v0,
+  translate(cast("account_tier" as varchar), '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', '9999999999aaaaaaaaaaaaaaaaaaaaaaaaaaAAAAAAAAAAAAAAAAAAAAAAAAAA') as t0,
+  cast("balance" as varchar) as v1
+from analytics_db."raw"."raw_accounts") q
+unpivot (v for i in (v0, t0, v1))
+        ) u
+        group by u.i, u.v
+      ) dv
+      cross join (select 1 as x union all select 2 as x) m
+      where m.x = 1 or substr(dv.i, 1, 1) = 't'
+    ) w
+    group by w.i, w.v
+  ) g
+) r
+where r.r <= 50
+
+-- profile
+select '0' as part, a.i, a.v, cast(null as varchar) as c, cast(null as varchar) as d
+from (
+select lower(i) as i, v from (select cast(count(*) as varchar) as n,
+  cast(count("pay'load") as varchar) as nn0,
+  cast(min(cast("pay'load" as varchar)) as varchar) as lo0,
+  cast(max(cast("pay'load" as varchar)) as varchar) as hi0,
+  cast(cast(avg(length(cast("pay'load" as varchar))) as double) as varchar) as len0
+from "raw"."we`ird""table" sample system (2.5) seed (0)) q
+unpivot (v for i in (n, nn0, lo0, hi0, len0))
+) a
+union all
+select '1' as part, r.i, r.v, cast(r.c as varchar) as c, cast(r.d as varchar) as d
+from (
+  select g.i, g.v, g.c, count(*) over (partition by g.i) as d,
+    row_number() over (partition by g.i order by g.c desc, g.v) as r
+  from (
+    select w.i, w.v, sum(w.c) as c
+    from (
+      select
+        case when substr(dv.i, 1, 1) = 'v' then dv.i when m.x = 1 then 's' || substr(dv.i, 2) else 'k' || substr(dv.i, 2) end as i,
+        case when substr(dv.i, 1, 1) = 'v' then dv.v when m.x = 1 then substr(dv.v, 1, 32)
+          else case when dv.v is null then null
+  when dv.v = '' then 'empty'
+  when dv.v like '%_@_%._%' and dv.v not like '% %' and dv.v not like '%.' and dv.v not like '%@.%' then 'email'
+  when substr(dv.v, 1, 7) = 'aaaa://' or substr(dv.v, 1, 8) = 'aaaaa://' then 'url'
+  when length(dv.v) = 36 and replace(replace(replace(replace(dv.v, '9', ''), 'a', ''), 'A', ''), '-', '') = '' and substr(dv.v, 9, 1) = '-'
+    and substr(dv.v, 14, 1) = '-' and substr(dv.v, 19, 1) = '-' and substr(dv.v, 24, 1) = '-' then 'uuid'
+  when dv.v = '9999-99-99' then 'date'
+  when substr(dv.v, 1, 10) = '9999-99-99' and substr(dv.v, 12, 5) = '99:99' then 'timestamp'
+  when (case when substr(dv.v, 1, 1) = '-' then substr(dv.v, 2) else dv.v end) <> '' and replace((case when substr(dv.v, 1, 1) = '-' then substr(dv.v, 2) else dv.v end), '9', '') in ('', '.') and substr((case when substr(dv.v, 1, 1) = '-' then substr(dv.v, 2) else dv.v end), 1, 1) = '9'
+    and substr((case when substr(dv.v, 1, 1) = '-' then substr(dv.v, 2) else dv.v end), length((case when substr(dv.v, 1, 1) = '-' then substr(dv.v, 2) else dv.v end)), 1) = '9' then 'number'
+  when replace(replace(replace(replace(replace(replace(replace(dv.v, '9', ''), '-', ''), ' ', ''), '(', ''), ')', ''), '+', ''), '.', '') = '' and replace(dv.v, '9', '') <> dv.v then 'digits'
+  when substr(dv.v, 1, 1) = 'A' and replace(dv.v, '9', '') = dv.v and replace(dv.v, 'AA', '') = dv.v
+    and replace(replace(replace(replace(replace(dv.v, 'a', ''), 'A', ''), ' ', ''), '-', ''), '\'', '') = '' then 'title_case'
+  when replace(replace(replace(replace(dv.v, 'a', ''), ' ', ''), '_', ''), '-', '') = '' and replace(dv.v, 'a', '') <> dv.v then 'lowercase'
+  when replace(replace(replace(replace(dv.v, 'A', ''), ' ', ''), '_', ''), '-', '') = '' and replace(dv.v, 'A', '') <> dv.v then 'uppercase'
+  else 'other' end end as v,
+        dv.c
+      from (
+        select u.i, u.v, count(*) as c
+        from (
+select lower(i) as i, v from (select cast("pay'load" as varchar) as v0
+from "raw"."we`ird""table" sample system (2.5) seed (0)) q
+unpivot (v for i in (v0))
+        ) u
+        group by u.i, u.v
+      ) dv
+      cross join (select 1 as x union all select 2 as x) m
+      where m.x = 1 or substr(dv.i, 1, 1) = 't'
+    ) w
+    group by w.i, w.v
+  ) g
+) r
+where r.r <= 50
 
 -- sample
 select cast("account_id" as varchar), cast("account_tier" as varchar), cast("street" as varchar)
 from analytics_db."raw"."raw_accounts"
+where "account_id" is not null
+order by md5(cast("account_id" as varchar)), 1
+limit 1000
+
+-- sample
+select cast("account_id" as varchar), cast("account_tier" as varchar), cast("street" as varchar)
+from analytics_db."raw"."raw_accounts" sample system (2.5) seed (0)
 where "account_id" is not null
 order by md5(cast("account_id" as varchar)), 1
 limit 1000
