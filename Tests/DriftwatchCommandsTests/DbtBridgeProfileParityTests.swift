@@ -169,6 +169,9 @@ struct DbtBridgeProfileParityTests {
       let bridgeSnapshot = snapshotSteps.reduce(0, +)
       #expect(bridgeSnapshot == 1 + 1 + 2 + 2)
       #expect(bridgeSnapshot <= nativeSnapshot, "bridge \(bridgeSnapshot), native \(nativeSnapshot)")
+      print(
+        "statements: profile bridge \(bridgeStatements) native \(nativeStatements); "
+          + "snapshot bridge \(bridgeSnapshot) native \(nativeSnapshot)")
     }
   }
 }
