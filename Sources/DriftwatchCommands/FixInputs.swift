@@ -43,7 +43,7 @@ struct FixInputs {
   ) -> FixDrafter {
     FixDrafter(
       project: check.project, report: check.report, live: check.live, dialect: dialect, files: files,
-      testPath: testPath, decisions: decisions, threshold: threshold)
+      testPath: testPath, decisions: decisions, threshold: threshold, baseline: check.baseline)
   }
 
   private static func read(_ root: String, _ path: String) -> String? {

@@ -409,6 +409,8 @@ struct CheckRun {
   var project: ProjectGraph
   var live: LiveSchema
   var report: DriftReport
+  /// The baseline snapshot's schema, when the check had one (the types of undeclared columns).
+  var baseline: LiveSchema? = nil
 
   /// `snapshot` finds the baseline for the project, if any: its evidence is applied when the warehouse can
   /// be sampled.
@@ -458,7 +460,7 @@ struct CheckRun {
     report.timings = DriftReport.Timings(
       readProjectMs: milliseconds(read - started), introspectMs: milliseconds(introspected - read),
       diffMs: milliseconds(diffed - introspected))
-    return CheckRun(project: project, live: live, report: report)
+    return CheckRun(project: project, live: live, report: report, baseline: baseline?.schema)
   }
 
   static func milliseconds(_ duration: Duration) -> Double {

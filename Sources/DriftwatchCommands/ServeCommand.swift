@@ -178,7 +178,8 @@ actor CLIReviewBackend: ReviewBackend {
     guard let last else { throw InputError("no check yet: check the project first") }
     return try FixDrafter(
       project: last.run.project, report: last.run.report, live: last.run.live, dialect: last.dialect,
-      files: last.files, testPath: last.testPath, decisions: decisions, threshold: threshold
+      files: last.files, testPath: last.testPath, decisions: decisions, threshold: threshold,
+      baseline: last.run.baseline
     ).draft()
   }
 

@@ -261,6 +261,39 @@ struct FixDrafterTests {
       rejected.expectedFailures.contains { $0.changeID == id && $0.reason.contains("legacy_flag is gone") })
   }
 
+  /// A gone column the yml declares no type for is filled with a NULL of the type the baseline snapshot
+  /// recorded (readers and unions see a typed column); a recorded type that is not a plain type name (it
+  /// comes from the warehouse) is never written into SQL: the NULL stays untyped.
+  @Test func anUndeclaredGoneColumnIsFilledWithTheBaselineType() throws {
+    var project = Self.project
+    let index = try #require(project.sources[Self.sourceID]?.columns.firstIndex { $0.name == "legacy_flag" })
+    project.sources[Self.sourceID]?.columns[index].dataType = nil
+    func staging(baselineType: String?) throws -> String {
+      let baseline = baselineType.map { type in
+        LiveSchema(
+          inspected: [SchemaRef(schema: "raw")],
+          tables: [
+            LiveTable(
+              schema: SchemaRef(schema: "RAW"), name: "Raw_Users",
+              columns: [
+                LiveColumn(name: "id", dataType: "integer", position: 1, isKey: true),
+                LiveColumn(name: "Legacy_Flag", dataType: type, position: 5),
+              ])
+          ])
+      }
+      let draft = try FixDrafter(
+        project: project, report: Self.report, live: Self.live, dialect: .postgres, files: Self.files,
+        decisions: Self.answers(), baseline: baseline
+      ).draft()
+      return draft.files.first { $0.path == "models/stg_users.sql" }?.content ?? ""
+    }
+    #expect(try staging(baselineType: "boolean").contains("cast(null as boolean) as legacy_flag"))
+    #expect(try staging(baselineType: "numeric(12,2)").contains("cast(null as numeric(12,2)) as legacy_flag"))
+    let hostile = try staging(baselineType: "boolean); drop table raw.raw_users; --")
+    #expect(hostile.contains("null as legacy_flag") && !hostile.contains("drop table"), "\(hostile)")
+    #expect(try staging(baselineType: nil).contains(" null as legacy_flag"))
+  }
+
   @Test func openQuestionsWithoutDecisions() throws {
     let draft = try FixDrafter(
       project: Self.project, report: Self.report, live: Self.live, dialect: .postgres, files: Self.files

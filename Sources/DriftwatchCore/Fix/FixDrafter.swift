@@ -21,11 +21,17 @@ public struct FixDrafter: Sendable {
   /// Contract tests are `<test-paths>/assert_schema_contract_<table>.sql`.
   public static let contractFilePrefix = "assert_schema_contract_"
 
+  /// The baseline snapshot's schema, when the check had one: the type of a gone column the yml does not
+  /// declare (its NULL fill is cast to it).
+  public var baseline: LiveSchema?
+
   public init(
     project: ProjectGraph, report: DriftReport, live: LiveSchema, dialect: SQLDialect,
     files: [String: String],
-    testPath: String = "tests", decisions: Decisions = Decisions(), threshold: Double = defaultThreshold
+    testPath: String = "tests", decisions: Decisions = Decisions(), threshold: Double = defaultThreshold,
+    baseline: LiveSchema? = nil
   ) {
+    self.baseline = baseline
     self.project = project
     self.report = report
     self.live = live
@@ -289,7 +295,10 @@ public struct FixDrafter: Sendable {
         if status == .rejected {
           expectFailures(change, reason: "\(column.name) is gone and was not filled", &state)
         } else {
-          columnPlan.expression = column.dataType.map { sql.cast("null", to: $0) } ?? "null"
+          // Typed as declared, else as the baseline snapshot recorded it (a plain type name only), so that
+          // readers and unions see the column's type, not an untyped NULL.
+          let type = column.dataType ?? baselineType(of: column.name, in: source).flatMap(Self.plainTypeName)
+          columnPlan.expression = type.map { sql.cast("null", to: $0) } ?? "null"
         }
       case .columnTypeChanged?:
         guard let change, let liveName = change.column else { continue }
@@ -362,6 +371,24 @@ public struct FixDrafter: Sendable {
 
   /// A type name as the warehouse reported it, used in a drafted CAST only when it is plainly one (letters,
   /// digits, spaces, `_`, and a parenthesised precision): warehouse text is not written into SQL otherwise.
+  /// The type the baseline snapshot recorded for `column` of `source`'s table (names compared as the
+  /// drift engine compares them: exact, then ignoring case).
+  func baselineType(of column: String, in source: SourceTable) -> String? {
+    guard let baseline else { return nil }
+    let lowerSchema = source.schema.lowercased()
+    let lowerTable = source.identifier.lowercased()
+    let tables = baseline.tables.filter {
+      $0.schema.schema.lowercased() == lowerSchema && $0.name.lowercased() == lowerTable
+    }
+    guard let table = tables.first(where: { $0.name == source.identifier }) ?? tables.first else {
+      return nil
+    }
+    let found =
+      table.columns.first { $0.name == column }
+      ?? table.columns.first { $0.name.lowercased() == column.lowercased() }
+    return found.map(\.dataType).flatMap { $0.isEmpty ? nil : $0 }
+  }
+
   static func plainTypeName(_ text: String) -> String? {
     let allowed = text.unicodeScalars.allSatisfy { scalar in
       switch scalar {
