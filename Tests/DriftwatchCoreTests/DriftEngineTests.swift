@@ -100,6 +100,46 @@ struct DriftEngineTests {
     #expect(!missing.breaking)
   }
 
+  /// PostgreSQL keeps "Email" and email apart: a table with both, whose "Email" is renamed, is a rename of
+  /// "Email" — not two declared columns paired with the one live email, and nothing missed.
+  @Test func columnsThatDifferOnlyInCaseArePairedByExactNameFirst() throws {
+    let orders = DriftFixtures.source(
+      "raw_orders",
+      columns: [
+        ("order_id", "integer"), ("customer_id", "integer"), ("Email", "text"), ("email", "text"),
+        ("placed_at", "timestamp"),
+      ])
+    var project = project
+    project.sources[orders.uniqueID] = orders
+    func changes(_ columns: [(String, String)]) -> [DriftChange] {
+      DriftEngine(project: project).diff(
+        live: DriftFixtures.live([
+          DriftFixtures.table("raw_customers", DriftFixtures.customerColumns),
+          DriftFixtures.table("raw_orders", columns),
+        ]))
+    }
+    #expect(
+      changes([
+        ("order_id", "integer"), ("customer_id", "integer"), ("Email", "text"), ("email", "text"),
+        ("placed_at", "timestamp"),
+      ]).isEmpty)
+    let renamed = changes([
+      ("order_id", "integer"), ("customer_id", "integer"), ("ContactEmail", "text"), ("email", "text"),
+      ("placed_at", "timestamp"),
+    ])
+    #expect(renamed.count == 1, "\(renamed.map { "\($0.kind) \($0.from ?? "")" })")
+    let change = try #require(renamed.first)
+    #expect(change.from == "Email")
+    #expect([.columnRenamed, .columnMissing].contains(change.kind))
+    #expect(change.kind == .columnMissing ? true : change.to == .one("ContactEmail"))
+    // A yml in lowercase against a warehouse that answers in uppercase still pairs by name.
+    #expect(
+      changes([
+        ("ORDER_ID", "integer"), ("CUSTOMER_ID", "integer"), ("Email", "text"), ("EMAIL", "text"),
+        ("PLACED_AT", "timestamp"),
+      ]).isEmpty)
+  }
+
   @Test func columnAddedIsNotBreaking() throws {
     let changes = diff([
       DriftFixtures.table("raw_customers", DriftFixtures.customerColumns + [("loyalty_points", "integer")]),

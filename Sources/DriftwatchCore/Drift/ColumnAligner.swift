@@ -55,13 +55,30 @@ struct ColumnAligner {
   static let maxSplitParts = 8
 
   func align() -> Alignment {
-    var liveByName: [String: Int] = [:]
-    for (index, column) in live.enumerated() where liveByName[column.name.lowercased()] == nil {
-      liveByName[column.name.lowercased()] = index
+    // Same name: the exact spelling first, then ignoring case (yml names `email`, Snowflake says `EMAIL`),
+    // each live column taken once — a table with both "Email" and email keeps them apart.
+    var liveExact: [String: Int] = [:]
+    var liveFolded: [String: [Int]] = [:]
+    for (index, column) in live.enumerated() {
+      if liveExact[column.name] == nil { liveExact[column.name] = index }
+      liveFolded[column.name.lowercased(), default: []].append(index)
     }
-    var exact: [(declared: Int, live: Int)] = []
+    var pairedLive = Set<Int>()
+    var pairs: [Int: Int] = [:]
     for (index, column) in declared.enumerated() {
-      if let liveIndex = liveByName[column.name.lowercased()] { exact.append((index, liveIndex)) }
+      if let liveIndex = liveExact[column.name], !pairedLive.contains(liveIndex) {
+        pairs[index] = liveIndex
+        pairedLive.insert(liveIndex)
+      }
+    }
+    for (index, column) in declared.enumerated() where pairs[index] == nil {
+      if let liveIndex = liveFolded[column.name.lowercased()]?.first(where: { !pairedLive.contains($0) }) {
+        pairs[index] = liveIndex
+        pairedLive.insert(liveIndex)
+      }
+    }
+    let exact: [(declared: Int, live: Int)] = pairs.keys.sorted().compactMap { index in
+      pairs[index].map { (declared: index, live: $0) }
     }
     let anchors = Self.longestIncreasing(exact)
     var matches: [Match] = exact.map { .same(declared: $0.declared, live: $0.live) }

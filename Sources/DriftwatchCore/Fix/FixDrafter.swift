@@ -310,7 +310,10 @@ public struct FixDrafter: Sendable {
         }
         columnPlan.reads = [liveName]
       default:
-        guard let liveColumn = table.columns.first(where: { $0.name.lowercased() == lower }) else {
+        guard
+          let liveColumn = table.columns.first(where: { $0.name == column.name })
+            ?? table.columns.first(where: { $0.name.lowercased() == lower })
+        else {
           state.notes.append(
             "\(table.qualifiedName) has no column \(column.name) and no change explains it: not mapped")
           continue
