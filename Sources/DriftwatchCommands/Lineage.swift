@@ -13,7 +13,8 @@ struct Lineage: AsyncParsableCommand {
       Selectors follow dbt's syntax: node names and wildcards, source:s.t, exposure:, tag:, path:, fqn:,
       package:, resource_type:, test_type:, test_name:; graph operators +x, x+, 2+x, x+3, @x; space-separated
       terms are a union, comma-joined ones an intersection. Tests join when any of their parents is selected
-      (dbt's default eager indirect selection).
+      (dbt's default eager indirect selection). With no selector, every node is listed, as `dbt ls` lists them
+      (dbt's default selection: `fqn:*` and every source, exposure, metric, semantic model, saved query and unit test), less what --exclude leaves out.
 
       Examples:
         driftwatch lineage --project examples/acme 'source:acme.raw_customers+'
@@ -56,9 +57,6 @@ struct Lineage: AsyncParsableCommand {
   var listOutput: DbtListOutput?
 
   func validate() throws {
-    if selectors.isEmpty && select.isEmpty {
-      throw ValidationError("give at least one selector, e.g. 'source:acme.raw_customers+'")
-    }
     if format != nil && listOutput != nil {
       throw ValidationError("pass either --format or --output, not both")
     }
@@ -89,8 +87,10 @@ struct Lineage: AsyncParsableCommand {
 
   /// The listing in `format` (or dbt's `--output`). `driftwatch mcp`'s `lineage`.
   func output() async throws -> CommandOutput {
+    // No selector: dbt ls's default selection, every node.
+    let terms = selectors + select
     let selector = try NodeSelector.parse(
-      select: (selectors + select).joined(separator: " "),
+      select: terms.isEmpty ? NodeSelector.everything : terms.joined(separator: " "),
       exclude: exclude.isEmpty ? nil : exclude.joined(separator: " "))
     StepTrace.mark("lineage: start")
     let project = try projectOptions.load(includeSQL: false, readsTarget: true)

@@ -42,6 +42,11 @@ public struct NodeSelector: Sendable, Hashable, CustomStringConvertible {
       exclusions: exclusions)
   }
 
+  /// dbt's default selection when none is given (`dbt ls` with no `--select`): every node, sources and the
+  /// semantic layer included (dbt's `DEFAULT_INCLUDES`).
+  public static let everything =
+    "fqn:* source:* exposure:* metric:* semantic_model:* saved_query:* unit_test:*"
+
   static let acceptedForms = """
     accepted forms: a node name or fqn with * wildcards (stg_orders, staging.*), a path (models/staging), \
     a file (stg_orders.sql), method:value with methods \(SelectorMethod.allCases.map(\.rawValue).joined(separator: ", ")) \

@@ -34,7 +34,7 @@ struct DbtLsFixtureTests {
           target: nil, vars: nil,
           selectors: [
             "source:shop_eu+", "source:app+", "tag:shop", "tag:core", "tag:second", "tag:app",
-            "resource_type:seed", "package:connector", "+extra",
+            "resource_type:seed", "package:connector", "+extra", "",
           ]),
         Run(
           target: "prod",
@@ -55,7 +55,7 @@ struct DbtLsFixtureTests {
           target: nil, vars: nil,
           selectors: [
             "source:*+", "resource_type:metric", "resource_type:unit_test", "test_type:unit", "orders+",
-            "tag:finance", "+saved_query:customer_metrics", "semantic_model:customers+",
+            "tag:finance", "+saved_query:customer_metrics", "semantic_model:customers+", "",
           ]),
         Run(
           target: "prod", vars: "{\"load_source_data\": true}",
@@ -150,7 +150,9 @@ struct DbtLsFixtureTests {
         #expect(actual == expected, "\(differences)")
         #expect(!expected.isEmpty, "\(selector) selects nothing in dbt: the comparison would prove nothing")
         let fromManifest = Self.listing(
-          manifestLineage, selector: try NodeSelector.parse(select: selector, exclude: nil))
+          manifestLineage,
+          selector: try NodeSelector.parse(
+            select: selector.isEmpty ? NodeSelector.everything : selector, exclude: nil))
         #expect(fromManifest == expected, "\(fixture) \(selector) from dbt's manifest.json")
         compared += 1
         nodes += expected.count
@@ -172,7 +174,9 @@ struct DbtLsFixtureTests {
     let graph = try DbtProjectReader.read(projectDirectory: project, options: options)
     #expect(graph.incomplete.isEmpty, "\(graph.incomplete)")
     return listing(
-      LineageGraph(project: graph), selector: try NodeSelector.parse(select: selector, exclude: nil))
+      LineageGraph(project: graph),
+      selector: try NodeSelector.parse(
+        select: selector.isEmpty ? NodeSelector.everything : selector, exclude: nil))
   }
 
   static func listing(_ lineage: LineageGraph, selector: NodeSelector) -> Listing {
@@ -185,11 +189,11 @@ struct DbtLsFixtureTests {
   static func dbtLs(_ dbt: String, project: String, selector: String, target: String?, vars: String?)
     async throws -> Listing
   {
-    var arguments = [
-      "ls", "-q", "--no-write-json", "--project-dir", project, "--profiles-dir", project, "--select",
-      selector,
-      "--output", "json", "--output-keys", "unique_id", "depends_on",
-    ]
+    // An empty selector: no --select at all (dbt's default selection).
+    var arguments =
+      ["ls", "-q", "--no-write-json", "--project-dir", project, "--profiles-dir", project]
+      + (selector.isEmpty ? [] : ["--select", selector])
+      + ["--output", "json", "--output-keys", "unique_id", "depends_on"]
     if let target { arguments += ["--target", target] }
     if let vars { arguments += ["--vars", vars] }
     let (status, output) = try await run(dbt, arguments, directory: project)
