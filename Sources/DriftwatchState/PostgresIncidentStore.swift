@@ -33,55 +33,43 @@ public struct PostgresIncidentStore: IncidentStore {
   public func save(_ incident: Incident, enqueue messages: [OutboxMessage]) async throws {
     let body = try IncidentCoding.encode(incident)
     try await database.transaction { connection in
-      var binds = PostgresBindings()
-      binds.append(incident.id)
-      binds.append(incident.project)
-      binds.append(incident.status.rawValue)
-      binds.append(incident.first(.detected)?.millisecondsSinceEpoch ?? 0)
-      binds.append(body)
+      let openedAt = incident.first(.detected)?.millisecondsSinceEpoch ?? 0
       try await database.run(
         connection,
         """
-        INSERT INTO driftwatch.incidents (id, project, status, opened_at, body) VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO driftwatch.incidents (id, project, status, opened_at, body)
+        VALUES (\(incident.id), \(incident.project), \(incident.status.rawValue), \(openedAt), \(body))
         ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body
-        """, binds)
+        """)
       for message in messages {
-        var binds = PostgresBindings()
-        binds.append(message.key)
-        binds.append(message.incidentID)
-        binds.append(message.destination)
-        binds.append(message.payload)
-        binds.append(Int32(message.attempts))
-        binds.append(message.nextAttemptAt.millisecondsSinceEpoch)
         try await database.run(
           connection,
           """
           INSERT INTO driftwatch.outbox (key, incident_id, destination, payload, attempts, next_attempt_at)
-          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING
-          """, binds)
+          VALUES (\(message.key), \(message.incidentID), \(message.destination), \(message.payload),
+            \(Int32(message.attempts)), \(message.nextAttemptAt.millisecondsSinceEpoch))
+          ON CONFLICT (key) DO NOTHING
+          """)
       }
     }
   }
 
   public func incident(id: String) async throws -> Incident? {
     try await database.withConnection { connection in
-      var binds = PostgresBindings()
-      binds.append(id)
-      return try await database.query(
-        connection, "SELECT body FROM driftwatch.incidents WHERE id = $1", binds
-      ).first
+      return try await database.query(connection, "SELECT body FROM driftwatch.incidents WHERE id = \(id)")
+        .first
         .map { try IncidentCoding.decode(try $0.decode(String.self), store: displayName) }
     }
   }
 
   public func incidents(project: String?) async throws -> [Incident] {
     try await database.withConnection { connection in
-      var binds = PostgresBindings()
-      binds.append(project)
       return try await database.query(
         connection,
-        "SELECT body FROM driftwatch.incidents WHERE $1::text IS NULL OR project = $1 ORDER BY opened_at, id",
-        binds
+        """
+        SELECT body FROM driftwatch.incidents WHERE \(project)::text IS NULL OR project = \(project)
+        ORDER BY opened_at, id
+        """
       ).map { try IncidentCoding.decode(try $0.decode(String.self), store: displayName) }
     }
   }
@@ -91,78 +79,66 @@ public struct PostgresIncidentStore: IncidentStore {
 
   public func dueMessages(at now: Timestamp, limit: Int) async throws -> [OutboxMessage] {
     try await database.withConnection { connection in
-      var binds = PostgresBindings()
-      binds.append(now.millisecondsSinceEpoch)
-      binds.append(Int32(limit))
       return try await database.query(
         connection,
         """
-        SELECT \(Self.messageColumns) FROM driftwatch.outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1
-        ORDER BY next_attempt_at, key LIMIT $2
-        """, binds
+        SELECT \(unescaped: Self.messageColumns) FROM driftwatch.outbox
+        WHERE delivered_at IS NULL AND next_attempt_at <= \(now.millisecondsSinceEpoch)
+        ORDER BY next_attempt_at, key LIMIT \(Int32(limit))
+        """
       ).map(Self.message)
     }
   }
 
   public func messages(incidentID: String) async throws -> [OutboxMessage] {
     try await database.withConnection { connection in
-      var binds = PostgresBindings()
-      binds.append(incidentID)
       return try await database.query(
         connection,
-        "SELECT \(Self.messageColumns) FROM driftwatch.outbox WHERE incident_id = $1 ORDER BY key",
-        binds
+        "SELECT \(unescaped: Self.messageColumns) FROM driftwatch.outbox WHERE incident_id = \(incidentID) ORDER BY key"
       ).map(Self.message)
     }
   }
 
   public func update(_ message: OutboxMessage) async throws {
     try await database.transaction { connection in
-      var binds = PostgresBindings()
-      binds.append(message.key)
-      binds.append(Int32(message.attempts))
-      binds.append(message.nextAttemptAt.millisecondsSinceEpoch)
-      binds.append(message.lastError)
       try await database.run(
         connection,
         """
-        UPDATE driftwatch.outbox SET attempts = $2, next_attempt_at = $3, last_error = $4
-        WHERE key = $1 AND delivered_at IS NULL
-        """, binds)
+        UPDATE driftwatch.outbox SET attempts = \(Int32(message.attempts)),
+          next_attempt_at = \(message.nextAttemptAt.millisecondsSinceEpoch), last_error = \(message.lastError)
+        WHERE key = \(message.key) AND delivered_at IS NULL
+        """)
     }
   }
 
   public func markDelivered(key: String, at: Timestamp) async throws {
     try await database.transaction { connection in
-      var binds = PostgresBindings()
-      binds.append(key)
       guard
         let row = try await database.query(
           connection,
-          "SELECT incident_id, destination FROM driftwatch.outbox WHERE key = $1 AND delivered_at IS NULL FOR UPDATE",
-          binds
+          """
+          SELECT incident_id, destination FROM driftwatch.outbox
+          WHERE key = \(key) AND delivered_at IS NULL FOR UPDATE
+          """
         ).first
       else { return }
       let (incidentID, destination) = try row.decode((String, String).self)
-      var update = PostgresBindings()
-      update.append(key)
-      update.append(at.millisecondsSinceEpoch)
       try await database.run(
-        connection, "UPDATE driftwatch.outbox SET delivered_at = $2, attempts = attempts + 1 WHERE key = $1",
-        update)
-      var select = PostgresBindings()
-      select.append(incidentID)
+        connection,
+        """
+        UPDATE driftwatch.outbox SET delivered_at = \(at.millisecondsSinceEpoch), attempts = attempts + 1
+        WHERE key = \(key)
+        """)
       guard
         let body = try await database.query(
-          connection, "SELECT body FROM driftwatch.incidents WHERE id = $1 FOR UPDATE", select
+          connection, "SELECT body FROM driftwatch.incidents WHERE id = \(incidentID) FOR UPDATE"
         ).first
       else { return }
       var incident = try IncidentCoding.decode(try body.decode(String.self), store: displayName)
       incident.timeline.append(TimelineEntry(.alertDelivered, at: at, detail: destination))
-      var save = PostgresBindings()
-      save.append(incidentID)
-      save.append(try IncidentCoding.encode(incident))
-      try await database.run(connection, "UPDATE driftwatch.incidents SET body = $2 WHERE id = $1", save)
+      let saved = try IncidentCoding.encode(incident)
+      try await database.run(
+        connection, "UPDATE driftwatch.incidents SET body = \(saved) WHERE id = \(incidentID)")
     }
   }
 

@@ -35,58 +35,49 @@ public struct PostgresStateStore: StateStore {
   public func save(_ snapshot: Snapshot) async throws {
     let rows = try SnapshotRows.encode(snapshot)
     try await database.transaction { connection in
-      var binds = PostgresBindings()
-      binds.append(snapshot.id)
-      binds.append(snapshot.metadata.project)
-      binds.append(snapshot.metadata.takenAt)
-      binds.append(rows.metadata)
       try await database.run(
         connection,
-        "INSERT INTO driftwatch.snapshots (id, project, taken_at, metadata) VALUES ($1, $2, $3, $4)",
-        binds)
+        """
+        INSERT INTO driftwatch.snapshots (id, project, taken_at, metadata)
+        VALUES (\(snapshot.id), \(snapshot.metadata.project), \(snapshot.metadata.takenAt), \(rows.metadata))
+        """)
       for part in rows.parts {
         if let failAfterParts, part.number >= failAfterParts {
           throw StateError("injected failure after \(failAfterParts) parts")
         }
-        var binds = PostgresBindings()
-        binds.append(snapshot.id)
-        binds.append(Int32(part.number))
-        binds.append(part.kind)
-        binds.append(part.payload)
         try await database.run(
           connection,
-          "INSERT INTO driftwatch.snapshot_parts (snapshot_id, part, kind, payload) VALUES ($1, $2, $3, $4)",
-          binds)
+          """
+          INSERT INTO driftwatch.snapshot_parts (snapshot_id, part, kind, payload)
+          VALUES (\(snapshot.id), \(Int32(part.number)), \(part.kind), \(part.payload))
+          """)
       }
     }
   }
 
   public func list(project: String?) async throws -> [SnapshotMetadata] {
     try await database.withConnection { connection in
-      var binds = PostgresBindings()
-      binds.append(project)
       let rows = try await database.query(
         connection,
-        "SELECT metadata FROM driftwatch.snapshots WHERE $1::text IS NULL OR project = $1 ORDER BY taken_at, id",
-        binds)
+        """
+        SELECT metadata FROM driftwatch.snapshots WHERE \(project)::text IS NULL OR project = \(project)
+        ORDER BY taken_at, id
+        """)
       return try rows.map { try SnapshotRows.decodeMetadata(try $0.decode(String.self), store: displayName) }
     }
   }
 
   public func load(id: String) async throws -> Snapshot? {
     try await database.withConnection { connection in
-      var binds = PostgresBindings()
-      binds.append(id)
       guard
         let metadata = try await database.query(
-          connection, "SELECT metadata FROM driftwatch.snapshots WHERE id = $1", binds
+          connection, "SELECT metadata FROM driftwatch.snapshots WHERE id = \(id)"
         )
         .first
       else { return nil }
       let parts = try await database.query(
         connection,
-        "SELECT kind, payload FROM driftwatch.snapshot_parts WHERE snapshot_id = $1 ORDER BY part",
-        binds)
+        "SELECT kind, payload FROM driftwatch.snapshot_parts WHERE snapshot_id = \(id) ORDER BY part")
       return try SnapshotRows.decode(
         metadata: try metadata.decode(String.self),
         parts: try parts.map { try $0.decode((String, String).self) }, store: displayName)

@@ -4,7 +4,8 @@ import PostgresNIO
 
 /// The database of one of driftwatch's own stores on PostgreSQL (`--state postgres://…`, schema `driftwatch`):
 /// a connection per call, the store's versioned migrations applied first (in one transaction, under the
-/// store's advisory lock, recorded in its migrations table), statements with bound values, transactions.
+/// store's advisory lock, recorded in its migrations table), statements whose values postgres-nio's
+/// interpolation binds, transactions.
 /// Never the monitored warehouse's read-only session.
 struct PostgresStoreDatabase: Sendable {
   var locator: PostgresLocator
@@ -29,20 +30,13 @@ struct PostgresStoreDatabase: Sendable {
     try await withConnection { connection in try await inTransaction(connection, body) }
   }
 
-  func run(_ connection: PostgresConnection, _ sql: String, _ binds: PostgresBindings = PostgresBindings())
-    async throws
-  {
-    _ = try await query(connection, sql, binds)
+  func run(_ connection: PostgresConnection, _ statement: PostgresQuery) async throws {
+    _ = try await query(connection, statement)
   }
 
-  func query(
-    _ connection: PostgresConnection, _ sql: String, _ binds: PostgresBindings = PostgresBindings()
-  ) async throws -> [PostgresRow] {
+  func query(_ connection: PostgresConnection, _ statement: PostgresQuery) async throws -> [PostgresRow] {
     do {
-      return try await connection.query(
-        PostgresQuery(unsafeSQL: sql, binds: binds), logger: PostgresSession.silentLogger
-      )
-      .collect()
+      return try await connection.query(statement, logger: PostgresSession.silentLogger).collect()
     } catch let error as StateError {
       throw error
     } catch {
@@ -67,17 +61,15 @@ struct PostgresStoreDatabase: Sendable {
 
   private func migrate(_ connection: PostgresConnection) async throws {
     try await inTransaction(connection) { connection in
-      var lock = PostgresBindings()
-      lock.append(advisoryLock)
-      try await run(connection, "SELECT pg_advisory_xact_lock($1)", lock)
+      try await run(connection, "SELECT pg_advisory_xact_lock(\(advisoryLock))")
       try await run(connection, "CREATE SCHEMA IF NOT EXISTS driftwatch")
       try await run(
         connection,
-        "CREATE TABLE IF NOT EXISTS driftwatch.\(migrationsTable) "
-          + "(version int4 PRIMARY KEY, applied_at timestamptz NOT NULL)")
+        "CREATE TABLE IF NOT EXISTS driftwatch.\(unescaped: migrationsTable) (version int4 PRIMARY KEY, applied_at timestamptz NOT NULL)"
+      )
       let current =
         try await query(
-          connection, "SELECT coalesce(max(version), 0)::int4 FROM driftwatch.\(migrationsTable)"
+          connection, "SELECT coalesce(max(version), 0)::int4 FROM driftwatch.\(unescaped: migrationsTable)"
         )
         .first.map { try $0.decode(Int32.self) } ?? 0
       if current > migrations.count {
@@ -85,12 +77,11 @@ struct PostgresStoreDatabase: Sendable {
           "\(writtenBy) by a newer driftwatch (schema \(current)); upgrade driftwatch")
       }
       for (index, statements) in migrations.enumerated() where index + 1 > current {
-        for statement in statements { try await run(connection, statement) }
-        var binds = PostgresBindings()
-        binds.append(Int32(index + 1))
+        for statement in statements { try await run(connection, PostgresQuery(unsafeSQL: statement)) }
         try await run(
-          connection, "INSERT INTO driftwatch.\(migrationsTable) (version, applied_at) VALUES ($1, now())",
-          binds)
+          connection,
+          "INSERT INTO driftwatch.\(unescaped: migrationsTable) (version, applied_at) VALUES (\(Int32(index + 1)), now())"
+        )
       }
     }
   }
