@@ -105,7 +105,8 @@ struct Lineage: AsyncParsableCommand {
     try projectOptions.requireExact(dependsOn, project: project)
     // dbt's convention (-s/--select) answers a term that matches nothing as dbt ls does, when the answer is
     // exact: a warning, and "No nodes selected!" when nothing is. A positional selector stays strict.
-    let dbtStyle = !select.isEmpty && dependsOn.isEmpty
+    // With no selector (dbt's default selection), a kind of node the project has none of is no error.
+    let dbtStyle = (!select.isEmpty || terms.isEmpty) && dependsOn.isEmpty
     if !selection.unmatchedTerms.isEmpty && !dbtStyle {
       let terms = selection.unmatchedTerms.map { "'\($0)'" }.joined(separator: ", ")
       // With --allow-incomplete: say that a node whose config could not be read might have matched.
@@ -117,7 +118,7 @@ struct Lineage: AsyncParsableCommand {
     }
     if dbtStyle {
       var warnings = ""
-      for term in selection.unmatchedTerms {
+      for term in terms.isEmpty ? [] : selection.unmatchedTerms {
         warnings +=
           "driftwatch: warning: the selection criterion '\(ProjectWarnings.sanitized(term))' does not match any "
           + "enabled nodes\n"

@@ -355,8 +355,9 @@ enum MCPTools {
     parameters: project + [
       MCPParameter(
         name: "selectors", kind: .strings,
-        description: "One or more selectors (a union, like dbt's --select).",
-        required: true, positional: true),
+        description:
+          "Selectors (a union, like dbt's --select); none lists every node, as dbt ls does with no --select.",
+        required: false, positional: true),
       MCPParameter(name: "exclude", kind: .string, description: "Leave out what this selector selects."),
     ],
     annotations: .init(title: "What a dbt selector reaches", readOnlyHint: true, openWorldHint: false),

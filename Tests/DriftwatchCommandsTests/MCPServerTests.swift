@@ -107,7 +107,9 @@ struct MCPServerTests {
     let properties = checkInput?["properties"] as? [String: Any] ?? [:]
     #expect(Set(["project", "warehouse", "state", "manifest", "catalog"]).isSubset(of: Set(properties.keys)))
     let lineageInput = byName["lineage"]?["inputSchema"] as? [String: Any]
-    #expect(lineageInput?["required"] as? [String] == ["selectors"])
+    // No selector lists every node, as dbt ls does: selectors are optional.
+    #expect((lineageInput?["required"] as? [String] ?? []).isEmpty)
+    #expect((lineageInput?["properties"] as? [String: Any])?["selectors"] != nil)
   }
 
   /// acme end to end through the protocol: snapshot, the migration, check (the CLI's JSON), errors as
@@ -161,9 +163,10 @@ struct MCPServerTests {
         ("lineage", ["project": project, "selectors": ["source:acme.raw_customers+"]]),
         ("fix_draft", common),
         ("fix_apply", common),
+        ("lineage", ["project": project]),
       ])
     let results = try Self.results(checked)
-    try #require(results.count == 6)
+    try #require(results.count == 7)
 
     // check: the CLI's --format json, modulo wall times, as structured content and as text.
     #expect(results[0]["is_error"] as? Bool == false)
@@ -190,6 +193,14 @@ struct MCPServerTests {
     ])
     #expect(results[3]["is_error"] as? Bool == false)
     #expect((results[3]["structured"] as? NSDictionary) == (try CLI.json(cliLineage.stdout) as NSDictionary))
+    // No selector: every node, as the CLI (and dbt ls) lists them.
+    let cliEverything = try await CLI.run(["lineage", "--project", project, "--format", "json"])
+    #expect(cliEverything.status == 0, "\(cliEverything.stderr)")
+    let everything = try CLI.json(cliEverything.stdout)
+    #expect(
+      (everything["nodes"] as? [Any])?.count ?? 0 > (try CLI.json(cliLineage.stdout)["nodes"] as? [Any])?
+        .count ?? 0)
+    #expect((results[6]["structured"] as? NSDictionary) == (everything as NSDictionary))
 
     // fix_draft: the questions only a human can answer; fix_apply refuses while they are open, and writes
     // nothing.
