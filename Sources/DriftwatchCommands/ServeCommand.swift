@@ -198,7 +198,7 @@ actor CLIReviewBackend: ReviewBackend {
     let (backend, profile) = try warehouseOptions.backend(projectDirectory: root, timeouts: .snapshot)
     let store = try stateOptions.store(projectDirectory: root)
     let projectOptions = projectOptions
-    let (snapshot, _) = try await SnapshotCommand.take(
+    let (snapshot, _, _) = try await SnapshotCommand.take(
       backend: backend, project: { try projectOptions.load(profile: profile) },
       sampleSize: SnapshotPlan.defaultSampleSize, hashValues: false, progress: progress)
     try await store.save(snapshot)

@@ -107,7 +107,7 @@ struct SnapshotCommand: AsyncParsableCommand {
     let store = try stateOptions.store(projectDirectory: projectOptions.project)
     let showProgress = isatty(STDERR_FILENO) == 1
     let sink = Self.progressSink
-    let (snapshot, unsampled) = try await Self.take(
+    let (snapshot, unsampled, notFound) = try await Self.take(
       backend: backend, project: { try projectOptions.load(profile: profile) },
       sampleSize: sampleSize,
       hashValues: noSampleValues, jobs: jobs,
@@ -125,6 +125,7 @@ struct SnapshotCommand: AsyncParsableCommand {
         JSONValue.object([
           ("state", .string(store.displayName)), ("snapshot", HistoryCommand.json(meta)),
           ("seconds", .number(seconds)), ("estimated_tables", .array(estimated.map { .string($0) })),
+          ("not_found_tables", .array(notFound.map { .string($0) })),
         ]).rendered())
     }
     return CommandOutput(
@@ -163,7 +164,7 @@ struct SnapshotCommand: AsyncParsableCommand {
     backend: any WarehouseBackend, project load: () throws -> ProjectGraph, sampleSize: Int,
     hashValues: Bool, jobs: Int = SnapshotCommand.defaultJobs,
     progress: @escaping @Sendable (Int, Int, String) -> Void
-  ) async throws -> (snapshot: Snapshot, unsampled: String) {
+  ) async throws -> (snapshot: Snapshot, unsampled: String, notFound: [String]) {
     guard backend.capabilities.contains(.data), let profiler = backend.profiler else {
       throw InputError("snapshot needs a live warehouse (sqlite:, postgres:// or a dbt profile)")
     }
@@ -182,12 +183,15 @@ struct SnapshotCommand: AsyncParsableCommand {
     // A native driver profiles and samples table by table, `jobs` tables at once on their own read-only
     // connections; a backend whose every call costs a start-up (the dbt bridge) reads each stage in one step.
     // Which tables could not be sampled, and why (no unique test or key).
-    let unsampled = Self.unsampledLines(plan.unsampled, project: project)
+    let unsampled =
+      Self.notFoundLines(plan.notFound, project: project)
+      + Self.unsampledLines(plan.unsampled, project: project)
+    let notFound = plan.notFound.compactMap { project.sources[$0] }.map { "\($0.schema).\($0.identifier)" }
     if !backend.capabilities.contains(.batchedSteps), let sampler = backend.sampler {
       let snapshot = try await plan.run(
         metadata: metadata(), live: live, profiler: profiler, sampler: sampler, sampleSize: sampleSize,
         hashValues: hashValues, jobs: jobs, progress: progress)
-      return (snapshot, unsampled)
+      return (snapshot, unsampled, notFound)
     }
     progress(0, 2, "profiling \(plan.columns.count) columns")
     let profiles = try await profiler.profile(columns: plan.columns, topK: SnapshotPlan.topK)
@@ -198,7 +202,7 @@ struct SnapshotCommand: AsyncParsableCommand {
       sampler: PrefetchedSampler(targets: plan.samples, rows: samples), sampleSize: sampleSize,
       hashValues: hashValues)
     progress(2, 2, "recorded \(plan.columns.count) columns and \(plan.samples.count) samples")
-    return (snapshot, unsampled)
+    return (snapshot, unsampled, notFound)
   }
 
   /// The samples read in one step, handed to `SnapshotPlan.run` in the order it asks for them.
@@ -219,6 +223,20 @@ struct SnapshotCommand: AsyncParsableCommand {
     func rows(table: TableRef, key: String, keys: [String], columns: [String]) async throws -> [String:
       [String?]]?
     { nil }
+  }
+
+  /// One line per declared source table the warehouse does not have: nothing of it is in the snapshot.
+  static func notFoundLines(_ notFound: [String], project: ProjectGraph) -> String {
+    guard !notFound.isEmpty else { return "" }
+    var text =
+      "\(notFound.count) declared source table\(notFound.count == 1 ? " is" : "s are") not in the warehouse "
+      + "and not recorded (`driftwatch check` says what became of \(notFound.count == 1 ? "it" : "them")):\n"
+    for id in notFound {
+      guard let source = project.sources[id] else { continue }
+      text += "  \(OutputEscape.terminal(source.displayName)) "
+      text += "(\(OutputEscape.terminal(source.schema)).\(OutputEscape.terminal(source.identifier)))\n"
+    }
+    return text
   }
 
   /// One line per source table without a key to sample by: why, and what that costs.

@@ -56,4 +56,31 @@ struct SnapshotSampledTablesTests {
       }
     }
   }
+
+  /// A declared source table the warehouse does not have is named, never left out silently: a line in the
+  /// text, `not_found_tables` in the JSON.
+  @Test func aDeclaredTableTheWarehouseDoesNotHaveIsNamed() async throws {
+    try await withTemporaryDirectory { project in
+      let url = "sqlite:" + project.file("warehouse.db")
+      try await TestSQLite.create(
+        at: project.file("warehouse.db"), sql: "CREATE TABLE small (id integer PRIMARY KEY, tier text);")
+      try project.write(
+        "name: shop\nversion: '1.0'\nconfig-version: 2\nprofile: shop\n", to: "dbt_project.yml")
+      try FileManager.default.createDirectory(
+        atPath: project.file("models"), withIntermediateDirectories: true)
+      try project.write(
+        Self.sources.replacingOccurrences(of: "schema: raw", with: "schema: main"), to: "models/sources.yml")
+      let state = "sqlite:\(project.file("state.db"))"
+      let text = try await CLI.run([
+        "snapshot", "--project", project.path, "--warehouse", url, "--state", state,
+      ])
+      #expect(text.status == 0, "\(text.stderr)")
+      #expect(text.stdout.contains("1 declared source table is not in the warehouse and not recorded"))
+      #expect(text.stdout.contains("  app.big (main.big)\n"), "\(text.stdout)")
+      let json = try await CLI.run([
+        "snapshot", "--project", project.path, "--warehouse", url, "--state", state, "--format", "json",
+      ])
+      #expect(try CLI.json(json.stdout)["not_found_tables"] as? [String] == ["main.big"])
+    }
+  }
 }

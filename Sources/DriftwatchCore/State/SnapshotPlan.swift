@@ -26,6 +26,8 @@ public struct SnapshotPlan: Sendable, Hashable {
   public var samples: [SampleTarget]
   /// The source tables found in the warehouse that have no key to sample by.
   public var unsampled: [Unsampled] = []
+  /// The declared source tables the warehouse does not have (ids, sorted): nothing of them is recorded.
+  public var notFound: [String] = []
 
   public static func make(project: ProjectGraph, live: LiveSchema) -> SnapshotPlan {
     var uniqueTested: [String: [String]] = [:]
@@ -38,8 +40,12 @@ public struct SnapshotPlan: Sendable, Hashable {
     var columns: [ColumnRef] = []
     var samples: [SampleTarget] = []
     var unsampled: [Unsampled] = []
+    var notFound: [String] = []
     for source in project.sources.values.sorted(by: { $0.uniqueID < $1.uniqueID }) {
-      guard let table = live.resolve(schema: source.schemaRef, table: source.identifier) else { continue }
+      guard let table = live.resolve(schema: source.schemaRef, table: source.identifier) else {
+        notFound.append(source.uniqueID)
+        continue
+      }
       let recorded = table.columns
       columns += recorded.map { ColumnRef(schema: table.schema, table: table.name, column: $0.name) }
       let tested = uniqueTested[source.uniqueID] ?? []
@@ -86,6 +92,6 @@ public struct SnapshotPlan: Sendable, Hashable {
           sourceID: "", table: ref, key: key.name,
           columns: table.columns.map(\.name).filter { $0 != key.name }))
     }
-    return SnapshotPlan(columns: columns, samples: samples, unsampled: unsampled)
+    return SnapshotPlan(columns: columns, samples: samples, unsampled: unsampled, notFound: notFound)
   }
 }
