@@ -82,14 +82,42 @@ public struct PostgresStagingCopy: Sendable {
     }
   }
 
-  /// Drops the copy, closing any session dbt left on it.
+  /// Drops the copy, closing any session dbt left on it. `WITH (FORCE)` ends every other session on the copy;
+  /// a role that is not a superuser may not end an autovacuum worker's (PostgreSQL refuses the whole drop,
+  /// sqlstate 42501, while autovacuum is busy with the freshly built copy). Then the copy is dropped as
+  /// PostgreSQL drops a database in use by autovacuum only: the role's own sessions ended, a plain `DROP`
+  /// (which stops autovacuum workers itself), retried while something still holds the copy.
   public func drop() async throws {
-    let sql = "DROP DATABASE IF EXISTS \(PostgresSession.quoted(locator.database)) WITH (FORCE)"
+    let name = PostgresSession.quoted(locator.database)
     try await PostgresSession.withConnection(to: maintenance, logger: logger) { connection in
       do {
-        try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        try await connection.query(
+          PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
+        return
+      } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42501" {
+        // Another role's session on the copy: autovacuum's. Handled below.
       } catch {
         throw PostgresSession.warehouseError(error, locator: maintenance, connecting: false)
+      }
+      var attempt = 0
+      while true {
+        do {
+          let ended = try await connection.query(
+            """
+            SELECT pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity
+            WHERE datname = \(locator.database) AND usename = current_user AND pid <> pg_backend_pid()
+            """, logger: logger)
+          for try await _ in ended {}
+          try await connection.query(
+            PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name)"), logger: logger)
+          return
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55006" && attempt < 20 {
+          // Still in use (a session ending, autovacuum stopping): wait and try again, at most ~10 s.
+          attempt += 1
+          try await Task.sleep(for: .milliseconds(500))
+        } catch {
+          throw PostgresSession.warehouseError(error, locator: maintenance, connecting: false)
+        }
       }
     }
   }
