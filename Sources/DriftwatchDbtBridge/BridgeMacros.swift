@@ -119,6 +119,14 @@ enum BridgeMacros {
     {% macro bigquery__driftwatch_text(expr) %}{{ return('cast(' ~ expr ~ ' as string)') }}{% endmacro %}
     {% macro spark__driftwatch_text(expr) %}{{ return('cast(' ~ expr ~ ' as string)') }}{% endmacro %}
 
+    {#- A column's values as text. A complex value (BigQuery's ARRAY, STRUCT, JSON, GEOGRAPHY, RANGE), which
+        BigQuery cannot CAST to STRING, is its JSON there; every other adapter casts it. -#}
+    {% macro driftwatch_column_text(name, complex) %}{{ return(adapter.dispatch('driftwatch_column_text', 'driftwatch_bridge')(name, complex)) }}{% endmacro %}
+    {% macro default__driftwatch_column_text(name, complex) %}{{ return(driftwatch_text(driftwatch_quote(name))) }}{% endmacro %}
+    {% macro bigquery__driftwatch_column_text(name, complex) -%}
+      {{ return(('to_json_string(' ~ driftwatch_quote(name) ~ ')') if complex else driftwatch_text(driftwatch_quote(name))) }}
+    {%- endmacro %}
+
     {% macro driftwatch_float(expr) %}{{ return(adapter.dispatch('driftwatch_float', 'driftwatch_bridge')(expr)) }}{% endmacro %}
     {% macro default__driftwatch_float(expr) %}{{ return('cast(' ~ expr ~ ' as double)') }}{% endmacro %}
     {% macro postgres__driftwatch_float(expr) %}{{ return('(' ~ expr ~ ')::float8') }}{% endmacro %}
@@ -513,7 +521,7 @@ enum BridgeMacros {
       {%- for column in table.columns -%}
         {%- set i = loop.index0 | string -%}
         {%- set raw = driftwatch_quote(column.column) -%}
-        {%- set value = driftwatch_text(raw) -%}
+        {%- set value = driftwatch_column_text(column.column, column.get('complex', false)) -%}
         {%- set ordered = raw if column.orderable else value -%}
         {%- do aggregates.append(driftwatch_text('count(' ~ raw ~ ')') ~ ' as nn' ~ i) -%}
         {%- do aggregates.append(driftwatch_text('min(' ~ ordered ~ ')') ~ ' as lo' ~ i) -%}
@@ -605,8 +613,9 @@ enum BridgeMacros {
     {# ---------- keyed samples and live rows by key ---------- #}
 
     {% macro driftwatch_select_list(target) -%}
-      {%- set names = [driftwatch_text(driftwatch_quote(target.key))] -%}
-      {%- for column in target.columns -%}{%- do names.append(driftwatch_text(driftwatch_quote(column))) -%}{%- endfor -%}
+      {%- set complex = target.get('complex_columns') or [] -%}
+      {%- set names = [driftwatch_column_text(target.key, target.key in complex)] -%}
+      {%- for column in target.columns -%}{%- do names.append(driftwatch_column_text(column, column in complex)) -%}{%- endfor -%}
       {{ return(names | join(', ')) }}
     {%- endmacro %}
 

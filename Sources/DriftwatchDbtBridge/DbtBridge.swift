@@ -226,6 +226,7 @@ public struct DbtBridge: WarehouseBackend, WarehouseProfiler, WarehouseSampler {
                 ("orderable", .bool(DbtBridge.isOrderable($0.column.dataType, adapter: adapter))),
                 ("string", .bool(DbtBridge.isString($0.column.dataType, adapter: adapter))),
                 ("numeric", .bool(DbtBridge.isNumeric($0.column.dataType, adapter: adapter))),
+                ("complex", .bool(DbtBridge.isComplex($0.column.dataType))),
               ])
             })
         ),
@@ -333,6 +334,16 @@ public struct DbtBridge: WarehouseBackend, WarehouseProfiler, WarehouseSampler {
     return !unordered.contains { type.contains($0) }
   }
 
+  /// Nested and special types (arrays, structs, records, maps, JSON, geography, ranges), which some
+  /// warehouses cannot cast to text (BigQuery: their values are read as JSON, `driftwatch_column_text`).
+  static func isComplex(_ dataType: String) -> Bool {
+    let type = dataType.lowercased()
+    return type.contains("<") || type.hasSuffix("[]")
+      || ["array", "struct", "record", "map", "json", "geography", "range", "variant", "object"].contains {
+        type.hasPrefix($0)
+      }
+  }
+
   /// Shapes tell something only about strings.
   static func isString(_ dataType: String, adapter: String) -> Bool {
     if adapter == "postgres" || adapter == "redshift" { return PostgresTypes.isString(dataType) }
@@ -361,12 +372,17 @@ public struct DbtBridge: WarehouseBackend, WarehouseProfiler, WarehouseSampler {
     guard let keyName = column(key) else { return nil }
     let resolved = columns.compactMap(column)
     guard resolved.count == columns.count else { return nil }
-    return ResolvedTable(
-      json: [
-        ("database", .optional(name.database)), ("schema", .string(name.schema)),
-        ("table", .string(found.name)),
-        ("key", .string(keyName)), ("columns", .strings(resolved)),
-      ], key: Self.tableKey(name, found.name))
+    // Columns some warehouses cannot cast to text (`driftwatch_column_text`).
+    let complex = ([keyName] + resolved).filter { wanted in
+      found.columns.first { $0.name == wanted }.map { Self.isComplex($0.dataType) } ?? false
+    }
+    var json: [(String, BridgeJSON)] = [
+      ("database", .optional(name.database)), ("schema", .string(name.schema)),
+      ("table", .string(found.name)),
+      ("key", .string(keyName)), ("columns", .strings(resolved)),
+    ]
+    if !complex.isEmpty { json.append(("complex_columns", .strings(complex))) }
+    return ResolvedTable(json: json, key: Self.tableKey(name, found.name))
   }
 
   public func samples(of targets: [SnapshotPlan.SampleTarget], limit: Int) async throws -> [[KeyedRow]?] {

@@ -45,7 +45,7 @@ struct DbtBridgeSQLTests {
           .array([
             .object([
               ("column", .string("pay'load")), ("orderable", .bool(false)), ("string", .bool(false)),
-              ("numeric", .bool(false)),
+              ("numeric", .bool(false)), ("complex", .bool(true)),
             ])
           ])
         ),
@@ -62,7 +62,13 @@ struct DbtBridgeSQLTests {
         "sample",
         .object([
           ("step", .string("sample")), ("limit", .int(1000)),
-          ("targets", .array([.object(target), .object(target + [("percent", .string("2.5"))])])),
+          (
+            "targets",
+            .array([
+              .object(target),
+              .object(target + [("percent", .string("2.5")), ("complex_columns", .strings(["street"]))]),
+            ])
+          ),
         ])
       ),
       (

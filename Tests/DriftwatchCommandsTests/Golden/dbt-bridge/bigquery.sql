@@ -93,9 +93,9 @@ select '0' as part, a.i, a.v, cast(null as string) as c, cast(null as string) as
 from (
 select lower(i) as i, v from (select cast(count(*) as string) as n,
   cast(count(`pay'load`) as string) as nn0,
-  cast(min(cast(`pay'load` as string)) as string) as lo0,
-  cast(max(cast(`pay'load` as string)) as string) as hi0,
-  cast(cast(avg(length(cast(`pay'load` as string))) as float64) as string) as len0
+  cast(min(to_json_string(`pay'load`)) as string) as lo0,
+  cast(max(to_json_string(`pay'load`)) as string) as hi0,
+  cast(cast(avg(length(to_json_string(`pay'load`))) as float64) as string) as len0
 from `raw`.`we\`ird"table` tablesample system (2.5 percent)) q
 unpivot (v for i in (n, nn0, lo0, hi0, len0))
 ) a
@@ -130,7 +130,7 @@ from (
       from (
         select u.i, u.v, count(*) as c
         from (
-select lower(i) as i, v from (select cast(`pay'load` as string) as v0
+select lower(i) as i, v from (select to_json_string(`pay'load`) as v0
 from `raw`.`we\`ird"table` tablesample system (2.5 percent)) q
 unpivot (v for i in (v0))
         ) u
@@ -152,7 +152,7 @@ order by to_hex(md5(cast(`account_id` as string))), 1
 limit 1000
 
 -- sample
-select cast(`account_id` as string), cast(`account_tier` as string), cast(`street` as string)
+select cast(`account_id` as string), cast(`account_tier` as string), to_json_string(`street`)
 from `analytics_db`.`raw`.`raw_accounts` tablesample system (2.5 percent)
 where `account_id` is not null
 order by to_hex(md5(cast(`account_id` as string))), 1
