@@ -104,6 +104,7 @@ let package = Package(
       name: "DriftwatchTestSupport",
       dependencies: [
         "DriftwatchCore", "DriftwatchSQLite", "DriftwatchPostgres",
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

@@ -39,32 +39,6 @@ struct DbtBridgeProfileParityTests {
 
     """
 
-  /// The SQL the native driver sends, from its debug log records.
-  final class Recorder: LogHandler, @unchecked Sendable {
-    private let lock = NSLock()
-    private var recorded: [String] = []
-    var statements: [String] { lock.withLock { recorded } }
-    /// What ran in the warehouse, transaction control left out.
-    var work: [String] {
-      statements.filter { !["START TRANSACTION READ ONLY", "ROLLBACK", "COMMIT"].contains($0) }
-    }
-    var metadata: Logger.Metadata {
-      get { [:] }
-      set {}
-    }
-    var logLevel: Logger.Level {
-      get { .debug }
-      set {}
-    }
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-      get { nil }
-      set {}
-    }
-    func log(event: LogEvent) {
-      if case .string(let sql) = event.metadata?["sql"] { lock.withLock { recorded.append(sql) } }
-    }
-  }
-
   static func bridge(for db: PostgresLocator, in scratch: Scratch, dbt: String) throws -> DbtBridge {
     let profiles = """
       parity:
@@ -103,7 +77,7 @@ struct DbtBridgeProfileParityTests {
       try await TestPostgres.load(sql: Self.fixture, into: db)
       let scratch = try Scratch()
       defer { scratch.remove() }
-      let recorder = Recorder()
+      let recorder = StatementRecorder()
       var logger = Logger(label: "parity", factory: { _ in recorder })
       logger.logLevel = .debug
       var native = PostgresWarehouse(locator: db, logger: logger)
@@ -157,9 +131,7 @@ struct DbtBridgeProfileParityTests {
           nativeSamples.append(read.sample)
         }
       }
-      let nativeSnapshot = recorder.statements.dropFirst(before).filter {
-        !["START TRANSACTION READ ONLY", "ROLLBACK", "COMMIT"].contains($0)
-      }.count
+      let nativeSnapshot = StatementRecorder.work(recorder.statements.dropFirst(before)).count
       let bridgeSamples = try await bridge.samples(of: targets, limit: 50)
       #expect(bridgeSamples.allSatisfy { $0?.count == 50 })
       // The same keys and values: the large table ordered from the same repeatable sample of it.

@@ -297,31 +297,3 @@ struct PostgresConnectionErrorTests {
     #expect(PostgresWarehouse(locator: locator).displayName == "postgres://app@[::1]:5999/acme")
   }
 }
-
-/// Captures the `sql` metadata of debug log records.
-final class StatementRecorder: LogHandler, @unchecked Sendable {
-  private let lock = NSLock()
-  private var recorded: [String] = []
-
-  var statements: [String] { lock.withLock { recorded } }
-
-  var metadata: Logger.Metadata {
-    get { [:] }
-    set {}
-  }
-  var logLevel: Logger.Level {
-    get { .debug }
-    set {}
-  }
-
-  subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-    get { nil }
-    set {}
-  }
-
-  func log(event: LogEvent) {
-    if case .string(let sql) = event.metadata?["sql"] {
-      lock.withLock { recorded.append(sql) }
-    }
-  }
-}
