@@ -625,15 +625,18 @@ public struct FixDrafter: Sendable {
 
   // MARK: Questions
 
+  /// A yes/no question's status from the decisions file: accepted, rejected, or open when unanswered.
+  private func answered(_ id: String) -> Question.Status {
+    switch decisions[id]?.accept {
+    case true?: .accepted
+    case false?: .rejected
+    case nil: .open
+    }
+  }
+
   private func confirm(_ change: DriftChange, subject: String, _ state: inout State) -> Question.Status {
     guard change.confidence < threshold else { return .accepted }
-    let decision = decisions[change.id]
-    let status: Question.Status =
-      switch decision?.accept {
-      case true?: .accepted
-      case false?: .rejected
-      case nil: .open
-      }
+    let status = answered(change.id)
     state.questions.append(
       Question(
         changeID: change.id, kind: .confirmRename, subject: subject,
@@ -648,12 +651,7 @@ public struct FixDrafter: Sendable {
   private func askHintedRename(
     _ change: DriftChange, column: String, candidate: String, source: SourceTable, _ state: inout State
   ) -> Question.Status {
-    let status: Question.Status =
-      switch decisions[change.id]?.accept {
-      case true?: .accepted
-      case false?: .rejected
-      case nil: .open
-      }
+    let status = answered(change.id)
     state.questions.append(
       Question(
         changeID: change.id, kind: .confirmRename,
@@ -671,12 +669,7 @@ public struct FixDrafter: Sendable {
     _ state: inout State
   ) {
     let id = Self.manualRewriteID(sourceID: plan.source.uniqueID, path: path)
-    let status: Question.Status =
-      switch decisions[id]?.accept {
-      case true?: .accepted
-      case false?: .rejected
-      case nil: .open
-      }
+    let status = answered(id)
     let how =
       inPackage
       ? "it is in the installed package \(node.packageName), which fix does not edit (dbt deps would replace the edit); override the model in this project"
@@ -708,12 +701,7 @@ public struct FixDrafter: Sendable {
   private func askFill(
     _ change: DriftChange, column: DeclaredColumn, source: SourceTable, _ state: inout State
   ) -> Question.Status {
-    let status: Question.Status =
-      switch decisions[change.id]?.accept {
-      case true?: .accepted
-      case false?: .rejected
-      case nil: .open
-      }
+    let status = answered(change.id)
     state.questions.append(
       Question(
         changeID: change.id, kind: .fillMissing, subject: "\(source.displayName).\(column.name)",
