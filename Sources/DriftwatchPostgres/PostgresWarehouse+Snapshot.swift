@@ -8,14 +8,8 @@ extension PostgresWarehouse: SnapshotTableReading {
   public func withTableReader<T: Sendable>(_ body: (any SnapshotTableReader) async throws -> T) async throws
     -> T
   {
-    try await PostgresSession.withConnection(
-      to: locator, readOnly: true, applicationName: "driftwatch", logger: logger,
-      connectTimeout: connectTimeout
-    ) { connection in
-      let session = ReadOnlySession(
-        connection: connection, locator: locator, logger: logger, timeouts: timeouts,
-        connectTimeout: connectTimeout)
-      return try await body(TableReader(session: session, rowBudget: rowBudget))
+    try await withReadOnlyConnection { session in
+      try await body(TableReader(session: session, rowBudget: rowBudget))
     }
   }
 

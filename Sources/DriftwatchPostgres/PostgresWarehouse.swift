@@ -59,14 +59,23 @@ public struct PostgresWarehouse: WarehouseIntrospector {
   /// and, when `pg_locks` shows one, the session holding it.
   public func withReadOnlySession<T: Sendable>(_ body: (ReadOnlySession) async throws -> T) async throws -> T
   {
+    try await withReadOnlyConnection { session in
+      try await session.inReadOnlyTransaction { try await body(session) }
+    }
+  }
+
+  /// A session on a connection of its own that cannot write (`default_transaction_read_only`), with this
+  /// warehouse's timeouts, outside any transaction: `withReadOnlySession` opens one around `body`, the
+  /// snapshot's table reader one per table.
+  func withReadOnlyConnection<T: Sendable>(_ body: (ReadOnlySession) async throws -> T) async throws -> T {
     try await PostgresSession.withConnection(
       to: locator, readOnly: true, applicationName: "driftwatch", logger: logger,
       connectTimeout: connectTimeout
     ) { connection in
-      let session = ReadOnlySession(
-        connection: connection, locator: locator, logger: logger, timeouts: timeouts,
-        connectTimeout: connectTimeout)
-      return try await session.inReadOnlyTransaction { try await body(session) }
+      try await body(
+        ReadOnlySession(
+          connection: connection, locator: locator, logger: logger, timeouts: timeouts,
+          connectTimeout: connectTimeout))
     }
   }
 
