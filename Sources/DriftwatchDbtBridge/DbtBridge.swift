@@ -293,13 +293,11 @@ public struct DbtBridge: WarehouseBackend, WarehouseProfiler, WarehouseSampler {
       }
       estimate = TableEstimate(rows: (answer["rows"] as? NSNumber)?.doubleValue ?? -1, columns: statistics)
     }
-    let k = max(0, topK)
     for i in profiles.indices {
       profiles[i].rowCount = rows
       profiles[i].nullCount = rows - nonNull[i]
-      profiles[i].topValues = Array(ColumnProfile.ranked(values[i]).prefix(k))
-      profiles[i].topShapes = Array(ColumnProfile.ranked(shapes[i]).prefix(k))
-      profiles[i].shapeClasses = classes[i].isEmpty ? nil : ColumnProfile.ranked(classes[i])
+      // The statement keeps at least one value per column (for its distinct count): cut to `topK` here.
+      profiles[i].setCounts(values: values[i], shapes: shapes[i], classes: classes[i], topK: topK)
       if let estimate {
         profiles[i] = profiles[i].scaled(to: estimate, columnName: columns[i].column.name)
       }

@@ -226,9 +226,7 @@ extension PostgresWarehouse.ReadOnlySession {
       )
     }
     for i in profiles.indices {
-      profiles[i].topValues = ColumnProfile.ranked(values[i])
-      profiles[i].topShapes = ColumnProfile.ranked(shapes[i])
-      profiles[i].shapeClasses = classes[i].isEmpty ? nil : ColumnProfile.ranked(classes[i])
+      profiles[i].setCounts(values: values[i], shapes: shapes[i], classes: classes[i], topK: topK)
       if percent != nil {
         profiles[i] = profiles[i].scaled(to: estimate, columnName: columns[i].column.name)
       }

@@ -49,6 +49,16 @@ extension ColumnProfile {
   public static func ranked(_ counts: [ValueCount]) -> [ValueCount] {
     counts.sorted { ($1.count, $0.value) < ($0.count, $1.value) }
   }
+
+  /// Sets the counts a profile statement returned, as every warehouse's profile keeps them: the `topK` most
+  /// frequent values and shapes and every shape class, each `ranked`; no classes (nil) when none were
+  /// counted (a column of another type than text, or no value).
+  public mutating func setCounts(values: [ValueCount], shapes: [ValueCount], classes: [ValueCount], topK: Int)
+  {
+    topValues = Array(Self.ranked(values).prefix(max(0, topK)))
+    topShapes = Array(Self.ranked(shapes).prefix(max(0, topK)))
+    shapeClasses = classes.isEmpty ? nil : Self.ranked(classes)
+  }
 }
 
 /// What kind of text a value is, from its `ValueShape` (of the whole value, not cut): e-mail-shaped,
