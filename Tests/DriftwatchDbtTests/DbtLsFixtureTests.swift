@@ -151,8 +151,7 @@ struct DbtLsFixtureTests {
         #expect(!expected.isEmpty, "\(selector) selects nothing in dbt: the comparison would prove nothing")
         let fromManifest = Self.listing(
           manifestLineage,
-          selector: try NodeSelector.parse(
-            select: selector.isEmpty ? NodeSelector.everything : selector, exclude: nil))
+          selector: try Self.parse(selector))
         #expect(fromManifest == expected, "\(fixture) \(selector) from dbt's manifest.json")
         compared += 1
         nodes += expected.count
@@ -175,8 +174,12 @@ struct DbtLsFixtureTests {
     #expect(graph.incomplete.isEmpty, "\(graph.incomplete)")
     return listing(
       LineageGraph(project: graph),
-      selector: try NodeSelector.parse(
-        select: selector.isEmpty ? NodeSelector.everything : selector, exclude: nil))
+      selector: try Self.parse(selector))
+  }
+
+  /// A run's selector as `lineage` reads it: none (empty) is dbt ls's default selection.
+  static func parse(_ selector: String) throws -> NodeSelector {
+    try NodeSelector.parse(select: selector.isEmpty ? NodeSelector.everything : selector, exclude: nil)
   }
 
   static func listing(_ lineage: LineageGraph, selector: NodeSelector) -> Listing {
